@@ -1,0 +1,27 @@
+"""fx: composable function transformations for numerical Python, with JAX's API.
+
+    import fx, fx.numpy as jnp
+    fx.grad(fx.jit(loss))(params, batch)
+"""
+from fx.config import config
+from fx.array import Array
+from fx.api import (ShapeDtypeStruct, block_until_ready, device_get, device_put, disable_jit,
+                    eval_shape, grad, hessian, jacfwd, jacrev, jit, jvp, linear_transpose,
+                    linearize, make_jaxpr, value_and_grad, vjp, vmap)
+from fx.backends import devices
+from fx.core import ConcretizationTypeError, UnexpectedTracerError
+from fx.transforms.custom import custom_jvp, custom_vjp
+from fx import lax, numpy, nn, tree, tree_util  # noqa: F401  (jax.* submodules)
+
+__version__ = "0.1.0"
+
+jacobian = jacrev
+
+
+def local_devices(backend=None):
+    return devices(backend)
+
+
+def default_backend():
+    from fx.backends import get_backend
+    return "cpu" if get_backend().name in ("interpreter", "llvm") else get_backend().name

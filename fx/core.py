@@ -1,0 +1,357 @@
+"""The tracing core: abstract values, primitives, traces and tracers.
+
+Dispatch is by context, as in current JAX (and its "autodidax2"): a thread-local current
+trace receives every `Primitive.bind`. A transform's trace runs a primitive's rule with
+its *parent* as the current trace, so the rule's own operations go one level up. A tracer
+belongs to a trace by identity only: any value that is not one of this trace's tracers is
+a constant to it (a primal with zero tangent, an unbatched value, a known value). That
+makes nested derivatives free of perturbation confusion without levels or sublevels.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+
+import numpy as np
+
+from fx import dtypes
+from fx.array import ArrayImpl, Array
+
+
+# ---------------------------------------------------------------------------- avals
+
+class ShapedArray:
+    """The abstract value of an array: shape, dtype and JAX's weak-type flag."""
+    __slots__ = ("shape", "dtype", "weak_type", "_hash")
+
+    def __init__(self, shape, dtype, weak_type=False):
+        self.shape = tuple(shape)
+        self.dtype = np.dtype(dtype)
+        self.weak_type = bool(weak_type)
+        self._hash = hash((self.shape, self.dtype, self.weak_type))
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def update(self, shape=None, dtype=None, weak_type=None):
+        return ShapedArray(self.shape if shape is None else shape,
+                           self.dtype if dtype is None else dtype,
+                           self.weak_type if weak_type is None else weak_type)
+
+    def strip_weak_type(self):
+        return self if not self.weak_type else ShapedArray(self.shape, self.dtype, False)
+
+    def __eq__(self, other):
+        return (type(other) is ShapedArray and self.shape == other.shape
+                and self.dtype == other.dtype and self.weak_type == other.weak_type)
+
+    def __hash__(self):
+        return self._hash
+
+    def str_short(self):
+        return f"{dtypes.short_name(self.dtype)}[{','.join(map(str, self.shape))}]"
+
+    def __repr__(self):
+        weak = ", weak_type=True" if self.weak_type else ""
+        return f"ShapedArray({self.dtype.name}{list(self.shape)}{weak})"
+
+
+_SCALAR_TYPES = (bool, int, float, np.bool_, np.number)
+
+
+def get_aval(x) -> ShapedArray:
+    """The abstract value of anything fx accepts as an array argument."""
+    if isinstance(x, Array):
+        return x.aval
+    if isinstance(x, (bool, int, float)):  # Python numbers are weakly typed; bools are not
+        return ShapedArray((), dtypes.dtype_of(x), type(x) is not bool)
+    if isinstance(x, (np.ndarray, np.generic)):
+        return ShapedArray(x.shape, dtypes.canonicalize_dtype(x.dtype), False)
+    raise TypeError(f"Value {x!r} of type {type(x).__name__} is not a valid fx type: "
+                    "expected an fx.ArrayImpl, a NumPy array or a Python scalar.")
+
+
+def is_array_like(x) -> bool:
+    return isinstance(x, (Array, np.ndarray, np.generic, bool, int, float))
+
+
+def to_numpy(x, aval=None) -> np.ndarray:
+    """The NumPy buffer of a concrete value, converted to its canonical dtype."""
+    if isinstance(x, ArrayImpl):
+        return x._value
+    aval = aval or get_aval(x)
+    return np.asarray(x, dtype=aval.dtype)
+
+
+# ---------------------------------------------------------------------------- primitives
+
+primitives: dict[str, "Primitive"] = {}
+
+
+class Primitive:
+    """An operation every layer understands. Its rules are set by its defining module.
+
+    impl(*ndarrays, **params) -> ndarray (list if multiple_results)
+    abstract_eval(*avals, **params) -> ShapedArray (list if multiple_results)
+    jvp(primals, tangents, **params) -> (out, out_tangent); tangents may be `Zero`
+    transpose(ct, *args, **params) -> a cotangent (or None) per arg; linear args are
+        `UndefinedPrimal`s
+    batch(args, dims, **params) -> (out, out_dim); a dim is an int or None (unbatched)
+    partial_eval(trace, args, **params): optional, for primitives holding jaxprs
+    """
+
+    def __init__(self, name, *, multiple_results=False):
+        self.name = name
+        self.multiple_results = multiple_results
+        self.impl = self.abstract_eval = None
+        self.jvp = self.transpose = self.batch = self.partial_eval = None
+        self.examples = []  # `fx.lax.examples.Example`s the generated tests run
+        if name in primitives:
+            raise ValueError(f"primitive {name!r} registered twice")
+        primitives[name] = self
+
+    def bind(self, *args, **params):
+        return _context.trace.process_primitive(self, args, params)
+
+    def rule(self, kind: str):
+        """The rule for a transform, or NotImplementedError naming both."""
+        rule = getattr(self, kind)
+        if rule is None:
+            transform = {"jvp": "differentiation (jvp)", "transpose": "transposition (reverse mode)",
+                         "batch": "batching (vmap)", "impl": "evaluation",
+                         "abstract_eval": "abstract evaluation"}[kind]
+            raise NotImplementedError(f"{transform} rule for primitive '{self.name}' is not implemented")
+        return rule
+
+    def __repr__(self):
+        return self.name
+
+
+# ---------------------------------------------------------------------------- symbolic values
+
+class Zero:
+    """A symbolic zero tangent or cotangent: known to be zero, never materialised."""
+    __slots__ = ("aval",)
+
+    def __init__(self, aval):
+        self.aval = aval
+
+    def __repr__(self):
+        return f"Zero({self.aval.str_short()})"
+
+
+class UndefinedPrimal:
+    """Marks the linear input of a primitive during transposition."""
+    __slots__ = ("aval",)
+
+    def __init__(self, aval):
+        self.aval = aval
+
+    def __repr__(self):
+        return f"UndefinedPrimal({self.aval.str_short()})"
+
+
+def tangent_aval(aval: ShapedArray) -> ShapedArray:
+    """Tangents of integers and booleans are float0 in JAX; fx keeps them symbolic zeros."""
+    return aval.strip_weak_type() if dtypes.is_floating(aval.dtype) else aval
+
+
+# ---------------------------------------------------------------------------- traces
+
+class Trace:
+    """Interprets primitives. `parent` is where its rules' own operations go."""
+    description = "trace"
+
+    def __init__(self, parent: "Trace | None"):
+        self.parent = parent
+        self.alive = True
+
+    def process_primitive(self, prim, args, params):
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.description})"
+
+
+class EvalTrace(Trace):
+    """The root: runs each primitive's impl on concrete values right away."""
+    description = "eager evaluation"
+
+    def process_primitive(self, prim, args, params):
+        vals, avals = [], []
+        for x in args:
+            if isinstance(x, ArrayImpl):
+                vals.append(x._value)
+                avals.append(x._aval)
+            else:
+                if isinstance(x, Tracer):
+                    raise escaped_tracer_error(x)
+                aval = get_aval(x)
+                vals.append(to_numpy(x, aval))
+                avals.append(aval)
+        out_aval = prim.rule("abstract_eval")(*avals, **params)
+        out = prim.rule("impl")(*vals, **params)
+        if prim.multiple_results:
+            return [ArrayImpl._wrap(np.asarray(o), a) for o, a in zip(out, out_aval)]
+        return ArrayImpl._wrap(np.asarray(out), out_aval)
+
+
+class _Context(threading.local):
+    def __init__(self):
+        self.trace = EVAL_TRACE
+
+
+EVAL_TRACE = EvalTrace(None)
+_context = _Context()
+
+
+def current_trace() -> Trace:
+    return _context.trace
+
+
+@contextlib.contextmanager
+def set_current_trace(trace):
+    """Run with `trace` receiving binds (used by rules to send work to a parent)."""
+    prev, _context.trace = _context.trace, trace
+    try:
+        yield trace
+    finally:
+        _context.trace = prev
+
+
+@contextlib.contextmanager
+def new_trace(trace):
+    """Own a trace's lifetime: current inside the block, dead after it.
+
+    A tracer of a dead trace that is used later has escaped its transform; the next
+    trace that sees it reports that clearly (see `escaped_tracer_error`).
+    """
+    prev, _context.trace = _context.trace, trace
+    try:
+        yield trace
+    finally:
+        _context.trace = prev
+        trace.alive = False
+
+
+# ---------------------------------------------------------------------------- tracers
+
+class Tracer(Array):
+    """A value standing for an array inside a transform. Subclasses add their payload."""
+    __slots__ = ("_trace",)
+
+    def to_concrete_value(self):
+        """The concrete value this tracer stands for, if the transform knows it."""
+        return None
+
+    def _abstract_origin(self):
+        """The tracer (possibly inside this one) whose trace knows no concrete value."""
+        return self
+
+    def _concrete(self, what):
+        if not self._trace.alive:
+            raise escaped_tracer_error(self)
+        value = self.to_concrete_value()
+        if value is None:
+            raise ConcretizationTypeError(self._abstract_origin(), what)
+        return value
+
+    def __bool__(self):
+        return bool(self._concrete("bool()"))
+
+    def __int__(self):
+        return int(self._concrete("int()"))
+
+    def __float__(self):
+        return float(self._concrete("float()"))
+
+    def __complex__(self):
+        return complex(self._concrete("complex()"))
+
+    def __index__(self):
+        return self._concrete("an index or shape (__index__)").__index__()
+
+    def __array__(self, dtype=None, copy=None):
+        if self.to_concrete_value() is None:
+            raise TracerArrayConversionError(self._abstract_origin())
+        return np.asarray(self._concrete("numpy.asarray()"), dtype=dtype)
+
+    def tolist(self):
+        return self._concrete("tolist()").tolist()
+
+    def item(self, *args):
+        return self._concrete("item()").item(*args)
+
+    def __hash__(self):
+        raise TypeError(f"unhashable type: traced array {self.aval.str_short()}")
+
+    def block_until_ready(self):
+        return self
+
+    def __repr__(self):
+        return f"Traced<{self.aval!r}>with<{self._trace!r}>"
+
+
+# ---------------------------------------------------------------------------- errors
+
+_FX_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def user_frame_summary() -> str:
+    """'file:line (function): source' of the innermost frame outside the fx package."""
+    frame = sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_FX_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return "<unknown location>"
+    import linecache
+    line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+    where = f"{frame.f_code.co_filename}:{frame.f_lineno} (in {frame.f_code.co_name})"
+    return f"{where}\n    {line}" if line else where
+
+
+class ConcretizationTypeError(TypeError):
+    """A traced value was used where Python needs a concrete one."""
+
+    def __init__(self, tracer, what):
+        trace = tracer._trace
+        super().__init__(
+            f"Abstract tracer value encountered where a concrete value is expected: {what} "
+            f"was applied to a traced array {tracer.aval.str_short()} inside "
+            f"{trace.description}.\n  at {user_frame_summary()}\n"
+            "Its value is unknown while tracing, because it depends on a function argument. "
+            "For value-dependent control flow use fx.numpy.where or fx.lax.cond/select "
+            "instead of Python `if`/`while`; if the value is really configuration, mark the "
+            "argument static with jit(..., static_argnums=...) or static_argnames=...; and "
+            "pass shapes as Python ints, not arrays.")
+
+
+class TracerArrayConversionError(TypeError):
+    def __init__(self, tracer):
+        super().__init__(
+            f"The numpy.ndarray conversion method __array__() was called on a traced array "
+            f"{tracer.aval.str_short()} inside {tracer._trace.description}.\n"
+            f"  at {user_frame_summary()}\n"
+            "NumPy functions cannot work on traced values: use the matching fx.numpy "
+            "function instead (import fx.numpy as jnp), or mark the argument static.")
+
+
+class UnexpectedTracerError(Exception):
+    """A tracer escaped the transform that made it (saved in a global, a closure...)."""
+
+
+def escaped_tracer_error(tracer) -> UnexpectedTracerError:
+    return UnexpectedTracerError(
+        f"Encountered an unexpected tracer {tracer.aval.str_short()} that escaped from "
+        f"{tracer._trace.description}, which has already finished.\n"
+        f"  used at {user_frame_summary()}\n"
+        "A value computed inside a transformed function was kept after the function "
+        "returned (stored in a global, an attribute or a list). Return it from the "
+        "function instead, or pass it in as an argument.")

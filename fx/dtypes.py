@@ -1,0 +1,307 @@
+"""fx's dtypes and JAX's type promotion rules.
+
+fx supports exactly bool, int32, int64, uint32, float32 and float64. Every dtype that
+enters fx is canonicalised to one of them:
+
+* with ``enable_x64`` off (the default), 64-bit types narrow to their 32-bit kin:
+  int64 -> int32, uint64 -> uint32, float64 -> float32 (as in JAX);
+* always, the narrow types fx does not implement widen: int8/int16 -> int32,
+  uint8/uint16 -> uint32, float16 -> float32 (JAX keeps these; fx has no kernels for them);
+* with ``enable_x64`` on, uint64 -> int64 (fx has no uint64; int64 keeps every value
+  below 2**63, where uint32 would lose everything from 2**32 up);
+* complex, object, string and other dtypes raise TypeError.
+
+Promotion follows JAX's lattice (https://jax.readthedocs.io/en/latest/type_promotion.html)
+restricted to these dtypes plus the two weak types ``i*`` (Python int) and ``f*``
+(Python float); see ``_LATTICE``.
+"""
+
+import numpy as np
+
+from fx.config import config
+
+bool_ = np.dtype(np.bool_)
+int32 = np.dtype(np.int32)
+int64 = np.dtype(np.int64)
+uint32 = np.dtype(np.uint32)
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+
+_COMPLEX_MSG = "fx does not support complex dtypes yet"
+_SUPPORTED = "bool, int32, int64, uint32, float32, float64"
+
+# (kind, itemsize) -> canonical dtype: the same with and without x64 ...
+_ALWAYS = {
+    ("b", 1): bool_,
+    ("i", 1): int32, ("i", 2): int32, ("i", 4): int32,
+    ("u", 1): uint32, ("u", 2): uint32, ("u", 4): uint32,
+    ("f", 2): float32, ("f", 4): float32,
+}
+# ... and the full map, indexed by the x64 flag (False=0, True=1).
+_BY_KIND = (
+    {**_ALWAYS, ("i", 8): int32, ("u", 8): uint32, ("f", 8): float32},
+    {**_ALWAYS, ("i", 8): int64, ("u", 8): int64, ("f", 8): float64},
+)
+
+# dtype-like -> canonical dtype, one cache per x64 flag.
+_CANONICAL = ({}, {})
+
+
+def default_float_dtype():
+    return float64 if config.enable_x64 else float32
+
+
+def default_int_dtype():
+    return int64 if config.enable_x64 else int32
+
+
+def _canonicalize_uncached(dtype, x64):
+    if dtype is None or dtype is float:  # None means the default float, as in NumPy and JAX
+        return float64 if x64 else float32
+    if dtype is int:
+        return int64 if x64 else int32
+    if dtype is complex:
+        raise TypeError(_COMPLEX_MSG)
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as e:
+        raise TypeError(f"{dtype!r} is not a dtype; fx supports {_SUPPORTED}") from e
+    if dt.kind == "c":
+        raise TypeError(f"{_COMPLEX_MSG} (got {dt})")
+    canonical = _BY_KIND[x64].get((dt.kind, dt.itemsize))
+    if canonical is None:
+        raise TypeError(f"fx does not support dtype {dt}; fx supports {_SUPPORTED}")
+    return canonical
+
+
+def canonicalize_dtype(dtype):
+    """The fx dtype that values of ``dtype`` get under the current x64 setting (see module doc)."""
+    x64 = config.enable_x64
+    try:
+        return _CANONICAL[x64][dtype]
+    except (KeyError, TypeError):  # TypeError: unhashable dtype-like
+        pass
+    canonical = _canonicalize_uncached(dtype, x64)
+    try:
+        _CANONICAL[x64][dtype] = canonical
+    except TypeError:
+        pass
+    return canonical
+
+
+def is_weakly_typed(x):
+    """True for Python int/float scalars and values whose ``weak_type`` is set.
+
+    Python bools are not weak, as in JAX: bool is the bottom of the lattice, so a weak
+    bool would promote exactly like a strong one.
+    """
+    t = type(x)
+    return t is int or t is float or bool(getattr(x, "weak_type", False))
+
+
+_INT_RANGE = {dt: (int(np.iinfo(dt).min), int(np.iinfo(dt).max)) for dt in (int32, int64)}
+
+
+def _check_int_range(x, dt):
+    lo, hi = _INT_RANGE[dt]
+    if not lo <= x <= hi:
+        hint = "" if config.enable_x64 else "; enable x64 (config.update('enable_x64', True)) for int64"
+        raise OverflowError(
+            f"Python int {x} too large to convert to {dt} (range [{lo}, {hi}]){hint}")
+
+
+def dtype_of(x):
+    """Canonical dtype of a Python scalar, a NumPy array or scalar, anything with a
+    ``.dtype``, or a dtype-like itself. Python ints outside the default int's range raise
+    OverflowError, as JAX does when it converts them."""
+    t = type(x)
+    if t is bool:
+        return bool_
+    if t is int:
+        dt = default_int_dtype()
+        _check_int_range(x, dt)
+        return dt
+    if t is float:
+        return default_float_dtype()
+    if t is complex:
+        raise TypeError(_COMPLEX_MSG)
+    dt = getattr(x, "dtype", None)
+    if isinstance(dt, np.dtype):
+        return canonicalize_dtype(dt)
+    if x is None or isinstance(x, (np.dtype, type, str)):
+        return canonicalize_dtype(x)
+    raise TypeError(f"cannot determine the fx dtype of {t.__name__} {x!r}; expected a Python "
+                    "scalar, a NumPy array or scalar, an array with a .dtype, or a dtype")
+
+
+# --- The promotion lattice ----------------------------------------------------------
+
+class _WeakType:
+    """A weak-type node of the lattice: the type of a Python scalar before it meets an array."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return self.name
+
+
+_I_WEAK = _WeakType("i*")
+_F_WEAK = _WeakType("f*")
+
+# Each node -> the nodes immediately above it, as drawn in JAX's type-promotion doc.
+# JAX's i* sits below u8 and i8, which lead up to u32 and i32; fx canonicalises the small
+# ints away, so i* goes straight to u32 and i32. u32 + i32 meets at i64, which
+# canonicalisation narrows back to i32 without x64, exactly the result JAX gives.
+_LATTICE = {
+    bool_: [_I_WEAK],
+    _I_WEAK: [uint32, int32],
+    uint32: [int64],
+    int32: [int64],
+    int64: [_F_WEAK],
+    _F_WEAK: [float32],
+    float32: [float64],
+    float64: [],
+}
+
+
+def _upper_bounds(lattice):
+    """Node -> every node at or above it (reflexive, transitive closure)."""
+    closure = {}
+
+    def above(node):
+        if node not in closure:
+            closure[node] = {node}.union(*(above(parent) for parent in lattice[node]))
+        return closure[node]
+
+    for node in lattice:
+        above(node)
+    return closure
+
+
+def _join_table(lattice):
+    """(a, b) -> least upper bound of a and b, for every pair of nodes."""
+    ub = _upper_bounds(lattice)
+    table = {}
+    for a in lattice:
+        for b in lattice:
+            common = ub[a] & ub[b]
+            least = [c for c in common if common <= ub[c]]
+            if len(least) != 1:
+                raise AssertionError(f"type lattice has no unique join for {a} and {b}: {least}")
+            table[a, b] = least[0]
+    return table
+
+
+_JOIN = _join_table(_LATTICE)
+
+
+def _node_dtype(node):
+    if node is _I_WEAK:
+        return default_int_dtype()
+    if node is _F_WEAK:
+        return default_float_dtype()
+    return canonicalize_dtype(node)
+
+
+def _promotion_node(dtype):
+    """Lattice node for a dtype-like: Python ``int``/``float`` (the types) are weak, as in JAX."""
+    if dtype is int:
+        return _I_WEAK
+    if dtype is float:
+        return _F_WEAK
+    return canonicalize_dtype(dtype)
+
+
+def promote_types(a, b):
+    """The canonical dtype that a binary operation on dtypes ``a`` and ``b`` computes in.
+
+    Pass the Python types ``int``/``float`` for weak operands. Unlike ``jnp.promote_types``,
+    the result is canonicalised (f32 with f64 gives f32 without x64): fx never holds
+    non-canonical values.
+    """
+    return _node_dtype(_JOIN[_promotion_node(a), _promotion_node(b)])
+
+
+def _dtype_and_weak(x):
+    # Python int/float values are weak; so are the types themselves, as in JAX.
+    t = type(x)
+    if t is int or x is int:
+        return default_int_dtype(), True
+    if t is float or x is float:
+        return default_float_dtype(), True
+    dt = getattr(x, "dtype", None)
+    if isinstance(dt, np.dtype):  # arrays, tracers, avals: the hot case
+        return canonicalize_dtype(dt), bool(getattr(x, "weak_type", False))
+    return dtype_of(x), False
+
+
+def result_type(*args, return_weak_type_flag=False):
+    """Canonical dtype of an operation on ``args`` (values, dtypes, or objects with
+    ``.dtype`` and ``.weak_type``), as ``jax.dtypes.result_type``.
+
+    The result is weak when every input is weak, or when the join lands on a weak node
+    (an int32 array times 2.5 is a weak float); bool results are never weak.
+    """
+    if not args:
+        raise ValueError("at least one array or dtype is required")
+    strong_join = weak_join = None  # join of the plain dtypes; join with weak inputs as i*/f*
+    all_weak = True
+    for x in args:
+        dt, weak = _dtype_and_weak(x)
+        node = (_I_WEAK if dt.kind in "iu" else _F_WEAK) if weak and dt is not bool_ else dt
+        all_weak = all_weak and weak
+        if strong_join is None:
+            strong_join, weak_join = dt, node
+        else:
+            strong_join, weak_join = _JOIN[strong_join, dt], _JOIN[weak_join, node]
+    if all_weak:
+        # Join the strong counterparts (as JAX does), so a weak value's width is respected.
+        dtype, weak = canonicalize_dtype(strong_join), True
+    else:
+        dtype, weak = _node_dtype(weak_join), isinstance(weak_join, _WeakType)
+    weak = weak and dtype is not bool_
+    return (dtype, weak) if return_weak_type_flag else dtype
+
+
+# --- Predicates and info --------------------------------------------------------------
+
+def issubdtype(a, b):
+    """``np.issubdtype`` (no canonicalisation, so uint64 stays unsigned)."""
+    return np.issubdtype(a, b)
+
+
+def _kind(dtype):
+    return dtype.kind if isinstance(dtype, np.dtype) else np.dtype(dtype).kind
+
+
+def is_floating(dtype):
+    return _kind(dtype) == "f"
+
+
+def is_integer(dtype):
+    """Signed or unsigned integer; bool is not an integer here."""
+    return _kind(dtype) in "iu"
+
+
+def is_bool(dtype):
+    return _kind(dtype) == "b"
+
+
+def finfo(dtype):
+    return np.finfo(canonicalize_dtype(dtype))
+
+
+def iinfo(dtype):
+    return np.iinfo(canonicalize_dtype(dtype))
+
+
+def can_cast(from_, to, casting="safe"):
+    """``np.can_cast`` between the canonical forms of two dtypes."""
+    return np.can_cast(canonicalize_dtype(from_), canonicalize_dtype(to), casting=casting)
+
+
+def short_name(dtype):
+    """Jaxpr spelling: 'f32', 'i64', 'u32', 'bool', ..."""
+    dt = np.dtype(dtype)
+    return "bool" if dt.kind == "b" else f"{dt.kind}{dt.itemsize * 8}"

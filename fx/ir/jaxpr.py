@@ -1,0 +1,193 @@
+"""The jaxpr: fx's typed, first-order, SSA intermediate representation.
+
+A `Jaxpr` lists equations `outvars = primitive[params] invars` between typed input and
+output variables; a `ClosedJaxpr` pairs one with the values of its constant variables.
+Variables are compared by identity; names are given only when printing.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from fx.core import ShapedArray
+
+
+class Var:
+    __slots__ = ("aval",)
+
+    def __init__(self, aval: ShapedArray):
+        self.aval = aval
+
+    def __repr__(self):
+        return f"Var({self.aval.str_short()})"
+
+
+class Literal:
+    """A scalar constant written inline in the jaxpr."""
+    __slots__ = ("val", "aval")
+
+    def __init__(self, val, aval: ShapedArray):
+        self.val = np.asarray(val, aval.dtype)
+        self.aval = aval
+
+    def __repr__(self):
+        return f"Literal({self.val.item()!r})"
+
+
+class Eqn(NamedTuple):
+    prim: object
+    invars: list
+    outvars: list
+    params: dict
+
+
+class Jaxpr:
+    __slots__ = ("constvars", "invars", "outvars", "eqns")
+
+    def __init__(self, constvars, invars, outvars, eqns):
+        self.constvars, self.invars = list(constvars), list(invars)
+        self.outvars, self.eqns = list(outvars), list(eqns)
+
+    def __str__(self):
+        return pp_jaxpr(self)
+
+    __repr__ = __str__
+
+
+class ClosedJaxpr:
+    """A jaxpr with its constants. Hashed by identity: transforms cache on it."""
+    __slots__ = ("jaxpr", "consts", "__weakref__")
+
+    def __init__(self, jaxpr: Jaxpr, consts):
+        assert len(consts) == len(jaxpr.constvars)
+        self.jaxpr, self.consts = jaxpr, list(consts)
+
+    @property
+    def in_avals(self):
+        return [v.aval for v in self.jaxpr.invars]
+
+    @property
+    def out_avals(self):
+        return [v.aval for v in self.jaxpr.outvars]
+
+    @property
+    def eqns(self):
+        return self.jaxpr.eqns
+
+    def __str__(self):
+        return pp_jaxpr(self.jaxpr)
+
+    __repr__ = __str__
+
+    def _repr_pretty_(self, p, cycle):  # IPython
+        p.text(str(self))
+
+
+# ---------------------------------------------------------------------------- evaluation
+
+def eval_jaxpr(jaxpr: Jaxpr, consts, *args):
+    """Evaluate by binding each equation's primitive on the current trace.
+
+    This is what makes transforms of staged code work: jvp, vmap, ... of a jaxpr is just
+    `eval_jaxpr` run under their trace.
+    """
+    env = {}
+    for v, x in zip(jaxpr.constvars, consts):
+        env[v] = x
+    for v, x in zip(jaxpr.invars, args):
+        env[v] = x
+
+    def read(v):
+        return v.val if type(v) is Literal else env[v]
+
+    for eqn in jaxpr.eqns:
+        out = eqn.prim.bind(*map(read, eqn.invars), **eqn.params)
+        if eqn.prim.multiple_results:
+            env.update(zip(eqn.outvars, out))
+        else:
+            env[eqn.outvars[0]] = out
+    return [read(v) for v in jaxpr.outvars]
+
+
+def jaxpr_as_fun(closed: ClosedJaxpr):
+    return lambda *args: eval_jaxpr(closed.jaxpr, closed.consts, *args)
+
+
+# ---------------------------------------------------------------------------- printing
+
+def _names():
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    n = 0
+    while True:
+        name, k = "", n
+        while True:
+            name = letters[k % 26] + name
+            k = k // 26 - 1
+            if k < 0:
+                break
+        yield name
+        n += 1
+
+
+class _Printer:
+    def __init__(self):
+        self.names = {}
+        self.fresh = _names()
+
+    def name(self, v):
+        if type(v) is Literal:
+            val = v.val.item()
+            if isinstance(val, float) and val == int(val) and abs(val) < 1e16:
+                text = f"{val:.1f}"
+            else:
+                text = repr(val)
+            return f"{text}:{v.aval.str_short()}"
+        if v not in self.names:
+            self.names[v] = next(self.fresh)
+        return self.names[v]
+
+    def binder(self, v):
+        return f"{self.name(v)}:{v.aval.str_short()}"
+
+    def param(self, value, indent):
+        if isinstance(value, ClosedJaxpr):
+            value = value.jaxpr
+        if isinstance(value, Jaxpr):
+            return self.jaxpr(value, indent)
+        if isinstance(value, np.dtype):
+            return value.name
+        if callable(value) and hasattr(value, "__name__"):
+            return value.__name__
+        return str(value)
+
+    def jaxpr(self, jaxpr, indent=0):
+        head = (f"{{ lambda {' '.join(self.binder(v) for v in jaxpr.constvars)}; "
+                f"{' '.join(self.binder(v) for v in jaxpr.invars)}. let")
+        eqns = [self.eqn(eqn, indent) for eqn in jaxpr.eqns]
+        outs = ", ".join(self.name(v) for v in jaxpr.outvars)
+        tail = f"in ({outs}{',' if len(jaxpr.outvars) == 1 else ''}) }}"
+        one_line = " ".join([head, "; ".join(eqns), tail]) if eqns else f"{head} {tail}"
+        if len(one_line) + indent <= 80 and "\n" not in one_line:
+            return one_line
+        pad = " " * (indent + 4)
+        return "\n".join([head, *(pad + e for e in eqns), " " * (indent + 2) + tail])
+
+    def eqn(self, eqn, indent):
+        lhs = " ".join(self.binder(v) for v in eqn.outvars)
+        params = ""
+        if any(v is not None for v in eqn.params.values()):
+            items = [f"{k}={self.param(v, indent + 6)}" for k, v in sorted(eqn.params.items())
+                     if v is not None]
+            joined = " ".join(items)
+            if len(joined) < 60 and "\n" not in joined:
+                params = f"[{joined}]"
+            else:
+                inner = "\n" + " " * (indent + 6)
+                params = "[" + inner + inner.join(items) + "\n" + " " * (indent + 4) + "]"
+        rhs = " ".join(self.name(v) for v in eqn.invars)
+        return f"{lhs} = {eqn.prim.name}{params} {rhs}".rstrip()
+
+
+def pp_jaxpr(jaxpr: Jaxpr) -> str:
+    return _Printer().jaxpr(jaxpr)

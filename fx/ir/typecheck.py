@@ -1,0 +1,58 @@
+"""The jaxpr type checker: the tests run it on every jaxpr a transform produces.
+
+It checks that every variable is defined once before it is read, that each equation's
+output types are what its primitive's abstract evaluation says for its input types, and
+recurses into the jaxprs that equations hold (jit, control flow).
+"""
+from __future__ import annotations
+
+from fx.ir.jaxpr import ClosedJaxpr, Jaxpr, Literal
+
+
+class JaxprTypeError(TypeError):
+    pass
+
+
+def _same_type(a, b):
+    return a.shape == b.shape and a.dtype == b.dtype
+
+
+def check_jaxpr(jaxpr: Jaxpr | ClosedJaxpr):
+    if isinstance(jaxpr, ClosedJaxpr):
+        for v, c in zip(jaxpr.jaxpr.constvars, jaxpr.consts):
+            if tuple(c.shape) != v.aval.shape:
+                raise JaxprTypeError(f"constant of shape {c.shape} bound to {v.aval.str_short()}")
+        jaxpr = jaxpr.jaxpr
+    defined = set()
+
+    def define(v, where):
+        if v in defined:
+            raise JaxprTypeError(f"variable {v} defined twice ({where})")
+        defined.add(v)
+
+    def read(v, where):
+        if type(v) is Literal:
+            return v.aval
+        if v not in defined:
+            raise JaxprTypeError(f"variable {v} read before it is defined ({where})")
+        return v.aval
+
+    for v in jaxpr.constvars + jaxpr.invars:
+        define(v, "inputs")
+    for i, eqn in enumerate(jaxpr.eqns):
+        where = f"equation {i}: {eqn.prim.name}"
+        in_avals = [read(v, where) for v in eqn.invars]
+        out_avals = eqn.prim.rule("abstract_eval")(*in_avals, **eqn.params)
+        if not eqn.prim.multiple_results:
+            out_avals = [out_avals]
+        if len(out_avals) != len(eqn.outvars) or not all(
+                _same_type(a, v.aval) for a, v in zip(out_avals, eqn.outvars)):
+            raise JaxprTypeError(f"{where}: outputs typed {[v.aval.str_short() for v in eqn.outvars]}"
+                                 f" but the rule gives {[a.str_short() for a in out_avals]}")
+        for p in eqn.params.values():
+            if isinstance(p, (Jaxpr, ClosedJaxpr)):
+                check_jaxpr(p)
+        for v in eqn.outvars:
+            define(v, where)
+    for v in jaxpr.outvars:
+        read(v, "outputs")

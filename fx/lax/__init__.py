@@ -1,0 +1,180 @@
+"""fx.lax: the primitives' public surface, with jax.lax's names and signatures.
+
+lax is strict where fx.numpy is forgiving: operands of a binary op must share a dtype
+(Python scalars adopt the other operand's dtype, as weak types do in JAX) and a shape
+(0-d operands broadcast).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from fx import dtypes
+from fx.array import ArrayImpl
+from fx.core import Tracer, get_aval
+from fx.lax import elementwise as _ew
+from fx.lax.elementwise import (ROUND_AWAY_FROM_ZERO, ROUND_TO_NEAREST_EVEN, abs_p, add_p, and_p,
+                                ceil_p, convert_element_type_p, cos_p, div_p, eq_p, erf_p, exp2_p,
+                                exp_p, expm1_p, floor_p, ge_p, gt_p, integer_pow_p, le_p, log1p_p,
+                                log_p, logistic_p, lt_p, max_p, min_p, mul_p, ne_p, neg_p, not_p,
+                                or_p, pow_p, rem_p, round_p, rsqrt_p, select_n_p, sign_p, sin_p,
+                                sqrt_p, stop_gradient_p, sub_p, tan_p, tanh_p, xor_p)
+from fx.lax.reductions import reduce_sum, reduce_sum_p
+from fx.lax.shape import (broadcast_in_dim, broadcast_in_dim_p, expand_dims, expand_dims_p,
+                          reshape as _reshape, reshape_p, squeeze, squeeze_p, transpose, transpose_p)
+
+
+class RoundingMethod:
+    AWAY_FROM_ZERO = ROUND_AWAY_FROM_ZERO
+    TO_NEAREST_EVEN = ROUND_TO_NEAREST_EVEN
+
+
+def _is_python_scalar(x):
+    return isinstance(x, (bool, int, float))
+
+
+def _const(value, dtype, weak_type=False):
+    """A concrete scalar of `dtype` (inlined as a literal when staged)."""
+    return ArrayImpl._wrap(np.asarray(value, dtype), get_aval(np.asarray(value, dtype)).update(
+        dtype=dtype, weak_type=weak_type))
+
+
+def _as_operand(x, like=None):
+    if _is_python_scalar(x):
+        if like is not None:
+            like_aval = get_aval(like)
+            return _const(x, like_aval.dtype, like_aval.weak_type)
+        aval = get_aval(x)
+        return _const(x, aval.dtype, aval.weak_type)
+    if isinstance(x, (np.ndarray, np.generic)):
+        return ArrayImpl(np.asarray(x, dtypes.canonicalize_dtype(x.dtype)))
+    if isinstance(x, (ArrayImpl, Tracer)):
+        return x
+    raise TypeError(f"fx.lax expected an array or a Python scalar, got {type(x).__name__}: {x!r:.60}")
+
+
+def _operands(*xs):
+    """Scalars adopt the dtype of the array operands; 0-d operands broadcast."""
+    like = next((x for x in xs if not _is_python_scalar(x)), None)
+    xs = [_as_operand(x, like) for x in xs]
+    shapes = {get_aval(x).shape for x in xs}
+    if len(shapes) > 1:
+        full = max(shapes, key=len)
+        if any(s not in ((), full) for s in shapes):
+            raise TypeError(f"lax operands must have equal shapes (or be scalars), got "
+                            f"{[get_aval(x).str_short() for x in xs]}")
+        xs = [broadcast_in_dim(x, full, ()) if get_aval(x).shape == () else x for x in xs]
+    return xs
+
+
+def _binary(prim):
+    def op(x, y):
+        return prim.bind(*_operands(x, y))
+    op.__name__ = prim.name
+    op.__doc__ = f"Elementwise {prim.name} (the `{prim.name}` primitive)."
+    return op
+
+
+def _unary(prim):
+    def op(x):
+        return prim.bind(_as_operand(x))
+    op.__name__ = prim.name
+    op.__doc__ = f"Elementwise {prim.name} (the `{prim.name}` primitive)."
+    return op
+
+
+add, sub, mul, div, rem, pow = map(_binary, [add_p, sub_p, mul_p, div_p, rem_p, pow_p])
+max, min = _binary(max_p), _binary(min_p)
+eq, ne, lt, le, gt, ge = map(_binary, [eq_p, ne_p, lt_p, le_p, gt_p, ge_p])
+bitwise_and, bitwise_or, bitwise_xor = map(_binary, [and_p, or_p, xor_p])
+bitwise_not = _unary(not_p)
+neg, abs, sign, floor, ceil = map(_unary, [neg_p, abs_p, sign_p, floor_p, ceil_p])
+exp, exp2, log, log1p, expm1 = map(_unary, [exp_p, exp2_p, log_p, log1p_p, expm1_p])
+sqrt, rsqrt, tanh, logistic = map(_unary, [sqrt_p, rsqrt_p, tanh_p, logistic_p])
+sin, cos, tan, erf = map(_unary, [sin_p, cos_p, tan_p, erf_p])
+
+
+def integer_pow(x, y: int):
+    return integer_pow_p.bind(_as_operand(x), y=int(y))
+
+
+def round(x, rounding_method=RoundingMethod.AWAY_FROM_ZERO):
+    return round_p.bind(_as_operand(x), rounding_method=int(rounding_method))
+
+
+def select_n(which, *cases):
+    cases = _operands(*cases)
+    return select_n_p.bind(_as_operand(which), *cases)
+
+
+def select(pred, on_true, on_false):
+    """on_true where pred, else on_false (JAX's lax.select)."""
+    return select_n(pred, on_false, on_true)
+
+
+def convert_element_type(x, new_dtype):
+    new_dtype = dtypes.canonicalize_dtype(new_dtype)
+    x = _as_operand(x)
+    aval = get_aval(x)
+    if aval.dtype == new_dtype and not aval.weak_type:
+        return x
+    return convert_element_type_p.bind(x, new_dtype=new_dtype, weak_type=False)
+
+
+def _convert_weak(x, new_dtype, weak_type):
+    """Convert keeping a weak type (what jnp's promotion of Python scalars needs)."""
+    x = _as_operand(x)
+    aval = get_aval(x)
+    if aval.dtype == new_dtype and aval.weak_type == weak_type:
+        return x
+    if not isinstance(x, Tracer):
+        return ArrayImpl._wrap(np.asarray(x, new_dtype), aval.update(dtype=new_dtype, weak_type=weak_type))
+    return convert_element_type_p.bind(x, new_dtype=new_dtype, weak_type=weak_type)
+
+
+def stop_gradient(x):
+    from fx import tree_util
+    return tree_util.tree_map(lambda leaf: stop_gradient_p.bind(_as_operand(leaf)), x)
+
+
+def reshape(operand, new_sizes, dimensions=None):
+    operand = _as_operand(operand)
+    if dimensions is not None:
+        operand = transpose(operand, dimensions)
+    if tuple(new_sizes) == get_aval(operand).shape:
+        return operand
+    return _reshape(operand, new_sizes)
+
+
+def broadcast(operand, sizes):
+    """Add leading axes of the given sizes."""
+    operand = _as_operand(operand)
+    ndim = get_aval(operand).ndim
+    return broadcast_in_dim(operand, tuple(sizes) + get_aval(operand).shape,
+                            tuple(range(len(sizes), len(sizes) + ndim)))
+
+
+def full(shape, fill_value, dtype=None):
+    """An array of `shape` filled with `fill_value` (JAX's lax.full)."""
+    shape = tuple(int(s) for s in shape) if not isinstance(shape, int) else (shape,)
+    weak = dtype is None and dtypes.is_weakly_typed(fill_value)
+    dtype = dtypes.canonicalize_dtype(dtype) if dtype is not None else dtypes.dtype_of(fill_value)
+    if isinstance(fill_value, Tracer):
+        scalar = _convert_weak(fill_value, dtype, weak)
+    else:
+        scalar = _const(np.asarray(fill_value), dtype, weak)
+    return scalar if shape == () else broadcast_in_dim(scalar, shape, ())
+
+
+def full_like(x, fill_value, dtype=None, shape=None):
+    aval = get_aval(x)
+    weak = dtype is None and aval.weak_type
+    dtype = aval.dtype if dtype is None else dtypes.canonicalize_dtype(dtype)
+    out = full(aval.shape if shape is None else shape, fill_value, dtype)
+    return _convert_weak(out, dtype, weak) if weak else out
+
+
+def zeros_like_array(x):
+    return full_like(x, 0)
+
+
+__all__ = [n for n in dir() if not n.startswith("_")]

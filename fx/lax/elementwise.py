@@ -1,0 +1,468 @@
+"""Elementwise primitives: arithmetic, transcendental functions, comparisons, logic,
+select_n, convert_element_type and stop_gradient.
+
+Operands of one primitive share shape and dtype (the fx.lax and fx.numpy wrappers
+broadcast and promote before binding), so every batching rule is the same one and every
+JVP is a sum of per-operand partial derivatives.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from fx import dtypes
+from fx.core import Primitive, ShapedArray, UndefinedPrimal, Zero
+from fx.lax.examples import example, randn, uniform
+from fx.transforms.batching import broadcast_batcher
+from fx.transforms.jvp import defjvp, defjvp_zero, instantiate
+
+_FLOAT = "floating"
+_NUMBER = "numeric"
+_INT_OR_BOOL = "integer or boolean"
+_ANY = "any"
+
+_ACCEPTS = {
+    _FLOAT: dtypes.is_floating,
+    _NUMBER: lambda d: not dtypes.is_bool(d),
+    _INT_OR_BOOL: lambda d: dtypes.is_integer(d) or dtypes.is_bool(d),
+    _ANY: lambda d: True,
+}
+
+
+def elementwise_aval(name, avals, kind=_ANY, out_dtype=None):
+    """The shared shape/dtype rule: equal shapes, equal dtypes, weak iff all weak."""
+    first = avals[0]
+    if any(a.shape != first.shape for a in avals):
+        raise TypeError(f"{name} requires operands of equal shapes, got "
+                        f"{', '.join(a.str_short() for a in avals)}")
+    if any(a.dtype != first.dtype for a in avals):
+        raise TypeError(f"{name} requires operands of equal dtypes, got "
+                        f"{', '.join(a.str_short() for a in avals)}")
+    if not _ACCEPTS[kind](first.dtype):
+        raise TypeError(f"{name} requires {kind} operands, got {first.str_short()}")
+    weak = all(a.weak_type for a in avals) if out_dtype is None else False
+    return ShapedArray(first.shape, out_dtype or first.dtype, weak)
+
+
+def elementwise(name, impl, kind=_ANY, out_dtype=None):
+    prim = Primitive(name)
+    prim.impl = impl
+    prim.abstract_eval = lambda *avals, **_: elementwise_aval(name, avals, kind, out_dtype)
+    broadcast_batcher(prim)
+    return prim
+
+
+def _lax():
+    from fx import lax
+    return lax
+
+
+# ---------------------------------------------------------------------------- arithmetic
+
+neg_p = elementwise("neg", np.negative, _NUMBER)
+defjvp(neg_p, lambda g, ans, x: neg(g))
+neg_p.transpose = lambda ct, x: [neg(ct)]
+
+add_p = elementwise("add", np.add, _NUMBER)
+defjvp(add_p, lambda g, ans, x, y: g, lambda g, ans, x, y: g)
+add_p.transpose = lambda ct, x, y: [ct, ct]
+
+sub_p = elementwise("sub", np.subtract, _NUMBER)
+defjvp(sub_p, lambda g, ans, x, y: g, lambda g, ans, x, y: neg(g))
+sub_p.transpose = lambda ct, x, y: [ct, neg(ct)]
+
+mul_p = elementwise("mul", np.multiply, _NUMBER)
+defjvp(mul_p, lambda g, ans, x, y: mul(g, y), lambda g, ans, x, y: mul(x, g))
+
+
+def _mul_transpose(ct, x, y):
+    if isinstance(x, UndefinedPrimal):
+        return [mul(ct, y), None]
+    return [None, mul(x, ct)]
+
+
+mul_p.transpose = _mul_transpose
+
+
+def _div_impl(x, y):
+    if dtypes.is_integer(x.dtype):  # C-style truncation; x / 0 gives 0 and never traps
+        with np.errstate(all="ignore"):
+            safe = np.where(y == 0, 1, y)
+            q = np.abs(x) // np.abs(safe) * np.sign(x) * np.sign(safe)
+        return np.where(y == 0, 0, q).astype(x.dtype)
+    with np.errstate(all="ignore"):
+        return np.divide(x, y)
+
+
+div_p = elementwise("div", _div_impl, _NUMBER)
+defjvp(div_p, lambda g, ans, x, y: div(g, y),
+       lambda g, ans, x, y: mul(neg(g), div(ans, y)))
+div_p.transpose = lambda ct, x, y: [div(ct, y), None]
+
+
+def _rem_impl(x, y):
+    if dtypes.is_integer(x.dtype):  # sign of the dividend (C's %); x % 0 gives x
+        with np.errstate(all="ignore"):
+            safe = np.where(y == 0, 1, y)
+            r = np.fmod(x, safe)
+        return np.where(y == 0, x, r).astype(x.dtype)
+    with np.errstate(all="ignore"):
+        return np.fmod(x, y)
+
+
+rem_p = elementwise("rem", _rem_impl, _NUMBER)
+defjvp(rem_p, lambda g, ans, x, y: g,
+       lambda g, ans, x, y: mul(neg(g), _trunc(div(x, y))))
+
+
+def _trunc(x):
+    return mul(sign(x), floor(abs(x)))
+
+
+def _pow_impl(x, y):
+    with np.errstate(all="ignore"):
+        return np.power(x, y)
+
+
+pow_p = elementwise("pow", _pow_impl, _FLOAT)
+
+
+def _pow_jvp_x(g, ans, x, y):
+    lax = _lax()
+    return mul(g, lax.select(eq(y, _zeros_like(y)), _zeros_like(y),
+                             mul(y, pow(x, sub(y, _ones_like(y))))))
+
+
+def _pow_jvp_y(g, ans, x, y):
+    lax = _lax()
+    safe_x = lax.select(eq(x, _zeros_like(x)), _ones_like(x), x)
+    return mul(g, mul(ans, log(safe_x)))
+
+
+defjvp(pow_p, _pow_jvp_x, _pow_jvp_y)
+
+
+def _integer_pow_impl(x, *, y):
+    with np.errstate(all="ignore"):
+        if y < 0 and not dtypes.is_floating(x.dtype):
+            raise TypeError("integer_pow: negative exponents need a floating operand")
+        return np.power(x, y) if y >= 0 else np.reciprocal(np.power(x, -y))
+
+
+integer_pow_p = Primitive("integer_pow")
+integer_pow_p.impl = _integer_pow_impl
+integer_pow_p.abstract_eval = lambda x, *, y: elementwise_aval("integer_pow", [x], _NUMBER)
+broadcast_batcher(integer_pow_p)
+defjvp(integer_pow_p, lambda g, ans, x, *, y:
+       _zeros_like(g) if y == 0 else mul(g, mul(_full_like(x, y), integer_pow(x, y - 1))))
+
+
+def _balanced_eq(x, z, y):
+    """1 where x is the extremum z alone, 1/2 where x and y tie, else 0 (JAX's choice)."""
+    lax = _lax()
+    return lax.select(eq(x, z), lax.select(eq(y, z), _full_like(z, 0.5), _ones_like(z)),
+                      _zeros_like(z))
+
+
+max_p = elementwise("max", np.maximum, _NUMBER)
+defjvp(max_p, lambda g, ans, x, y: mul(g, _balanced_eq(x, ans, y)),
+       lambda g, ans, x, y: mul(g, _balanced_eq(y, ans, x)))
+min_p = elementwise("min", np.minimum, _NUMBER)
+defjvp(min_p, lambda g, ans, x, y: mul(g, _balanced_eq(x, ans, y)),
+       lambda g, ans, x, y: mul(g, _balanced_eq(y, ans, x)))
+
+abs_p = elementwise("abs", np.abs, _NUMBER)
+defjvp(abs_p, lambda g, ans, x: mul(g, sign(x)))
+sign_p = elementwise("sign", np.sign, _NUMBER)
+defjvp_zero(sign_p)
+
+
+# ---------------------------------------------------------------------------- transcendental
+
+def _float_unary(name, impl):
+    def safe(x):
+        with np.errstate(all="ignore"):
+            return impl(x)
+    return elementwise(name, safe, _FLOAT)
+
+
+exp_p = _float_unary("exp", np.exp)
+defjvp(exp_p, lambda g, ans, x: mul(g, ans))
+exp2_p = _float_unary("exp2", np.exp2)
+defjvp(exp2_p, lambda g, ans, x: mul(g, mul(ans, _full_like(ans, math.log(2)))))
+log_p = _float_unary("log", np.log)
+defjvp(log_p, lambda g, ans, x: div(g, x))
+log1p_p = _float_unary("log1p", np.log1p)
+defjvp(log1p_p, lambda g, ans, x: div(g, add(x, _ones_like(x))))
+expm1_p = _float_unary("expm1", np.expm1)
+defjvp(expm1_p, lambda g, ans, x: mul(g, add(ans, _ones_like(ans))))
+sqrt_p = _float_unary("sqrt", np.sqrt)
+defjvp(sqrt_p, lambda g, ans, x: div(g, mul(_full_like(ans, 2), ans)))
+rsqrt_p = _float_unary("rsqrt", lambda x: 1 / np.sqrt(x))
+defjvp(rsqrt_p, lambda g, ans, x: mul(g, mul(_full_like(x, -0.5), div(ans, x))))
+tanh_p = _float_unary("tanh", np.tanh)
+defjvp(tanh_p, lambda g, ans, x: mul(g, sub(_ones_like(ans), mul(ans, ans))))
+
+
+def _logistic_impl(x):
+    # exp(-|x|) never overflows; pick the algebraically equal form by sign.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype)
+
+
+logistic_p = _float_unary("logistic", _logistic_impl)
+defjvp(logistic_p, lambda g, ans, x: mul(g, mul(ans, sub(_ones_like(ans), ans))))
+sin_p = _float_unary("sin", np.sin)
+defjvp(sin_p, lambda g, ans, x: mul(g, cos(x)))
+cos_p = _float_unary("cos", np.cos)
+defjvp(cos_p, lambda g, ans, x: neg(mul(g, sin(x))))
+tan_p = _float_unary("tan", np.tan)
+defjvp(tan_p, lambda g, ans, x: mul(g, add(_ones_like(ans), mul(ans, ans))))
+
+_erf_scalar = np.frompyfunc(math.erf, 1, 1)
+erf_p = _float_unary("erf", lambda x: _erf_scalar(x).astype(x.dtype))
+defjvp(erf_p, lambda g, ans, x: mul(g, mul(_full_like(x, 2 / math.sqrt(math.pi)),
+                                           exp(neg(mul(x, x))))))
+
+floor_p = _float_unary("floor", np.floor)
+defjvp_zero(floor_p)
+ceil_p = _float_unary("ceil", np.ceil)
+defjvp_zero(ceil_p)
+
+ROUND_AWAY_FROM_ZERO, ROUND_TO_NEAREST_EVEN = 0, 1
+
+
+def _round_impl(x, *, rounding_method=ROUND_AWAY_FROM_ZERO):
+    if rounding_method == ROUND_TO_NEAREST_EVEN:
+        return np.round(x)
+    return (np.sign(x) * np.floor(np.abs(x) + 0.5)).astype(x.dtype)
+
+
+round_p = Primitive("round")
+round_p.impl = _round_impl
+round_p.abstract_eval = lambda x, **_: elementwise_aval("round", [x], _FLOAT)
+broadcast_batcher(round_p)
+defjvp_zero(round_p)
+
+
+# ---------------------------------------------------------------------------- comparisons, logic
+
+def _comparison(name, impl):
+    prim = elementwise(name, impl, _ANY, out_dtype=dtypes.bool_)
+    defjvp_zero(prim)
+    return prim
+
+
+eq_p = _comparison("eq", np.equal)
+ne_p = _comparison("ne", np.not_equal)
+lt_p = _comparison("lt", np.less)
+le_p = _comparison("le", np.less_equal)
+gt_p = _comparison("gt", np.greater)
+ge_p = _comparison("ge", np.greater_equal)
+
+
+def _logical(name, bool_impl, int_impl):
+    prim = elementwise(name, lambda *xs: (bool_impl if xs[0].dtype == np.bool_ else int_impl)(*xs),
+                       _INT_OR_BOOL)
+    defjvp_zero(prim)
+    return prim
+
+
+and_p = _logical("and", np.logical_and, np.bitwise_and)
+or_p = _logical("or", np.logical_or, np.bitwise_or)
+xor_p = _logical("xor", np.logical_xor, np.bitwise_xor)
+not_p = _logical("not", np.logical_not, np.invert)
+
+
+# ---------------------------------------------------------------------------- select_n
+
+select_n_p = Primitive("select_n")
+
+
+def _select_n_impl(which, *cases):
+    if which.dtype == np.bool_:
+        return np.where(which, cases[1], cases[0]) if len(cases) == 2 else cases[0]
+    return np.choose(np.clip(which, 0, len(cases) - 1), cases)
+
+
+def _select_n_abstract_eval(which, *cases):
+    if not cases:
+        raise TypeError("select_n requires at least one case")
+    out = elementwise_aval("select_n", cases)
+    if which.dtype != dtypes.bool_ and not dtypes.is_integer(which.dtype):
+        raise TypeError(f"select_n predicate must be boolean or integer, got {which.str_short()}")
+    if which.dtype == dtypes.bool_ and len(cases) > 2:
+        raise TypeError("select_n with a boolean predicate takes at most two cases")
+    if which.shape not in ((), out.shape):
+        raise TypeError(f"select_n predicate shape {which.shape} must be () or {out.shape}")
+    return out
+
+
+def _select_n_jvp(primals, tangents):
+    which, cases = primals[0], primals[1:]
+    out = select_n(which, *cases)
+    case_tangents = tangents[1:]
+    if all(type(t) is Zero for t in case_tangents):
+        return out, Zero(case_tangents[0].aval)
+    return out, select_n(which, *map(instantiate, case_tangents))
+
+
+def _select_n_transpose(ct, which, *cases):
+    zeros = _zeros_like(ct)
+    return [None] + [select_n(which, *(ct if j == i else zeros for j in range(len(cases))))
+                     if isinstance(case, UndefinedPrimal) else None
+                     for i, case in enumerate(cases)]
+
+
+def _select_n_batch(args, dims):
+    from fx.transforms.batching import axis_size_of, bdim_at_front
+    which, wdim = args[0], dims[0]
+    size = axis_size_of(args, dims)
+    cases = [bdim_at_front(c, d, size) for c, d in zip(args[1:], dims[1:])]
+    if np.ndim(which) == 0 and wdim is None:
+        return select_n(which, *cases), 0
+    which = bdim_at_front(which, wdim, size)
+    if len(which.shape) < len(cases[0].shape):  # scalar predicate per example
+        which = _lax().broadcast_in_dim(which, cases[0].shape, (0,))
+    return select_n(which, *cases), 0
+
+
+select_n_p.impl = _select_n_impl
+select_n_p.abstract_eval = _select_n_abstract_eval
+select_n_p.jvp = _select_n_jvp
+select_n_p.transpose = _select_n_transpose
+select_n_p.batch = _select_n_batch
+
+
+# ---------------------------------------------------------------------------- conversions
+
+convert_element_type_p = Primitive("convert_element_type")
+
+
+def _convert_impl(x, *, new_dtype, weak_type):
+    if dtypes.is_integer(new_dtype) and dtypes.is_floating(x.dtype):
+        info = np.iinfo(new_dtype)  # saturate and map NaN to 0 rather than invoke UB
+        with np.errstate(invalid="ignore"):
+            x = np.clip(np.nan_to_num(x, nan=0), info.min, info.max)
+    return x.astype(new_dtype)
+
+
+def _convert_jvp(primals, tangents, *, new_dtype, weak_type):
+    (x,), (t,) = primals, tangents
+    out = convert_element_type_p.bind(x, new_dtype=new_dtype, weak_type=weak_type)
+    if not (dtypes.is_floating(new_dtype) and dtypes.is_floating(x.dtype)):
+        return out, Zero(ShapedArray(out.shape, new_dtype))
+    return out, convert_element_type_p.bind(t, new_dtype=new_dtype, weak_type=False)
+
+
+def _convert_transpose(ct, x, *, new_dtype, weak_type):
+    return [convert_element_type_p.bind(ct, new_dtype=x.aval.dtype, weak_type=False)]
+
+
+convert_element_type_p.impl = _convert_impl
+convert_element_type_p.abstract_eval = \
+    lambda x, *, new_dtype, weak_type: ShapedArray(x.shape, new_dtype, weak_type)
+convert_element_type_p.jvp = _convert_jvp
+convert_element_type_p.transpose = _convert_transpose
+convert_element_type_p.batch = lambda args, dims, **p: (convert_element_type_p.bind(*args, **p), dims[0])
+
+stop_gradient_p = Primitive("stop_gradient")
+stop_gradient_p.impl = lambda x: x
+stop_gradient_p.abstract_eval = lambda x: x
+defjvp_zero(stop_gradient_p)
+stop_gradient_p.batch = lambda args, dims: (stop_gradient_p.bind(*args), dims[0])
+
+
+# ---------------------------------------------------------------------------- binders
+
+def neg(x): return neg_p.bind(x)
+def add(x, y): return add_p.bind(x, y)
+def sub(x, y): return sub_p.bind(x, y)
+def mul(x, y): return mul_p.bind(x, y)
+def div(x, y): return div_p.bind(x, y)
+def pow(x, y): return pow_p.bind(x, y)
+def integer_pow(x, y): return integer_pow_p.bind(x, y=y)
+def abs(x): return abs_p.bind(x)
+def sign(x): return sign_p.bind(x)
+def floor(x): return floor_p.bind(x)
+def exp(x): return exp_p.bind(x)
+def log(x): return log_p.bind(x)
+def sin(x): return sin_p.bind(x)
+def cos(x): return cos_p.bind(x)
+def eq(x, y): return eq_p.bind(x, y)
+def select_n(which, *cases): return select_n_p.bind(which, *cases)
+
+
+def _full_like(x, value):
+    return _lax().full_like(x, value)
+
+
+def _zeros_like(x):
+    return _full_like(x, 0)
+
+
+def _ones_like(x):
+    return _full_like(x, 1)
+
+
+# ---------------------------------------------------------------------------- examples
+
+_x, _y = randn(3, 4, seed=1), randn(3, 4, seed=2)
+_pos = uniform(0.5, 2.0, 3, 4, seed=3)
+_i, _j = np.array([[7, -7, 3], [0, 5, -9]], np.int32), np.array([[2, 2, -4], [3, 0, 5]], np.int32)
+
+example(neg_p, _x, reference=np.negative, linear_argnums=(0,))
+example(add_p, _x, _y, reference=np.add, linear_argnums=(0, 1))
+example(sub_p, _x, _y, reference=np.subtract, linear_argnums=(0, 1))
+example(mul_p, _x, _y, reference=np.multiply, linear_argnums=(0,))
+example(mul_p, _x, _y, reference=np.multiply, linear_argnums=(1,))
+example(div_p, _x, _pos, reference=np.divide, linear_argnums=(0,))
+example(div_p, _i, _j, reference=lambda x, y: np.where(
+    y == 0, 0, np.trunc(x / np.where(y == 0, 1, y))).astype(np.int32), name="int_by_zero")
+example(rem_p, _x, _pos, reference=np.fmod)
+example(rem_p, _i, _j, reference=lambda x, y: np.where(y == 0, x, np.fmod(x, np.where(y == 0, 1, y))),
+        name="int_by_zero")
+example(pow_p, _pos, _y, reference=np.power)
+example(integer_pow_p, _x, params=dict(y=3), reference=lambda x, y: x ** y)
+example(integer_pow_p, _pos, params=dict(y=-2), reference=lambda x, y: x ** float(y))
+example(max_p, _x, _y, reference=np.maximum)
+example(min_p, _x, _y, reference=np.minimum)
+example(abs_p, _x, reference=np.abs)
+example(sign_p, _x, reference=np.sign)
+example(exp_p, _x, reference=np.exp)
+example(exp2_p, _x, reference=np.exp2)
+example(log_p, _pos, reference=np.log)
+example(log1p_p, _pos, reference=np.log1p)
+example(expm1_p, _x, reference=np.expm1)
+example(sqrt_p, _pos, reference=np.sqrt)
+example(rsqrt_p, _pos, reference=lambda x: 1 / np.sqrt(x))
+example(tanh_p, _x, reference=np.tanh)
+example(logistic_p, _x * 10, reference=lambda x: 1 / (1 + np.exp(-x)))
+example(sin_p, _x, reference=np.sin)
+example(cos_p, _x, reference=np.cos)
+example(tan_p, _x, reference=np.tan)
+example(erf_p, _x, reference=np.vectorize(math.erf))
+example(floor_p, _x * 3, reference=np.floor)
+example(ceil_p, _x * 3, reference=np.ceil)
+example(round_p, np.array([-2.5, -1.5, -0.5, 0.5, 1.5, 2.4]), reference=lambda x: np.sign(x) * np.floor(np.abs(x) + 0.5))
+example(round_p, np.array([-2.5, -1.5, -0.5, 0.5, 1.5, 2.4]), params=dict(rounding_method=1),
+        reference=lambda x, rounding_method: np.round(x))
+for _p, _ref in [(eq_p, np.equal), (ne_p, np.not_equal), (lt_p, np.less), (le_p, np.less_equal),
+                 (gt_p, np.greater), (ge_p, np.greater_equal)]:
+    example(_p, _x, np.where(_y > 0, _x, _y), reference=_ref)
+_a, _b = randn(6, seed=4) > 0, randn(6, seed=5) > 0
+example(and_p, _a, _b, reference=np.logical_and)
+example(or_p, _a, _b, reference=np.logical_or)
+example(xor_p, _a, _b, reference=np.logical_xor)
+example(not_p, _a, reference=np.logical_not)
+example(and_p, _i, _j, reference=np.bitwise_and)
+example(not_p, _i, reference=np.invert)
+example(select_n_p, _x > 0, _x, _y, reference=lambda w, a, b: np.where(w, b, a), linear_argnums=(1, 2))
+example(select_n_p, np.array([[0, 1, 2, 1], [2, 0, 1, 0], [1, 1, 0, 2]], np.int32), _x, _y, _x * 2,
+        reference=lambda w, *cs: np.choose(w, cs), linear_argnums=(1, 2, 3))
+example(convert_element_type_p, _x, params=dict(new_dtype=np.dtype("float32"), weak_type=False),
+        reference=lambda x, **_: x.astype(np.float32), linear_argnums=(0,))
+example(convert_element_type_p, _x * 5, params=dict(new_dtype=np.dtype("int32"), weak_type=False),
+        reference=lambda x, **_: x.astype(np.int32))
+example(stop_gradient_p, _x, reference=lambda x: x)

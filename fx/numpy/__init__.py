@@ -1,0 +1,71 @@
+"""fx.numpy: NumPy's API, traced — jax.numpy's names, signatures and semantics."""
+import numpy as _np
+
+from fx import dtypes as _dtypes
+from fx.dtypes import finfo, iinfo, issubdtype, promote_types, result_type  # noqa: F401
+from fx.numpy._creation import (arange, empty, empty_like, eye, full, full_like, identity,  # noqa: F401
+                                linspace, ones, ones_like, zeros, zeros_like)
+from fx.numpy._indexing import take  # noqa: F401
+from fx.numpy._products import dot, inner, matmul, outer, vdot  # noqa: F401
+from fx.numpy._promote import array, asarray, broadcast_arrays, broadcast_shapes, broadcast_to  # noqa: F401
+from fx.numpy._reductions import (all, amax, amin, any, argmax, argmin, cumsum, max, mean, min,  # noqa: F401
+                                  prod, std, sum, var)
+from fx.numpy._shape import (atleast_1d, atleast_2d, concatenate, expand_dims, moveaxis, ravel,  # noqa: F401
+                             reshape, squeeze, stack, swapaxes, transpose)
+from fx.numpy._ufuncs import (abs, absolute, add, bitwise_and, bitwise_not, bitwise_or,  # noqa: F401
+                              bitwise_xor, ceil, clip, cos, divide, equal, exp, exp2, expm1, floor,
+                              floor_divide, greater, greater_equal, invert, isnan, less, less_equal,
+                              log, log1p, logical_and, logical_not, logical_or, logical_xor, maximum,
+                              minimum, mod, multiply, negative, not_equal, power, reciprocal,
+                              remainder, rint, round, sign, sin, sqrt, square, subtract, tan, tanh,
+                              true_divide, where)
+from fx.array import Array as ndarray  # noqa: F401
+
+
+class _ScalarType:
+    """`jnp.float32` and friends: a dtype that also converts values (jnp.float32(1.0))."""
+
+    def __init__(self, np_type):
+        self.dtype = _np.dtype(np_type)
+        self.__name__ = self.dtype.name
+
+    def __call__(self, x):
+        return asarray(x, _dtypes.canonicalize_dtype(self.dtype))
+
+    def __repr__(self):
+        return f"<class 'fx.numpy.{self.dtype.name}'>"
+
+    def __eq__(self, other):
+        try:
+            return self.dtype == _np.dtype(other)
+        except TypeError:
+            return NotImplemented
+
+    def __hash__(self):
+        return hash(self.dtype)
+
+
+bool_ = _ScalarType(_np.bool_)
+int32 = _ScalarType(_np.int32)
+int64 = _ScalarType(_np.int64)
+uint32 = _ScalarType(_np.uint32)
+float32 = _ScalarType(_np.float32)
+float64 = _ScalarType(_np.float64)
+dtype = _np.dtype
+newaxis = None
+pi, e, inf, nan = _np.pi, _np.e, _np.inf, _np.nan
+
+
+def shape(a):
+    return asarray(a).shape
+
+
+def ndim(a):
+    return asarray(a).ndim
+
+
+def size(a):
+    return asarray(a).size
+
+
+from fx.numpy import _methods  # noqa: E402,F401  (installs the Array operators)

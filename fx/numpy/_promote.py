@@ -1,0 +1,103 @@
+"""NumPy-style argument handling: conversion, dtype promotion and broadcasting.
+
+fx.numpy functions accept anything array-like, promote with JAX's lattice (weak types
+included) and broadcast with NumPy's rules, then call strict fx.lax operations.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from fx import dtypes, lax
+from fx.array import ArrayImpl
+from fx.core import Tracer, get_aval
+
+
+def asarray(x, dtype=None):
+    """An fx array for x (JAX's jnp.asarray): no copy when it already is one."""
+    if isinstance(x, (ArrayImpl, Tracer)):
+        return x if dtype is None else lax.convert_element_type(x, dtype)
+    if isinstance(x, (list, tuple)):
+        if any(isinstance(e, (ArrayImpl, Tracer)) or isinstance(e, (list, tuple)) and _has_traced(e)
+               for e in x):
+            from fx.numpy._shape import stack
+            out = stack([asarray(e) for e in x])
+            return out if dtype is None else lax.convert_element_type(out, dtype)
+    if isinstance(x, (bool, int, float)) and dtype is None:
+        aval = get_aval(x)
+        return ArrayImpl._wrap(np.asarray(x, aval.dtype), aval)
+    value = np.asarray(x)
+    if value.dtype == object:
+        raise TypeError(f"fx.numpy.asarray: cannot convert {x!r:.60} to an array")
+    target = dtypes.canonicalize_dtype(dtype if dtype is not None else value.dtype)
+    return ArrayImpl(value.astype(target, copy=False))
+
+
+def _has_traced(seq):
+    return any(isinstance(e, (ArrayImpl, Tracer)) or isinstance(e, (list, tuple)) and _has_traced(e)
+               for e in seq)
+
+
+def array(x, dtype=None, copy=True):
+    return asarray(x, dtype)
+
+
+def _operand(x):
+    if isinstance(x, (ArrayImpl, Tracer, bool, int, float)):
+        return x
+    return asarray(x)
+
+
+def promote_dtypes(*args):
+    """Convert every argument to the JAX result type of all of them."""
+    args = [_operand(a) for a in args]
+    dtype, weak = dtypes.result_type(*args, return_weak_type_flag=True)
+    return [lax._convert_weak(a, dtype, weak) for a in args]
+
+
+def promote_dtypes_inexact(*args):
+    """Like promote_dtypes, then integers and bools to the default float (true division...)."""
+    args = promote_dtypes(*args)
+    aval = get_aval(args[0])
+    if dtypes.is_floating(aval.dtype):
+        return args
+    float_dtype = dtypes.default_float_dtype()
+    return [lax._convert_weak(a, float_dtype, aval.weak_type) for a in args]
+
+
+def broadcast_shapes(*shapes):
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise ValueError(f"Incompatible shapes for broadcasting: {', '.join(map(str, shapes))}") from None
+
+
+def broadcast_to(x, shape):
+    """NumPy broadcasting of x to shape, as one broadcast_in_dim."""
+    x = _operand(x)
+    shape = (shape,) if isinstance(shape, int) else tuple(int(s) for s in shape)
+    aval = get_aval(x)
+    if aval.shape == shape:
+        return lax._as_operand(x)
+    if len(shape) < aval.ndim or broadcast_shapes(aval.shape, shape) != shape:
+        raise ValueError(f"Incompatible shapes for broadcasting: {aval.shape} to {shape}")
+    lead = len(shape) - aval.ndim
+    squeeze = tuple(i for i, s in enumerate(aval.shape) if s == 1 and shape[lead + i] != 1)
+    x = lax._as_operand(x)
+    if squeeze:
+        x = lax.squeeze(x, squeeze)
+    kept = tuple(lead + i for i in range(aval.ndim) if i not in squeeze)
+    return lax.broadcast_in_dim(x, shape, kept)
+
+
+def broadcast_arrays(*args):
+    shape = broadcast_shapes(*(get_aval(_operand(a)).shape for a in args))
+    return [broadcast_to(a, shape) for a in args]
+
+
+def promote_args(*args):
+    """Promote dtypes and broadcast shapes: ready for an elementwise lax op."""
+    return broadcast_arrays(*promote_dtypes(*args))
+
+
+def promote_args_inexact(*args):
+    return broadcast_arrays(*promote_dtypes_inexact(*args))

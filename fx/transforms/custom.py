@@ -1,0 +1,269 @@
+"""custom_jvp and custom_vjp: user-defined derivative rules.
+
+Each call binds a primitive holding the traced primal function (so staging and vmap see
+an ordinary equation) and the user's rule as a flat Python callable:
+
+- custom_jvp_call's JVP rule runs the user's jvp on the primals and tangents;
+- custom_vjp_call's JVP rule runs the user's fwd and emits `custom_lin`, a linear
+  primitive whose transpose runs the user's bwd. Forward mode through a custom_vjp
+  function is therefore an error, as in JAX.
+
+With no transform active, the function is simply called.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+
+from fx import tree_util
+from fx.core import EVAL_TRACE, Primitive, current_trace, get_aval, tangent_aval
+from fx.ir.jaxpr import eval_jaxpr
+from fx.transforms.batching import axis_size_of, batch_flat_at_front, batch_jaxpr, bdim_at_front
+from fx.transforms.jvp import instantiate
+from fx.transforms.staging import hoist_tracer_consts, trace_to_jaxpr
+
+
+def _resolve_args(fun, args, kwargs):
+    if not kwargs:
+        return args
+    return tuple(inspect.signature(fun).bind(*args, **kwargs).args)
+
+
+class _CustomFunction:
+    """Shared by custom_jvp and custom_vjp: argument handling and tracing the primal."""
+
+    def __init__(self, fun, nondiff_argnums=()):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+
+    def _prepare(self, args, kwargs):
+        """Flatten the differentiable args; trace fun over them into a jaxpr."""
+        args = _resolve_args(self.fun, args, kwargs)
+        nondiff = {i: args[i] for i in self.nondiff_argnums}
+        diff_args = tuple(a for i, a in enumerate(args) if i not in nondiff)
+        leaves, in_tree = tree_util.tree_flatten(diff_args)
+        out_store = []
+
+        def rebuild(diff_leaves):
+            diff = iter(tree_util.tree_unflatten(in_tree, diff_leaves))
+            return [nondiff[i] if i in nondiff else next(diff) for i in range(len(args))]
+
+        def flat_fun(*diff_leaves):
+            out_leaves, out_tree = tree_util.tree_flatten(self.fun(*rebuild(diff_leaves)))
+            out_store.append(out_tree)
+            return out_leaves
+
+        jaxpr, consts = trace_to_jaxpr(flat_fun, [get_aval(x) for x in leaves],
+                                       f"{type(self).__name__}({self.__name__})")
+        closed, hoisted = hoist_tracer_consts(jaxpr, consts)
+        nondiff_values = [nondiff[i] for i in sorted(nondiff)]
+        return leaves, in_tree, out_store[0], closed, hoisted, nondiff_values
+
+
+# ---------------------------------------------------------------------------- custom_jvp
+
+class custom_jvp(_CustomFunction):
+    """A function with a custom JVP rule: `@custom_jvp def f(x): ...; @f.defjvp def
+    f_jvp(primals, tangents): return f(*primals), tangent_out` (JAX's jax.custom_jvp)."""
+
+    def __init__(self, fun, nondiff_argnums=()):
+        super().__init__(fun, nondiff_argnums)
+        self.jvp = None
+
+    def defjvp(self, jvp):
+        self.jvp = jvp
+        return jvp
+
+    def defjvps(self, *jvps):
+        """One rule per argument, jvp_i(g, ans, *args) -> contribution (None: not differentiable)."""
+        def jvp(primals, tangents):
+            ans = self(*primals)
+            out = None
+            for rule, t in zip(jvps, tangents):
+                if rule is not None:
+                    term = rule(t, ans, *primals)
+                    out = term if out is None else tree_util.tree_map(lambda a, b: a + b, out, term)
+            return ans, out if out is not None else tree_util.tree_map(lambda a: a * 0, ans)
+        self.defjvp(jvp)
+
+    def __call__(self, *args, **kwargs):
+        if self.jvp is None:
+            raise AttributeError(f"No JVP defined for custom_jvp function {self.__name__} "
+                                 "using defjvp.")
+        if current_trace() is EVAL_TRACE:
+            return self.fun(*args, **kwargs)
+        leaves, in_tree, out_tree, closed, hoisted, nondiff = self._prepare(args, kwargs)
+
+        def jvp_flat(primals, tangents):
+            p = tree_util.tree_unflatten(in_tree, primals)
+            t = tree_util.tree_unflatten(in_tree, tangents)
+            out, out_t = self.jvp(*nondiff, tuple(p), tuple(t))
+            out_leaves, tree = tree_util.tree_flatten(out)
+            t_leaves, t_tree = tree_util.tree_flatten(out_t)
+            if tree != out_tree or t_tree != out_tree:
+                raise TypeError(f"custom_jvp rule of {self.__name__} must return (primal_out, "
+                                f"tangent_out) structured like the function's output {out_tree}; "
+                                f"got {tree} and {t_tree}")
+            return out_leaves, t_leaves
+
+        outs = custom_jvp_call_p.bind(*hoisted, *leaves, call_jaxpr=closed, jvp=jvp_flat,
+                                      num_consts=len(hoisted))
+        return tree_util.tree_unflatten(out_tree, outs)
+
+
+custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
+
+
+def _call_impl(*args, call_jaxpr, **_):
+    from fx.core import set_current_trace
+    import numpy as np
+    with set_current_trace(EVAL_TRACE):
+        return [np.asarray(o) for o in eval_jaxpr(call_jaxpr.jaxpr, call_jaxpr.consts, *args)]
+
+
+def _custom_jvp_call_jvp(primals, tangents, *, call_jaxpr, jvp, num_consts):
+    primals, tangents = primals[num_consts:], tangents[num_consts:]
+    outs, out_tangents = jvp(list(primals), [instantiate(t) for t in tangents])
+    return outs, [_match_tangent(t, a) for t, a in zip(out_tangents, call_jaxpr.out_avals)]
+
+
+def _match_tangent(t, aval):
+    from fx import lax
+    return lax.convert_element_type(t, tangent_aval(aval).dtype)
+
+
+def _custom_jvp_call_batch(args, dims, *, call_jaxpr, jvp, num_consts):
+    size = axis_size_of(args, dims)
+    args = [bdim_at_front(x, d, size) for x, d in zip(args, dims)]
+    batched, _ = batch_jaxpr(call_jaxpr, size, (True,) * len(args), True)
+    n = len(args) - num_consts
+
+    def batched_jvp(primals, tangents):
+        def flat(*pt):
+            outs, out_t = jvp(list(pt[:n]), list(pt[n:]))
+            return list(outs) + list(out_t)
+        res = batch_flat_at_front(flat, primals + tangents, [0] * (2 * n), size)
+        return res[:len(res) // 2], res[len(res) // 2:]
+
+    outs = custom_jvp_call_p.bind(*args, call_jaxpr=batched, jvp=batched_jvp, num_consts=num_consts)
+    return outs, [0] * len(outs)
+
+
+custom_jvp_call_p.impl = _call_impl
+custom_jvp_call_p.abstract_eval = lambda *avals, call_jaxpr, **_: call_jaxpr.out_avals
+custom_jvp_call_p.jvp = _custom_jvp_call_jvp
+custom_jvp_call_p.batch = _custom_jvp_call_batch
+
+
+# ---------------------------------------------------------------------------- custom_vjp
+
+class custom_vjp(_CustomFunction):
+    """A function with a custom VJP: `f.defvjp(fwd, bwd)` where fwd(*args) returns
+    (out, residuals) and bwd(*nondiff_args, residuals, g) returns one cotangent per
+    differentiable argument (JAX's jax.custom_vjp)."""
+
+    def __init__(self, fun, nondiff_argnums=()):
+        super().__init__(fun, nondiff_argnums)
+        self.fwd = self.bwd = None
+
+    def defvjp(self, fwd, bwd, symbolic_zeros=False):
+        self.fwd, self.bwd = fwd, bwd
+
+    def __call__(self, *args, **kwargs):
+        if self.fwd is None:
+            raise AttributeError(f"No VJP defined for custom_vjp function {self.__name__} "
+                                 "using defvjp.")
+        if current_trace() is EVAL_TRACE:
+            return self.fun(*args, **kwargs)
+        full_args = _resolve_args(self.fun, args, kwargs)
+        leaves, in_tree, out_tree, closed, hoisted, nondiff = self._prepare(args, kwargs)
+        res_store = []
+
+        def fwd_flat(primals):
+            diff = iter(tree_util.tree_unflatten(in_tree, primals))
+            call = [full_args[i] if i in self.nondiff_argnums else next(diff)
+                    for i in range(len(full_args))]
+            out, res = self.fwd(*call)
+            out_leaves, tree = tree_util.tree_flatten(out)
+            if tree != out_tree:
+                raise TypeError(f"custom_vjp fwd of {self.__name__} must return (output, residuals) "
+                                f"with output structured like {out_tree}, got {tree}")
+            res_leaves, res_tree = tree_util.tree_flatten(res)
+            res_store.append(res_tree)
+            return out_leaves, res_leaves
+
+        def bwd_flat(res_leaves, cts):
+            res = tree_util.tree_unflatten(res_store[-1], res_leaves)
+            ct_in = self.bwd(*nondiff, res, tree_util.tree_unflatten(out_tree, cts))
+            if not isinstance(ct_in, tuple):
+                raise TypeError(f"custom_vjp bwd of {self.__name__} must return a tuple with one "
+                                f"cotangent per differentiable argument, got {type(ct_in).__name__}")
+            avals = [get_aval(x) for x in leaves]
+            ct_leaves = tree_util.tree_leaves(
+                tree_util.tree_map(lambda c, x: _zeros_if_none(c, x), ct_in,
+                                   tree_util.tree_unflatten(in_tree, leaves),
+                                   is_leaf=lambda c: c is None))
+            return [_match_tangent(c, a) for c, a in zip(ct_leaves, avals)]
+
+        outs = custom_vjp_call_p.bind(*hoisted, *leaves, call_jaxpr=closed, fwd=fwd_flat,
+                                      bwd=bwd_flat, num_consts=len(hoisted))
+        return tree_util.tree_unflatten(out_tree, outs)
+
+
+def _zeros_if_none(ct, like):
+    from fx import lax
+    return lax.full_like(like, 0) if ct is None else ct
+
+
+custom_vjp_call_p = Primitive("custom_vjp_call", multiple_results=True)
+custom_lin_p = Primitive("custom_lin", multiple_results=True)
+
+
+def _custom_vjp_call_jvp(primals, tangents, *, call_jaxpr, fwd, bwd, num_consts):
+    outs, res = fwd(list(primals[num_consts:]))
+    out_tangents = custom_lin_p.bind(*res, *map(instantiate, tangents[num_consts:]),
+                                     num_res=len(res), bwd=bwd,
+                                     out_avals=tuple(tangent_aval(a) for a in call_jaxpr.out_avals))
+    return outs, out_tangents
+
+
+def _custom_vjp_call_batch(args, dims, *, call_jaxpr, fwd, bwd, num_consts):
+    size = axis_size_of(args, dims)
+    args = [bdim_at_front(x, d, size) for x, d in zip(args, dims)]
+    batched, _ = batch_jaxpr(call_jaxpr, size, (True,) * len(args), True)
+    n_out = len(call_jaxpr.out_avals)
+
+    def batched_fwd(primals):
+        def flat(*p):
+            outs, res = fwd(list(p))
+            return list(outs) + list(res)
+        res = batch_flat_at_front(flat, primals, [0] * len(primals), size)
+        return res[:n_out], res[n_out:]
+
+    def batched_bwd(res, cts):
+        return batch_flat_at_front(lambda *rc: bwd(list(rc[:len(res)]), list(rc[len(res):])),
+                                   list(res) + list(cts), [0] * (len(res) + len(cts)), size)
+
+    outs = custom_vjp_call_p.bind(*args, call_jaxpr=batched, fwd=batched_fwd, bwd=batched_bwd,
+                                  num_consts=num_consts)
+    return outs, [0] * len(outs)
+
+
+def _custom_lin_impl(*args, **_):
+    raise TypeError("can't apply forward-mode autodiff (jvp) to a custom_vjp function; "
+                    "use reverse mode (grad, vjp, jacrev), or define the rule with custom_jvp.")
+
+
+def _custom_lin_transpose(cts, *args, num_res, bwd, out_avals):
+    res = args[:num_res]
+    return [None] * num_res + bwd(list(res), [instantiate(c) for c in cts])
+
+
+custom_vjp_call_p.impl = _call_impl
+custom_vjp_call_p.abstract_eval = lambda *avals, call_jaxpr, **_: call_jaxpr.out_avals
+custom_vjp_call_p.jvp = _custom_vjp_call_jvp
+custom_vjp_call_p.batch = _custom_vjp_call_batch
+custom_lin_p.impl = _custom_lin_impl
+custom_lin_p.abstract_eval = lambda *avals, out_avals, **_: list(out_avals)
+custom_lin_p.transpose = _custom_lin_transpose

@@ -1,0 +1,273 @@
+"""jit: stage a function into a jaxpr once per argument signature, compile it, call it.
+
+`jit` is a primitive, `jit_call`, holding a closed jaxpr. Its rules transform the inner
+jaxpr (cached per jaxpr), so `grad(jit(f))` stays compiled on the forward and backward
+pass and `vmap(jit(f))` compiles the batched jaxpr. At the top level, a call with a known
+signature skips the trace machinery entirely: flatten, look up, one executable call.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import weakref
+
+from fx import tree_util
+from fx.array import ArrayImpl
+from fx.backends import get_backend
+from fx.config import config
+from fx.core import (EVAL_TRACE, Primitive, Tracer, UndefinedPrimal, Zero, current_trace,
+                     get_aval, set_current_trace, to_numpy)
+from fx.ir.jaxpr import ClosedJaxpr
+from fx.transforms.batching import axis_size_of, batch_jaxpr, moveaxis
+from fx.transforms.jvp import instantiate, jvp_jaxpr
+from fx.transforms.partial_eval import partial_eval_jaxpr
+from fx.transforms.staging import hoist_tracer_consts, trace_to_jaxpr
+from fx.transforms.transpose import transpose_jaxpr
+
+jit_p = Primitive("jit", multiple_results=True)
+
+
+# ---------------------------------------------------------------------------- compilation
+
+_executables = weakref.WeakKeyDictionary()  # ClosedJaxpr -> {backend name: executable}
+
+
+def compiled(closed: ClosedJaxpr, backend=None):
+    backend = get_backend(backend)
+    per_jaxpr = _executables.setdefault(closed, {})
+    exe = per_jaxpr.get(backend.name)
+    if exe is None:
+        from fx.ir.passes import optimize
+        exe = per_jaxpr[backend.name] = backend.compile(optimize(closed))
+    return exe
+
+
+def _jit_impl(*args, jaxpr, name, backend):
+    return compiled(jaxpr, backend)(*args)
+
+
+def _jit_abstract_eval(*avals, jaxpr, name, backend):
+    expected = jaxpr.in_avals
+    if len(avals) != len(expected) or any(
+            a.shape != e.shape or a.dtype != e.dtype for a, e in zip(avals, expected)):
+        raise TypeError(f"jit({name}) called with {[a.str_short() for a in avals]}, "
+                        f"but its jaxpr takes {[a.str_short() for a in expected]}")
+    return jaxpr.out_avals
+
+
+jit_p.impl = _jit_impl
+jit_p.abstract_eval = _jit_abstract_eval
+
+
+# ---------------------------------------------------------------------------- transform rules
+
+def _jit_jvp(primals, tangents, *, jaxpr, name, backend):
+    nonzeros = tuple(type(t) is not Zero for t in tangents)
+    jvp_closed, out_nonzeros = jvp_jaxpr(jaxpr, nonzeros)
+    outs = jit_p.bind(*primals, *(t for t in tangents if type(t) is not Zero),
+                      jaxpr=jvp_closed, name=f"jvp({name})", backend=backend)
+    n = len(jaxpr.out_avals)
+    out_tangents = iter(outs[n:])
+    return outs[:n], [next(out_tangents) if nz else Zero(a)
+                      for nz, a in zip(out_nonzeros, jaxpr.out_avals)]
+
+
+def _jit_batch(args, dims, *, jaxpr, name, backend):
+    size = axis_size_of(args, dims)
+    args = [x if d is None else moveaxis(x, d, 0) for x, d in zip(args, dims)]
+    batched, out_batched = batch_jaxpr(jaxpr, size, tuple(d is not None for d in dims))
+    outs = jit_p.bind(*args, jaxpr=batched, name=f"vmap({name})", backend=backend)
+    return outs, [0 if b else None for b in out_batched]
+
+
+def _jit_partial_eval(trace, args, params):
+    jaxpr, name, backend = params["jaxpr"], params["name"], params["backend"]
+    unknowns = tuple(trace.is_own(x) for x in args)
+    known, unknown, out_unknowns, num_res = partial_eval_jaxpr(jaxpr, unknowns)
+    with set_current_trace(trace.parent):
+        known_outs = jit_p.bind(*(x for x, u in zip(args, unknowns) if not u),
+                                jaxpr=known, name=name, backend=backend)
+    residuals = known_outs[len(known_outs) - num_res:]
+    known_outs = iter(known_outs[:len(known_outs) - num_res])
+    unknown_outs = iter(trace.stage(
+        jit_p, residuals + [x for x, u in zip(args, unknowns) if u],
+        dict(jaxpr=unknown, name=name, backend=backend)))
+    return [next(unknown_outs) if u else next(known_outs) for u in out_unknowns]
+
+
+def _jit_transpose(cts, *args, jaxpr, name, backend):
+    linear = tuple(isinstance(x, UndefinedPrimal) for x in args)
+    transposed = transpose_jaxpr(jaxpr, linear)
+    outs = iter(jit_p.bind(*(x for x in args if not isinstance(x, UndefinedPrimal)),
+                           *map(instantiate, cts),
+                           jaxpr=transposed, name=f"transpose({name})", backend=backend))
+    return [next(outs) if lin else None for lin in linear]
+
+
+jit_p.jvp = _jit_jvp
+jit_p.batch = _jit_batch
+jit_p.partial_eval = _jit_partial_eval
+jit_p.transpose = _jit_transpose
+
+
+# ---------------------------------------------------------------------------- the wrapper
+
+class disable_jit:
+    """Context manager: run jitted functions op by op (for debugging with print/pdb)."""
+    active = False
+
+    def __init__(self, disable=True):
+        self.disable = disable
+
+    def __enter__(self):
+        self.prev, disable_jit.active = disable_jit.active, self.disable
+
+    def __exit__(self, *exc):
+        disable_jit.active = self.prev
+
+
+class Jitted:
+    """The callable `jit(fun)` returns: traces once per signature, then calls compiled code."""
+
+    def __init__(self, fun, static_argnums=(), static_argnames=(), backend=None):
+        functools.update_wrapper(self, fun)
+        self._fun = fun
+        self._name = getattr(fun, "__name__", "fun")
+        self._backend = backend
+        self._signature = _signature(fun)
+        static_argnums = _as_tuple(static_argnums)
+        static_argnames = _as_tuple(static_argnames)
+        if self._signature is not None:  # JAX resolves names <-> positions both ways
+            params = list(self._signature.parameters)
+            static_argnums += tuple(params.index(n) for n in static_argnames
+                                    if n in params and params.index(n) not in static_argnums)
+            static_argnames += tuple(params[i] for i in static_argnums
+                                     if i < len(params) and params[i] not in static_argnames)
+        self._static_argnums = frozenset(static_argnums)
+        self._static_argnames = frozenset(static_argnames)
+        self._cache = {}
+
+    def __get__(self, obj, objtype=None):  # jit applied to a method
+        return self if obj is None else functools.partial(self, obj)
+
+    def __call__(self, *args, **kwargs):
+        if disable_jit.active:
+            return self._fun(*args, **kwargs)
+        entry, dyn_leaves = self._lookup(args, kwargs)
+        closed, out_tree, hoisted = entry
+        if not hoisted and current_trace() is EVAL_TRACE:
+            exe = compiled(closed, self._backend)
+            outs = exe(*(to_numpy(x, a) for x, a in zip(dyn_leaves, closed.in_avals)))
+            outs = [ArrayImpl._wrap(o, a) for o, a in zip(outs, closed.out_avals)]
+        else:
+            outs = jit_p.bind(*hoisted, *dyn_leaves, jaxpr=closed, name=self._name,
+                              backend=self._backend)
+        return tree_util.tree_unflatten(out_tree, outs)
+
+    def _lookup(self, args, kwargs):
+        dyn_args, dyn_kwargs, static = self._split_static(args, kwargs)
+        leaves, in_tree = tree_util.tree_flatten((dyn_args, dyn_kwargs))
+        avals = tuple(_arg_aval(x, in_tree, i, self._name) for i, x in enumerate(leaves))
+        key = (in_tree, avals, static, config.enable_x64)
+        entry = self._cache.get(key)
+        if entry is None:
+            entry = self._trace(in_tree, avals, static, args, kwargs)
+            if not entry[2]:  # never cache a jaxpr that closes over outer tracers
+                self._cache[key] = entry
+        return entry, leaves
+
+    def _split_static(self, args, kwargs):
+        if not self._static_argnums and not self._static_argnames:
+            return args, kwargs, ()
+        dyn_args = tuple(a for i, a in enumerate(args) if i not in self._static_argnums)
+        dyn_kwargs = {k: v for k, v in kwargs.items() if k not in self._static_argnames}
+        static = (tuple((i, a) for i, a in enumerate(args) if i in self._static_argnums)
+                  + tuple(sorted((k, v) for k, v in kwargs.items() if k in self._static_argnames)))
+        try:
+            hash(static)
+        except TypeError as e:
+            raise ValueError(f"jit({self._name}): static arguments must be hashable, got "
+                             f"{static!r} ({e}). Pass a tuple instead of a list, or make the "
+                             "argument non-static.") from None
+        return dyn_args, dyn_kwargs, static
+
+    def _trace(self, in_tree, avals, static, args, kwargs):
+        static_args = dict(i_a for i_a in static if isinstance(i_a[0], int))
+        static_kwargs = dict(k_v for k_v in static if isinstance(k_v[0], str))
+        n_args = len(args)
+        out_tree_box = []
+
+        def flat_fun(*leaves):
+            dyn_args, dyn_kwargs = tree_util.tree_unflatten(in_tree, leaves)
+            it = iter(dyn_args)
+            full_args = [static_args[i] if i in static_args else next(it) for i in range(n_args)]
+            out = self._fun(*full_args, **dyn_kwargs, **static_kwargs)
+            out_leaves, out_tree = tree_util.tree_flatten(out)
+            for leaf in out_leaves:
+                _check_output(leaf, self._name)
+            out_tree_box.append(out_tree)
+            return out_leaves
+
+        jaxpr, consts = trace_to_jaxpr(flat_fun, avals, f"jit({self._name})")
+        closed, hoisted = hoist_tracer_consts(jaxpr, consts)
+        return closed, out_tree_box[0], hoisted
+
+    def trace_jaxpr(self, *args, **kwargs) -> ClosedJaxpr:
+        """The jaxpr jit compiles for these arguments (hoisted outer tracers first)."""
+        return self._lookup(args, kwargs)[0][0]
+
+    def eval_shape(self, *args, **kwargs):
+        (closed, out_tree, _), _ = self._lookup(args, kwargs)
+        from fx.api import ShapeDtypeStruct
+        return tree_util.tree_unflatten(
+            out_tree, [ShapeDtypeStruct(a.shape, a.dtype, a.weak_type) for a in closed.out_avals])
+
+    def clear_cache(self):
+        self._cache.clear()
+
+    def __repr__(self):
+        return f"<jitted function {self._name}>"
+
+
+def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=(),
+        donate_argnames=(), backend=None, inline=False, keep_unused=False):
+    """Compile `fun` for each new argument signature (shapes, dtypes, weak types, tree
+    structure and static arguments); later calls with a seen signature reuse the code.
+
+    Usable as `jit(f)`, `@jit` or `@partial(jit, static_argnums=...)`. Donation is
+    accepted for JAX compatibility and ignored.
+    """
+    if fun is None:
+        return functools.partial(jit, static_argnums=static_argnums,
+                                 static_argnames=static_argnames, backend=backend)
+    if not callable(fun):
+        raise TypeError(f"jit expects a callable, got {fun!r} of type {type(fun).__name__}")
+    if backend is not None:
+        get_backend(backend)  # fail early on a bad name
+    return Jitted(fun, static_argnums, static_argnames, backend)
+
+
+def _as_tuple(x):
+    return (x,) if isinstance(x, (int, str)) else tuple(x)
+
+
+def _signature(fun):
+    try:
+        return inspect.signature(fun)
+    except (TypeError, ValueError):
+        return None
+
+
+def _arg_aval(x, in_tree, i, name):
+    try:
+        return get_aval(x)
+    except TypeError:
+        raise TypeError(
+            f"jit({name}): argument leaf {i} of type {type(x).__name__} ({x!r:.60}) is not a "
+            "valid fx type. Pass arrays or Python numbers, or mark the argument static with "
+            "static_argnums / static_argnames.") from None
+
+
+def _check_output(x, name):
+    if not isinstance(x, (Tracer, ArrayImpl)):
+        get_aval(x)  # raises a TypeError naming the bad value
