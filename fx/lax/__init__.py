@@ -6,6 +6,8 @@ lax is strict where fx.numpy is forgiving: operands of a binary op must share a 
 """
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from fx import dtypes
@@ -18,7 +20,16 @@ from fx.lax.elementwise import (ROUND_AWAY_FROM_ZERO, ROUND_TO_NEAREST_EVEN, abs
                                 log_p, logistic_p, lt_p, max_p, min_p, mul_p, ne_p, neg_p, not_p,
                                 or_p, pow_p, rem_p, round_p, rsqrt_p, select_n_p, sign_p, sin_p,
                                 sqrt_p, stop_gradient_p, sub_p, tan_p, tanh_p, xor_p)
-from fx.lax.reductions import reduce_sum, reduce_sum_p
+from fx.lax.indexing import (GatherDimensionNumbers, GatherScatterMode, ScatterDimensionNumbers,
+                             gather, gather_p, scatter, scatter_add, scatter_add_p, scatter_p)
+from fx.lax.slicing import (broadcasted_iota, concatenate, concatenate_p, dynamic_slice,
+                            dynamic_slice_p, dynamic_update_slice, dynamic_update_slice_p, iota,
+                            iota_p, pad, pad_p, slice, slice_p)
+from fx.lax.dot import dot, dot_general, dot_general_p
+from fx.lax.reductions import (argmax, argmax_p, argmin, argmin_p, cummax, cummax_p, cummin,
+                               cummin_p, cumprod, cumprod_p, cumsum, cumsum_p, reduce_max,
+                               reduce_max_p, reduce_min, reduce_min_p, reduce_prod, reduce_prod_p,
+                               reduce_sum, reduce_sum_p)
 from fx.lax.shape import (broadcast_in_dim, broadcast_in_dim_p, expand_dims, expand_dims_p,
                           reshape as _reshape, reshape_p, squeeze, squeeze_p, transpose, transpose_p)
 
@@ -58,7 +69,7 @@ def _operands(*xs):
     xs = [_as_operand(x, like) for x in xs]
     shapes = {get_aval(x).shape for x in xs}
     if len(shapes) > 1:
-        full = max(shapes, key=len)
+        full = builtins.max(shapes, key=len)  # this module defines lax.max
         if any(s not in ((), full) for s in shapes):
             raise TypeError(f"lax operands must have equal shapes (or be scalars), got "
                             f"{[get_aval(x).str_short() for x in xs]}")

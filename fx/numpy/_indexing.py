@@ -123,11 +123,10 @@ def _expand_masks(idx):
 
 
 def _normalize_int_index(i, size, axis):
-    """An int32 index array with negative indices wrapped (out of range left to clamping)."""
+    """An int32 index array with negative indices wrapped. Out-of-range indices are left as
+    they are: reads clamp them and updates drop them, as in JAX (which never raises here)."""
     if isinstance(i, int):
-        if not -size <= i < size:
-            raise IndexError(f"index {i} is out of bounds for axis {axis} with size {size}")
-        return np.asarray(i % size, np.int32)
+        return np.asarray(i + size if i < 0 else i, np.int32)
     if not _is_int_array(i):
         raise IndexError(f"Indexer must have an integer or boolean dtype, got {get_aval(i).str_short()}")
     if isinstance(i, np.ndarray):
@@ -174,7 +173,8 @@ def _static_getitem(x, index):
         elif isinstance(e, _Window):
             starts.append(e.start), limits.append(e.start + e.size)
         else:
-            starts.append(int(e)), limits.append(int(e) + 1)
+            start = min(max(int(e), 0), size - 1)  # clamp, as gather's "clip" mode does
+            starts.append(start), limits.append(start + 1)
     if starts != [0] * len(shape) or limits != list(shape):
         x = lax.slice(x, starts, limits)
     return lax.squeeze(x, tuple(index.advanced_axes)) if index.advanced_axes else x

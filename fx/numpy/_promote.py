@@ -25,6 +25,8 @@ def asarray(x, dtype=None):
     if isinstance(x, (bool, int, float)) and dtype is None:
         aval = get_aval(x)
         return ArrayImpl._wrap(np.asarray(x, aval.dtype), aval)
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"fx.numpy expected an array or a number, got {type(x).__name__} {x!r:.40}")
     value = np.asarray(x)
     if value.dtype == object:
         raise TypeError(f"fx.numpy.asarray: cannot convert {x!r:.60} to an array")

@@ -16,7 +16,8 @@ import functools
 import inspect
 
 from fx import tree_util
-from fx.core import EVAL_TRACE, Primitive, current_trace, get_aval, tangent_aval
+from fx.core import (EVAL_TRACE, Primitive, Zero, current_trace, get_aval, tangent_aval,
+                     user_frame_summary)
 from fx.ir.jaxpr import eval_jaxpr
 from fx.transforms.batching import axis_size_of, batch_flat_at_front, batch_jaxpr, bdim_at_front
 from fx.transforms.jvp import instantiate
@@ -122,7 +123,18 @@ def _call_impl(*args, call_jaxpr, **_):
         return [np.asarray(o) for o in eval_jaxpr(call_jaxpr.jaxpr, call_jaxpr.consts, *args)]
 
 
+def _check_closure_not_differentiated(kind, tangents, num_consts):
+    """JAX fails here with an escaped-tracer error; fx says what is wrong and what to do."""
+    if any(type(t) is not Zero for t in tangents[:num_consts]):
+        raise TypeError(
+            f"A {kind} function closes over a value that is being differentiated (a traced "
+            f"value of an enclosing transform), so its custom rule cannot account for it.\n"
+            f"  at {user_frame_summary()}\n"
+            "Pass that value to the function as an explicit argument instead.")
+
+
 def _custom_jvp_call_jvp(primals, tangents, *, call_jaxpr, jvp, num_consts):
+    _check_closure_not_differentiated("custom_jvp", tangents, num_consts)
     primals, tangents = primals[num_consts:], tangents[num_consts:]
     outs, out_tangents = jvp(list(primals), [instantiate(t) for t in tangents])
     return outs, [_match_tangent(t, a) for t, a in zip(out_tangents, call_jaxpr.out_avals)]
@@ -221,6 +233,7 @@ custom_lin_p = Primitive("custom_lin", multiple_results=True)
 
 
 def _custom_vjp_call_jvp(primals, tangents, *, call_jaxpr, fwd, bwd, num_consts):
+    _check_closure_not_differentiated("custom_vjp", tangents, num_consts)
     outs, res = fwd(list(primals[num_consts:]))
     out_tangents = custom_lin_p.bind(*res, *map(instantiate, tangents[num_consts:]),
                                      num_res=len(res), bwd=bwd,

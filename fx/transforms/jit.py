@@ -126,6 +126,14 @@ class disable_jit:
         disable_jit.active = self.prev
 
 
+class _CacheEntry:
+    """What one argument signature traced to; the executable is made on first use."""
+    __slots__ = ("jaxpr", "out_tree", "hoisted", "executable")
+
+    def __init__(self, jaxpr, out_tree, hoisted):
+        self.jaxpr, self.out_tree, self.hoisted, self.executable = jaxpr, out_tree, hoisted, None
+
+
 class Jitted:
     """The callable `jit(fun)` returns: traces once per signature, then calls compiled code."""
 
@@ -154,15 +162,15 @@ class Jitted:
         if disable_jit.active:
             return self._fun(*args, **kwargs)
         entry, dyn_leaves = self._lookup(args, kwargs)
-        closed, out_tree, hoisted = entry
-        if not hoisted and current_trace() is EVAL_TRACE:
-            exe = compiled(closed, self._backend)
-            outs = exe(*(to_numpy(x, a) for x, a in zip(dyn_leaves, closed.in_avals)))
-            outs = [ArrayImpl._wrap(o, a) for o, a in zip(outs, closed.out_avals)]
-        else:
-            outs = jit_p.bind(*hoisted, *dyn_leaves, jaxpr=closed, name=self._name,
+        if entry.hoisted or current_trace() is not EVAL_TRACE:
+            outs = jit_p.bind(*entry.hoisted, *dyn_leaves, jaxpr=entry.jaxpr, name=self._name,
                               backend=self._backend)
-        return tree_util.tree_unflatten(out_tree, outs)
+        else:  # the fast path: one executable call on NumPy buffers
+            if entry.executable is None:
+                entry.executable = compiled(entry.jaxpr, self._backend)
+            outs = entry.executable(*map(to_numpy, dyn_leaves, entry.jaxpr.in_avals))
+            outs = list(map(ArrayImpl._wrap, outs, entry.jaxpr.out_avals))
+        return tree_util.tree_unflatten(entry.out_tree, outs)
 
     def _lookup(self, args, kwargs):
         dyn_args, dyn_kwargs, static = self._split_static(args, kwargs)
@@ -172,7 +180,7 @@ class Jitted:
         entry = self._cache.get(key)
         if entry is None:
             entry = self._trace(in_tree, avals, static, args, kwargs)
-            if not entry[2]:  # never cache a jaxpr that closes over outer tracers
+            if not entry.hoisted:  # never cache a jaxpr that closes over outer tracers
                 self._cache[key] = entry
         return entry, leaves
 
@@ -210,17 +218,17 @@ class Jitted:
 
         jaxpr, consts = trace_to_jaxpr(flat_fun, avals, f"jit({self._name})")
         closed, hoisted = hoist_tracer_consts(jaxpr, consts)
-        return closed, out_tree_box[0], hoisted
+        return _CacheEntry(closed, out_tree_box[0], hoisted)
 
     def trace_jaxpr(self, *args, **kwargs) -> ClosedJaxpr:
         """The jaxpr jit compiles for these arguments (hoisted outer tracers first)."""
-        return self._lookup(args, kwargs)[0][0]
+        return self._lookup(args, kwargs)[0].jaxpr
 
     def eval_shape(self, *args, **kwargs):
-        (closed, out_tree, _), _ = self._lookup(args, kwargs)
+        entry, _ = self._lookup(args, kwargs)
         from fx.api import ShapeDtypeStruct
-        return tree_util.tree_unflatten(
-            out_tree, [ShapeDtypeStruct(a.shape, a.dtype, a.weak_type) for a in closed.out_avals])
+        return tree_util.tree_unflatten(entry.out_tree, [
+            ShapeDtypeStruct(a.shape, a.dtype, a.weak_type) for a in entry.jaxpr.out_avals])
 
     def clear_cache(self):
         self._cache.clear()

@@ -170,3 +170,12 @@ def _add_any_batch(args, dims):
 
 
 add_any_p.batch = _add_any_batch
+
+
+def _register_examples():
+    from fx.lax.examples import example, randn  # fx.lax imports this module: import late
+    example(add_any_p, randn(3, 4, seed=20), randn(3, 4, seed=21), reference=np.add,
+            linear_argnums=(0, 1))
+
+
+_register_examples()
