@@ -78,6 +78,14 @@ def get_aval(x) -> ShapedArray:
                     "expected an fx.ArrayImpl, a NumPy array or a Python scalar.")
 
 
+def as_array(x):
+    """Python scalars as fx arrays (weakly typed), so rules can read .shape and .dtype."""
+    if type(x) in (bool, int, float):
+        aval = get_aval(x)
+        return ArrayImpl._wrap(np.asarray(x, aval.dtype), aval)
+    return x
+
+
 def is_array_like(x) -> bool:
     return isinstance(x, (Array, np.ndarray, np.generic, bool, int, float))
 

@@ -174,3 +174,11 @@ def test_jit_inside_grad_closing_over_tracer():
         return g(2.0)
     assert float(fx.grad(f)(1.0)) == pytest.approx(2.0 + np.cos(1.0))
     assert float(fx.vmap(fx.grad(f))(np.array([1.0, 2.0]))[1]) == pytest.approx(2.0 + np.cos(2.0))
+
+
+def test_python_scalars_flow_through_rules_of_every_transform():
+    # a raw Python float reaches jvp/batching rules (here via in_axes=None): they must
+    # see it as a weakly typed array, not a float without .dtype
+    out = fx.vmap(fx.grad(lambda w, xi: (w * xi - 1.0) ** 2), in_axes=(None, 0))(1.0, jnp.arange(3.0))
+    np.testing.assert_allclose(out, [0.0, 0.0, 4.0])
+    assert float(fx.jvp(lambda a, b: a * b, (2.0, 3.0), (1.0, 0.0))[1]) == 3.0

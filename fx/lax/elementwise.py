@@ -154,8 +154,15 @@ integer_pow_p = Primitive("integer_pow")
 integer_pow_p.impl = _integer_pow_impl
 integer_pow_p.abstract_eval = lambda x, *, y: elementwise_aval("integer_pow", [x], _NUMBER)
 broadcast_batcher(integer_pow_p)
-defjvp(integer_pow_p, lambda g, ans, x, *, y:
-       _zeros_like(g) if y == 0 else mul(g, mul(_full_like(x, y), integer_pow(x, y - 1))))
+def _integer_pow_jvp(g, ans, x, *, y):
+    if y == 0:
+        return _zeros_like(g)
+    if y == 1:
+        return g
+    return mul(g, mul(_full_like(x, y), x if y == 2 else integer_pow(x, y - 1)))
+
+
+defjvp(integer_pow_p, _integer_pow_jvp)
 
 
 def _balanced_eq(x, z, y):

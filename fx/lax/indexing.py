@@ -23,9 +23,9 @@ import numpy as np
 from fx import dtypes
 from fx.core import Primitive, UndefinedPrimal, get_aval
 from fx.lax.examples import example, randn
-from fx.lax.slicing import broadcasted_iota, concatenate, deflinear_in, iota
+from fx.lax.slicing import broadcasted_iota, concatenate, iota
 from fx.transforms.batching import axis_size_of, bdim_at_front, moveaxis
-from fx.transforms.jvp import instantiate, zeros_like_aval
+from fx.transforms.jvp import deflinear, instantiate, zeros_like_aval
 
 
 class GatherDimensionNumbers(NamedTuple):
@@ -371,7 +371,7 @@ def _scatter_batcher(prim):
 scatter_add_p = Primitive("scatter_add")
 scatter_add_p.impl = _scatter_add_impl
 scatter_add_p.abstract_eval = _scatter_abstract_eval("scatter_add")
-deflinear_in(scatter_add_p, (0, 2), _scatter_add_transpose)
+deflinear(scatter_add_p, _scatter_add_transpose, linear_argnums=(0, 2))
 _scatter_batcher(scatter_add_p)
 
 scatter_p = Primitive("scatter")

@@ -158,15 +158,6 @@ squeeze_p.abstract_eval = _squeeze_abstract_eval
 deflinear(squeeze_p, lambda ct, x, *, dimensions: [reshape(ct, x.aval.shape)])
 
 
-def _squeeze_batch(args, dims, *, dimensions):
-    (x,), (d,) = args, dims
-    x = _move_to_front(x, d)
-    return squeeze(x, tuple(a + 1 for a in dimensions)), 0
-
-
-squeeze_p.batch = _squeeze_batch
-
-
 def squeeze(x, dimensions):
     ndim = np.ndim(x) if not hasattr(x, "aval") else x.aval.ndim
     return squeeze_p.bind(x, dimensions=tuple(sorted(int(d) % max(ndim, 1) for d in dimensions)))
@@ -188,18 +179,21 @@ expand_dims_p.abstract_eval = _expand_dims_abstract_eval
 deflinear(expand_dims_p, lambda ct, x, *, dimensions: [squeeze(ct, dimensions)])
 
 
-def _expand_dims_batch(args, dims, *, dimensions):
-    (x,), (d,) = args, dims
-    x = _move_to_front(x, d)
-    return expand_dims(x, tuple(a + 1 for a in dimensions)), 0
-
-
-expand_dims_p.batch = _expand_dims_batch
-
-
 def expand_dims(x, dimensions):
     ndim = (np.ndim(x) if not hasattr(x, "aval") else x.aval.ndim) + len(dimensions)
     return expand_dims_p.bind(x, dimensions=tuple(sorted(int(d) % ndim for d in dimensions)))
+
+
+def _front_batcher(binder):
+    """Batching for squeeze/expand_dims: batch axis to the front, `dimensions` shifted by one."""
+    def rule(args, dims, *, dimensions):
+        (x,), (d,) = args, dims
+        return binder(_move_to_front(x, d), tuple(a + 1 for a in dimensions)), 0
+    return rule
+
+
+squeeze_p.batch = _front_batcher(squeeze)
+expand_dims_p.batch = _front_batcher(expand_dims)
 
 
 # ---------------------------------------------------------------------------- examples

@@ -18,7 +18,7 @@ from fx import dtypes
 from fx.core import Primitive, ShapedArray, UndefinedPrimal, get_aval
 from fx.lax.examples import example, randn
 from fx.transforms.batching import axis_size_of, bdim_at_front
-from fx.transforms.jvp import defjvp_zero, deflinear, instantiate, zeros_like_aval
+from fx.transforms.jvp import defjvp_zero, deflinear, zeros_like_aval
 
 
 def _lax():
@@ -32,17 +32,6 @@ def _aval(x):
 
 def _zero_scalar(dtype):
     return zeros_like_aval(ShapedArray((), dtype))
-
-
-def deflinear_in(prim, argnums, transpose):
-    """Like `deflinear`, for a primitive linear (jointly) in the args `argnums` only; the
-    other args (integer indices) keep their primal values in the tangent computation."""
-    def rule(primals, tangents, **params):
-        args = [instantiate(t) if i in argnums else p
-                for i, (p, t) in enumerate(zip(primals, tangents))]
-        return prim.bind(*primals, **params), prim.bind(*args, **params)
-    prim.jvp = rule
-    prim.transpose = transpose
 
 
 def _insert(seq, i, value):
@@ -337,7 +326,7 @@ def _dynamic_slice_batch(args, dims, *, slice_sizes):
 
 dynamic_slice_p.impl = _dynamic_slice_impl
 dynamic_slice_p.abstract_eval = _dynamic_slice_abstract_eval
-deflinear_in(dynamic_slice_p, (0,), _dynamic_slice_transpose)
+deflinear(dynamic_slice_p, _dynamic_slice_transpose, linear_argnums=(0,))
 dynamic_slice_p.batch = _dynamic_slice_batch
 
 
@@ -415,7 +404,7 @@ def _dus_batch(args, dims):
 
 dynamic_update_slice_p.impl = _dus_impl
 dynamic_update_slice_p.abstract_eval = _dus_abstract_eval
-deflinear_in(dynamic_update_slice_p, (0, 1), _dus_transpose)
+deflinear(dynamic_update_slice_p, _dus_transpose, linear_argnums=(0, 1))
 dynamic_update_slice_p.batch = _dus_batch
 
 

@@ -25,19 +25,15 @@ def matmul(a, b):
     sa, sb = get_aval(a).shape, get_aval(b).shape
     if not sa or not sb:
         raise ValueError("matmul: operands must not be scalars (use * instead)")
-    a2 = lax.expand_dims(a, (0,)) if len(sa) == 1 else a
-    b2 = lax.expand_dims(b, (1,)) if len(sb) == 1 else b
-    sa2, sb2 = get_aval(a2).shape, get_aval(b2).shape
-    if sa2[-1] != sb2[-2]:
+    if sa[-1] != sb[max(len(sb) - 2, 0)]:
         raise ValueError(f"matmul: contracting dimensions differ: {sa} @ {sb}")
-    batch = broadcast_shapes(sa2[:-2], sb2[:-2])
-    a2 = broadcast_to(a2, batch + sa2[-2:])
-    b2 = broadcast_to(b2, batch + sb2[-2:])
-    nb = len(batch)
-    dims = tuple(range(nb))
-    out = _dot_general(a2, b2, ((nb + 1,), (nb,)), (dims, dims))
-    drop = tuple(d for d, vector in ((nb, len(sa) == 1), (nb + 1, len(sb) == 1)) if vector)
-    return lax.squeeze(out, drop) if drop else out
+    if len(sa) == 1 or len(sb) == 1:  # a vector operand: a plain contraction, as dot
+        return _dot_general(a, b, ((len(sa) - 1,), (max(len(sb) - 2, 0),)))
+    batch = broadcast_shapes(sa[:-2], sb[:-2])
+    a = broadcast_to(a, batch + sa[-2:])
+    b = broadcast_to(b, batch + sb[-2:])
+    dims = tuple(range(len(batch)))
+    return _dot_general(a, b, ((len(batch) + 1,), (len(batch),)), (dims, dims))
 
 
 def vdot(a, b):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 
-from fx.core import (Primitive, Trace, Tracer, current_trace, get_aval, new_trace,
+from fx.core import (Primitive, Trace, Tracer, as_array, current_trace, get_aval, new_trace,
                      set_current_trace)
 from fx.ir.jaxpr import ClosedJaxpr, jaxpr_as_fun
 
@@ -35,7 +35,7 @@ class BatchTrace(Trace):
     def to_pair(self, x):
         if isinstance(x, BatchTracer) and x._trace is self:
             return x.val, x.bdim
-        return x, None
+        return as_array(x), None
 
     def wrap(self, val, bdim):
         return val if bdim is None else BatchTracer(self, val, bdim)

@@ -11,7 +11,7 @@ import functools
 import numpy as np
 
 from fx.array import ArrayImpl
-from fx.core import (Primitive, Trace, Tracer, Zero, current_trace, get_aval, new_trace,
+from fx.core import (Primitive, Trace, Tracer, Zero, as_array, current_trace, get_aval, new_trace,
                      set_current_trace, tangent_aval)
 from fx.ir.jaxpr import ClosedJaxpr, jaxpr_as_fun
 
@@ -45,7 +45,7 @@ class JVPTrace(Trace):
     def to_pair(self, x):
         if isinstance(x, JVPTracer) and x._trace is self:
             return x.primal, x.tangent
-        return x, Zero(tangent_aval(get_aval(x)))
+        return as_array(x), Zero(tangent_aval(get_aval(x)))
 
     def wrap(self, primal, tangent):
         return primal if type(tangent) is Zero else JVPTracer(self, primal, tangent)
@@ -64,7 +64,7 @@ class JVPTrace(Trace):
 def jvp_flat(fun, primals, tangents, description="jvp"):
     """Run `fun(*inputs) -> list` on (primal, tangent) pairs; tangents may be Zero."""
     with new_trace(JVPTrace(current_trace(), description)) as trace:
-        outs = fun(*map(trace.wrap, primals, tangents))
+        outs = fun(*map(trace.wrap, map(as_array, primals), tangents))
         pairs = [trace.to_pair(o) for o in outs]
     return [p for p, _ in pairs], [t for _, t in pairs]
 
@@ -150,10 +150,13 @@ def defjvp_zero(prim):
     prim.jvp = rule
 
 
-def deflinear(prim, transpose):
-    """A primitive linear in its (single array) argument: its JVP applies it to the tangent."""
+def deflinear(prim, transpose, linear_argnums=None):
+    """A primitive linear (jointly) in its args, or in `linear_argnums` only: its JVP applies
+    it to the tangents of those args, the others (integer indices) keeping their values."""
     def rule(primals, tangents, **params):
-        return prim.bind(*primals, **params), prim.bind(*map(instantiate, tangents), **params)
+        args = [instantiate(t) if linear_argnums is None or i in linear_argnums else p
+                for i, (p, t) in enumerate(zip(primals, tangents))]
+        return prim.bind(*primals, **params), prim.bind(*args, **params)
     prim.jvp = rule
     prim.transpose = transpose
 
