@@ -164,12 +164,22 @@ def vjp(fun, *primals, has_aux=False):
             if get_aval(c).shape != a.shape:
                 raise ValueError(f"vjp: cotangent {get_aval(c).str_short()} does not match output "
                                  f"{a.str_short()}")
-        return tree_util.tree_unflatten(p_tree, pullback(ct_leaves))
+        cts = [_like_primal(c, a) for c, a in zip(pullback(ct_leaves), primal_avals)]
+        return tree_util.tree_unflatten(p_tree, cts)
 
+    primal_avals = [get_aval(p) for p in p_leaves]
     primal_out = tree_util.tree_unflatten(main_tree, out_p[:n_main])
     if has_aux:
         return primal_out, f_vjp, tree_util.tree_unflatten(out_tree.children()[1], out_p[n_main:])
     return primal_out, f_vjp
+
+
+def _like_primal(ct, aval):
+    """A cotangent typed like its primal: weakly typed for a Python-scalar input, as in JAX."""
+    if aval.weak_type and not get_aval(ct).weak_type and get_aval(ct).dtype == aval.dtype:
+        from fx import lax
+        return lax._convert_weak(ct, aval.dtype, True)
+    return ct
 
 
 def value_and_grad(fun, argnums=0, has_aux=False, allow_int=False):

@@ -6,12 +6,17 @@ import numpy as np
 import fx.numpy as jnp
 from fx import dtypes, lax
 from fx.core import get_aval
+from fx.transforms.custom import custom_jvp
 from fx.numpy._reductions import _axes
 
 
+@custom_jvp
 def relu(x):
-    """max(x, 0). Its derivative at 0 is taken as 0, as in JAX."""
+    """max(x, 0). Its derivative at 0 is 0, as in JAX (so dead units stay dead)."""
     return jnp.maximum(x, 0)
+
+
+relu.defjvps(lambda g, ans, x: jnp.where(x > 0, g, 0))
 
 
 def sigmoid(x):
