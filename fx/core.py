@@ -113,13 +113,14 @@ class Primitive:
         `UndefinedPrimal`s
     batch(args, dims, **params) -> (out, out_dim); a dim is an int or None (unbatched)
     partial_eval(trace, args, **params): optional, for primitives holding jaxprs
+    lower(ctx, *values, **params) -> value(s) of the kernel program (fx/ir/lower.py)
     """
 
     def __init__(self, name, *, multiple_results=False):
         self.name = name
         self.multiple_results = multiple_results
         self.impl = self.abstract_eval = None
-        self.jvp = self.transpose = self.batch = self.partial_eval = None
+        self.jvp = self.transpose = self.batch = self.partial_eval = self.lower = None
         self.examples = []  # `fx.lax.examples.Example`s the generated tests run
         if name in primitives:
             raise ValueError(f"primitive {name!r} registered twice")

@@ -19,7 +19,7 @@ class Device:
         return f"{type(self).__name__}(id={self.id})" if self.platform != "cpu" else f"CpuDevice(id={self.id})"
 
 
-_BACKENDS = {"interpreter": "fx.backends.interpreter"}
+_BACKENDS = {"interpreter": "fx.backends.interpreter", "llvm": "fx.backends.llvm.backend"}
 DEFAULT_BACKEND = "interpreter"
 
 

@@ -24,7 +24,7 @@ from fx.lax.indexing import (GatherDimensionNumbers, GatherScatterMode, ScatterD
                              gather, gather_p, scatter, scatter_add, scatter_add_p, scatter_p)
 from fx.lax.slicing import (broadcasted_iota, concatenate, concatenate_p, dynamic_slice,
                             dynamic_slice_p, dynamic_update_slice, dynamic_update_slice_p, iota,
-                            iota_p, pad, pad_p, slice, slice_p)
+                            iota_p, pad, pad_p, rev, rev_p, slice, slice_p)
 from fx.lax.dot import dot, dot_general, dot_general_p
 from fx.lax.reductions import (argmax, argmax_p, argmin, argmin_p, cummax, cummax_p, cummin,
                                cummin_p, cumprod, cumprod_p, cumsum, cumsum_p, reduce_max,

@@ -240,3 +240,62 @@ example(dot_general_p, _i, _j, params=dict(dimension_numbers=(((1,), (0,)), ((),
 example(dot_general_p, _i, _j, params=dict(dimension_numbers=(((1,), (0,)), ((), ())),
                                            preferred_element_type=np.dtype("float64")),
         reference=_einsum_reference, name="int32_to_float64")
+
+
+# ---------------------------------------------------------------------------- lowering
+
+def _lower_dot_general(ctx, lhs, rhs, *, dimension_numbers, preferred_element_type):
+    """A Gemm over (batch, m, k) x (batch, k, n) views; operands whose layout is not one of
+    those (or its transpose) are first laid out by a copy kernel. Integer products, which
+    BLAS does not do, become a reduction kernel."""
+    from fx.ir import kernels as K
+    from fx.ir.lower import BufferValue
+    (lc, rc), (lb, rb) = dimension_numbers
+    lf, rf = _free_dims(lhs.ndim, lc, lb), _free_dims(rhs.ndim, rc, rb)
+    dtype = np.dtype(ctx.out_avals[0].dtype)
+    out_shape = ctx.out_avals[0].shape
+    if lhs.dtype != dtype:
+        lhs, rhs = (ctx.elementwise("convert", [x], dtype) for x in (lhs, rhs))
+    if not dtypes.is_floating(dtype):
+        return _lower_as_reduction(ctx, lhs, rhs, lb, lf, lc, rb, rf, rc, out_shape)
+    size = lambda x, dims: int(np.prod([x.shape[d] for d in dims], dtype=np.int64))  # noqa: E731
+    batch, m, n, k = size(lhs, lb), size(lhs, lf), size(rhs, rf), size(lhs, lc)
+    lhs, trans_lhs = _gemm_operand(ctx, lhs, lb, lf, lc)
+    rhs, trans_rhs = _gemm_operand(ctx, rhs, rb, rc, rf)
+    out = ctx.new_buffer(out_shape, dtype)
+    ctx.emit(K.Gemm("", lhs.buffer, rhs.buffer, out, batch, m, n, k, trans_lhs, trans_rhs))
+    return BufferValue(out)
+
+
+def _gemm_operand(ctx, x, batch, rows, cols):
+    """x as a buffer laid out (batch, rows, cols), or (batch, cols, rows) with trans=True."""
+    from fx.lax.shape import _lower_transpose
+    order = tuple(batch) + tuple(rows) + tuple(cols)
+    flipped = tuple(batch) + tuple(cols) + tuple(rows)
+    if hasattr(x, "buffer") and order == tuple(range(x.ndim)):
+        return x, False
+    if hasattr(x, "buffer") and flipped == tuple(range(x.ndim)):
+        return x, True
+    return ctx.materialize(_lower_transpose(ctx, x, permutation=order)), False
+
+
+def _lower_as_reduction(ctx, lhs, rhs, lb, lf, lc, rb, rf, rc, out_shape):
+    from fx.ir import kernels as K
+    from fx.ir.lower import InlineValue
+    nb, nf = len(lb), len(lf)
+    k_shape = tuple(lhs.shape[d] for d in lc)
+
+    def product(idx):  # idx: output dims, then the contracting dims
+        b, f, g, k = idx[:nb], idx[nb:nb + nf], idx[nb + nf:len(out_shape)], idx[len(out_shape):]
+        li, ri = [None] * lhs.ndim, [None] * rhs.ndim
+        for dims, vals, target in ((lb, b, li), (lf, f, li), (lc, k, li), (rb, b, ri), (rf, g, ri),
+                                   (rc, k, ri)):
+            for d, v in zip(dims, vals):
+                target[d] = v
+        return K.op("mul", lhs.at(tuple(li)), rhs.at(tuple(ri)))
+    full = InlineValue(out_shape + k_shape, lhs.dtype, product)
+    return ctx.reduce(full, tuple(range(len(out_shape), len(out_shape) + len(k_shape))), "add")
+
+
+dot_general_p.lower = _lower_dot_general
+

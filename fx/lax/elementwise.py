@@ -7,6 +7,7 @@ JVP is a sum of per-operand partial derivatives.
 """
 from __future__ import annotations
 
+import builtins
 import math
 
 import numpy as np
@@ -86,10 +87,12 @@ mul_p.transpose = _mul_transpose
 
 
 def _div_impl(x, y):
-    if dtypes.is_integer(x.dtype):  # C-style truncation; x / 0 gives 0 and never traps
+    if dtypes.is_integer(x.dtype):  # C's truncating division; x / 0 = 0 and MIN / -1 wraps
         with np.errstate(all="ignore"):
-            safe = np.where(y == 0, 1, y)
-            q = np.abs(x) // np.abs(safe) * np.sign(x) * np.sign(safe)
+            safe = np.where((y == 0) | (y == -1) if x.dtype.kind == "i" else y == 0, 1, y)
+            q = (x - np.fmod(x, safe)) // safe  # exact: the remainder is taken off first
+            if x.dtype.kind == "i":
+                q = np.where(y == -1, -x, q)
         return np.where(y == 0, 0, q).astype(x.dtype)
     with np.errstate(all="ignore"):
         return np.divide(x, y)
@@ -102,10 +105,9 @@ div_p.transpose = lambda ct, x, y: [div(ct, y), None]
 
 
 def _rem_impl(x, y):
-    if dtypes.is_integer(x.dtype):  # sign of the dividend (C's %); x % 0 gives x
+    if dtypes.is_integer(x.dtype):  # sign of the dividend (C's %); x % 0 = x, MIN % -1 = 0
         with np.errstate(all="ignore"):
-            safe = np.where(y == 0, 1, y)
-            r = np.fmod(x, safe)
+            r = np.fmod(x, np.where(y == 0, 1, y))
         return np.where(y == 0, x, r).astype(x.dtype)
     with np.errstate(all="ignore"):
         return np.fmod(x, y)
@@ -172,16 +174,27 @@ def _balanced_eq(x, z, y):
                       _zeros_like(z))
 
 
-max_p = elementwise("max", np.maximum, _NUMBER)
+def _extremum(np_op, zero_pick):
+    """np.maximum/np.minimum with IEEE's choice between equal zeros (max(-0, +0) = +0),
+    which NumPy leaves to the platform."""
+    def impl(x, y):
+        out = np_op(x, y)
+        if x.dtype.kind != "f":
+            return out
+        return np.where((x == y) & (x == 0), zero_pick(x, y), out)
+    return impl
+
+
+max_p = elementwise("max", _extremum(np.maximum, lambda x, y: np.where(np.signbit(x), y, x)), _NUMBER)
 defjvp(max_p, lambda g, ans, x, y: mul(g, _balanced_eq(x, ans, y)),
        lambda g, ans, x, y: mul(g, _balanced_eq(y, ans, x)))
-min_p = elementwise("min", np.minimum, _NUMBER)
+min_p = elementwise("min", _extremum(np.minimum, lambda x, y: np.where(np.signbit(x), x, y)), _NUMBER)
 defjvp(min_p, lambda g, ans, x, y: mul(g, _balanced_eq(x, ans, y)),
        lambda g, ans, x, y: mul(g, _balanced_eq(y, ans, x)))
 
 abs_p = elementwise("abs", np.abs, _NUMBER)
 defjvp(abs_p, lambda g, ans, x: mul(g, sign(x)))
-sign_p = elementwise("sign", np.sign, _NUMBER)
+sign_p = elementwise("sign", lambda x: np.sign(x) + np.zeros((), x.dtype), _NUMBER)  # sign(-0) = +0
 defjvp_zero(sign_p)
 
 
@@ -243,7 +256,8 @@ ROUND_AWAY_FROM_ZERO, ROUND_TO_NEAREST_EVEN = 0, 1
 def _round_impl(x, *, rounding_method=ROUND_AWAY_FROM_ZERO):
     if rounding_method == ROUND_TO_NEAREST_EVEN:
         return np.round(x)
-    return (np.sign(x) * np.floor(np.abs(x) + 0.5)).astype(x.dtype)
+    t = np.trunc(x)  # halves away from zero; exact (no x + 0.5 rounding), keeps -0
+    return np.copysign(np.where(np.abs(x - t) >= 0.5, t + np.sign(x), t), x)
 
 
 round_p = Primitive("round")
@@ -349,9 +363,12 @@ convert_element_type_p = Primitive("convert_element_type")
 
 def _convert_impl(x, *, new_dtype, weak_type):
     if dtypes.is_integer(new_dtype) and dtypes.is_floating(x.dtype):
-        info = np.iinfo(new_dtype)  # saturate and map NaN to 0 rather than invoke UB
-        with np.errstate(invalid="ignore"):
-            x = np.clip(np.nan_to_num(x, nan=0), info.min, info.max)
+        # saturate, NaN -> 0 (C leaves out-of-range conversions undefined)
+        info = np.iinfo(new_dtype)
+        x = np.nan_to_num(x.astype(np.float64), nan=0.0, posinf=np.inf, neginf=-np.inf)
+        too_big, too_small = x >= float(info.max) + 1, x < float(info.min)
+        inside = np.where(too_big | too_small, 0, x).astype(new_dtype)
+        return np.where(too_big, info.max, np.where(too_small, info.min, inside)).astype(new_dtype)
     return x.astype(new_dtype)
 
 
@@ -379,6 +396,72 @@ stop_gradient_p.impl = lambda x: x
 stop_gradient_p.abstract_eval = lambda x: x
 defjvp_zero(stop_gradient_p)
 stop_gradient_p.batch = lambda args, dims: (stop_gradient_p.bind(*args), dims[0])
+
+
+# ---------------------------------------------------------------------------- lowering
+
+def _lower_as(opname):
+    return lambda ctx, *xs, **_: ctx.elementwise(opname, xs, ctx.out_avals[0].dtype)
+
+
+for _prim, _opname in [(neg_p, "neg"), (add_p, "add"), (sub_p, "sub"), (mul_p, "mul"), (div_p, "div"),
+                       (rem_p, "rem"), (pow_p, "pow"), (max_p, "max"), (min_p, "min"), (abs_p, "abs"),
+                       (sign_p, "sign"), (exp_p, "exp"), (exp2_p, "exp2"), (log_p, "log"),
+                       (log1p_p, "log1p"), (expm1_p, "expm1"), (sqrt_p, "sqrt"), (rsqrt_p, "rsqrt"),
+                       (tanh_p, "tanh"), (logistic_p, "logistic"), (sin_p, "sin"), (cos_p, "cos"),
+                       (tan_p, "tan"), (erf_p, "erf"), (floor_p, "floor"), (ceil_p, "ceil"),
+                       (eq_p, "eq"), (ne_p, "ne"), (lt_p, "lt"), (le_p, "le"), (gt_p, "gt"),
+                       (ge_p, "ge"), (and_p, "and"), (or_p, "or"), (xor_p, "xor"), (not_p, "not")]:
+    _prim.lower = _lower_as(_opname)
+round_p.lower = lambda ctx, x, *, rounding_method=ROUND_AWAY_FROM_ZERO: ctx.elementwise(
+    "round_even" if rounding_method == ROUND_TO_NEAREST_EVEN else "round_away", [x], x.dtype)
+convert_element_type_p.lower = lambda ctx, x, *, new_dtype, weak_type: ctx.elementwise(
+    "convert", [x], new_dtype)
+stop_gradient_p.lower = lambda ctx, x: x
+
+
+def _lower_integer_pow(ctx, x, *, y):
+    """x**y as repeated squaring (exact for integers, a few roundings for floats)."""
+    from fx.ir import kernels as K
+
+    def power(e, n):
+        result, base = None, e
+        while n:
+            if n & 1:
+                result = base if result is None else K.op("mul", result, base)
+            n >>= 1
+            if n:
+                base = K.op("mul", base, base)
+        return result if result is not None else K.const(1, e.dtype)
+
+    def fn(idx):
+        e = x.at(idx)
+        p = power(e, builtins.abs(y))
+        return p if y >= 0 else K.op("div", K.const(1, e.dtype), p)
+    value = ctx.inline(x.shape, x.dtype, fn, [x])
+    value.cost += y < 0
+    return value
+
+
+integer_pow_p.lower = _lower_integer_pow
+
+
+def _lower_select_n(ctx, which, *cases):
+    from fx.ir import kernels as K
+
+    def fn(idx):
+        w = which.at(idx if which.shape else ())
+        values = [c.at(idx) for c in cases]
+        if w.dtype == np.bool_:
+            return values[0] if len(values) == 1 else K.op("select", w, values[1], values[0])
+        out = values[-1]
+        for i in range(len(values) - 2, -1, -1):  # which <= i picks case i (clamped like impl)
+            out = K.op("select", K.op("le", w, K.const(i, w.dtype), dtype=np.bool_), values[i], out)
+        return out
+    return ctx.inline(cases[0].shape, cases[0].dtype, fn, [which, *cases])
+
+
+select_n_p.lower = _lower_select_n
 
 
 # ---------------------------------------------------------------------------- binders

@@ -407,6 +407,67 @@ def scatter(operand, scatter_indices, updates, dimension_numbers, *, indices_are
 
 # ---------------------------------------------------------------------------- examples
 
+# ---------------------------------------------------------------------------- lowering
+# A gather is an index map whose start positions are loaded from the indices; a scatter
+# is a loop over the updates writing through the same map.
+
+def _window_index_map(operand_shape, indices, dnums, sizes, out_index):
+    """(operand index, in-bounds condition) of the output/updates element at out_index."""
+    from fx.ir import kernels as K
+    window_dims, collapsed, start_index_map = dnums
+    window_axes = [d for d in range(len(operand_shape)) if d not in collapsed]
+    batch = tuple(i for a, i in enumerate(out_index) if a not in window_dims)
+    index, conds = [], []
+    for d, n in enumerate(operand_shape):
+        pos = K.IConst(0)
+        if d in start_index_map:
+            raw = K.IFromExpr(indices.at(batch + (K.IConst(start_index_map.index(d)),)))
+            upper = n - sizes[d]
+            conds.append(K.op("and", K.op("ge", K.IndexValue(np.dtype(np.int64), raw),
+                                          K.const(0, np.int64), dtype=np.bool_),
+                              K.op("le", K.IndexValue(np.dtype(np.int64), raw),
+                                   K.const(upper, np.int64), dtype=np.bool_)))
+            pos = K.iclamp(raw, 0, upper)
+        if d in window_axes:
+            pos = K.iadd(pos, out_index[window_dims[window_axes.index(d)]])
+        index.append(pos)
+    inside = conds[0] if conds else K.const(True, np.bool_)
+    for c in conds[1:]:
+        inside = K.op("and", inside, c)
+    return tuple(index), inside
+
+
+def _lower_gather(ctx, operand, indices, *, dimension_numbers, slice_sizes, mode, fill_value):
+    from fx.ir import kernels as K
+    operand = ctx.materialize_if_expensive(operand)  # windows may overlap: no recomputation
+    fill = _fill_value(fill_value, operand.dtype).item()
+
+    def fn(idx):
+        index, inside = _window_index_map(operand.shape, indices, dimension_numbers, slice_sizes, idx)
+        value = operand.at(index)
+        return value if mode == "clip" else K.op("select", inside, value, K.const(fill, operand.dtype))
+    return ctx.inline(ctx.out_avals[0].shape, operand.dtype, fn, [operand, indices])
+
+
+def _lower_scatter(kind):
+    def rule(ctx, operand, indices, updates, *, dimension_numbers, mode):
+        from fx.ir import kernels as K
+        from fx.ir.lower import BufferValue, loop_index
+        sizes = _window_sizes(dimension_numbers, operand.ndim, updates.shape)
+        u = loop_index(updates.shape)
+        index, inside = _window_index_map(operand.shape, indices, dimension_numbers, sizes, u)
+        out = ctx.new_buffer(operand.shape, operand.dtype)
+        ctx.emit(K.Scatter("", out, operand.at(loop_index(operand.shape)), updates.shape, index,
+                           inside if mode == "drop" else K.const(True, np.bool_), updates.at(u), kind))
+        return BufferValue(out)
+    return rule
+
+
+gather_p.lower = _lower_gather
+scatter_add_p.lower = _lower_scatter("add")
+scatter_p.lower = _lower_scatter("set")
+
+
 def _reference_point(shape, sizes, index_vector, start_index_map, window_axes, offsets):
     """One element's operand coordinates (window start clamped to fit) and whether its
     window started in bounds."""

@@ -348,3 +348,31 @@ example(cumprod_p, _two_zeros, params=dict(axis=1, reverse=True),
         reference=_flip_accumulate(np.multiply), name="zeros_reversed")
 example(cumsum_p, np.arange(12, dtype=np.int32).reshape(3, 4), params=dict(axis=1, reverse=False),
         reference=_flip_accumulate(np.add), name="int32")
+
+
+# ---------------------------------------------------------------------------- lowering
+
+def _lower_reduction(reducer):
+    def rule(ctx, x, *, axes, **params):
+        return ctx.reduce(x, tuple(axes), reducer, ctx.out_avals[0].dtype)
+    return rule
+
+
+for _prim, _reducer in [(reduce_sum_p, "add"), (reduce_prod_p, "mul"), (reduce_max_p, "max"),
+                        (reduce_min_p, "min"), (argmax_p, "argmax"), (argmin_p, "argmin")]:
+    _prim.lower = _lower_reduction(_reducer)
+
+
+def _lower_cumulative(reducer):
+    def rule(ctx, x, *, axis, reverse):
+        from fx.ir import kernels as K
+        from fx.ir.lower import BufferValue, loop_index
+        out = ctx.new_buffer(x.shape, x.dtype)
+        ctx.emit(K.Cumulative("", out, x.at(loop_index(x.shape)), axis, reducer, reverse))
+        return BufferValue(out)
+    return rule
+
+
+for _prim, _reducer in [(cumsum_p, "add"), (cumprod_p, "mul"), (cummax_p, "max"), (cummin_p, "min")]:
+    _prim.lower = _lower_cumulative(_reducer)
+

@@ -196,6 +196,68 @@ squeeze_p.batch = _front_batcher(squeeze)
 expand_dims_p.batch = _front_batcher(expand_dims)
 
 
+# ---------------------------------------------------------------------------- lowering
+# Layout ops are index maps: the consumer's index is rewritten into the operand's.
+
+def _index_map(ctx, x, shape, fn):
+    return ctx.inline(shape, x.dtype, lambda idx: x.at(fn(idx)), [x])
+
+
+def _lower_broadcast_in_dim(ctx, x, *, shape, broadcast_dimensions):
+    from fx.ir import kernels as K
+    if any(shape[d] != 1 for d in range(len(shape)) if d not in broadcast_dimensions):
+        x = ctx.materialize_if_expensive(x)  # each element would be recomputed many times
+    return _index_map(ctx, x, shape, lambda idx: tuple(
+        K.IConst(0) if x.shape[i] == 1 else idx[d] for i, d in enumerate(broadcast_dimensions)))
+
+
+def _lower_reshape(ctx, x, *, new_sizes):
+    from fx.ir import kernels as K
+
+    def fn(idx):  # flatten the output index, then unflatten it in the operand's shape
+        flat, stride = K.IConst(0), 1
+        for i, n in reversed(list(zip(idx, new_sizes))):
+            flat = K.iadd(flat, K.imul(i, stride))
+            stride *= n
+        out, stride = [], 1
+        for n in reversed(x.shape):
+            out.append(K.imod(K.idiv(flat, stride), n))
+            stride *= n
+        return tuple(reversed(out))
+    return _index_map(ctx, x, new_sizes, fn)
+
+
+def _lower_transpose(ctx, x, *, permutation):
+    inverse = np.argsort(permutation)
+    return _index_map(ctx, x, tuple(x.shape[p] for p in permutation),
+                      lambda idx: tuple(idx[inverse[d]] for d in range(x.ndim)))
+
+
+def _lower_squeeze(ctx, x, *, dimensions):
+    from fx.ir import kernels as K
+    shape = tuple(s for d, s in enumerate(x.shape) if d not in dimensions)
+
+    def fn(idx):
+        it = iter(idx)
+        return tuple(K.IConst(0) if d in dimensions else next(it) for d in range(x.ndim))
+    return _index_map(ctx, x, shape, fn)
+
+
+def _lower_expand_dims(ctx, x, *, dimensions):
+    out_ndim = x.ndim + len(dimensions)
+    shape = iter(x.shape)
+    out_shape = tuple(1 if d in dimensions else next(shape) for d in range(out_ndim))
+    return _index_map(ctx, x, out_shape,
+                      lambda idx: tuple(i for d, i in enumerate(idx) if d not in dimensions))
+
+
+broadcast_in_dim_p.lower = _lower_broadcast_in_dim
+reshape_p.lower = _lower_reshape
+transpose_p.lower = _lower_transpose
+squeeze_p.lower = _lower_squeeze
+expand_dims_p.lower = _lower_expand_dims
+
+
 # ---------------------------------------------------------------------------- examples
 
 _x = randn(3, 4, seed=7)

@@ -417,6 +417,155 @@ def dynamic_update_slice(operand, update, start_indices):
 
 # ---------------------------------------------------------------------------- examples
 
+# ---------------------------------------------------------------------------- rev
+
+rev_p = Primitive("rev")
+
+
+def _rev_abstract_eval(x, *, dimensions):
+    if len(set(dimensions)) != len(dimensions) or any(not 0 <= d < x.ndim for d in dimensions):
+        raise TypeError(f"rev: dimensions {dimensions} are not distinct axes of {x.str_short()}")
+    return x
+
+
+rev_p.impl = lambda x, *, dimensions: np.flip(x, dimensions) if dimensions else x
+rev_p.abstract_eval = _rev_abstract_eval
+deflinear(rev_p, lambda ct, x, *, dimensions: [rev(ct, dimensions)])
+rev_p.batch = lambda args, dims, *, dimensions: (
+    rev(args[0], tuple(d + (d >= dims[0]) for d in dimensions)), dims[0])
+
+
+def rev(operand, dimensions):
+    """operand reversed along `dimensions` (JAX's lax.rev)."""
+    return rev_p.bind(operand, dimensions=tuple(sorted(int(d) for d in dimensions)))
+
+
+# ---------------------------------------------------------------------------- lowering
+# Each window op is an index map; positions outside the source become selects.
+
+_I64 = np.dtype(np.int64)
+
+
+def _index_value(i):
+    from fx.ir import kernels as K
+    return K.IndexValue(_I64, i)
+
+
+def _all(conds):
+    from fx.ir import kernels as K
+    out = None
+    for c in conds:
+        out = c if out is None else K.op("and", out, c)
+    return out
+
+
+def _in_range(i, lo, hi):
+    """The boolean expression lo <= i < hi, for an index expression i."""
+    from fx.ir import kernels as K
+    v = _index_value(i)
+    return K.op("and", K.op("ge", v, K.const(lo, _I64), dtype=np.bool_),
+                K.op("lt", v, K.const(hi, _I64), dtype=np.bool_))
+
+
+def _lower_slice(ctx, x, *, start_indices, limit_indices, strides):
+    from fx.ir import kernels as K
+    shape = ctx.out_avals[0].shape
+    return ctx.inline(shape, x.dtype, lambda idx: x.at(tuple(
+        K.iadd(K.imul(i, st), K.IConst(s)) for i, s, st in zip(idx, start_indices, strides))), [x])
+
+
+def _lower_pad(ctx, x, padding_value, *, padding_config):
+    from fx.ir import kernels as K
+    shape = ctx.out_avals[0].shape
+
+    def fn(idx):
+        src, conds = [], []
+        for o, (lo, _, interior), n, out_n in zip(idx, padding_config, x.shape, shape):
+            t, step = K.iadd(o, K.IConst(-lo)), interior + 1
+            src.append(K.iclamp(K.idiv(t, step), 0, builtins.max(n - 1, 0)))
+            if not (lo <= 0 and out_n - 1 - lo <= (n - 1) * step and step == 1):
+                cond = _in_range(t, 0, _dilated_size(n, interior))
+                if step > 1:
+                    cond = K.op("and", cond, K.op("eq", K.op("rem", _index_value(t), K.const(step, _I64)),
+                                                  K.const(0, _I64), dtype=np.bool_))
+                conds.append(cond)
+        fill = padding_value.at(())
+        if any(n == 0 for n in x.shape):
+            return fill
+        inside = _all(conds)
+        return x.at(tuple(src)) if inside is None else K.op("select", inside, x.at(tuple(src)), fill)
+    return ctx.inline(shape, x.dtype, fn, [x, padding_value])
+
+
+def _lower_concatenate(ctx, *xs, dimension):
+    from fx.ir import kernels as K
+    shape = ctx.out_avals[0].shape
+    offsets = np.cumsum([0] + [x.shape[dimension] for x in xs])
+
+    def fn(idx):
+        def part(j):
+            i = K.iclamp(K.iadd(idx[dimension], K.IConst(-int(offsets[j]))), 0, xs[j].shape[dimension] - 1)
+            return xs[j].at(idx[:dimension] + (i,) + idx[dimension + 1:])
+        parts = [j for j, x in enumerate(xs) if x.shape[dimension] > 0]
+        out = part(parts[-1])
+        for j in reversed(parts[:-1]):
+            below = K.op("lt", _index_value(idx[dimension]), K.const(int(offsets[j + 1]), _I64),
+                         dtype=np.bool_)
+            out = K.op("select", below, part(j), out)
+        return out
+    return ctx.inline(shape, xs[0].dtype, fn, xs)
+
+
+def _lower_iota(ctx, *, dtype, shape, dimension):
+    from fx.ir import kernels as K
+    return ctx.inline(shape, dtype, lambda idx: K.IndexValue(np.dtype(dtype), idx[dimension]))
+
+
+def _clamped_starts(starts, shape, sizes):
+    from fx.ir import kernels as K
+    return [K.iclamp(K.IFromExpr(s.at(())), 0, n - k) for s, n, k in zip(starts, shape, sizes)]
+
+
+def _lower_dynamic_slice(ctx, x, *starts, slice_sizes):
+    from fx.ir import kernels as K
+
+    def fn(idx):
+        return x.at(tuple(K.iadd(s, i) for s, i in zip(_clamped_starts(starts, x.shape, slice_sizes), idx)))
+    return ctx.inline(tuple(slice_sizes), x.dtype, fn, [x, *starts])
+
+
+def _lower_dynamic_update_slice(ctx, x, update, *starts):
+    from fx.ir import kernels as K
+
+    def fn(idx):
+        begin = _clamped_starts(starts, x.shape, update.shape)
+        rel = [K.iadd(i, K.imul(s, -1)) for i, s in zip(idx, begin)]
+        inside = _all(_in_range(r, 0, k) for r, k in zip(rel, update.shape))
+        src = tuple(K.iclamp(r, 0, builtins.max(k - 1, 0)) for r, k in zip(rel, update.shape))
+        if update.shape and 0 in update.shape:
+            return x.at(idx)
+        if inside is None:
+            return update.at(src)
+        return K.op("select", inside, update.at(src), x.at(idx))
+    return ctx.inline(x.shape, x.dtype, fn, [x, update, *starts])
+
+
+def _lower_rev(ctx, x, *, dimensions):
+    from fx.ir import kernels as K
+    return ctx.inline(x.shape, x.dtype, lambda idx: x.at(tuple(
+        K.iadd(K.IConst(n - 1), K.imul(i, -1)) if d in dimensions else i
+        for d, (i, n) in enumerate(zip(idx, x.shape)))), [x])
+
+
+rev_p.lower = _lower_rev
+slice_p.lower = _lower_slice
+pad_p.lower = _lower_pad
+concatenate_p.lower = _lower_concatenate
+iota_p.lower = _lower_iota
+dynamic_slice_p.lower = _lower_dynamic_slice
+dynamic_update_slice_p.lower = _lower_dynamic_update_slice
+
+
 def _pad_reference(x, padding_value, *, padding_config):
     """Per axis: output position p holds x[q // (interior+1)] where q = p - low is a
     non-negative multiple of interior+1 inside the dilated operand, else padding."""
@@ -463,3 +612,8 @@ example(dynamic_update_slice_p, _x, randn(3, 2, seed=26), np.array(1, np.int32),
         reference=lambda x, u, i, j: np.where(np.pad(np.ones((3, 2), bool), ((1, 1), (2, 2))),
                                               np.pad(u, ((1, 1), (2, 2))), x),
         linear_argnums=(0, 1))
+example(rev_p, randn(3, 4, seed=31), params=dict(dimensions=(0, 1)),
+        reference=lambda x, dimensions: np.flip(x, dimensions), linear_argnums=(0,))
+example(rev_p, randn(2, 3, 4, seed=32), params=dict(dimensions=(1,)),
+        reference=lambda x, dimensions: np.flip(x, dimensions), linear_argnums=(0,))
+

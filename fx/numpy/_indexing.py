@@ -136,16 +136,16 @@ def _normalize_int_index(i, size, axis):
 
 
 def _strided(x, axis, start, stop, step):
-    """x sliced along one axis with a non-unit step (negative steps reverse)."""
-    positions = np.arange(start, stop, step, dtype=np.int32)
-    if step > 0:
-        ndim = get_aval(x).ndim
-        starts = [0] * ndim
-        limits = list(get_aval(x).shape)
-        strides = [1] * ndim
-        starts[axis], limits[axis], strides[axis] = start, max(stop, start), step
-        return lax.slice(x, starts, limits, strides)
-    return take(x, positions, axis)
+    """x sliced along one axis with a non-unit step: a strided slice, reversed (lax.rev)
+    for negative steps."""
+    positions = range(start, stop, step)
+    first, last = (positions[0], positions[-1]) if positions else (0, -1)
+    lo, hi = min(first, last), max(first, last)
+    ndim = get_aval(x).ndim
+    starts, limits, strides = [0] * ndim, list(get_aval(x).shape), [1] * ndim
+    starts[axis], limits[axis], strides[axis] = lo, hi + 1, abs(step)
+    out = lax.slice(x, starts, limits, strides)
+    return lax.rev(out, (axis,)) if step < 0 else out
 
 
 # ---------------------------------------------------------------------------- reads

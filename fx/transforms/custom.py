@@ -273,6 +273,13 @@ def _custom_lin_transpose(cts, *args, num_res, bwd, out_avals):
     return [None] * num_res + bwd(list(res), [instantiate(c) for c in cts])
 
 
+def _lower_call(ctx, *args, call_jaxpr, **_):
+    from fx.ir.lower import lower_eqns
+    return lower_eqns(ctx, call_jaxpr, list(args))
+
+
+custom_jvp_call_p.lower = _lower_call
+custom_vjp_call_p.lower = _lower_call
 custom_vjp_call_p.impl = _call_impl
 custom_vjp_call_p.abstract_eval = lambda *avals, call_jaxpr, **_: call_jaxpr.out_avals
 custom_vjp_call_p.jvp = _custom_vjp_call_jvp

@@ -173,6 +173,7 @@ def _add_any_batch(args, dims):
 
 
 add_any_p.batch = _add_any_batch
+add_any_p.lower = lambda ctx, x, y: ctx.elementwise("add", [x, y], x.dtype)
 
 
 def _register_examples():

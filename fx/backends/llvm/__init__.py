@@ -1,0 +1,1 @@
+"""The LLVM CPU backend: kernel programs compiled to native code with llvmlite."""

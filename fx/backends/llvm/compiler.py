@@ -1,0 +1,290 @@
+"""From a kernel program to a native entry point: module building, optimisation, JIT.
+
+`build_module` lays out the entry function (pointer arguments, storage slots, one call
+per statement); `statement_function` emits each statement's loop nest. `Engine` owns
+llvmlite's MCJIT engine for the host CPU and the new-pass-manager O3 pipeline with loop
+and SLP vectorisation.
+"""
+from __future__ import annotations
+
+import ctypes
+import functools
+import itertools
+import threading
+
+import llvmlite.binding as llvm
+import numpy as np
+from llvmlite import ir
+
+from fx.backends.llvm import codegen as cg
+from fx.ir import kernels as K
+
+_PREFIXES = itertools.count()
+
+
+def build_module(program: K.Program):
+    """(module, entry name): entry(in..., out...) runs the whole program."""
+    prefix = f"fx{next(_PREFIXES)}_"
+    module = ir.Module(prefix + "program")
+    params = program.inputs + program.outputs
+    entry = ir.Function(module, ir.FunctionType(cg.VOID, [_ptr(b) for b in params]), prefix + "entry")
+    b = ir.IRBuilder(entry.append_basic_block("entry"))
+    pointers = dict(zip(params, entry.args))
+    for arg in entry.args:
+        arg.add_attribute("noalias")
+    for buf in program.consts:
+        pointers[buf] = b.bitcast(_global_constant(module, prefix, buf), _ptr(buf))
+    malloc = cg.declare(module, "malloc", ir.PointerType(cg.I8), [cg.I64])
+    free = cg.declare(module, "free", cg.VOID, [ir.PointerType(cg.I8)])
+    slots = [b.call(malloc, [ir.Constant(cg.I64, max(size, 1))]) for size in program.slot_sizes]
+    for buf in program.temps:
+        pointers[buf] = b.bitcast(slots[buf.slot], _ptr(buf))
+    for stmt in program.body:
+        buffers = _stmt_buffers(stmt)
+        fn = statement_function(module, prefix, stmt, buffers)
+        b.call(fn, [pointers[buf] for buf in buffers])
+    for slot in slots:
+        b.call(free, [slot])
+    b.ret_void()
+    return module, entry.name
+
+
+def _ptr(buf):
+    return ir.PointerType(cg.storage_type(buf.dtype))
+
+
+def _global_constant(module, prefix, buf):
+    data = np.ascontiguousarray(buf.value, dtype=buf.dtype)
+    if data.dtype == np.bool_:
+        data = data.astype(np.uint8)
+    array_type = ir.ArrayType(cg.I8, max(data.nbytes, 1))
+    g = ir.GlobalVariable(module, array_type, prefix + buf.name)
+    g.initializer = ir.Constant(array_type, bytearray(data.tobytes() or b"\0"))
+    g.global_constant = True
+    g.align = 64
+    return g
+
+
+def _stmt_buffers(stmt):
+    """The distinct buffers a statement touches, writes first (stable order)."""
+    seen = list(stmt.writes())
+    seen += sorted((b for b in stmt.reads() if b not in seen), key=lambda b: b.name)
+    return seen
+
+
+# ---------------------------------------------------------------------------- statements
+
+def statement_function(module, prefix, stmt, buffers):
+    fn = ir.Function(module, ir.FunctionType(cg.VOID, [_ptr(b) for b in buffers]),
+                     f"{prefix}{stmt.name}")
+    fn.linkage = "internal"
+    for arg in fn.args:
+        arg.add_attribute("noalias")
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    pointers = dict(zip(buffers, fn.args))
+    emit = {K.Kernel: _emit_kernel, K.Gemm: _emit_gemm, K.Scatter: _emit_scatter,
+            K.Cumulative: _emit_cumulative}[type(stmt)]
+    emit(b, module, pointers, stmt)
+    b.ret_void()
+    return fn
+
+
+def _emitter(b, module, pointers, loop_vars):
+    from fx.backends.llvm import math as fxmath
+    return cg.ExprEmitter(b, module, pointers, loop_vars, fxmath.emit)
+
+
+def _emit_kernel(b, module, pointers, k: K.Kernel):
+    loops = cg.Loops(b)
+    if k.reducer:
+        acc = _entry_alloca(b, cg.value_type(k.outputs[0][1].dtype))
+        best_index = _entry_alloca(b, cg.I64)
+
+    def body(b, ivars):
+        if k.reducer:
+            return _emit_reduction(b, module, pointers, k, ivars, loops, acc, best_index)
+        em = _emitter(b, module, pointers, ivars)
+        for buf, expr in k.outputs:
+            em.store(buf, _loop_index(len(ivars)), em.expr(expr))
+
+    loops.nest([(0, n) for n in k.shape], body)
+
+
+def _entry_alloca(b, t):
+    """A stack slot in the function's entry block (mem2reg turns it into registers)."""
+    here = b.block
+    b.position_at_start(b.function.entry_basic_block)
+    slot = b.alloca(t)
+    b.position_at_end(here)
+    return slot
+
+
+def _emit_reduction(b, module, pointers, k, out_vars, loops, acc, best_index):
+    (buf, expr), = k.outputs
+    dtype = np.dtype(expr.dtype)
+    arg = k.reducer in ("argmax", "argmin")
+    b.store(cg.reduce_init(k.reducer, dtype), acc)
+    b.store(ir.Constant(cg.I64, 0), best_index)
+    strides = _row_major(k.reduce_shape)
+
+    def body(b, rvars):
+        em = _emitter(b, module, pointers, list(out_vars) + rvars)
+        x = em.expr(expr)
+        current = b.load(acc)
+        if not arg:
+            b.store(cg.combine(em, k.reducer, current, x, dtype), acc)
+            return
+        position = ir.Constant(cg.I64, 0)
+        for v, s in zip(rvars, strides):
+            position = b.add(position, b.mul(v, ir.Constant(cg.I64, s)))
+        better = cg.arg_better(b, k.reducer, current, x, dtype)
+        b.store(b.select(better, x, current), acc)
+        b.store(b.select(better, position, b.load(best_index)), best_index)
+
+    loops.nest([(0, n) for n in k.reduce_shape], body)
+    em = _emitter(b, module, pointers, list(out_vars))
+    result = b.load(best_index) if arg else b.load(acc)
+    if arg:
+        result = cg.convert(b, result, np.dtype(np.int64), buf.dtype)
+    em.store(buf, _loop_index(len(out_vars)), result)
+
+
+def _loop_index(n):
+    return tuple(K.IVar(k) for k in range(n))
+
+
+def _row_major(shape):
+    strides, acc = [], 1
+    for n in reversed(shape):
+        strides.append(acc)
+        acc *= n
+    return strides[::-1]
+
+
+def _emit_scatter(b, module, pointers, s: K.Scatter):
+    loops = cg.Loops(b)
+
+    def copy(b, ivars):
+        em = _emitter(b, module, pointers, ivars)
+        em.store(s.out, _loop_index(len(ivars)), em.expr(s.operand))
+    loops.nest([(0, n) for n in s.out.shape], copy)
+
+    def update(b, uvars):
+        em = _emitter(b, module, pointers, uvars)
+        inside = em.expr(s.in_bounds)
+        write = b.append_basic_block("write")
+        done = b.append_basic_block("done")
+        b.cbranch(inside, write, done)
+        b.position_at_end(write)
+        value = em.expr(s.update)
+        if s.mode == "add":
+            value = cg.scalar_op(em, "add", [em.load(s.out, s.index), value],
+                                 [s.out.dtype, s.out.dtype], s.out.dtype)
+        em.store(s.out, s.index, value)
+        b.branch(done)
+        b.position_at_end(done)
+    loops.nest([(0, n) for n in s.shape], update)
+
+
+def _emit_cumulative(b, module, pointers, c: K.Cumulative):
+    """A sequential loop along the axis, innermost, carrying the running value."""
+    loops = cg.Loops(b)
+    dtype = np.dtype(c.expr.dtype)
+    acc = _entry_alloca(b, cg.value_type(dtype))
+    n = c.out.shape[c.axis]
+    others = [(0, m) for d, m in enumerate(c.out.shape) if d != c.axis]
+
+    def line(b, outer):
+        b.store(cg.reduce_init(c.reducer, dtype), acc)
+
+        def step(b, jv):
+            j = b.sub(ir.Constant(cg.I64, n - 1), jv[0]) if c.reverse else jv[0]
+            ivars = list(outer)
+            ivars.insert(c.axis, j)
+            em = _emitter(b, module, pointers, ivars)
+            value = cg.combine(em, c.reducer, b.load(acc), em.expr(c.expr), dtype, exact=True)
+            b.store(value, acc)
+            em.store(c.out, _loop_index(len(ivars)), value)
+        loops.nest([(0, n)], step)
+    loops.nest(others, line)
+
+
+def _emit_gemm(b, module, pointers, g: K.Gemm):
+    """C = A @ B by loops in (batch, i, p, j) order: the inner loop streams rows of B and C,
+    so it vectorises."""
+    loops = cg.Loops(b)
+    dtype = np.dtype(g.out.dtype)
+    zero = cg.constant(0, dtype)
+    A, B, C = pointers[g.lhs], pointers[g.rhs], pointers[g.out]
+
+    def at(ptr, b, *terms):
+        flat = ir.Constant(cg.I64, 0)
+        for v, s in terms:
+            flat = b.add(flat, b.mul(v, ir.Constant(cg.I64, s)))
+        return b.gep(ptr, [flat], inbounds=True)
+
+    def row(b, ivars):
+        bi, i = ivars
+        c_row = (bi, g.m * g.n), (i, g.n)
+        loops.nest([(0, g.n)], lambda b, j: b.store(zero, at(C, b, *c_row, (j[0], 1))))
+
+        def accumulate(b, pvars):
+            p = pvars[0]
+            a_terms = ((bi, g.m * g.k), (p, g.m), (i, 1)) if g.trans_lhs else \
+                ((bi, g.m * g.k), (i, g.k), (p, 1))
+            a = b.load(at(A, b, *a_terms))
+
+            def inner(b, jvars):
+                j = jvars[0]
+                b_terms = ((bi, g.k * g.n), (j, g.k), (p, 1)) if g.trans_rhs else \
+                    ((bi, g.k * g.n), (p, g.n), (j, 1))
+                c_ptr = at(C, b, *c_row, (j, 1))
+                b.store(b.fadd(b.load(c_ptr), b.fmul(a, b.load(at(B, b, *b_terms)))), c_ptr)
+            loops.nest([(0, g.n)], inner)
+        loops.nest([(0, g.k)], accumulate)
+    loops.nest([(0, g.batch), (0, g.m)], row)
+
+
+# ---------------------------------------------------------------------------- engine
+
+class Engine:
+    """MCJIT for the host CPU, plus the O3 pipeline with vectorisation."""
+
+    def __init__(self):
+        llvm.initialize_native_target()
+        llvm.initialize_native_asmprinter()
+        target = llvm.Target.from_default_triple()
+        self.cpu = llvm.get_host_cpu_name()
+        self.features = llvm.get_host_cpu_features().flatten()
+        self.target_machine = target.create_target_machine(
+            cpu=self.cpu, features=self.features, opt=3, jit=True)
+        self.engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), self.target_machine)
+        self.lock = threading.Lock()
+
+    def optimize(self, module_ir: str):
+        mod = llvm.parse_assembly(module_ir)
+        mod.triple = self.target_machine.triple
+        mod.data_layout = str(self.target_machine.target_data)
+        mod.verify()
+        pto = llvm.create_pipeline_tuning_options(speed_level=3)
+        pto.loop_vectorization = True
+        pto.slp_vectorization = True
+        pto.loop_unrolling = True
+        pb = llvm.create_pass_builder(self.target_machine, pto)
+        pb.getModulePassManager().run(mod, pb)
+        return mod
+
+    def add(self, mod, entry_name):
+        with self.lock:
+            self.engine.add_module(mod)
+            self.engine.finalize_object()
+            return self.engine.get_function_address(entry_name)
+
+
+@functools.cache
+def engine() -> Engine:
+    return Engine()
+
+
+def entry_point(address, n_args):
+    return ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * n_args))(address)

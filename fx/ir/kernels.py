@@ -1,0 +1,518 @@
+"""The kernel program: fx's backend-neutral lower IR (the "XLA-like" level).
+
+A `Program` is a list of statements over `Buffer`s:
+
+- `Kernel`: a fused loop nest. Its parallel loops span the output shape; optional
+  reduction loops run innermost. Each output element is a scalar expression tree
+  (`Expr`) over loads whose indices are maps of the loop variables (`Idx`): this is how
+  broadcasts, transposes, slices, pads, concatenations, iotas, clamped dynamic indices
+  and gathers cost no memory traffic of their own.
+- `Gemm`: a library call for a (batched) matrix product.
+- `Scatter`: updates read-modify-written into a buffer at computed indices.
+
+Backends implement the scalar ops (`SCALAR_OPS`), loops, reductions, library calls and
+buffers; they never see jaxpr primitives. Expressions are immutable trees, hashed
+structurally, so identical subtrees are emitted once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# ---------------------------------------------------------------------------- buffers
+
+
+@dataclass(eq=False)
+class Buffer:
+    """A dense row-major array: a program input, output, constant or temporary."""
+    name: str
+    shape: tuple
+    dtype: np.dtype
+    role: str                 # "input" | "output" | "const" | "temp"
+    value: np.ndarray | None = None   # for constants
+    slot: int | None = None   # temporaries: which storage slot the buffer plan assigned
+
+    @property
+    def size(self):
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def nbytes(self):
+        return self.size * np.dtype(self.dtype).itemsize
+
+    def strides(self):
+        """Row-major element strides."""
+        out, acc = [], 1
+        for s in reversed(self.shape):
+            out.append(acc)
+            acc *= s
+        return tuple(reversed(out))
+
+    def __repr__(self):
+        return self.name
+
+
+# ---------------------------------------------------------------------------- index expressions
+# Integer (int64) functions of the loop variables. Constructors fold constants, so index
+# maps composed by lowering stay small.
+
+@dataclass(frozen=True)
+class Idx:
+    pass
+
+
+@dataclass(frozen=True)
+class IVar(Idx):
+    """Loop variable number k of the enclosing kernel (parallel first, then reduction)."""
+    k: int
+
+
+@dataclass(frozen=True)
+class IConst(Idx):
+    value: int
+
+
+@dataclass(frozen=True)
+class IAdd(Idx):
+    a: Idx
+    b: Idx
+
+
+@dataclass(frozen=True)
+class IMul(Idx):
+    a: Idx
+    c: int
+
+
+@dataclass(frozen=True)
+class IDiv(Idx):
+    """Floor division by a positive constant (operands are never negative)."""
+    a: Idx
+    c: int
+
+
+@dataclass(frozen=True)
+class IMod(Idx):
+    a: Idx
+    c: int
+
+
+@dataclass(frozen=True)
+class IClamp(Idx):
+    a: Idx
+    lo: int
+    hi: int
+
+
+@dataclass(frozen=True)
+class IFromExpr(Idx):
+    """The value of an integer scalar expression, as an index (gathers, dynamic slices)."""
+    expr: "Expr"
+
+
+def iadd(a, b):
+    if isinstance(a, IConst) and isinstance(b, IConst):
+        return IConst(a.value + b.value)
+    if isinstance(b, IConst) and b.value == 0:
+        return a
+    if isinstance(a, IConst) and a.value == 0:
+        return b
+    return IAdd(a, b)
+
+
+def imul(a, c):
+    if c == 1:
+        return a
+    if c == 0:
+        return IConst(0)
+    if isinstance(a, IConst):
+        return IConst(a.value * c)
+    return IMul(a, c)
+
+
+def idiv(a, c):
+    if c == 1:
+        return a
+    if isinstance(a, IConst):
+        return IConst(a.value // c)
+    return IDiv(a, c)
+
+
+def imod(a, c):
+    if c == 1:
+        return IConst(0)
+    if isinstance(a, IConst):
+        return IConst(a.value % c)
+    return IMod(a, c)
+
+
+def iclamp(a, lo, hi):
+    if isinstance(a, IConst):
+        return IConst(min(max(a.value, lo), hi))
+    return IClamp(a, lo, hi)
+
+
+# ---------------------------------------------------------------------------- scalar expressions
+
+# name -> number of operands. Every backend implements each of these for every dtype
+# that its `check` in lower.py admits; semantics are JAX's (integer division by zero
+# gives 0 and never traps, float -> int conversion saturates and maps NaN to 0, ...).
+SCALAR_OPS = {
+    "neg": 1, "abs": 1, "sign": 1, "not": 1, "floor": 1, "ceil": 1, "round_away": 1,
+    "round_even": 1, "exp": 1, "exp2": 1, "log": 1, "log1p": 1, "expm1": 1, "sqrt": 1,
+    "rsqrt": 1, "tanh": 1, "logistic": 1, "sin": 1, "cos": 1, "tan": 1, "erf": 1,
+    "add": 2, "sub": 2, "mul": 2, "div": 2, "rem": 2, "pow": 2, "max": 2, "min": 2,
+    "and": 2, "or": 2, "xor": 2, "eq": 2, "ne": 2, "lt": 2, "le": 2, "gt": 2, "ge": 2,
+    "select": 3, "convert": 1,
+}
+
+# Ops whose cost justifies a buffer rather than recomputation in every consumer.
+EXPENSIVE_OPS = frozenset({"exp", "exp2", "log", "log1p", "expm1", "tanh", "logistic", "sin",
+                           "cos", "tan", "erf", "pow", "div", "rem", "sqrt", "rsqrt"})
+
+
+@dataclass(frozen=True)
+class Expr:
+    dtype: np.dtype
+
+
+@dataclass(frozen=True)
+class Load(Expr):
+    buffer: Buffer
+    index: tuple  # one Idx per buffer dimension
+
+
+@dataclass(frozen=True)
+class Const(Expr):
+    value: object  # a Python scalar of the dtype's kind
+
+
+@dataclass(frozen=True)
+class Op(Expr):
+    op: str
+    args: tuple
+
+
+@dataclass(frozen=True)
+class IndexValue(Expr):
+    """An index expression's value as a scalar of `dtype` (iota, pad/concat predicates)."""
+    index: Idx
+
+
+def op(name, *args, dtype=None):
+    assert SCALAR_OPS[name] == len(args), name
+    return Op(np.dtype(dtype if dtype is not None else args[-1].dtype), name, tuple(args))
+
+
+def const(value, dtype):
+    dtype = np.dtype(dtype)
+    return Const(dtype, np.asarray(value, dtype).item())
+
+
+# ---------------------------------------------------------------------------- statements
+
+REDUCERS = {"add", "mul", "max", "min", "argmax", "argmin"}
+
+
+@dataclass(eq=False)
+class Kernel:
+    """out[i...] = expr(i...), or out[i...] = reduce over r... of expr(i..., r...).
+
+    Loop variables 0 .. len(shape)-1 index the output; len(shape) .. index the
+    reduction. Several outputs of one shape (siblings reading the same inputs) share the
+    loop nest. For argmax/argmin the expression is the value compared and the output
+    holds the index (first occurrence; NaN counts as the extremum, as in JAX).
+    """
+    name: str
+    shape: tuple
+    outputs: list                 # [(Buffer, Expr)]
+    reduce_shape: tuple = ()
+    reducer: str | None = None    # one of REDUCERS when reduce_shape is not empty
+
+    def reads(self):
+        found = set()
+        for _, expr in self.outputs:
+            _collect_loads(expr, found)
+        return found
+
+    def writes(self):
+        return [b for b, _ in self.outputs]
+
+
+@dataclass(eq=False)
+class Gemm:
+    """out[b] = op(lhs[b]) @ op(rhs[b]) for each batch b, all row-major and contiguous.
+
+    lhs is (batch, m, k) or, with trans_lhs, (batch, k, m); rhs is (batch, k, n) or,
+    with trans_rhs, (batch, n, k); out is (batch, m, n).
+    """
+    name: str
+    lhs: Buffer
+    rhs: Buffer
+    out: Buffer
+    batch: int
+    m: int
+    n: int
+    k: int
+    trans_lhs: bool = False
+    trans_rhs: bool = False
+
+    def reads(self):
+        return {self.lhs, self.rhs}
+
+    def writes(self):
+        return [self.out]
+
+
+@dataclass(eq=False)
+class Scatter:
+    """out = operand, then for each update position u: out[index(u)] (op)= update(u).
+
+    `shape` is the update iteration space; `index` maps its loop variables to an index
+    into `out` (one Idx per dim); `in_bounds` is a boolean Expr (updates outside the
+    array are dropped). op is "set" (last writer wins) or "add".
+    """
+    name: str
+    out: Buffer
+    operand: Expr                  # initial value, as an expression over out's index
+    shape: tuple
+    index: tuple
+    in_bounds: Expr
+    update: Expr
+    mode: str = "add"
+
+    def reads(self):
+        found = set()
+        for e in (self.operand, self.in_bounds, self.update):
+            _collect_loads(e, found)
+        for i in self.index:
+            _collect_idx_loads(i, found)
+        return found
+
+    def writes(self):
+        return [self.out]
+
+
+@dataclass(eq=False)
+class Program:
+    inputs: list
+    outputs: list                 # may repeat or alias inputs/consts (handled by the caller)
+    consts: list
+    temps: list
+    body: list = field(default_factory=list)
+
+    def __str__(self):
+        return pp_program(self)
+
+
+def _collect_loads(expr, found):
+    if isinstance(expr, Load):
+        found.add(expr.buffer)
+        for i in expr.index:
+            _collect_idx_loads(i, found)
+    elif isinstance(expr, Op):
+        for a in expr.args:
+            _collect_loads(a, found)
+    elif isinstance(expr, IndexValue):
+        _collect_idx_loads(expr.index, found)
+
+
+def _collect_idx_loads(idx, found):
+    if isinstance(idx, IFromExpr):
+        _collect_loads(idx.expr, found)
+    elif isinstance(idx, (IAdd,)):
+        _collect_idx_loads(idx.a, found)
+        _collect_idx_loads(idx.b, found)
+    elif isinstance(idx, (IMul, IDiv, IMod, IClamp)):
+        _collect_idx_loads(idx.a, found)
+
+
+@dataclass(eq=False)
+class Cumulative:
+    """out = the running `reducer` ("add", "mul", "max", "min") of `expr` along `axis`
+    (from the end when `reverse`); `expr` is indexed by out's loop variables."""
+    name: str
+    out: Buffer
+    expr: Expr
+    axis: int
+    reducer: str
+    reverse: bool = False
+
+    def reads(self):
+        found = set()
+        _collect_loads(self.expr, found)
+        return found
+
+    def writes(self):
+        return [self.out]
+
+
+# ---------------------------------------------------------------------------- bounds
+
+class OutOfBoundsError(AssertionError):
+    """Lowering produced an index it cannot prove in bounds: a bug, caught before codegen."""
+
+
+def index_range(i, extents):
+    """Inclusive (lo, hi) bounds of an index expression, given loop extents (interval
+    arithmetic; None for an unbounded side, e.g. a value loaded from memory)."""
+    if isinstance(i, IVar):
+        return 0, extents[i.k] - 1
+    if isinstance(i, IConst):
+        return i.value, i.value
+    if isinstance(i, IAdd):
+        (a, b), (c, d) = index_range(i.a, extents), index_range(i.b, extents)
+        return (None if a is None or c is None else a + c), (None if b is None or d is None else b + d)
+    if isinstance(i, IMul):
+        lo, hi = index_range(i.a, extents)
+        lo, hi = (None if lo is None else lo * i.c), (None if hi is None else hi * i.c)
+        return (lo, hi) if i.c >= 0 else (hi, lo)
+    if isinstance(i, IDiv):
+        lo, hi = index_range(i.a, extents)
+        return (None if lo is None else lo // i.c), (None if hi is None else hi // i.c)
+    if isinstance(i, IMod):
+        return 0, i.c - 1
+    if isinstance(i, IClamp):
+        lo, hi = index_range(i.a, extents)
+        return (i.lo if lo is None else min(max(lo, i.lo), i.hi)), (i.hi if hi is None else max(min(hi, i.hi), i.lo))
+    if isinstance(i, IFromExpr):
+        return None, None
+    raise TypeError(i)
+
+
+def verify_bounds(program: Program):
+    """Check every load and store index against its buffer's shape."""
+    def check(buffer, index, extents, where):
+        for d, (i, n) in enumerate(zip(index, buffer.shape)):
+            lo, hi = index_range(i, extents)
+            if n and (lo is None or hi is None or lo < 0 or hi >= n):
+                raise OutOfBoundsError(f"{where}: index {pp_idx(i)} of {buffer.name} axis {d} "
+                                       f"spans [{lo}, {hi}], outside [0, {n - 1}]")
+
+    def walk(e, extents, where):
+        if isinstance(e, Load):
+            check(e.buffer, e.index, extents, where)
+        for child in _children(e):
+            walk(child, extents, where)
+
+    for s in program.body:
+        if isinstance(s, Kernel):
+            extents = tuple(s.shape) + tuple(s.reduce_shape)
+            for b, e in s.outputs:
+                walk(e, extents, s.name)
+        elif isinstance(s, Scatter):
+            walk(s.operand, s.out.shape, s.name)
+            for e in (s.in_bounds, s.update):
+                walk(e, s.shape, s.name)
+            check(s.out, s.index, s.shape, s.name)
+        elif isinstance(s, Cumulative):
+            walk(s.expr, s.out.shape, s.name)
+        elif isinstance(s, Gemm):
+            a = s.batch * s.m * s.k
+            b = s.batch * s.k * s.n
+            if (s.lhs.size, s.rhs.size, s.out.size) != (a, b, s.batch * s.m * s.n):
+                raise OutOfBoundsError(f"{s.name}: gemm sizes do not match its buffers")
+
+
+def _children(e):
+    """Sub-expressions, including those inside index expressions."""
+    if isinstance(e, Op):
+        yield from e.args
+    elif isinstance(e, Load):
+        for i in e.index:
+            yield from _idx_exprs(i)
+    elif isinstance(e, IndexValue):
+        yield from _idx_exprs(e.index)
+
+
+def _idx_exprs(i):
+    if isinstance(i, IFromExpr):
+        yield i.expr
+    elif isinstance(i, IAdd):
+        yield from _idx_exprs(i.a)
+        yield from _idx_exprs(i.b)
+    elif isinstance(i, (IMul, IDiv, IMod, IClamp)):
+        yield from _idx_exprs(i.a)
+
+
+# ---------------------------------------------------------------------------- printing
+
+def _short(dtype):
+    from fx.dtypes import short_name
+    return short_name(np.dtype(dtype))
+
+
+def pp_idx(i):
+    if isinstance(i, IVar):
+        return f"i{i.k}"
+    if isinstance(i, IConst):
+        return str(i.value)
+    if isinstance(i, IAdd):
+        return f"{pp_idx(i.a)}+{pp_idx(i.b)}"
+    if isinstance(i, IMul):
+        return f"{pp_idx(i.a)}*{i.c}" if not isinstance(i.a, IAdd) else f"({pp_idx(i.a)})*{i.c}"
+    if isinstance(i, IDiv):
+        return f"({pp_idx(i.a)})//{i.c}"
+    if isinstance(i, IMod):
+        return f"({pp_idx(i.a)})%{i.c}"
+    if isinstance(i, IClamp):
+        return f"clamp({pp_idx(i.a)},{i.lo},{i.hi})"
+    if isinstance(i, IFromExpr):
+        return f"int({pp_expr(i.expr)})"
+    raise TypeError(i)
+
+
+def pp_expr(e):
+    if isinstance(e, Load):
+        return f"{e.buffer.name}[{','.join(map(pp_idx, e.index))}]"
+    if isinstance(e, Const):
+        return f"{e.value!r}:{_short(e.dtype)}"
+    if isinstance(e, IndexValue):
+        return f"idx:{_short(e.dtype)}({pp_idx(e.index)})"
+    if isinstance(e, Op):
+        suffix = f":{_short(e.dtype)}" if e.op == "convert" else ""
+        return f"{e.op}{suffix}({', '.join(map(pp_expr, e.args))})"
+    raise TypeError(e)
+
+
+def _buf_decl(b):
+    return f"{b.name}:{_short(b.dtype)}[{','.join(map(str, b.shape))}]"
+
+
+def pp_stmt(s):
+    if isinstance(s, Kernel):
+        loops = f"({','.join(map(str, s.shape))})"
+        red = f" reduce {s.reducer} over ({','.join(map(str, s.reduce_shape))})" if s.reducer else ""
+        lines = [f"kernel {s.name} over {loops}{red}:"]
+        lines += [f"    {b.name}[...] = {pp_expr(e)}" for b, e in s.outputs]
+        return "\n".join(lines)
+    if isinstance(s, Gemm):
+        t = lambda flag: "T" if flag else ""  # noqa: E731
+        return (f"gemm {s.name}: {s.out.name} = {s.lhs.name}{t(s.trans_lhs)} @ {s.rhs.name}"
+                f"{t(s.trans_rhs)}  (batch={s.batch} m={s.m} n={s.n} k={s.k})")
+    if isinstance(s, Cumulative):
+        direction = " reverse" if s.reverse else ""
+        return (f"cumulative {s.name} {s.reducer}{direction} along axis {s.axis}:\n"
+                f"    {s.out.name}[...] = {pp_expr(s.expr)}")
+    if isinstance(s, Scatter):
+        return (f"scatter-{s.mode} {s.name} over ({','.join(map(str, s.shape))}):\n"
+                f"    {s.out.name} = {pp_expr(s.operand)}\n"
+                f"    {s.out.name}[{','.join(map(pp_idx, s.index))}] {s.mode}= {pp_expr(s.update)}"
+                f" if {pp_expr(s.in_bounds)}")
+    raise TypeError(s)
+
+
+def pp_program(p: Program) -> str:
+    slots = {}
+    for t in p.temps:
+        slots.setdefault(t.slot, []).append(t.name)
+    lines = [f"inputs: {', '.join(map(_buf_decl, p.inputs))}",
+             f"outputs: {', '.join(b.name for b in p.outputs)}"]
+    if p.consts:
+        lines.append(f"consts: {', '.join(map(_buf_decl, p.consts))}")
+    if p.temps:
+        lines.append(f"temps: {', '.join(map(_buf_decl, p.temps))}")
+        lines.append("buffer plan: " + "; ".join(f"slot {k}: {', '.join(v)}" for k, v in sorted(slots.items())))
+    lines += [pp_stmt(s) for s in p.body]
+    return "\n".join(lines)

@@ -1,0 +1,242 @@
+"""Lowering: jaxpr -> kernel program, with fusion and a buffer plan.
+
+Each jaxpr value becomes either a buffer or an *inline* value: a function from an output
+index to a scalar expression. Elementwise and layout primitives produce inline values,
+so chains of them, and the broadcasts, transposes, slices and pads between them, fuse
+into whichever kernel finally reads them. A value is materialised into a buffer when:
+
+- it is a program output, or feeds a library call (matrix products want memory);
+- it is expensive (exp, log, division ...) and would be recomputed: read by several
+  consumers, broadcast, or gathered from (each of its elements read many times);
+- its expression has grown large and is read more than once.
+
+Reductions take their producers into the same kernel, so `sum(a[:, :, None] * b[None],
+axis=1)` never materialises its 3-D product. Each primitive's lowering rule lives with
+the primitive (`prim.lower`); this module owns the mechanism.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from fx.ir import kernels as K
+from fx.ir.jaxpr import ClosedJaxpr, Literal
+
+_MAX_INLINE_NODES = 48
+
+
+class Value:
+    """A jaxpr value during lowering: `at(index)` gives its element as an expression."""
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype = tuple(shape), np.dtype(dtype)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+
+class BufferValue(Value):
+    def __init__(self, buffer):
+        super().__init__(buffer.shape, buffer.dtype)
+        self.buffer = buffer
+        self.cost, self.nodes = 0, 1
+
+    def at(self, index):
+        assert len(index) == len(self.shape), (index, self.shape)
+        return K.Load(self.dtype, self.buffer, tuple(index))
+
+
+class InlineValue(Value):
+    """A value computed on demand inside its consumers' kernels."""
+
+    def __init__(self, shape, dtype, fn, cost=0, nodes=1):
+        super().__init__(shape, dtype)
+        self.fn, self.cost, self.nodes = fn, cost, nodes
+
+    def at(self, index):
+        assert len(index) == len(self.shape), (index, self.shape)
+        return self.fn(tuple(index))
+
+
+def loop_index(shape):
+    return tuple(K.IVar(k) for k in range(len(shape)))
+
+
+class LoweringContext:
+    """What lowering rules build with: values, kernels, buffers."""
+
+    def __init__(self):
+        self.body, self.temps, self.consts = [], [], []
+        self._names = 0
+
+    def _name(self, prefix):
+        self._names += 1
+        return f"{prefix}{self._names}"
+
+    def new_buffer(self, shape, dtype, role="temp", value=None):
+        buf = K.Buffer(self._name("t" if role == "temp" else "c"), tuple(shape), np.dtype(dtype),
+                       role, value)
+        (self.temps if role == "temp" else self.consts).append(buf)
+        return buf
+
+    # -- values ---------------------------------------------------------------------
+    def inline(self, shape, dtype, fn, operands=()):
+        """An inline value computed by fn(index) from operand values (for cost bookkeeping)."""
+        cost = sum(o.cost for o in operands)
+        nodes = 1 + sum(o.nodes for o in operands)
+        return InlineValue(shape, dtype, fn, cost, nodes)
+
+    def elementwise(self, opname, operands, dtype):
+        expensive = opname in K.EXPENSIVE_OPS
+        value = self.inline(operands[0].shape if operands else (), dtype,
+                            lambda idx: K.op(opname, *(o.at(idx) for o in operands), dtype=dtype),
+                            operands)
+        value.cost += expensive
+        return value
+
+    def constant(self, array):
+        array = np.asarray(array)
+        if array.ndim == 0:
+            c = K.const(array.item(), array.dtype)
+            return InlineValue((), array.dtype, lambda idx: c)
+        return BufferValue(self.new_buffer(array.shape, array.dtype, "const", array))
+
+    # -- materialisation ------------------------------------------------------------
+    def materialize(self, value, dest=None):
+        """A BufferValue holding `value` (writing into `dest` when given)."""
+        if isinstance(value, BufferValue) and dest is None:
+            return value
+        dest = dest or self.new_buffer(value.shape, value.dtype)
+        self.body.append(K.Kernel(self._name("k"), value.shape,
+                                  [(dest, value.at(loop_index(value.shape)))]))
+        return BufferValue(dest)
+
+    def materialize_if_expensive(self, value):
+        return self.materialize(value) if isinstance(value, InlineValue) and value.cost else value
+
+    def reduce(self, value, axes, reducer, out_dtype=None):
+        """A kernel reducing `value` over `axes`: parallel loops over the kept dims."""
+        kept = [d for d in range(value.ndim) if d not in axes]
+        out_shape = tuple(value.shape[d] for d in kept)
+        reduce_shape = tuple(value.shape[d] for d in axes)
+        index = [None] * value.ndim
+        for k, d in enumerate(kept):
+            index[d] = K.IVar(k)
+        for k, d in enumerate(axes):
+            index[d] = K.IVar(len(kept) + k)
+        out = self.new_buffer(out_shape, out_dtype or value.dtype)
+        self.body.append(K.Kernel(self._name("k"), out_shape, [(out, value.at(tuple(index)))],
+                                  reduce_shape, reducer))
+        return BufferValue(out)
+
+    def emit(self, stmt):
+        stmt.name = self._name(type(stmt).__name__.lower()[0])
+        self.body.append(stmt)
+
+
+class LoweringError(NotImplementedError):
+    pass
+
+
+def lower_jaxpr(closed: ClosedJaxpr) -> K.Program:
+    """The kernel program computing `closed` (nested jit calls already inlined)."""
+    jaxpr = closed.jaxpr
+    ctx = LoweringContext()
+    uses = _use_counts(jaxpr)
+    inputs = [K.Buffer(f"in{i}", v.aval.shape, v.aval.dtype, "input") for i, v in enumerate(jaxpr.invars)]
+    results = lower_eqns(ctx, closed, [BufferValue(b) for b in inputs], uses)
+    outputs = [_output_buffer(ctx, r, i) for i, r in enumerate(results)]
+    program = K.Program(inputs, outputs, ctx.consts, ctx.temps, ctx.body)
+    K.verify_bounds(program)
+    plan_buffers(program)
+    return program
+
+
+def lower_eqns(ctx, closed: ClosedJaxpr, args, uses=None):
+    """Lower a jaxpr's equations given values for its inputs; returns its output values.
+    (Primitives holding jaxprs, like custom_jvp_call, lower their body with this.)"""
+    jaxpr = closed.jaxpr
+    uses = uses or _use_counts(jaxpr)
+    env = dict(zip(jaxpr.invars, args))
+    env.update((v, ctx.constant(np.asarray(c))) for v, c in zip(jaxpr.constvars, closed.consts))
+
+    def read(v):
+        return ctx.constant(v.val) if type(v) is Literal else env[v]
+
+    for eqn in jaxpr.eqns:
+        rule = getattr(eqn.prim, "lower", None)
+        if rule is None:
+            raise LoweringError(f"primitive '{eqn.prim.name}' has no lowering to the kernel program")
+        ctx.out_avals = [v.aval for v in eqn.outvars]
+        out = rule(ctx, *map(read, eqn.invars), **eqn.params)
+        outs = out if eqn.prim.multiple_results else [out]
+        for v, value in zip(eqn.outvars, outs):
+            if isinstance(value, InlineValue) and uses.get(v, 0) > 1 and (
+                    value.cost or value.nodes > _MAX_INLINE_NODES):
+                value = ctx.materialize(value)
+            env[v] = value
+    return [read(v) for v in jaxpr.outvars]
+
+
+def _output_buffer(ctx, value, i):
+    """Outputs get fresh buffers; a temporary produced by the last kernel is renamed."""
+    out = K.Buffer(f"out{i}", value.shape, value.dtype, "output")
+    if isinstance(value, BufferValue) and value.buffer.role == "temp" and _retarget(ctx, value.buffer, out):
+        return out
+    ctx.materialize(value, dest=out)
+    return out
+
+
+def _retarget(ctx, temp, out):
+    """Make the statement that writes `temp` write `out` instead, if it is the only writer."""
+    writers = [s for s in ctx.body if temp in s.writes()]
+    if len(writers) != 1 or any(temp in s.reads() for s in ctx.body):
+        return False
+    stmt = writers[0]
+    if isinstance(stmt, K.Kernel):
+        stmt.outputs = [(out if b is temp else b, e) for b, e in stmt.outputs]
+    else:
+        stmt.out = out
+    ctx.temps.remove(temp)
+    return True
+
+
+def _use_counts(jaxpr):
+    uses = {}
+    for eqn in jaxpr.eqns:
+        for v in eqn.invars:
+            if type(v) is not Literal:
+                uses[v] = uses.get(v, 0) + 1
+    for v in jaxpr.outvars:
+        if type(v) is not Literal:
+            uses[v] = uses.get(v, 0) + 1
+    return uses
+
+
+def plan_buffers(program: K.Program):
+    """Assign temporaries to storage slots, reusing a slot once its buffer is dead.
+
+    A slot is reused by a later temporary of at most its size; liveness is by statement
+    position (a buffer is live from its first write to its last read).
+    """
+    last_use = {}
+    for pos, stmt in enumerate(program.body):
+        for b in stmt.reads():
+            last_use[b] = pos
+    free, slot_sizes, live = [], [], []
+    for pos, stmt in enumerate(program.body):
+        for b in stmt.writes():
+            if b.role != "temp" or b.slot is not None:
+                continue
+            fits = [s for s in free if slot_sizes[s] >= b.nbytes]
+            if fits:
+                b.slot = min(fits, key=lambda s: slot_sizes[s])
+                free.remove(b.slot)
+            else:
+                b.slot = len(slot_sizes)
+                slot_sizes.append(b.nbytes)
+            live.append(b)
+        for b in [b for b in live if last_use.get(b, pos) <= pos]:
+            live.remove(b)
+            free.append(b.slot)
+    program.slot_sizes = slot_sizes

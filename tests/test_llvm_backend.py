@@ -1,0 +1,164 @@
+"""The llvm backend against the reference interpreter: every registered primitive's
+examples, edge values, fused programs, and the safety checks of the kernel program."""
+import numpy as np
+import pytest
+
+import fx
+import fx.numpy as jnp
+from fx.core import primitives
+from fx.ir import kernels as K
+from fx.ir.lower import lower_jaxpr
+from fx.ir.passes import optimize
+
+HIGHER_ORDER = {"jit", "custom_jvp_call", "custom_vjp_call", "custom_lin"}  # tested via programs
+CASES = [(name, k) for name, prim in sorted(primitives.items()) if name not in HIGHER_ORDER
+         for k in range(len(prim.examples))]
+
+
+@pytest.fixture(autouse=True)
+def x64():
+    with fx.config.override("enable_x64", True):
+        yield
+
+
+def run_both(f, *args):
+    want = fx.jit(f, backend="interpreter")(*args)
+    got = fx.jit(f, backend="llvm")(*args)
+    return fx.tree.leaves(got), fx.tree.leaves(want)
+
+
+def assert_same(got, want, rtol=0.0):
+    for g, w in zip(got, want):
+        g, w = np.asarray(g), np.asarray(w)
+        assert g.dtype == w.dtype and g.shape == w.shape
+        if w.dtype.kind == "f":
+            np.testing.assert_allclose(g, w, rtol=rtol, atol=0, equal_nan=True)
+            assert np.array_equal(np.signbit(g[g == 0]), np.signbit(w[w == 0]))  # ±0 kept
+        else:
+            np.testing.assert_array_equal(g, w)
+
+
+@pytest.mark.parametrize("name,k", CASES, ids=[f"{n}-{k}" for n, k in CASES])
+def test_every_primitive_matches_the_interpreter(name, k):
+    prim = primitives[name]
+    ex = prim.examples[k]
+    got, want = run_both(lambda *a: prim.bind(*a, **ex.params), *ex.args)
+    assert_same(got, want, rtol=_tolerance(name))
+
+
+def _tolerance(name):
+    """Bit-exact, except: sums may be reassociated (vectorised reductions, matrix products),
+    and transcendental functions are fx's own approximations (within a few ulp)."""
+    if name.startswith("reduce") or name == "dot_general":
+        return 1e-12
+    if K.EXPENSIVE_OPS & {name, name.replace("integer_", "")} - {"div", "rem", "sqrt"}:
+        return 4 * np.finfo(np.float64).eps
+    return 0.0
+
+
+FLOAT_EDGES = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 5e-324, -5e-324, 2.2e-308, 1e-300,
+                        1e300, -1e300, 1.0, -1.0, 0.5, 88.7, -88.7, 710.0, -745.2, 1e5, 3.0])
+UNARY_FLOAT = ["neg", "abs", "sign", "floor", "ceil", "round", "exp", "exp2", "log", "log1p",
+               "expm1", "sqrt", "rsqrt", "tanh", "logistic", "sin", "cos", "tan", "erf"]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", UNARY_FLOAT)
+def test_unary_float_edge_values(name, dtype):
+    with np.errstate(all="ignore"):  # 1e300 overflows to inf in float32, as intended
+        x = FLOAT_EDGES.astype(dtype)
+        got, want = run_both(lambda a: primitives[name].bind(a), x)
+    assert_same(got, want, rtol=4 * np.finfo(dtype).eps)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "rem", "pow", "max", "min", "eq", "ne",
+                                  "lt", "le", "gt", "ge"])
+def test_binary_float_edge_values(name, dtype):
+    x, y = np.meshgrid(FLOAT_EDGES[:12], FLOAT_EDGES[:12])
+    with np.errstate(all="ignore"):
+        x, y = x.astype(dtype), y.astype(dtype)
+        got, want = run_both(lambda a, b: primitives[name].bind(a, b), x, y)
+    assert_same(got, want, rtol=4 * np.finfo(dtype).eps)
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint32])
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "rem", "max", "min", "neg", "abs",
+                                  "sign"])
+def test_integer_extremes_never_trap(name, dtype):
+    info = np.iinfo(dtype)
+    edges = np.array([info.min, info.min + 1, -1 if info.min else 1, 0, 1, 7, info.max], dtype)
+    x, y = np.meshgrid(edges, edges)
+    prim = primitives[name]
+    with np.errstate(all="ignore"):
+        if name in ("neg", "abs", "sign"):
+            if dtype == np.uint32 and name == "neg":
+                return
+            got, want = run_both(lambda a: prim.bind(a), x)
+        else:
+            got, want = run_both(lambda a, b: prim.bind(a, b), x, y)
+    assert_same(got, want)
+
+
+def test_float_to_int_conversion_saturates():
+    x = np.array([np.nan, np.inf, -np.inf, 3e9, -3e9, 2.7, -2.7], np.float32)
+    for dtype in (np.int32, np.uint32):
+        got, want = run_both(lambda a: fx.lax.convert_element_type(a, dtype), x)
+        assert_same(got, want)
+
+
+def test_fused_programs_and_their_gradients():
+    rng = np.random.default_rng(0)
+    w1, w2 = rng.standard_normal((8, 16)), rng.standard_normal((16, 3))
+    x, labels = rng.standard_normal((5, 8)), np.array([0, 2, 1, 1, 0])
+
+    def loss(params, x):
+        h = fx.nn.relu(x @ params[0])
+        logits = h @ params[1]
+        return -jnp.mean(jnp.sum(fx.nn.one_hot(labels, 3) * fx.nn.log_softmax(logits), axis=-1))
+    got, want = run_both(fx.value_and_grad(loss), (w1, w2), x)
+    assert_same(got, want, rtol=1e-12)
+    got, want = run_both(lambda x: fx.nn.logsumexp(x, axis=0) + jnp.cumsum(x, 1)[-1], x)
+    assert_same(got, want, rtol=1e-12)
+    got, want = run_both(lambda x, i: x.at[i].set(x[i + 1] * 2).T[1:4:2], x, np.array([0, 3, 3]))
+    assert_same(got, want)
+
+
+def test_fine_grained_product_never_materialises_the_3d_intermediate():
+    a, b = np.ones((256, 512), np.float32), np.ones((512, 256), np.float32)
+    f = lambda a, b: jnp.sum(a[:, :, None] * b[None, :, :], axis=1)  # noqa: E731
+    program = lower_jaxpr(optimize(fx.make_jaxpr(f)(a, b)))
+    assert all(len(t.shape) < 3 for t in program.temps + program.outputs)
+    got, want = run_both(f, a[:8, :16], b[:16, :4])
+    assert_same(got, want, rtol=1e-12)
+
+
+def test_lowering_fuses_elementwise_chains_into_one_kernel():
+    f = lambda x: jnp.tanh(x * 2.0 + 1.0)[::-1].reshape(2, 3).T * 3.0  # noqa: E731
+    program = lower_jaxpr(optimize(fx.make_jaxpr(f)(np.ones(6, np.float32))))
+    assert len(program.body) == 1 and not program.temps
+
+
+def test_expensive_values_read_many_times_are_materialised():
+    f = lambda x: jnp.exp(x)[:, None] * jnp.ones((1, 100))  # noqa: E731
+    program = lower_jaxpr(optimize(fx.make_jaxpr(f)(np.ones(50, np.float32))))
+    assert [t.shape for t in program.temps] == [(50,)]  # exp computed 50 times, not 5000
+
+
+def test_verifier_rejects_out_of_bounds_indices():
+    src = K.Buffer("in0", (4,), np.dtype(np.float32), "input")
+    out = K.Buffer("out0", (4,), np.dtype(np.float32), "output")
+    shifted = K.Load(np.dtype(np.float32), src, (K.iadd(K.IVar(0), K.IConst(1)),))
+    program = K.Program([src], [out], [], [], [K.Kernel("k", (4,), [(out, shifted)])])
+    with pytest.raises(K.OutOfBoundsError, match=r"spans \[1, 4\]"):
+        K.verify_bounds(program)
+    unclamped = K.Load(np.dtype(np.float32), src, (K.IFromExpr(K.const(2, np.int32)),))
+    program.body = [K.Kernel("k", (4,), [(out, unclamped)])]
+    with pytest.raises(K.OutOfBoundsError):
+        K.verify_bounds(program)
+
+
+def test_program_printer_shows_kernels_and_the_buffer_plan():
+    text = str(lower_jaxpr(optimize(fx.make_jaxpr(fx.nn.softmax)(np.ones((4, 8), np.float32)))))
+    assert "reduce max over (8)" in text and "reduce add over (8)" in text
+    assert "buffer plan: slot 0:" in text
