@@ -128,10 +128,30 @@ class disable_jit:
 
 class _CacheEntry:
     """What one argument signature traced to; the executable is made on first use."""
-    __slots__ = ("jaxpr", "out_tree", "hoisted", "executable")
+    __slots__ = ("jaxpr", "out_tree", "hoisted", "executable", "_single")
 
     def __init__(self, jaxpr, out_tree, hoisted):
         self.jaxpr, self.out_tree, self.hoisted, self.executable = jaxpr, out_tree, hoisted, None
+        self._single = tree_util.treedef_is_leaf(out_tree) and out_tree.num_leaves == 1
+
+    def run(self, leaves):
+        """Call the executable on concrete leaves and wrap its outputs."""
+        outs = self.executable(*map(to_numpy, leaves, self.jaxpr.in_avals))
+        if self._single:
+            return ArrayImpl._wrap(outs[0], self.jaxpr.out_avals[0])
+        return tree_util.tree_unflatten(self.out_tree, list(map(ArrayImpl._wrap, outs,
+                                                                self.jaxpr.out_avals)))
+
+
+_FLAT_ARG_TYPES = frozenset({ArrayImpl, float, int, bool})
+
+
+def _flat_key(args):
+    """The cache key of a call whose arguments are all arrays or Python scalars."""
+    try:
+        return (config.enable_x64, *(a._aval if type(a) is ArrayImpl else get_aval(a) for a in args))
+    except (TypeError, AttributeError):
+        return None
 
 
 class Jitted:
@@ -154,6 +174,7 @@ class Jitted:
         self._static_argnums = frozenset(static_argnums)
         self._static_argnames = frozenset(static_argnames)
         self._cache = {}
+        self._flat_cache = {}  # (x64, avals) -> entry, for calls with only array arguments
 
     def __get__(self, obj, objtype=None):  # jit applied to a method
         return self if obj is None else functools.partial(self, obj)
@@ -161,16 +182,21 @@ class Jitted:
     def __call__(self, *args, **kwargs):
         if disable_jit.active:
             return self._fun(*args, **kwargs)
+        if not kwargs and current_trace() is EVAL_TRACE:
+            entry = self._flat_cache.get(_flat_key(args))
+            if entry is not None:  # arrays in, no pytrees, no statics: straight to native code
+                return entry.run(args)
         entry, dyn_leaves = self._lookup(args, kwargs)
         if entry.hoisted or current_trace() is not EVAL_TRACE:
             outs = jit_p.bind(*entry.hoisted, *dyn_leaves, jaxpr=entry.jaxpr, name=self._name,
                               backend=self._backend)
-        else:  # the fast path: one executable call on NumPy buffers
-            if entry.executable is None:
-                entry.executable = compiled(entry.jaxpr, self._backend)
-            outs = entry.executable(*map(to_numpy, dyn_leaves, entry.jaxpr.in_avals))
-            outs = list(map(ArrayImpl._wrap, outs, entry.jaxpr.out_avals))
-        return tree_util.tree_unflatten(entry.out_tree, outs)
+            return tree_util.tree_unflatten(entry.out_tree, outs)
+        if entry.executable is None:
+            entry.executable = compiled(entry.jaxpr, self._backend)
+        if not kwargs and not self._static_argnums and len(dyn_leaves) == len(args) and all(
+                type(a) in _FLAT_ARG_TYPES for a in args):
+            self._flat_cache[_flat_key(args)] = entry
+        return entry.run(dyn_leaves)
 
     def _lookup(self, args, kwargs):
         dyn_args, dyn_kwargs, static = self._split_static(args, kwargs)

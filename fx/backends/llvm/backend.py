@@ -9,17 +9,22 @@ from fx.ir.lower import lower_jaxpr
 
 
 class Executable:
-    """Calls the native entry point: allocates the outputs, passes every buffer's address."""
+    """Calls the native entry point with the input arrays and freshly allocated outputs."""
 
-    def __init__(self, program, fn):
-        self.program, self.fn = program, fn
+    def __init__(self, program, fn, takes_objects):
+        self.program, self.fn, self.takes_objects = program, fn, takes_objects
         self.out_specs = [(b.shape, b.dtype) for b in program.outputs]
 
     def __call__(self, *args):
+        # generated code reads row-major buffers; copies (rare: views made eagerly) stay
+        # referenced by `args` until the call returns
+        args = [a if a.flags.c_contiguous else np.ascontiguousarray(a) for a in args]
         outs = [np.empty(shape, dtype) for shape, dtype in self.out_specs]
-        args = [np.ascontiguousarray(a) for a in args]
-        self.fn(*(a.__array_interface__["data"][0] for a in args),
-                *(o.__array_interface__["data"][0] for o in outs))
+        if self.takes_objects:
+            self.fn(*args, *outs)
+        else:
+            self.fn(*[a.__array_interface__["data"][0] for a in args],
+                    *[o.__array_interface__["data"][0] for o in outs])
         return outs
 
 
@@ -31,5 +36,7 @@ class Backend:
         module, entry = compiler.build_module(program)
         engine = compiler.engine()
         mod = engine.optimize(str(module))
-        address = engine.add(mod, entry)
-        return Executable(program, compiler.entry_point(address, len(program.inputs) + len(program.outputs)))
+        objects = compiler.ndarray_data_offset() is not None
+        address = engine.add(mod, entry + "_objects" if objects else entry)
+        n_args = len(program.inputs) + len(program.outputs)
+        return Executable(program, compiler.entry_point(address, n_args, objects), objects)

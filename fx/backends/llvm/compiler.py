@@ -23,7 +23,11 @@ _PREFIXES = itertools.count()
 
 
 def build_module(program: K.Program):
-    """(module, entry name): entry(in..., out...) runs the whole program."""
+    """(module, entry name): entry(in..., out...) runs the whole program.
+
+    With a known NumPy array layout, the module also gets `<entry>_objects`, which takes
+    the ndarray objects themselves and reads their data pointers natively: extracting
+    addresses in Python (`__array_interface__`) would cost more than the call."""
     prefix = f"fx{next(_PREFIXES)}_"
     module = ir.Module(prefix + "program")
     params = program.inputs + program.outputs
@@ -46,7 +50,33 @@ def build_module(program: K.Program):
     for slot in slots:
         b.call(free, [slot])
     b.ret_void()
+    if ndarray_data_offset() is not None:
+        _objects_entry(module, entry)
     return module, entry.name
+
+
+def _objects_entry(module, entry):
+    fn = ir.Function(module, ir.FunctionType(cg.VOID, [ir.PointerType(cg.I8)] * len(entry.args)),
+                     entry.name + "_objects")
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    data = [b.bitcast(b.load(b.bitcast(b.gep(obj, [ir.Constant(cg.I64, ndarray_data_offset())]),
+                                       ir.PointerType(ir.PointerType(cg.I8)))), arg.type)
+            for obj, arg in zip(fn.args, entry.args)]
+    b.call(entry, data)
+    b.ret_void()
+
+
+@functools.cache
+def ndarray_data_offset():
+    """Where a NumPy array object stores its data pointer (PyArrayObject.data), verified on
+    probe arrays; None if the layout is not the expected one (then addresses go through
+    __array_interface__)."""
+    probes = [np.arange(3.0), np.zeros((2, 5), np.int32)[1:]]
+    for offset in (16, 24, 32):
+        if all(ctypes.c_void_p.from_address(id(p) + offset).value == p.__array_interface__["data"][0]
+               for p in probes):
+            return offset
+    return None
 
 
 def _ptr(buf):
@@ -286,5 +316,6 @@ def engine() -> Engine:
     return Engine()
 
 
-def entry_point(address, n_args):
-    return ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * n_args))(address)
+def entry_point(address, n_args, objects=False):
+    arg = ctypes.py_object if objects else ctypes.c_void_p
+    return ctypes.CFUNCTYPE(None, *([arg] * n_args))(address)
