@@ -129,7 +129,21 @@ def test_fine_grained_product_never_materialises_the_3d_intermediate():
     f = lambda a, b: jnp.sum(a[:, :, None] * b[None, :, :], axis=1)  # noqa: E731
     program = lower_jaxpr(optimize(fx.make_jaxpr(f)(a, b)))
     assert all(len(t.shape) < 3 for t in program.temps + program.outputs)
+    assert [type(s).__name__ for s in program.body] == ["Gemm"]  # recognised as a matrix product
     got, want = run_both(f, a[:8, :16], b[:16, :4])
+    assert_same(got, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("spelling", [
+    lambda a, b: jnp.sum(a[:, :, None] * b[None, :, :], axis=1),
+    lambda a, b: jnp.sum(a[:, None, :] * b.T[None, :, :], axis=2),
+    lambda a, b: jnp.sum(b.T[None, :, :] * a[:, None, :], axis=2),
+    lambda a, b: jnp.sum(a[None, :, :, None] * b[None, None, :, :] * jnp.ones((2, 1, 1, 1)), axis=2),
+])
+def test_contractions_spelled_elementwise_match(spelling):
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((5, 7)), rng.standard_normal((7, 4))
+    got, want = run_both(spelling, a, b)
     assert_same(got, want, rtol=1e-12)
 
 

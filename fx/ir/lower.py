@@ -125,13 +125,47 @@ class LoweringContext:
         for k, d in enumerate(axes):
             index[d] = K.IVar(len(kept) + k)
         out = self.new_buffer(out_shape, out_dtype or value.dtype)
-        self.body.append(K.Kernel(self._name("k"), out_shape, [(out, value.at(tuple(index)))],
-                                  reduce_shape, reducer))
+        expr = value.at(tuple(index))
+        gemm = _as_gemm(expr, out, reduce_shape) if reducer == "add" else None
+        self.body.append(gemm or K.Kernel(self._name("k"), out_shape, [(out, expr)],
+                                          reduce_shape, reducer))
+        if gemm:
+            gemm.name = self._name("g")
         return BufferValue(out)
 
     def emit(self, stmt):
         stmt.name = self._name(type(stmt).__name__.lower()[0])
         self.body.append(stmt)
+
+
+def _as_gemm(expr, out, reduce_shape):
+    """A Gemm for `sum over r of A[...] * B[...]` when both loads index by plain loop
+    variables laid out as (batch, rows, contracted) / (batch, contracted, cols), up to
+    transposition: the broadcast-multiply-sum spelling of a matrix product."""
+    if not (isinstance(expr, K.Op) and expr.op == "mul" and np.dtype(expr.dtype).kind == "f"):
+        return None
+    a, b = expr.args
+    if not (isinstance(a, K.Load) and isinstance(b, K.Load)):
+        return None
+    va, vb = (tuple(i.k if isinstance(i, K.IVar) else None for i in x.index) for x in (a, b))
+    if None in va or None in vb or len(set(va)) < len(va) or len(set(vb)) < len(vb):
+        return None
+    n_out = len(out.shape)
+    contracted = tuple(range(n_out, n_out + len(reduce_shape)))
+    batch = tuple(v for v in range(n_out) if v in va and v in vb)
+    rows = tuple(v for v in range(n_out) if v in va and v not in vb)
+    cols = tuple(v for v in range(n_out) if v in vb and v not in va)
+    if batch + rows + cols != tuple(range(n_out)):
+        if batch + cols + rows != tuple(range(n_out)):
+            return None
+        a, b, va, vb, rows, cols = b, a, vb, va, cols, rows  # out = (batch, cols, rows): swap
+    if va not in (batch + rows + contracted, batch + contracted + rows) or \
+            vb not in (batch + contracted + cols, batch + cols + contracted):
+        return None
+    extent = dict(enumerate(out.shape + tuple(reduce_shape)))
+    size = lambda vs: int(np.prod([extent[v] for v in vs], dtype=np.int64))  # noqa: E731
+    return K.Gemm("", a.buffer, b.buffer, out, size(batch), size(rows), size(cols), size(contracted),
+                  trans_lhs=va != batch + rows + contracted, trans_rhs=vb != batch + contracted + cols)
 
 
 class LoweringError(NotImplementedError):
