@@ -130,3 +130,16 @@ def test_nested_jit_is_inlined_before_compilation():
     assert "jit" not in [e.prim.name for e in flat.eqns]
     assert [e.prim.name for e in flat.eqns].count("sin") == 1  # CSE merged the two calls
     assert float(fx.jit(lambda x: inner(x) + inner(x))(0.5)) == pytest.approx(4 * np.sin(0.5), rel=1e-6)
+
+
+def test_lower_shows_every_level():
+    lowered = fx.jit(lambda x: jnp.tanh(x) * 2.0).lower(np.ones(8, np.float32))
+    assert "tanh" in lowered.as_text("jaxpr") and "lambda" in lowered.as_text("jaxpr")
+    assert "kernel" in lowered.as_text("kernels") and "tanh(" in lowered.as_text("kernels")
+    assert "define void" in lowered.as_text("llvm")
+    assert lowered.as_text() == lowered.as_text("kernels")
+    out = lowered.compile()(np.ones(8, np.float32))[0]
+    np.testing.assert_allclose(out, np.tanh(1.0) * 2.0, rtol=1e-6)
+    with pytest.raises(ValueError, match="dialect"):
+        lowered.as_text("hlo")
+

@@ -246,6 +246,10 @@ class Jitted:
         closed, hoisted = hoist_tracer_consts(jaxpr, consts)
         return _CacheEntry(closed, out_tree_box[0], hoisted)
 
+    def lower(self, *args, **kwargs) -> "Lowered":
+        """The program jit compiles for these arguments, at each level (JAX's .lower())."""
+        return Lowered(self._lookup(args, kwargs)[0].jaxpr, self._backend)
+
     def trace_jaxpr(self, *args, **kwargs) -> ClosedJaxpr:
         """The jaxpr jit compiles for these arguments (hoisted outer tracers first)."""
         return self._lookup(args, kwargs)[0].jaxpr
@@ -261,6 +265,31 @@ class Jitted:
 
     def __repr__(self):
         return f"<jitted function {self._name}>"
+
+
+class Lowered:
+    """`jit(f).lower(*args)`: `.as_text(dialect)` shows the program as a "jaxpr", as the
+    "kernels" program (after fusion and buffer planning), or as "llvm" IR;
+    `.compile()` gives the executable."""
+
+    def __init__(self, jaxpr, backend):
+        self.jaxpr, self.backend = jaxpr, backend
+
+    def as_text(self, dialect="kernels"):
+        from fx.ir.lower import lower_jaxpr
+        from fx.ir.passes import optimize
+        if dialect == "jaxpr":
+            return str(self.jaxpr)
+        program = lower_jaxpr(optimize(self.jaxpr))
+        if dialect == "kernels":
+            return str(program)
+        if dialect == "llvm":
+            from fx.backends.llvm.compiler import build_module
+            return str(build_module(program)[0])
+        raise ValueError(f"unknown dialect {dialect!r}: expected 'jaxpr', 'kernels' or 'llvm'")
+
+    def compile(self):
+        return compiled(self.jaxpr, self.backend)
 
 
 def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=(),
