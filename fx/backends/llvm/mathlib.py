@@ -1,0 +1,513 @@
+"""Inline, branch-free, vectorisable transcendental functions for generated LLVM IR.
+
+`emit(builder, name, args)` writes the instructions of one scalar function (float or
+double) into the function `builder` is building and returns the result. The loop
+vectoriser turns a loop body that uses it into SIMD code, which it cannot do with libm
+calls (`llvm.exp.f32` & co. become scalar calls here: there is no SVML). So the code
+contains no calls except intrinsics that map to vector instructions (fma, fabs, sqrt,
+fshl) and no branches: every path is computed and the answer chosen with `select`.
+Special values (NaN, ±Inf, ±0, denormals) come out of the arithmetic itself where
+possible (clamps are `fcmp`+`select`, which keep NaN) and from a few selects otherwise.
+No fast-math flag is used: NaN and Inf stay IEEE.
+
+Shared pieces: Horner evaluation with FMA, rounding to an integer with the "magic
+number" trick (x + 1.5*2^p rounds x and leaves the integer in the low bits, so no
+fptosi that NaN would make poison), and 2^k built in the exponent bits. Coefficients
+are minimax fits (Lawson iteration in 50-digit mpmath, each coefficient rounded to the
+target precision in turn and the rest refitted), made once at development time.
+
+exp    x = k*ln2 + r, |r| <= ln2/2 (Cody-Waite: ln2 in two parts, FMA);
+       e^r = 1 + expm1(r), expm1(r) = r + r^2 P(r); result (e^r * 2^(k/2)) * 2^(k-k/2),
+       two factors so gradual underflow rounds once and k = 128 (f32) still fits.
+exp2   x = k + r, e^(r ln2) with the exp polynomial.
+expm1  same reduction; 2^k*(1+em) - 1 = 2*fma(2^(k-1), em, 2^(k-1) - 1/2): no
+       cancellation for small x, and 2^(k-1) stays finite up to the overflow threshold.
+log    x = 2^e * m with m in [sqrt(1/2), sqrt(2)) from the bits (denormals pre-scaled),
+       f = m - 1 exactly, s = f/(2+f), log(1+f) = f - f^2/2 + s (f^2/2 + R(s^2)).
+log1p  u = 1 + x with its rounding error c (Fast2Sum); f = (m_u - 1) + c*2^-e keeps
+       the bits of x that 1 + x rounded away; then the log kernel.
+tanh   t = expm1(2|x|), tanh = sign(x) t/(t+2); |x| clamped where tanh rounds to 1.
+logistic  e = exp(-|x|) (never overflows): 1/(1+e) for x >= 0, e/(1+e) for x < 0.
+sin/cos/tan  |x| = j*pi/2 + r + r_lo, |r| <= pi/4 (+ the rounding of j), r_lo the
+       part of the remainder below r's ulp; sin r = r + r^3 S(r^2),
+       cos r = 1 - r^2/2 + r^4 C(r^2) (both computed), picked and negated by j mod 4, with
+       r_lo added to first order; tan r = r + (sin r - r cos r)/cos r and -cot r =
+       -cos r/sin r share one division; the sign of x is xored back in (sin(-0) = -0).
+       float32: Cody-Waite in double (pi/2 in two parts, FMA) below 2^30, and above it
+       a Payne-Hanek reduction in 64-bit integers (the 96-bit window of 2/pi bits comes
+       from a 224-bit constant by selects and funnel shifts): accurate for every finite
+       float32. float64: Cody-Waite with pi/2 in three parts, FMA and an exact 2Sum for
+       r_lo, accurate for |x| < 2^42 (4.4e12); beyond that r is clamped to
+       [-0.786, 0.786] and r_lo dropped, so sin/cos stay in [-1, 1] and only Inf/NaN
+       give NaN, but the values are not meaningful.
+erf    |x| < 1: x + x P(x^2); 1 <= |x| <= B: 1 - exp(-x^2 + Q(|x| - c)), with
+       Q ~ log(erfc x) + x^2 (smooth; -x^2 + Q is one FMA); |x| clamped at B where erf
+       rounds to 1.
+pow    exp(y log|x|), then the C99/NumPy special cases by select (pow(x, 0) = 1,
+       pow(1, y) = 1, odd integer y keeps the sign of a negative x, non-integer y of
+       a negative x gives NaN, 0 and Inf bases, y = +-Inf). float32 works in double;
+       float64 carries log|x| as a double-double (s = f/(2+f) with its residual, the
+       s^3 term in double-double) and y*log|x| as hi+lo into exp.
+sqrt   llvm.sqrt; rsqrt = 1/sqrt(x) (two correctly rounded steps).
+
+Measured maximum errors are listed in tests/test_llvm_mathlib.py; the bounds there are
+4 ulp for every function and precision.
+"""
+from __future__ import annotations
+
+import math
+
+from llvmlite import ir
+
+F32, F64 = ir.FloatType(), ir.DoubleType()
+_I32, _I64 = ir.IntType(32), ir.IntType(64)
+
+# Coefficients, lowest order first (see the module docstring for how they were made).
+# expm1(r) = r + r^2 * poly(r), |r| <= ln2/2: rel. error 2^-26.1 (f32), 2^-61.6 (f64).
+_EXPM1_32 = (0.5, 0.16666549444198608, 0.04166685789823532, 0.008365970104932785,
+             0.0013897862518206239)
+_EXPM1_64 = (0.5, 0.16666666666666677, 0.041666666666666685, 0.008333333333321756,
+             0.0013888888888890847, 0.00019841269885462776, 2.48015872884183e-05,
+             2.7557245037678885e-06, 2.755731938849386e-07, 2.5108721428026438e-08,
+             2.089746267602068e-09)
+# log(1+f) = 2s + s*z*poly(z), z = s^2 <= 0.0295: rel. error 2^-30.2 (f32), 2^-66.6 (f64).
+_LOG_32 = (0.6666677594184875, 0.3997758626937866, 0.29870691895484924)
+_LOG_64 = (0.6666666666666666, 0.4000000000000492, 0.28571428569412377, 0.2222222260678251,
+           0.18181778369237864, 0.1538698829593548, 0.13252159558424184, 0.13234681203946544)
+# sin r = r + r^3 poly(r^2), cos r = 1 - r^2/2 + r^4 poly(r^2), |r| <= 0.8 (f32) / 0.786.
+_SIN_32 = (-0.1666666716337204, 0.008333377540111542, -0.00019852070545312017,
+           2.8204353839100804e-06)
+_COS_32 = (0.04166664183139801, -0.0013887130189687014, 2.4412085622316226e-05)
+_SIN_64 = (-0.16666666666666666, 0.008333333333333042, -0.0001984126984096241,
+           2.755731907389176e-06, -2.5052070878692667e-08, 1.6054303008231887e-10,
+           -7.38888626723566e-13)
+_COS_64 = (0.041666666666666595, -0.0013888888888873316, 2.4801587288974347e-05,
+           -2.755731420650701e-07, 2.08757036903331e-09, -1.1358649128652414e-11)
+# erf x = x + x poly(x^2) on |x| < 1; log(erfc x) + x^2 = poly(x - center) on [1, B].
+_ERF_P32 = (0.12837916612625122, -0.3761262595653534, 0.11283578723669052,
+            -0.026853347197175026, 0.005187162198126316, -0.0007997853099368513,
+            7.806903158780187e-05)
+_ERF_Q32 = (-1.5444022417068481, -0.3566482961177826, 0.05726390704512596,
+            -0.011162832379341125, 0.002241765847429633, -0.0004455755406524986,
+            6.667683192063123e-05, -2.1758931325166486e-05)
+_ERF_P64 = (0.12837916709551256, -0.37612638903183376, 0.11283791670939435,
+            -0.02686617064246542, 0.005223977601464994, -0.0008548325729549496,
+            0.00012055288149813112, -1.492461656206796e-05, 1.6446037423260697e-06,
+            -1.6198497881360093e-07, 1.3679261748816847e-08, -7.723642249311331e-10)
+_ERF_Q64 = (-1.8530829636785093, -0.2684462297775718, 0.03380212468069099,
+            -0.0053497999576103085, 0.0008999184406418875, -0.0001525204075333969,
+            2.5359627009189122e-05, -4.057218917948308e-06, 6.115883367394003e-07,
+            -8.391149314575856e-08, 1.000372824834906e-08, -7.294252042882427e-10,
+            -1.3549614618747657e-10, -6.611283552236397e-11, -4.968088085013646e-11,
+            7.566905329376717e-12, 1.2979577754624142e-11, 7.098583986884827e-12,
+            1.9723462072126163e-12, 3.140101613023732e-13, 2.2529520713647193e-14)
+# The first 224 bits of 2/pi, 32 a word (Payne-Hanek window for float32).
+_TWO_OVER_PI_WORDS = (0xA2F9836E, 0x4E441529, 0xFC2757D1, 0xF534DDC0, 0xDB629599,
+                      0x3C439041, 0xFE5163AB)
+
+
+class _Prec:
+    """Constants of one precision (values are exactly representable in it)."""
+
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+
+_P32 = _Prec(
+    ty=F32, ity=_I32, bits=32, mant=23, bias=127, magic=12582912.0,  # 1.5 * 2^23
+    min_normal=2.0 ** -126, sqrt_half_bits=0x3F3504F3,
+    ln2=(0.6931471824645996, -1.9046542121259336e-09), log2e=1.4426950216293335,
+    exp_lo=-104.0, exp_hi=89.0, exp2_lo=-151.0, exp2_hi=129.0, expm1_lo=-20.0,
+    expm1=_EXPM1_32, log=_LOG_32, tiny=2.0 ** -25, tanh_tiny=2.0 ** -13, tanh_hi=10.0,
+    sin=_SIN_32, cos=_COS_32, cw_max=2.0 ** 30,  # reduction: see reduce_pio2
+    erf_p=_ERF_P32, erf_q=_ERF_Q32, erf_b=3.93, erf_c=2.465,
+)
+_P64 = _Prec(
+    ty=F64, ity=_I64, bits=64, mant=52, bias=1023, magic=6755399441055744.0,  # 1.5 * 2^52
+    min_normal=2.0 ** -1022, sqrt_half_bits=0x3FE6A09E667F3BCD,
+    ln2=(0.6931471805599453, 2.3190468138462996e-17), log2e=1.4426950408889634,
+    exp_lo=-746.0, exp_hi=710.0, exp2_lo=-1076.0, exp2_hi=1025.0, expm1_lo=-40.0,
+    expm1=_EXPM1_64, log=_LOG_64, tiny=2.0 ** -54, tanh_tiny=2.0 ** -28, tanh_hi=20.0,
+    two_over_pi=0.6366197723675814,
+    pio2=(1.5707963267948966, 6.123233995736766e-17, -1.4973849048591698e-33),
+    sin=_SIN_64, cos=_COS_64, cw_max=2.0 ** 42, r_max=0.786,
+    erf_p=_ERF_P64, erf_q=_ERF_Q64, erf_b=5.93, erf_c=3.465,
+)
+_LN2_42 = (0.6931471805598903, 5.497923018708371e-14)  # ln2 with a 42-bit head: e*head exact
+
+
+class _Emitter:
+    """Instruction helpers for one floating type; `self.p` holds its constants."""
+
+    def __init__(self, builder, ty):
+        self.b, self.p = builder, (_P32 if ty == F32 else _P64)
+        self.ty, self.ity = self.p.ty, self.p.ity
+
+    # -- constants, intrinsics, arithmetic ---------------------------------------------
+    def c(self, v):
+        return ir.Constant(self.ty, v)
+
+    def i(self, v):
+        return ir.Constant(self.ity, v)
+
+    def intr(self, name, *args):
+        t = args[0].type
+        full = f"llvm.{name}.{'f32' if t == F32 else 'f64' if t == F64 else f'i{t.width}'}"
+        module = self.b.module
+        fn = module.globals.get(full) or ir.Function(module, ir.FunctionType(t, [a.type for a in args]), full)
+        return self.b.call(fn, args)
+
+    def add(self, a, b):
+        return self.b.fadd(a, b)
+
+    def sub(self, a, b):
+        return self.b.fsub(a, b)
+
+    def mul(self, a, b):
+        return self.b.fmul(a, b)
+
+    def div(self, a, b):
+        return self.b.fdiv(a, b)
+
+    def fma(self, a, b, c):
+        return self.intr("fma", a, b, c)
+
+    def abs(self, x):
+        return self.intr("fabs", x)
+
+    def cmp(self, op, a, b):
+        """Ordered comparison (false when either side is NaN)."""
+        return self.b.fcmp_ordered(op, a, b)
+
+    def sel(self, cond, a, b):
+        return self.b.select(cond, a, b)
+
+    def clamp(self, x, lo, hi):
+        """x limited to [lo, hi]; NaN stays NaN."""
+        x = self.sel(self.cmp(">", x, self.c(hi)), self.c(hi), x)
+        return x if lo is None else self.sel(self.cmp("<", x, self.c(lo)), self.c(lo), x)
+
+    def bits(self, x):
+        return self.b.bitcast(x, self.ity)
+
+    def flt(self, n):
+        return self.b.bitcast(n, self.ty)
+
+    def poly(self, x, coeffs):
+        """Horner's scheme with FMA, coefficients lowest order first."""
+        acc = self.c(coeffs[-1])
+        for v in reversed(coeffs[:-1]):
+            acc = self.fma(acc, x, self.c(v))
+        return acc
+
+    def round_int(self, x, scale=None):
+        """(float, int) nearest integer of x (or of x*scale, one rounding), |x| < 2^(mant-1)."""
+        m = self.c(self.p.magic)
+        t = self.add(x, m) if scale is None else self.fma(x, self.c(scale), m)
+        return self.sub(t, m), self.b.sub(self.bits(t), self.bits(m))
+
+    def pow2i(self, k):
+        """2^k for an integer k in the normal exponent range."""
+        return self.flt(self.b.shl(self.b.add(k, self.i(self.p.bias)), self.i(self.p.mant)))
+
+    def signbit(self, x):
+        return self.b.and_(self.bits(x), self.i(1 << (self.p.bits - 1)))
+
+    def xor_sign(self, x, sign):
+        return self.flt(self.b.xor(self.bits(x), sign))
+
+    def tiny_is_identity(self, x, r, tiny):
+        """x itself where |x| < tiny (keeps -0 and denormals exact), else r."""
+        return self.sel(self.cmp("<", self.abs(x), self.c(tiny)), x, r)
+
+    # -- exponentials ------------------------------------------------------------------
+    def reduce_ln2(self, x):
+        """x = k*ln2 + r: (k as float, k as int, r)."""
+        kf, ki = self.round_int(x, self.p.log2e)
+        hi, lo = self.p.ln2
+        r = self.fma(kf, self.c(-hi), x)
+        return kf, ki, self.fma(kf, self.c(-lo), r)
+
+    def expm1_poly(self, r):
+        return self.fma(self.mul(r, r), self.poly(r, self.p.expm1), r)
+
+    def scale(self, v, k):
+        """v * 2^k in two exact-range factors: gradual underflow rounds once."""
+        k1 = self.b.ashr(k, self.i(1))
+        return self.mul(self.mul(v, self.pow2i(k1)), self.pow2i(self.b.sub(k, k1)))
+
+    def exp(self, x, lo=None):
+        """e^(x + lo); lo (optional) is a small tail added after the reduction."""
+        x = self.clamp(x, self.p.exp_lo, self.p.exp_hi)
+        _, k, r = self.reduce_ln2(x)
+        if lo is not None:
+            r = self.add(r, lo)
+        return self.scale(self.add(self.c(1.0), self.expm1_poly(r)), k)
+
+    def exp2(self, x):
+        x = self.clamp(x, self.p.exp2_lo, self.p.exp2_hi)
+        kf, k = self.round_int(x)
+        r = self.sub(x, kf)  # exact
+        hi, lo = self.p.ln2
+        r = self.fma(r, self.c(hi), self.mul(r, self.c(lo)))
+        return self.scale(self.add(self.c(1.0), self.expm1_poly(r)), k)
+
+    def expm1_kernel(self, x):
+        """e^x - 1 for x already clamped to [expm1_lo, exp_hi] and not tiny."""
+        _, k, r = self.reduce_ln2(x)
+        em = self.expm1_poly(r)
+        s = self.pow2i(self.b.sub(k, self.i(1)))  # 2^(k-1)
+        return self.mul(self.c(2.0), self.fma(s, em, self.sub(s, self.c(0.5))))
+
+    def expm1(self, x):
+        r = self.expm1_kernel(self.clamp(x, self.p.expm1_lo, self.p.exp_hi))
+        return self.tiny_is_identity(x, r, self.p.tiny)
+
+    def tanh(self, x):
+        ax = self.clamp(self.abs(x), None, self.p.tanh_hi)
+        t = self.expm1_kernel(self.add(ax, ax))
+        r = self.intr("copysign", self.div(t, self.add(t, self.c(2.0))), x)
+        return self.tiny_is_identity(x, r, self.p.tanh_tiny)
+
+    def logistic(self, x):
+        e = self.exp(self.b.fneg(self.abs(x)))
+        num = self.sel(self.cmp("<", x, self.c(0.0)), e, self.c(1.0))
+        return self.div(num, self.add(self.c(1.0), e))
+
+    # -- logarithms --------------------------------------------------------------------
+    def split_exponent(self, u):
+        """u = 2^e * m, m in [sqrt(1/2), sqrt(2)), for positive normal u: (e as int, m)."""
+        p, b = self.p, self.b
+        iu = self.bits(u)
+        e = b.ashr(b.sub(iu, self.i(p.sqrt_half_bits)), self.i(p.mant))
+        return e, self.flt(b.sub(iu, b.shl(e, self.i(p.mant))))
+
+    def log1p_kernel(self, f, e):
+        """e*ln2 + log(1+f) for f in about [sqrt(1/2)-1, sqrt(2)-1], e an int."""
+        ef = self.b.sitofp(e, self.ty)
+        s = self.div(f, self.add(self.c(2.0), f))
+        z = self.mul(s, s)
+        hfsq = self.mul(self.c(0.5), self.mul(f, f))
+        tail = self.fma(s, self.fma(z, self.poly(z, self.p.log), hfsq), self.mul(ef, self.c(self.p.ln2[1])))
+        return self.fma(ef, self.c(self.p.ln2[0]), self.sub(f, self.sub(hfsq, tail)))
+
+    def log_positive(self, x):
+        """log x for finite x > 0 (denormals scaled into the normal range first)."""
+        denormal = self.cmp("<", x, self.c(self.p.min_normal))
+        x = self.sel(denormal, self.mul(x, self.c(2.0 ** 60)), x)
+        e, m = self.split_exponent(x)
+        e = self.b.sub(e, self.sel(denormal, self.i(60), self.i(0)))
+        return self.log1p_kernel(self.sub(m, self.c(1.0)), e)
+
+    def log(self, x):
+        r = self.sel(self.cmp("==", x, self.c(math.inf)), x, self.log_positive(x))
+        r = self.sel(self.cmp("==", x, self.c(0.0)), self.c(-math.inf), r)
+        return self.sel(self.b.fcmp_unordered("<", x, self.c(0.0)), self.c(math.nan), r)
+
+    def log1p(self, x):
+        b, one = self.b, self.c(1.0)
+        u = self.add(one, x)
+        big = self.cmp(">", x, one)  # Fast2Sum needs the larger operand first
+        err = self.sub(self.sel(big, one, x), self.sub(u, self.sel(big, x, one)))
+        e, m = self.split_exponent(u)
+        f = self.add(self.sub(m, one), self.scale(err, b.neg(e)))  # e may be max_exp: scale
+        r = self.log1p_kernel(f, e)
+        r = self.sel(self.cmp("==", x, self.c(math.inf)), x, r)
+        r = self.sel(self.cmp("==", x, self.c(-1.0)), self.c(-math.inf), r)
+        r = self.sel(b.fcmp_unordered("<", x, self.c(-1.0)), self.c(math.nan), r)
+        return self.tiny_is_identity(x, r, self.p.tiny)
+
+    # -- trigonometry ------------------------------------------------------------------
+    def reduce_pio2(self, ax):
+        """ax = j*pi/2 + r + r_lo for ax >= 0, |r| <= pi/4 + a little, r_lo below half
+        an ulp of r: (r, r_lo, j as int; only j mod 4 is used)."""
+        b, p = self.b, self.p
+        if self.ty == F32:  # Cody-Waite in double (exact enough up to 2^45) below cw_max
+            d = _Emitter(b, F64)
+            xd = b.fpext(ax, F64)
+            jf, j = d.round_int(xd, _P64.two_over_pi)
+            rd = d.fma(jf, d.c(-_P64.pio2[1]), d.fma(jf, d.c(-_P64.pio2[0]), xd))
+            big = b.and_(self.cmp(">", ax, self.c(p.cw_max)), self.cmp("<", ax, self.c(math.inf)))
+            r_ph, j_ph = self.payne_hanek32(ax)
+            rd, j = d.sel(big, r_ph, rd), b.select(big, j_ph, b.trunc(j, _I32))
+            r = b.fptrunc(rd, F32)
+            return r, b.fptrunc(d.sub(rd, b.fpext(r, F64)), F32), j
+        jf, j = self.round_int(ax, p.two_over_pi)
+        c1, c2, c3 = p.pio2
+        r1 = self.fma(jf, self.c(-c1), ax)  # exact
+        ph = self.mul(jf, self.c(c2))
+        pl = self.fma(jf, self.c(c2), b.fneg(ph))
+        r2 = self.sub(r1, ph)
+        bb = self.sub(r2, r1)  # 2Sum: r2 + err = r1 - ph exactly
+        err = self.add(self.sub(r1, self.sub(r2, bb)), self.sub(b.fneg(ph), bb))
+        lo = self.sub(err, self.fma(jf, self.c(c3), pl))
+        r = self.add(r2, lo)
+        lo = self.sub(lo, self.sub(r, r2))
+        # Beyond 2^42, j*pi/2 is not exact any more: keep r bounded, drop the tail.
+        ok = self.cmp("<", ax, self.c(p.cw_max))
+        return self.clamp(r, -p.r_max, p.r_max), self.sel(ok, lo, self.c(0.0)), j
+
+    def payne_hanek32(self, ax):
+        """Reduction of a float32 ax >= 2^25 by pi/2 in exact integer arithmetic: (r in
+        double, j).
+
+        ax = M * 2^(e-150) with a 24-bit M. Bits of 2/pi with weight above 4/(M 2^(e-150))
+        only add multiples of 4 to ax*2/pi, so a 96-bit window W starting at bit e-151
+        suffices: ax*2/pi = M*W / 2^94 (mod 4), error < 2^-70. The quadrant is bits 94-95
+        of M*W and the fraction the next 64 bits."""
+        b = self.b
+        i32, i64 = (lambda v: ir.Constant(_I32, v)), (lambda v: ir.Constant(_I64, v))
+        ix = self.bits(ax)
+        mant = b.zext(b.or_(b.and_(ix, i32(0x7FFFFF)), i32(0x800000)), _I64)
+        pos = b.sub(b.lshr(ix, i32(23)), i32(152))  # window start e-151, counted from 0
+        word, shift = b.lshr(pos, i32(5)), b.and_(pos, i32(31))
+        is_word = [b.icmp_unsigned("==", word, i32(k)) for k in range(3)]
+        t = _TWO_OVER_PI_WORDS
+
+        def pick(j):  # t[word + j], word in 0..3
+            v = i32(t[j + 3])
+            for k in reversed(range(3)):
+                v = b.select(is_word[k], i32(t[j + k]), v)
+            return v
+
+        v = [pick(j) for j in range(4)]
+        w = [b.zext(self.intr("fshl", v[j], v[j + 1], shift), _I64) for j in range(3)]
+        t2 = b.mul(mant, w[2])
+        t1 = b.add(b.mul(mant, w[1]), b.lshr(t2, i64(32)))
+        t0 = b.add(b.mul(mant, w[0]), b.lshr(t1, i64(32)))
+        frac = b.or_(b.or_(b.shl(t0, i64(34)), b.shl(b.and_(t1, i64(0xFFFFFFFF)), i64(2))),
+                     b.and_(b.lshr(t2, i64(30)), i64(3)))
+        quadrant = b.add(b.lshr(t0, i64(30)), b.lshr(frac, i64(63)))  # round to nearest
+        r = b.fmul(b.sitofp(frac, F64), ir.Constant(F64, 8.515303950216386e-20))  # pi/2 * 2^-64
+        return r, b.trunc(quadrant, _I32)
+
+    def sincos_parts(self, x):
+        """|x| reduced: (r, r_lo, j, sin r - r, cos r - 1), both tails without r_lo."""
+        r, r_lo, j = self.reduce_pio2(self.abs(x))
+        z = self.mul(r, r)
+        s_tail = self.mul(self.mul(r, z), self.poly(z, self.p.sin))
+        c_tail = self.mul(z, self.fma(z, self.poly(z, self.p.cos), self.c(-0.5)))
+        return r, r_lo, j, s_tail, c_tail
+
+    def sin_cos(self, x, shift):
+        """sin x (shift 0) or cos x (shift 1): quadrant j + shift picks +-sin r / +-cos r."""
+        b = self.b
+        r, r_lo, j, s_tail, c_tail = self.sincos_parts(x)
+        s = self.add(r, self.add(s_tail, r_lo))  # sin(r + r_lo)
+        c = self.add(self.c(1.0), self.fma(self.b.fneg(r), r_lo, c_tail))  # cos(r + r_lo)
+        j = b.add(j, self.i(shift))
+        negate = b.shl(b.and_(j, self.i(2)), self.i(self.p.bits - 2))
+        if shift == 0:  # sin is odd
+            negate = b.xor(negate, self.signbit(x))
+        return self.xor_sign(self.sel(b.trunc(j, ir.IntType(1)), c, s), negate)
+
+    def tan(self, x):
+        """tan r = r + (s_tail - r c_tail)/(1 + c_tail); -cot r = -(1 + c_tail)/sin r;
+        then the first-order correction for r_lo (the derivative is 1 + v^2 for both)."""
+        b, one = self.b, self.c(1.0)
+        r, r_lo, j, s_tail, c_tail = self.sincos_parts(x)
+        odd = b.trunc(j, ir.IntType(1))
+        c = self.add(one, c_tail)
+        q = self.div(self.sel(odd, c, self.fma(b.fneg(r), c_tail, s_tail)),
+                     self.sel(odd, self.add(r, s_tail), c))
+        v = self.sel(odd, b.fneg(q), self.add(r, q))
+        v = self.fma(r_lo, self.fma(v, v, one), v)
+        return self.xor_sign(v, self.signbit(x))
+
+    # -- erf ---------------------------------------------------------------------------
+    def erf(self, x):
+        p = self.p
+        small = self.fma(x, self.poly(self.mul(x, x), p.erf_p), x)
+        ax = self.clamp(self.abs(x), None, p.erf_b)
+        q = self.poly(self.sub(ax, self.c(p.erf_c)), p.erf_q)
+        erfc = self.exp(self.fma(self.b.fneg(ax), ax, q))
+        large = self.intr("copysign", self.sub(self.c(1.0), erfc), x)
+        return self.sel(self.cmp("<", self.abs(x), self.c(1.0)), small, large)
+
+    # -- pow ---------------------------------------------------------------------------
+    def log_dd(self, ax):
+        """log ax as a double-double (hi, lo) for finite ax > 0 (float64 only)."""
+        b, c = self.b, self.c
+        denormal = self.cmp("<", ax, c(self.p.min_normal))
+        ax = self.sel(denormal, self.mul(ax, c(2.0 ** 60)), ax)
+        e, m = self.split_exponent(ax)
+        ef = b.sitofp(b.sub(e, self.sel(denormal, self.i(60), self.i(0))), self.ty)
+        f = self.sub(m, c(1.0))
+        d = self.add(c(2.0), f)
+        d_lo = self.sub(f, self.sub(d, c(2.0)))
+        s = self.div(f, d)
+        s_lo = self.div(self.sub(self.fma(self.b.fneg(s), d, f), self.mul(s, d_lo)), d)
+        z = self.mul(s, s)
+        z_lo = self.fma(s, s, self.b.fneg(z))
+        s3 = self.mul(z, s)
+        s3_lo = self.fma(z_lo, s, self.fma(z, s, self.b.fneg(s3)))
+        s3_lo = self.fma(self.mul(c(3.0), z), s_lo, s3_lo)  # (s + s_lo)^3
+        c0 = c(self.p.log[0])  # log(1+f) = 2s + c0 s^3 + s^3 z poly(z): c0 s^3 in double-double
+        t1 = self.mul(c0, s3)
+        t1_lo = self.fma(c0, s3_lo, self.fma(c0, s3, self.b.fneg(t1)))
+        t2 = self.mul(self.mul(s3, z), self.poly(z, self.p.log[1:]))
+        head = self.mul(ef, c(_LN2_42[0]))  # exact
+        two_s = self.add(s, s)
+        hi1 = self.add(head, two_s)  # Fast2Sum: |head| >= |2s| unless head == 0
+        err1 = self.sub(two_s, self.sub(hi1, head))
+        hi = self.add(hi1, t1)  # Fast2Sum: |hi1| >= |t1|
+        err2 = self.sub(t1, self.sub(hi, hi1))
+        lo = self.add(self.add(err1, err2), self.add(t1_lo, self.add(s_lo, s_lo)))
+        lo = self.add(lo, self.fma(ef, c(_LN2_42[1]), t2))
+        return hi, lo
+
+    def pow(self, x, y):
+        b, c = self.b, self.c
+        ax = self.abs(x)
+        if self.ty == F32:  # double has the margin exp needs: |y log x| <= 104 -> 2^-45 abs.
+            e64 = _Emitter(b, F64)
+            ld = e64.mul(b.fpext(y, F64), e64.log_positive(b.fpext(ax, F64)))
+            r = b.fptrunc(e64.exp(ld), F32)
+        else:
+            hi, lo = self.log_dd(ax)
+            ph = self.mul(y, hi)
+            pl = self.fma(y, lo, self.fma(y, hi, b.fneg(ph)))
+            pl = self.sel(self.cmp("<", self.abs(ph), c(1000.0)), pl, c(0.0))  # NaN if y*hi overflowed
+            r = self.exp(ph, pl)
+        inf, zero, one = c(math.inf), c(0.0), c(1.0)
+        y_neg, ax_inf = self.cmp("<", y, zero), self.cmp("==", ax, inf)
+        # Zero or infinite base: 0 or Inf by the sign of y (Inf base flips it).
+        r = self.sel(b.or_(self.cmp("==", ax, zero), ax_inf), self.sel(b.xor(y_neg, ax_inf), inf, zero), r)
+        # y = +-Inf: Inf when (|x| < 1) == (y < 0), 1 when |x| == 1, else 0.
+        r_yinf = self.sel(b.icmp_unsigned("==", self.cmp("<", ax, one), y_neg), inf, zero)
+        r_yinf = self.sel(self.cmp("==", ax, one), one, r_yinf)
+        r = self.sel(self.cmp("==", self.abs(y), inf), r_yinf, r)
+        # Negative base: odd integer y keeps the sign; finite x < 0 with non-integer y is NaN.
+        y_int = self.cmp("==", self.intr("floor", y), y)
+        half = self.mul(y, c(0.5))
+        y_odd = b.and_(y_int, self.cmp("!=", self.intr("floor", half), half))
+        r = self.xor_sign(r, self.sel(y_odd, self.signbit(x), self.i(0)))
+        bad = b.and_(b.and_(self.cmp("<", x, zero), self.cmp("!=", x, b.fneg(inf))), b.not_(y_int))
+        r = self.sel(b.or_(bad, b.fcmp_unordered("uno", x, y)), c(math.nan), r)
+        return self.sel(b.or_(self.cmp("==", y, zero), self.cmp("==", x, one)), one, r)
+
+
+_UNARY = {
+    "exp": _Emitter.exp, "exp2": _Emitter.exp2, "expm1": _Emitter.expm1, "log": _Emitter.log,
+    "log1p": _Emitter.log1p, "tanh": _Emitter.tanh, "logistic": _Emitter.logistic,
+    "sin": lambda em, x: em.sin_cos(x, 0), "cos": lambda em, x: em.sin_cos(x, 1),
+    "tan": _Emitter.tan, "erf": _Emitter.erf,
+    "sqrt": lambda em, x: em.intr("sqrt", x),
+    "rsqrt": lambda em, x: em.div(em.c(1.0), em.intr("sqrt", x)),
+}
+NAMES = tuple(sorted([*_UNARY, "pow"]))
+
+
+def emit(builder: ir.IRBuilder, name: str, args: list[ir.Value]) -> ir.Value:
+    """Emit `name(*args)` for float or double scalars; returns the result value."""
+    arity = 2 if name == "pow" else 1
+    if name not in NAMES:
+        raise ValueError(f"mathlib has no function {name!r}; expected one of {NAMES}")
+    if len(args) != arity:
+        raise TypeError(f"mathlib {name} takes {arity} argument(s), got {len(args)}")
+    ty = args[0].type
+    if ty not in (F32, F64) or any(a.type != ty for a in args):
+        raise TypeError(f"mathlib {name} needs float or double arguments of one type, got "
+                        f"{[str(a.type) for a in args]}")
+    em = _Emitter(builder, ty)
+    return em.pow(*args) if name == "pow" else _UNARY[name](em, args[0])
