@@ -186,3 +186,31 @@ def test_program_printer_shows_kernels_and_the_buffer_plan():
     text = str(lower_jaxpr(optimize(fx.make_jaxpr(fx.nn.softmax)(np.ones((4, 8), np.float32)))))
     assert "reduce max over (8)" in text and "reduce add over (8)" in text
     assert "buffer plan: slot 0:" in text
+
+
+def test_large_kernels_run_in_parallel_and_match():
+    from fx.backends.llvm import compiler
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((512, 300))
+    f = lambda x: (fx.nn.gelu(x) + fx.nn.logsumexp(x, axis=1, keepdims=True), jnp.argmax(x, axis=0))  # noqa: E731
+    program = lower_jaxpr(optimize(fx.make_jaxpr(f)(x)))
+    assert any(compiler._parallel_grain(s) for s in program.body)  # the parallel path is taken
+    got, want = run_both(f, x)
+    assert_same(got, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("trans", [(False, False), (True, False), (False, True), (True, True)])
+@pytest.mark.parametrize("blas", [True, False])
+def test_gemm_transposes_with_and_without_blas(monkeypatch, trans, blas):
+    from fx.backends.llvm import runtime
+    if not blas:
+        monkeypatch.setattr(runtime, "blas_gemm", lambda dtype: None)
+    rng = np.random.default_rng(6)
+    a, b = rng.standard_normal((4, 5)), rng.standard_normal((5, 6))
+    a_in, b_in = (a.T.copy() if trans[0] else a), (b.T.copy() if trans[1] else b)
+    view_a = (lambda x: x.T) if trans[0] else (lambda x: x)
+    view_b = (lambda x: x.T) if trans[1] else (lambda x: x)
+    f = lambda x, y: jnp.sum(view_a(x)[:, :, None] * view_b(y)[None, :, :], axis=1)  # noqa: E731
+    (gemm,) = lower_jaxpr(optimize(fx.make_jaxpr(f)(a_in, b_in))).body
+    assert (gemm.trans_lhs, gemm.trans_rhs) == trans
+    np.testing.assert_allclose(fx.jit(f, backend="llvm")(a_in, b_in), a @ b, rtol=1e-12)

@@ -46,7 +46,13 @@ def build_module(program: K.Program):
     for stmt in program.body:
         buffers = _stmt_buffers(stmt)
         fn = statement_function(module, prefix, stmt, buffers)
-        b.call(fn, [pointers[buf] for buf in buffers])
+        args = [pointers[buf] for buf in buffers]
+        grain = _parallel_grain(stmt)
+        if grain is None:
+            b.call(fn, args + ([ir.Constant(cg.I64, 0), ir.Constant(cg.I64, stmt.shape[0])]
+                               if isinstance(stmt, K.Kernel) and stmt.shape else []))
+        else:
+            _call_parallel(b, module, fn, args, stmt.shape[0], grain)
     for slot in slots:
         b.call(free, [slot])
     b.ret_void()
@@ -95,6 +101,42 @@ def _global_constant(module, prefix, buf):
     return g
 
 
+# Work (element operations) below which a kernel stays on the calling thread, and the
+# least work worth a chunk of its own: a parallel launch costs a few microseconds.
+PARALLEL_MIN_WORK = 1 << 16
+CHUNK_MIN_WORK = 1 << 14
+
+
+def _parallel_grain(stmt):
+    """The grain (outer iterations per chunk) to run a kernel with, or None for serial."""
+    if not isinstance(stmt, K.Kernel) or not stmt.shape or stmt.shape[0] < 2:
+        return None
+    per_row = int(np.prod(stmt.shape[1:], dtype=np.int64)) * int(np.prod(stmt.reduce_shape, dtype=np.int64))
+    if per_row * stmt.shape[0] < PARALLEL_MIN_WORK:
+        return None
+    return max(1, -(-CHUNK_MIN_WORK // max(per_row, 1)))
+
+
+def _call_parallel(b, module, fn, args, n, grain):
+    """fx_parallel_for(task, ctx, n, grain): ctx holds the buffer pointers; the task
+    unpacks them and runs the kernel over its chunk of the outermost loop."""
+    from fx.backends.llvm import runtime
+    i8p = ir.PointerType(cg.I8)
+    task = ir.Function(module, runtime.BODY_TYPE, fn.name + "_task")
+    task.linkage = "internal"
+    tb = ir.IRBuilder(task.append_basic_block("entry"))
+    ctx_array = tb.bitcast(task.args[0], ir.PointerType(i8p))
+    unpacked = [tb.bitcast(tb.load(tb.gep(ctx_array, [ir.Constant(cg.I64, i)])), a.type)
+                for i, a in enumerate(args)]
+    tb.call(fn, unpacked + [task.args[1], task.args[2]])
+    tb.ret_void()
+    ctx = _entry_alloca(b, ir.ArrayType(i8p, max(len(args), 1)))
+    for i, a in enumerate(args):
+        b.store(b.bitcast(a, i8p), b.gep(ctx, [ir.Constant(cg.I32, 0), ir.Constant(cg.I32, i)]))
+    b.call(runtime.declare_parallel_for(module),
+           [task, b.bitcast(ctx, i8p), ir.Constant(cg.I64, n), ir.Constant(cg.I64, grain)])
+
+
 def _stmt_buffers(stmt):
     """The distinct buffers a statement touches, writes first (stable order)."""
     seen = list(stmt.writes())
@@ -105,16 +147,22 @@ def _stmt_buffers(stmt):
 # ---------------------------------------------------------------------------- statements
 
 def statement_function(module, prefix, stmt, buffers):
-    fn = ir.Function(module, ir.FunctionType(cg.VOID, [_ptr(b) for b in buffers]),
-                     f"{prefix}{stmt.name}")
+    """The statement as a function of its buffers; a kernel also takes the [start, end)
+    range of its outermost loop, so that parallel_for can hand out chunks."""
+    ranged = isinstance(stmt, K.Kernel) and bool(stmt.shape)
+    params = [_ptr(b) for b in buffers] + [cg.I64, cg.I64] * ranged
+    fn = ir.Function(module, ir.FunctionType(cg.VOID, params), f"{prefix}{stmt.name}")
     fn.linkage = "internal"
-    for arg in fn.args:
+    for arg in fn.args[:len(buffers)]:
         arg.add_attribute("noalias")
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     pointers = dict(zip(buffers, fn.args))
-    emit = {K.Kernel: _emit_kernel, K.Gemm: _emit_gemm, K.Scatter: _emit_scatter,
-            K.Cumulative: _emit_cumulative}[type(stmt)]
-    emit(b, module, pointers, stmt)
+    if ranged:
+        _emit_kernel(b, module, pointers, stmt, outer=(fn.args[-2], fn.args[-1]))
+    else:
+        emit = {K.Kernel: _emit_kernel, K.Gemm: _emit_gemm, K.Scatter: _emit_scatter,
+                K.Cumulative: _emit_cumulative}[type(stmt)]
+        emit(b, module, pointers, stmt)
     b.ret_void()
     return fn
 
@@ -124,7 +172,7 @@ def _emitter(b, module, pointers, loop_vars):
     return cg.ExprEmitter(b, module, pointers, loop_vars, fxmath.emit)
 
 
-def _emit_kernel(b, module, pointers, k: K.Kernel):
+def _emit_kernel(b, module, pointers, k: K.Kernel, outer=None):
     loops = cg.Loops(b)
     if k.reducer:
         acc = _entry_alloca(b, cg.value_type(k.outputs[0][1].dtype))
@@ -137,7 +185,10 @@ def _emit_kernel(b, module, pointers, k: K.Kernel):
         for buf, expr in k.outputs:
             em.store(buf, _loop_index(len(ivars)), em.expr(expr))
 
-    loops.nest([(0, n) for n in k.shape], body)
+    bounds = [(0, n) for n in k.shape]
+    if outer is not None:
+        bounds[0] = outer
+    loops.nest(bounds, body)
 
 
 def _entry_alloca(b, t):
@@ -239,7 +290,33 @@ def _emit_cumulative(b, module, pointers, c: K.Cumulative):
     loops.nest(others, line)
 
 
+_CBLAS_ROW_MAJOR, _CBLAS_NO_TRANS, _CBLAS_TRANS = 101, 111, 112
+
+
 def _emit_gemm(b, module, pointers, g: K.Gemm):
+    """C = op(A) @ op(B): one CBLAS call per batch element when a BLAS is present and the
+    sizes fit its 32-bit interface, else our own loops."""
+    from fx.backends.llvm import runtime
+    if runtime.blas_gemm(g.out.dtype) is None or max(g.m, g.n, g.k) >= 2 ** 31:
+        return _emit_gemm_loops(b, module, pointers, g)
+    gemm = runtime.declare_gemm(module, g.out.dtype)
+    t = cg.value_type(g.out.dtype)
+    i32 = lambda v: ir.Constant(cg.I32, v)  # noqa: E731
+    lda = g.m if g.trans_lhs else g.k
+    ldb = g.k if g.trans_rhs else g.n
+    A, B, C = pointers[g.lhs], pointers[g.rhs], pointers[g.out]
+
+    def call(b, bvars):
+        at = lambda ptr, size: b.gep(ptr, [b.mul(bvars[0], ir.Constant(cg.I64, size))])  # noqa: E731
+        b.call(gemm, [i32(_CBLAS_ROW_MAJOR), i32(_CBLAS_TRANS if g.trans_lhs else _CBLAS_NO_TRANS),
+                      i32(_CBLAS_TRANS if g.trans_rhs else _CBLAS_NO_TRANS),
+                      i32(g.m), i32(g.n), i32(g.k), ir.Constant(t, 1.0), at(A, g.m * g.k), i32(max(lda, 1)),
+                      at(B, g.k * g.n), i32(max(ldb, 1)), ir.Constant(t, 0.0), at(C, g.m * g.n),
+                      i32(max(g.n, 1))])
+    cg.Loops(b).nest([(0, g.batch)], call)
+
+
+def _emit_gemm_loops(b, module, pointers, g: K.Gemm):
     """C = A @ B by loops in (batch, i, p, j) order: the inner loop streams rows of B and C,
     so it vectorises."""
     loops = cg.Loops(b)
@@ -290,6 +367,7 @@ class Engine:
             cpu=self.cpu, features=self.features, opt=3, jit=True)
         self.engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), self.target_machine)
         self.lock = threading.Lock()
+        self.symbols_bound = False
 
     def optimize(self, module_ir: str):
         mod = llvm.parse_assembly(module_ir)
@@ -305,7 +383,11 @@ class Engine:
         return mod
 
     def add(self, mod, entry_name):
+        from fx.backends.llvm import runtime
         with self.lock:
+            if not self.symbols_bound:
+                runtime.bind_symbols()
+                self.symbols_bound = True
             self.engine.add_module(mod)
             self.engine.finalize_object()
             return self.engine.get_function_address(entry_name)
