@@ -214,3 +214,23 @@ def test_gemm_transposes_with_and_without_blas(monkeypatch, trans, blas):
     (gemm,) = lower_jaxpr(optimize(fx.make_jaxpr(f)(a_in, b_in))).body
     assert (gemm.trans_lhs, gemm.trans_rhs) == trans
     np.testing.assert_allclose(fx.jit(f, backend="llvm")(a_in, b_in), a @ b, rtol=1e-12)
+
+
+def test_on_disk_cache_is_hit_after_a_restart(tmp_path):
+    import subprocess
+    import sys
+    script = """
+import numpy as np, fx, fx.numpy as jnp
+from fx.backends.llvm import compiler
+f = fx.jit(lambda x: jnp.tanh(x) * 2.0 + x.sum(), backend="llvm")
+print(float(f(np.arange(4.0, dtype=np.float32))[1]))
+hooks = compiler.engine().cache_hooks
+print(hooks.loaded, hooks.stored)
+"""
+    env = dict(__import__("os").environ, FX_CACHE_DIR=str(tmp_path))
+    runs = [subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                           check=True).stdout.split() for _ in range(2)]
+    expected = float(np.tanh(np.float32(1.0)) * 2 + 6)
+    assert [float(r[0]) for r in runs] == pytest.approx([expected] * 2)
+    assert runs[0][1:] == ["0", "1"]  # first process: compiled and stored
+    assert runs[1][1:] == ["1", "0"]  # restarted: loaded from disk, LLVM skipped

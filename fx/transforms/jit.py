@@ -285,7 +285,7 @@ class Lowered:
             return str(program)
         if dialect == "llvm":
             from fx.backends.llvm.compiler import build_module
-            return str(build_module(program)[0])
+            return str(build_module(program, "fx_")[0])
         raise ValueError(f"unknown dialect {dialect!r}: expected 'jaxpr', 'kernels' or 'llvm'")
 
     def compile(self):

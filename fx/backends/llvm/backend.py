@@ -33,10 +33,11 @@ class Backend:
 
     def compile(self, closed: ClosedJaxpr):
         program = lower_jaxpr(closed)
-        module, entry = compiler.build_module(program)
-        engine = compiler.engine()
-        mod = engine.optimize(str(module))
+        key = compiler.program_key(program)
+        prefix = f"fx_{key[:24]}_"  # the same program gets the same symbols in every process
         objects = compiler.ndarray_data_offset() is not None
-        address = engine.add(mod, entry + "_objects" if objects else entry)
+        address = compiler.engine().address(
+            key, prefix + ("entry_objects" if objects else "entry"),
+            lambda: str(compiler.build_module(program, prefix)[0]))
         n_args = len(program.inputs) + len(program.outputs)
         return Executable(program, compiler.entry_point(address, n_args, objects), objects)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import itertools
+import hashlib
 import threading
 
 import llvmlite.binding as llvm
@@ -19,16 +19,12 @@ from llvmlite import ir
 from fx.backends.llvm import codegen as cg
 from fx.ir import kernels as K
 
-_PREFIXES = itertools.count()
-
-
-def build_module(program: K.Program):
+def build_module(program: K.Program, prefix: str):
     """(module, entry name): entry(in..., out...) runs the whole program.
 
     With a known NumPy array layout, the module also gets `<entry>_objects`, which takes
     the ndarray objects themselves and reads their data pointers natively: extracting
     addresses in Python (`__array_interface__`) would cost more than the call."""
-    prefix = f"fx{next(_PREFIXES)}_"
     module = ir.Module(prefix + "program")
     params = program.inputs + program.outputs
     entry = ir.Function(module, ir.FunctionType(cg.VOID, [_ptr(b) for b in params]), prefix + "entry")
@@ -111,10 +107,19 @@ def _parallel_grain(stmt):
     """The grain (outer iterations per chunk) to run a kernel with, or None for serial."""
     if not isinstance(stmt, K.Kernel) or not stmt.shape or stmt.shape[0] < 2:
         return None
+    scale = _launch_cost_scale()
     per_row = int(np.prod(stmt.shape[1:], dtype=np.int64)) * int(np.prod(stmt.reduce_shape, dtype=np.int64))
-    if per_row * stmt.shape[0] < PARALLEL_MIN_WORK:
+    if per_row * stmt.shape[0] < PARALLEL_MIN_WORK * scale:
         return None
-    return max(1, -(-CHUNK_MIN_WORK // max(per_row, 1)))
+    return max(1, -(-CHUNK_MIN_WORK * scale // max(per_row, 1)))
+
+
+@functools.cache
+def _launch_cost_scale():
+    """numba's workqueue layer costs ~55 us a launch (omp and tbb ~1 us): it needs far
+    more work per launch to pay off."""
+    from fx.backends.llvm import runtime
+    return 64 if runtime.threading_layer() == "workqueue" else 1
 
 
 def _call_parallel(b, module, fn, args, n, grain):
@@ -355,9 +360,11 @@ def _emit_gemm_loops(b, module, pointers, g: K.Gemm):
 # ---------------------------------------------------------------------------- engine
 
 class Engine:
-    """MCJIT for the host CPU, plus the O3 pipeline with vectorisation."""
+    """MCJIT for the host CPU, the O3 pipeline with vectorisation, and the on-disk object
+    cache: a program compiled by an earlier process is loaded, not optimised again."""
 
     def __init__(self):
+        from fx.backends.llvm.disk_cache import DiskCache
         llvm.initialize_native_target()
         llvm.initialize_native_asmprinter()
         target = llvm.Target.from_default_triple()
@@ -366,8 +373,11 @@ class Engine:
         self.target_machine = target.create_target_machine(
             cpu=self.cpu, features=self.features, opt=3, jit=True)
         self.engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), self.target_machine)
+        self.cache = DiskCache()
+        self.cache_hooks = self.cache.attach(self.engine)  # modules named by their key
         self.lock = threading.Lock()
         self.symbols_bound = False
+        self.loaded = set()
 
     def optimize(self, module_ir: str):
         mod = llvm.parse_assembly(module_ir)
@@ -382,20 +392,48 @@ class Engine:
         pb.getModulePassManager().run(mod, pb)
         return mod
 
-    def add(self, mod, entry_name):
+    def address(self, key, symbol, build_ir):
+        """The address of `symbol` in the program cached under `key`; `build_ir()` gives the
+        module's IR text when neither this process nor the disk cache has it."""
         from fx.backends.llvm import runtime
         with self.lock:
             if not self.symbols_bound:
                 runtime.bind_symbols()
                 self.symbols_bound = True
-            self.engine.add_module(mod)
-            self.engine.finalize_object()
-            return self.engine.get_function_address(entry_name)
+            if key not in self.loaded:
+                mod = llvm.parse_assembly("") if key in self.cache else self.optimize(build_ir())
+                mod.name = key  # the object cache files the module's code under its name
+                mod.triple = self.target_machine.triple
+                mod.data_layout = str(self.target_machine.target_data)
+                self.engine.add_module(mod)
+                self.engine.finalize_object()
+                self.loaded.add(key)
+            return self.engine.get_function_address(symbol)
 
 
 @functools.cache
 def engine() -> Engine:
     return Engine()
+
+
+def program_key(program: K.Program) -> str:
+    """What the object code depends on: the program (constants by content), the code
+    generator's settings, and the machine and toolchain."""
+    from fx.backends.llvm.disk_cache import cache_key, environment_key_parts
+    consts = [hashlib.sha256(np.ascontiguousarray(c.value).tobytes()).hexdigest() for c in program.consts]
+    settings = f"objects={ndarray_data_offset()} parallel={PARALLEL_MIN_WORK},{CHUNK_MIN_WORK}," \
+               f"{_launch_cost_scale()}"
+    return cache_key(str(program), *consts, settings, _codegen_fingerprint(), *environment_key_parts())
+
+
+@functools.cache
+def _codegen_fingerprint():
+    """A digest of the code generator's own source: changing how code is generated must
+    never load object code generated the old way."""
+    import pathlib
+    here = pathlib.Path(__file__).parent
+    sources = sorted(here.glob("*.py")) + [here.parents[1] / "ir" / "kernels.py"]
+    return hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()
 
 
 def entry_point(address, n_args, objects=False):
