@@ -234,3 +234,15 @@ print(hooks.loaded, hooks.stored)
     assert [float(r[0]) for r in runs] == pytest.approx([expected] * 2)
     assert runs[0][1:] == ["0", "1"]  # first process: compiled and stored
     assert runs[1][1:] == ["1", "0"]  # restarted: loaded from disk, LLVM skipped
+
+
+def test_concurrent_calls_do_not_share_a_workspace():
+    from concurrent.futures import ThreadPoolExecutor
+    f = fx.jit(lambda x: fx.nn.softmax(x * 2.0) + jnp.exp(x).sum(0), backend="llvm")
+    inputs = [np.random.default_rng(i).standard_normal((64, 300)) for i in range(16)]
+    expected = [fx.jit(f, backend="interpreter")(x) for x in inputs]
+    f(inputs[0])
+    with ThreadPoolExecutor(4) as pool:  # the native call releases the GIL
+        results = list(pool.map(f, inputs * 4))
+    for got, want in zip(results, expected * 4):
+        np.testing.assert_allclose(got, want, rtol=1e-12)

@@ -20,7 +20,7 @@ class Device:
 
 
 _BACKENDS = {"interpreter": "fx.backends.interpreter", "llvm": "fx.backends.llvm.backend"}
-DEFAULT_BACKEND = "interpreter"
+DEFAULT_BACKEND = "llvm"
 
 
 def backend_names():

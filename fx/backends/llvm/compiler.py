@@ -19,26 +19,43 @@ from llvmlite import ir
 from fx.backends.llvm import codegen as cg
 from fx.ir import kernels as K
 
+SLOT_ALIGN = 64
+
+
+def slot_offsets(program: K.Program):
+    """(offset of each storage slot in the workspace, workspace bytes), 64-byte aligned."""
+    offsets, total = [], 0
+    for size in program.slot_sizes:
+        offsets.append(total)
+        total += -(-max(size, 1) // SLOT_ALIGN) * SLOT_ALIGN
+    return offsets, total
+
+
 def build_module(program: K.Program, prefix: str):
-    """(module, entry name): entry(in..., out...) runs the whole program.
+    """(module, entry name): entry(in..., out..., workspace) runs the whole program.
+
+    Temporaries live in the caller's workspace (see `slot_offsets`), which the caller
+    keeps across calls: fresh memory for large temporaries would page-fault on every
+    call, and that can cost more than the computation.
 
     With a known NumPy array layout, the module also gets `<entry>_objects`, which takes
     the ndarray objects themselves and reads their data pointers natively: extracting
     addresses in Python (`__array_interface__`) would cost more than the call."""
     module = ir.Module(prefix + "program")
     params = program.inputs + program.outputs
-    entry = ir.Function(module, ir.FunctionType(cg.VOID, [_ptr(b) for b in params]), prefix + "entry")
+    entry = ir.Function(module, ir.FunctionType(
+        cg.VOID, [_ptr(b) for b in params] + [ir.PointerType(cg.I8)]), prefix + "entry")
     b = ir.IRBuilder(entry.append_basic_block("entry"))
     pointers = dict(zip(params, entry.args))
     for arg in entry.args:
         arg.add_attribute("noalias")
     for buf in program.consts:
         pointers[buf] = b.bitcast(_global_constant(module, prefix, buf), _ptr(buf))
-    malloc = cg.declare(module, "malloc", ir.PointerType(cg.I8), [cg.I64])
-    free = cg.declare(module, "free", cg.VOID, [ir.PointerType(cg.I8)])
-    slots = [b.call(malloc, [ir.Constant(cg.I64, max(size, 1))]) for size in program.slot_sizes]
+    workspace = entry.args[-1]
+    offsets, _ = slot_offsets(program)
     for buf in program.temps:
-        pointers[buf] = b.bitcast(slots[buf.slot], _ptr(buf))
+        slot = b.gep(workspace, [ir.Constant(cg.I64, offsets[buf.slot])], inbounds=True)
+        pointers[buf] = b.bitcast(slot, _ptr(buf))
     for stmt in program.body:
         buffers = _stmt_buffers(stmt)
         fn = statement_function(module, prefix, stmt, buffers)
@@ -49,8 +66,6 @@ def build_module(program: K.Program, prefix: str):
                                if isinstance(stmt, K.Kernel) and stmt.shape else []))
         else:
             _call_parallel(b, module, fn, args, stmt.shape[0], grain)
-    for slot in slots:
-        b.call(free, [slot])
     b.ret_void()
     if ndarray_data_offset() is not None:
         _objects_entry(module, entry)
