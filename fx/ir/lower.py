@@ -68,6 +68,7 @@ class LoweringContext:
     def __init__(self):
         self.body, self.temps, self.consts = [], [], []
         self._names = 0
+        self._materialized = {}  # expression -> the temporary that holds it
 
     def _name(self, prefix):
         self._names += 1
@@ -103,13 +104,19 @@ class LoweringContext:
 
     # -- materialisation ------------------------------------------------------------
     def materialize(self, value, dest=None):
-        """A BufferValue holding `value` (writing into `dest` when given)."""
+        """A BufferValue holding `value` (writing into `dest` when given). The same
+        expression materialised twice (e.g. recomputed by a custom_jvp rule) is computed
+        once."""
         if isinstance(value, BufferValue) and dest is None:
             return value
-        dest = dest or self.new_buffer(value.shape, value.dtype)
-        self.body.append(K.Kernel(self._name("k"), value.shape,
-                                  [(dest, value.at(loop_index(value.shape)))]))
-        return BufferValue(dest)
+        expr = value.at(loop_index(value.shape))
+        if dest is None and expr in self._materialized:
+            return BufferValue(self._materialized[expr])
+        target = dest or self.new_buffer(value.shape, value.dtype)
+        self.body.append(K.Kernel(self._name("k"), value.shape, [(target, expr)]))
+        if dest is None:
+            self._materialized[expr] = target
+        return BufferValue(target)
 
     def materialize_if_expensive(self, value):
         return self.materialize(value) if isinstance(value, InlineValue) and value.cost else value

@@ -213,6 +213,8 @@ def _lower_broadcast_in_dim(ctx, x, *, shape, broadcast_dimensions):
 
 def _lower_reshape(ctx, x, *, new_sizes):
     from fx.ir import kernels as K
+    if [n for n in x.shape if n != 1] == [n for n in new_sizes if n != 1]:
+        return _index_map(ctx, x, new_sizes, lambda idx: _unit_dims_map(idx, new_sizes, x.shape))
 
     def fn(idx):  # flatten the output index, then unflatten it in the operand's shape
         flat, stride = K.IConst(0), 1
@@ -225,6 +227,13 @@ def _lower_reshape(ctx, x, *, new_sizes):
             stride *= n
         return tuple(reversed(out))
     return _index_map(ctx, x, new_sizes, fn)
+
+
+def _unit_dims_map(idx, out_shape, in_shape):
+    """A reshape that only adds or drops size-1 dims: non-unit dims map in order."""
+    from fx.ir import kernels as K
+    kept = iter(i for i, n in zip(idx, out_shape) if n != 1)
+    return tuple(K.IConst(0) if n == 1 else next(kept) for n in in_shape)
 
 
 def _lower_transpose(ctx, x, *, permutation):
