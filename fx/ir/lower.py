@@ -40,6 +40,7 @@ class BufferValue(Value):
         super().__init__(buffer.shape, buffer.dtype)
         self.buffer = buffer
         self.cost, self.nodes = 0, 1
+        self.uses = None  # how many equations read it, once it is bound to a jaxpr variable
 
     def at(self, index):
         assert len(index) == len(self.shape), (index, self.shape)
@@ -140,6 +141,21 @@ class LoweringContext:
             gemm.name = self._name("g")
         return BufferValue(out)
 
+    def transposed_gemm_result(self, value):
+        """If `value` is a 2-D matrix product read only once, have the product written
+        transposed (C^T = op(B)^T op(A)^T) and return that; else None."""
+        if value.uses != 1 or value.buffer.role != "temp" or len(value.shape) != 2:
+            return None
+        (writer,) = [s for s in self.body if value.buffer in s.writes()] or [None]
+        if not isinstance(writer, K.Gemm) or writer.batch != 1:
+            return None
+        out = self.new_buffer(value.shape[::-1], value.dtype)
+        self.temps.remove(writer.out)
+        writer.lhs, writer.rhs = writer.rhs, writer.lhs
+        writer.trans_lhs, writer.trans_rhs = not writer.trans_rhs, not writer.trans_lhs
+        writer.m, writer.n, writer.out = writer.n, writer.m, out
+        return BufferValue(out)
+
     def emit(self, stmt):
         stmt.name = self._name(type(stmt).__name__.lower()[0])
         self.body.append(stmt)
@@ -215,6 +231,9 @@ def lower_eqns(ctx, closed: ClosedJaxpr, args, uses=None):
             if isinstance(value, InlineValue) and uses.get(v, 0) > 1 and (
                     value.cost or value.nodes > _MAX_INLINE_NODES):
                 value = ctx.materialize(value)
+            if isinstance(value, BufferValue):
+                value = BufferValue(value.buffer)
+                value.uses = uses.get(v, 0)
             env[v] = value
     return [read(v) for v in jaxpr.outvars]
 

@@ -272,10 +272,9 @@ def _gemm_operand(ctx, x, batch, rows, cols):
     from fx.lax.shape import _lower_transpose
     order = tuple(batch) + tuple(rows) + tuple(cols)
     flipped = tuple(batch) + tuple(cols) + tuple(rows)
-    if hasattr(x, "buffer") and order == tuple(range(x.ndim)):
-        return x, False
-    if hasattr(x, "buffer") and flipped == tuple(range(x.ndim)):
-        return x, True
+    natural = tuple(range(x.ndim))
+    if order == natural or flipped == natural:  # BLAS takes either as it is stored
+        return ctx.materialize(x), flipped == natural and order != natural
     return ctx.materialize(_lower_transpose(ctx, x, permutation=order)), False
 
 

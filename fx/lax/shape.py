@@ -237,6 +237,10 @@ def _unit_dims_map(idx, out_shape, in_shape):
 
 
 def _lower_transpose(ctx, x, *, permutation):
+    if tuple(permutation) == (1, 0) and getattr(x, "uses", None) == 1:
+        transposed = ctx.transposed_gemm_result(x)  # the product computed transposed
+        if transposed is not None:
+            return transposed
     inverse = np.argsort(permutation)
     return _index_map(ctx, x, tuple(x.shape[p] for p in permutation),
                       lambda idx: tuple(idx[inverse[d]] for d in range(x.ndim)))
