@@ -202,8 +202,10 @@ def test_large_kernels_run_in_parallel_and_match():
 @pytest.mark.parametrize("trans", [(False, False), (True, False), (False, True), (True, True)])
 @pytest.mark.parametrize("blas", [True, False])
 def test_gemm_transposes_with_and_without_blas(monkeypatch, trans, blas):
-    from fx.backends.llvm import runtime
-    if not blas:
+    from fx.backends.llvm import compiler, runtime
+    if blas:
+        monkeypatch.setattr(compiler, "SMALL_GEMM_FLOPS", 0)  # even this small product
+    else:
         monkeypatch.setattr(runtime, "blas_gemm", lambda dtype: None)
     rng = np.random.default_rng(6)
     a, b = rng.standard_normal((4, 5)), rng.standard_normal((5, 6))
@@ -246,3 +248,19 @@ def test_concurrent_calls_do_not_share_a_workspace():
         results = list(pool.map(f, inputs * 4))
     for got, want in zip(results, expected * 4):
         np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_cached_code_never_calls_a_blas_the_process_lacks(tmp_path):
+    import subprocess
+    import sys
+    script = """
+import numpy as np, fx
+a = np.ones((128, 128), np.float32)
+print(float(fx.jit(lambda a, b: (a @ b).sum())(a, a)))
+"""
+    env = dict(__import__("os").environ, FX_CACHE_DIR=str(tmp_path))
+    first = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    second = subprocess.run([sys.executable, "-c", script], env=dict(env, FX_BLAS="off"),
+                            capture_output=True, text=True)
+    assert first.returncode == 0 and second.returncode == 0, second.stderr[-500:]
+    assert float(first.stdout) == float(second.stdout) == 128.0 ** 3

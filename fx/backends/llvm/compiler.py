@@ -311,29 +311,60 @@ def _emit_cumulative(b, module, pointers, c: K.Cumulative):
 
 
 _CBLAS_ROW_MAJOR, _CBLAS_NO_TRANS, _CBLAS_TRANS = 101, 111, 112
+# Below this many flops our own vectorised loops are as good as a BLAS call.
+SMALL_GEMM_FLOPS = 1 << 20
+# fx runs OpenBLAS single-threaded and splits big products into blocks of rows on its
+# own pool: one pool, so no two sets of threads spin against each other, and small
+# products never wake a thread. A block gets at least this many flops.
+GEMM_BLOCK_FLOPS = 1 << 22
 
 
 def _emit_gemm(b, module, pointers, g: K.Gemm):
-    """C = op(A) @ op(B): one CBLAS call per batch element when a BLAS is present and the
-    sizes fit its 32-bit interface, else our own loops."""
+    """C = op(A) @ op(B): CBLAS calls per batch element (rows split across threads when
+    the product is big) when a BLAS is present, the product is not tiny and its sizes fit
+    BLAS's 32-bit interface; else our own loops."""
     from fx.backends.llvm import runtime
-    if runtime.blas_gemm(g.out.dtype) is None or max(g.m, g.n, g.k) >= 2 ** 31:
+    if (runtime.blas_gemm(g.out.dtype) is None or max(g.m, g.n, g.k) >= 2 ** 31
+            or 2 * g.m * g.n * g.k < SMALL_GEMM_FLOPS):
         return _emit_gemm_loops(b, module, pointers, g)
-    gemm = runtime.declare_gemm(module, g.out.dtype)
-    t = cg.value_type(g.out.dtype)
-    i32 = lambda v: ir.Constant(cg.I32, v)  # noqa: E731
-    lda = g.m if g.trans_lhs else g.k
-    ldb = g.k if g.trans_rhs else g.n
     A, B, C = pointers[g.lhs], pointers[g.rhs], pointers[g.out]
+    rows = _gemm_rows_function(module, g)
+    per_row = 2 * g.n * g.k
+    grain = max(1, -(-GEMM_BLOCK_FLOPS // per_row))
 
     def call(b, bvars):
-        at = lambda ptr, size: b.gep(ptr, [b.mul(bvars[0], ir.Constant(cg.I64, size))])  # noqa: E731
-        b.call(gemm, [i32(_CBLAS_ROW_MAJOR), i32(_CBLAS_TRANS if g.trans_lhs else _CBLAS_NO_TRANS),
-                      i32(_CBLAS_TRANS if g.trans_rhs else _CBLAS_NO_TRANS),
-                      i32(g.m), i32(g.n), i32(g.k), ir.Constant(t, 1.0), at(A, g.m * g.k), i32(max(lda, 1)),
-                      at(B, g.k * g.n), i32(max(ldb, 1)), ir.Constant(t, 0.0), at(C, g.m * g.n),
-                      i32(max(g.n, 1))])
+        offset = lambda size: b.mul(bvars[0], ir.Constant(cg.I64, size))  # noqa: E731
+        args = [b.gep(A, [offset(g.m * g.k)]), b.gep(B, [offset(g.k * g.n)]), b.gep(C, [offset(g.m * g.n)])]
+        if g.m < 2 * grain:
+            b.call(rows, args + [ir.Constant(cg.I64, 0), ir.Constant(cg.I64, g.m)])
+        else:
+            _call_parallel(b, module, rows, args, g.m, grain)
     cg.Loops(b).nest([(0, g.batch)], call)
+
+
+def _gemm_rows_function(module, g):
+    """rows(A, B, C, start, end): C[start:end] = op(A)[start:end] @ op(B), one CBLAS call.
+    A row block of op(A) starts `start` rows in (untransposed) or columns in (transposed)."""
+    from fx.backends.llvm import runtime
+    t = cg.value_type(g.out.dtype)
+    p = ir.PointerType(t)
+    fn = ir.Function(module, ir.FunctionType(cg.VOID, [p, p, p, cg.I64, cg.I64]), f"{g.name}_rows_{id(g)}")
+    fn.linkage = "internal"
+    A, B, C, start, end = fn.args
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    i32 = lambda v: ir.Constant(cg.I32, v)  # noqa: E731
+    a_block = b.gep(A, [start if g.trans_lhs else b.mul(start, ir.Constant(cg.I64, g.k))])
+    c_block = b.gep(C, [b.mul(start, ir.Constant(cg.I64, g.n))])
+    m = b.trunc(b.sub(end, start), cg.I32)
+    lda = g.m if g.trans_lhs else g.k
+    ldb = g.k if g.trans_rhs else g.n
+    b.call(runtime.declare_gemm(module, g.out.dtype), [
+        i32(_CBLAS_ROW_MAJOR), i32(_CBLAS_TRANS if g.trans_lhs else _CBLAS_NO_TRANS),
+        i32(_CBLAS_TRANS if g.trans_rhs else _CBLAS_NO_TRANS), m, i32(g.n), i32(g.k),
+        ir.Constant(t, 1.0), a_block, i32(max(lda, 1)), B, i32(max(ldb, 1)), ir.Constant(t, 0.0),
+        c_block, i32(max(g.n, 1))])
+    b.ret_void()
+    return fn
 
 
 def _emit_gemm_loops(b, module, pointers, g: K.Gemm):
@@ -415,6 +446,7 @@ class Engine:
         with self.lock:
             if not self.symbols_bound:
                 runtime.bind_symbols()
+                runtime.blas_set_num_threads(1)  # fx's own pool splits big products
                 self.symbols_bound = True
             if key not in self.loaded:
                 mod = llvm.parse_assembly("") if key in self.cache else self.optimize(build_ir())
@@ -437,8 +469,10 @@ def program_key(program: K.Program) -> str:
     generator's settings, and the machine and toolchain."""
     from fx.backends.llvm.disk_cache import cache_key, environment_key_parts
     consts = [hashlib.sha256(np.ascontiguousarray(c.value).tobytes()).hexdigest() for c in program.consts]
+    from fx.backends.llvm import runtime
+    blas = [runtime.blas_gemm(d) is not None for d in ("float32", "float64")]
     settings = f"objects={ndarray_data_offset()} parallel={PARALLEL_MIN_WORK},{CHUNK_MIN_WORK}," \
-               f"{_launch_cost_scale()}"
+               f"{_launch_cost_scale()} gemm={SMALL_GEMM_FLOPS},{GEMM_BLOCK_FLOPS} blas={blas}"
     return cache_key(str(program), *consts, settings, _codegen_fingerprint(), *environment_key_parts())
 
 
