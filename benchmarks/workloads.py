@@ -1,0 +1,225 @@
+"""The issue #3 benchmark workloads, each written once against the JAX API plus a NumPy version.
+
+A workload's `jax_api(ns)` gets a namespace `ns` with `ns.jax` (fx or jax), `ns.jnp`
+(fx.numpy or jax.numpy) and `ns.nn` (fx.nn or jax.nn) and returns the plain function to
+time; `run.py` wraps it in `ns.jit` (so `--backend` applies) and feeds it the workload's
+inputs, converted with `ns.jnp.asarray`. `numpy_fn` is the same computation in NumPy on
+the same float32 inputs (hand-written backprop for the MLP step); its output is the
+reference every fx and JAX result is checked against.
+
+`jax_anchor_s` is JAX's time on the reference machine (../shared/bench/ANCHORS.md); the
+targets compare fx with JAX measured in the same run, not with the anchor.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+MLP_SIZES = (784, 1024, 1024, 10)
+MLP_BATCH = 256
+SGD_LR = 0.01
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    what: str                                   # one line, for tables and the README
+    inputs: Callable[[np.random.Generator], tuple]   # float32 NumPy inputs (positional args)
+    jax_api: Callable[[Any], Callable]          # ns -> function of the inputs (run.py jits it)
+    numpy_fn: Callable                          # same computation in NumPy
+    jax_anchor_s: float                         # JAX per-call time in ANCHORS.md
+    target: float | None = None              # pass when fx time / JAX time <= target
+    rtol: float = 1e-4                          # max |fx - numpy| / max |numpy|
+    first_call_target: float | None = None   # also compare first calls (trace + compile)
+    jax_anchor_first_s: float | None = None
+    memory_vs: str | None = None             # compare peak RSS growth with this workload's
+    memory_slack_mb: float = 8.0                # ... and pass within this many MB of it
+    check_view: Callable | None = None       # (inputs, output) -> what the check compares
+    flops: int | None = None                 # for GFLOP/s in the JSON output
+    bytes: int | None = None                 # bytes read + written, for GB/s in the JSON
+    notes: str = ""
+
+
+def _normal(shape, scale=1.0):
+    return lambda rng: ((rng.standard_normal(shape) * scale).astype(np.float32),)
+
+
+# ----------------------------------------------------------------------- tanh-GELU
+def gelu_jax(ns):
+    jnp = ns.jnp
+
+    def gelu(x):
+        return 0.5 * x * (1.0 + jnp.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)))
+    return gelu
+
+
+def gelu_numpy(x):
+    return 0.5 * x * (1.0 + np.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)))
+
+
+# ------------------------------------------------------- row softmax / logsumexp
+def softmax_jax(ns):
+    return lambda x: ns.nn.softmax(x, axis=1)
+
+
+def logsumexp_jax(ns):
+    return lambda x: ns.nn.logsumexp(x, axis=1)
+
+
+def softmax_numpy(x):
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def logsumexp_numpy(x):
+    m = x.max(axis=1, keepdims=True)
+    return (m + np.log(np.exp(x - m).sum(axis=1, keepdims=True)))[:, 0]
+
+
+# ------------------------------------------------------------- MLP training step
+def mlp_inputs(rng):
+    params = []
+    for fan_in, fan_out in itertools.pairwise(MLP_SIZES):
+        params.append((rng.standard_normal((fan_in, fan_out)) * math.sqrt(2.0 / fan_in)).astype(np.float32))
+        params.append(np.full((fan_out,), 0.01, np.float32))
+    x = rng.standard_normal((MLP_BATCH, MLP_SIZES[0])).astype(np.float32)
+    y = np.eye(MLP_SIZES[-1], dtype=np.float32)[rng.integers(0, MLP_SIZES[-1], MLP_BATCH)]
+    return tuple(params), x, y
+
+
+def mlp_step_jax(ns):
+    jax, jnp, nn = ns.jax, ns.jnp, ns.nn
+
+    def loss(params, x, y):
+        *hidden, w_out, b_out = params
+        h = x
+        for w, b in zip(hidden[::2], hidden[1::2]):
+            h = nn.relu(h @ w + b)
+        logits = h @ w_out + b_out
+        return -jnp.sum(y * nn.log_softmax(logits, axis=1)) / x.shape[0]
+
+    def train_step(params, x, y):
+        value, grads = jax.value_and_grad(loss)(params, x, y)
+        return tuple(p - SGD_LR * g for p, g in zip(params, grads)), value
+    return train_step
+
+
+def mlp_step_numpy(params, x, y):
+    """Forward, hand-written backward (ReLU layers, mean softmax cross-entropy), SGD."""
+    weights, biases = params[0::2], params[1::2]
+    activations = [x]
+    for w, b in zip(weights[:-1], biases[:-1]):
+        activations.append(np.maximum(activations[-1] @ w + b, 0))
+    logits = activations[-1] @ weights[-1] + biases[-1]
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = -(y * log_probs).sum() / x.shape[0]
+    delta = (np.exp(log_probs) - y) / x.shape[0]          # d loss / d logits
+    grads = []
+    for i in reversed(range(len(weights))):
+        grads[:0] = [activations[i].T @ delta, delta.sum(axis=0)]
+        if i:
+            delta = (delta @ weights[i].T) * (activations[i] > 0)
+    return tuple(p - np.float32(SGD_LR) * g for p, g in zip(params, grads)), loss
+
+
+def mlp_step_update(inputs, output):
+    """Check the SGD update (new - old params) and the loss: new params alone differ from
+    the old ones by ~1e-3 relative, so a wrong gradient would pass a check on them."""
+    params, (new_params, loss) = inputs[0], output
+    return tuple(np.float64(n) - np.float64(p) for n, p in zip(new_params, params)), loss
+
+
+# -------------------------------------------------------------- dispatch overhead
+def dispatch_jax(ns):
+    return lambda x, y: x * y + 1.0
+
+
+def dispatch_numpy(x, y):
+    return x * y + 1.0
+
+
+# ------------------------------------------------- fine-grained product / matmul
+def fine_grained_jax(ns):
+    jnp = ns.jnp
+    return lambda a, b: jnp.sum(a[:, :, None] * b[None, :, :], axis=1)
+
+
+def fine_grained_numpy(a, b):
+    return np.sum(a[:, :, None] * b[None, :, :], axis=1)
+
+
+def matmul_jax(ns):
+    return lambda a, b: a @ b
+
+
+def matmul_numpy(a, b):
+    return a @ b
+
+
+def _pair(m, k, n):
+    return lambda rng: (rng.standard_normal((m, k)).astype(np.float32),
+                        rng.standard_normal((k, n)).astype(np.float32))
+
+
+# ------------------------------------------------------------------------ catalogue
+GELU_BIG, GELU_SMALL = 4 * 2**20, 16 * 2**10
+ROWS = (4096, 1024)
+FG = (256, 512, 256)
+
+WORKLOADS = [
+    Workload("gelu_4m", "tanh-GELU, 4,194,304 float32", _normal(GELU_BIG, 2.0),
+             gelu_jax, gelu_numpy, target=1.0, jax_anchor_s=1.25e-3, rtol=1e-5,
+             bytes=8 * GELU_BIG),
+    Workload("gelu_16k", "tanh-GELU, 16,384 float32", _normal(GELU_SMALL, 2.0),
+             gelu_jax, gelu_numpy, target=1.0, jax_anchor_s=25.7e-6, rtol=1e-5,
+             bytes=8 * GELU_SMALL),
+    Workload("softmax", "nn.softmax(x, axis=1), x (4096, 1024) float32", _normal(ROWS, 3.0),
+             softmax_jax, softmax_numpy, target=1.0, jax_anchor_s=1.87e-3, rtol=1e-5,
+             bytes=2 * 4 * ROWS[0] * ROWS[1]),
+    Workload("logsumexp", "nn.logsumexp(x, axis=1), x (4096, 1024) float32", _normal(ROWS, 3.0),
+             logsumexp_jax, logsumexp_numpy, target=1.0, jax_anchor_s=1.32e-3, rtol=1e-5,
+             bytes=4 * ROWS[0] * ROWS[1]),
+    Workload("mlp_step", "MLP 784-1024-1024-10 SGD step, batch 256 (value_and_grad + update)",
+             mlp_inputs, mlp_step_jax, mlp_step_numpy, target=1.1, jax_anchor_s=14.1e-3,
+             rtol=1e-3, first_call_target=1.0, jax_anchor_first_s=0.301,
+             check_view=mlp_step_update,
+             notes="ReLU, mean softmax cross-entropy, lr 0.01; NumPy: hand-written backprop"),
+    Workload("dispatch", "jit(lambda x, y: x * y + 1.0) on float32 scalars",
+             lambda rng: (np.float32(1.5), np.float32(2.25)), dispatch_jax, dispatch_numpy,
+             target=1.0, jax_anchor_s=6.2e-6, rtol=1e-6,
+             notes="per-call overhead; NumPy: the expression on np.float32 scalars"),
+    Workload("fine_grained", "sum(a[:, :, None] * b[None, :, :], axis=1), a 256x512, b 512x256",
+             _pair(*FG), fine_grained_jax, fine_grained_numpy, target=1.5, jax_anchor_s=0.968e-3,
+             rtol=1e-4, memory_vs="matmul_256", flops=2 * FG[0] * FG[1] * FG[2],
+             notes="a broadcast intermediate of 128 MiB unless fused"),
+    Workload("matmul_256", "a @ b, a 256x512, b 512x256 (fine_grained's reference)", _pair(*FG),
+             matmul_jax, matmul_numpy, jax_anchor_s=0.680e-3, rtol=1e-4,
+             flops=2 * FG[0] * FG[1] * FG[2], notes="context for fine_grained; no issue #3 target"),
+    Workload("matmul_1024", "a @ b, 1024x1024 float32", _pair(1024, 1024, 1024),
+             matmul_jax, matmul_numpy, target=1.1, jax_anchor_s=10.1e-3, rtol=1e-4,
+             flops=2 * 1024**3),
+]
+
+BY_NAME = {w.name: w for w in WORKLOADS}
+
+
+def select(only: str | None) -> list[Workload]:
+    """Workloads whose name contains any comma-separated pattern of `only` (all if None)."""
+    if not only:
+        return list(WORKLOADS)
+    patterns = [p.strip() for p in only.split(",") if p.strip()]
+    chosen = [w for w in WORKLOADS if any(p in w.name for p in patterns)]
+    if not chosen:
+        raise SystemExit(f"--only {only!r} matches no workload; names: {', '.join(BY_NAME)}")
+    return chosen
+
+
+def inputs_for(workload: Workload, seed: int = 0) -> tuple:
+    return workload.inputs(np.random.default_rng(seed))
