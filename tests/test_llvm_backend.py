@@ -264,3 +264,12 @@ print(float(fx.jit(lambda a, b: (a @ b).sum())(a, a)))
                             capture_output=True, text=True)
     assert first.returncode == 0 and second.returncode == 0, second.stderr[-500:]
     assert float(first.stdout) == float(second.stdout) == 128.0 ** 3
+
+
+def test_an_output_read_by_a_later_output_keeps_its_buffer():
+    # t is materialised (expensive, read three times) and returned; the second output
+    # still reads t, so t's kernel must not be renamed to write out0 before out1 exists
+    f = lambda x: (lambda t: (t, t * 2.0 + t, t))(jnp.exp(x) + 1.0)  # noqa: E731
+    x = np.linspace(-1, 1, 12).reshape(3, 4)
+    got, want = run_both(f, x)
+    assert_same(got, want, rtol=4 * np.finfo(np.float64).eps)

@@ -40,7 +40,6 @@ class BufferValue(Value):
         super().__init__(buffer.shape, buffer.dtype)
         self.buffer = buffer
         self.cost, self.nodes = 0, 1
-        self.uses = None  # how many equations read it, once it is bound to a jaxpr variable
 
     def at(self, index):
         assert len(index) == len(self.shape), (index, self.shape)
@@ -70,6 +69,7 @@ class LoweringContext:
         self.body, self.temps, self.consts = [], [], []
         self._names = 0
         self._materialized = {}  # expression -> the temporary that holds it
+        self.buffer_uses = {}    # buffer -> how many equations read a variable it backs
 
     def _name(self, prefix):
         self._names += 1
@@ -142,9 +142,11 @@ class LoweringContext:
         return BufferValue(out)
 
     def transposed_gemm_result(self, value):
-        """If `value` is a 2-D matrix product read only once, have the product written
-        transposed (C^T = op(B)^T op(A)^T) and return that; else None."""
-        if value.uses != 1 or value.buffer.role != "temp" or len(value.shape) != 2:
+        """If `value` is a 2-D matrix product read only once (by the caller), have the
+        product written transposed (C^T = op(B)^T op(A)^T) and return that; else None."""
+        buf = value.buffer
+        if (self.buffer_uses.get(buf) != 1 or buf.role != "temp" or len(value.shape) != 2
+                or any(buf in s.reads() for s in self.body)):
             return None
         (writer,) = [s for s in self.body if value.buffer in s.writes()] or [None]
         if not isinstance(writer, K.Gemm) or writer.batch != 1:
@@ -202,7 +204,7 @@ def lower_jaxpr(closed: ClosedJaxpr) -> K.Program:
     uses = _use_counts(jaxpr)
     inputs = [K.Buffer(f"in{i}", v.aval.shape, v.aval.dtype, "input") for i, v in enumerate(jaxpr.invars)]
     results = lower_eqns(ctx, closed, [BufferValue(b) for b in inputs], uses)
-    outputs = [_output_buffer(ctx, r, i) for i, r in enumerate(results)]
+    outputs = _output_buffers(ctx, results)
     program = K.Program(inputs, outputs, ctx.consts, ctx.temps, ctx.body)
     K.verify_bounds(program)
     plan_buffers(program)
@@ -231,20 +233,32 @@ def lower_eqns(ctx, closed: ClosedJaxpr, args, uses=None):
             if isinstance(value, InlineValue) and uses.get(v, 0) > 1 and (
                     value.cost or value.nodes > _MAX_INLINE_NODES):
                 value = ctx.materialize(value)
-            if isinstance(value, BufferValue):
-                value = BufferValue(value.buffer)
-                value.uses = uses.get(v, 0)
+            if isinstance(value, BufferValue):  # one buffer may back several variables
+                ctx.buffer_uses[value.buffer] = ctx.buffer_uses.get(value.buffer, 0) + uses.get(v, 0)
             env[v] = value
     return [read(v) for v in jaxpr.outvars]
 
 
-def _output_buffer(ctx, value, i):
-    """Outputs get fresh buffers; a temporary produced by the last kernel is renamed."""
-    out = K.Buffer(f"out{i}", value.shape, value.dtype, "output")
-    if isinstance(value, BufferValue) and value.buffer.role == "temp" and _retarget(ctx, value.buffer, out):
-        return out
-    ctx.materialize(value, dest=out)
-    return out
+def _output_buffers(ctx, results):
+    """Fresh output buffers. Outputs computed inline are materialised first, so that every
+    read of a temporary is emitted before the statement writing a temporary is renamed to
+    write an output instead; a temporary returned twice is written once and copied."""
+    outs = [K.Buffer(f"out{i}", r.shape, r.dtype, "output") for i, r in enumerate(results)]
+    temps = [isinstance(r, BufferValue) and r.buffer.role == "temp" for r in results]
+    for out, r, is_temp in zip(outs, results, temps):
+        if not is_temp:
+            ctx.materialize(r, dest=out)
+    renamed = {}
+    for out, r, is_temp in zip(outs, results, temps):
+        if not is_temp:
+            continue
+        if r.buffer in renamed:
+            ctx.materialize(BufferValue(renamed[r.buffer]), dest=out)
+        elif _retarget(ctx, r.buffer, out):
+            renamed[r.buffer] = out
+        else:
+            ctx.materialize(r, dest=out)
+    return outs
 
 
 def _retarget(ctx, temp, out):

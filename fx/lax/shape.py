@@ -237,7 +237,7 @@ def _unit_dims_map(idx, out_shape, in_shape):
 
 
 def _lower_transpose(ctx, x, *, permutation):
-    if tuple(permutation) == (1, 0) and getattr(x, "uses", None) == 1:
+    if tuple(permutation) == (1, 0) and hasattr(x, "buffer"):
         transposed = ctx.transposed_gemm_result(x)  # the product computed transposed
         if transposed is not None:
             return transposed

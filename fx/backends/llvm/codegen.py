@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 from llvmlite import ir
 
+from fx.backends.llvm import mathlib
 from fx.ir import kernels as K
 
 I1, I8, I32, I64 = ir.IntType(1), ir.IntType(8), ir.IntType(32), ir.IntType(64)
@@ -97,8 +98,8 @@ class Loops:
 class ExprEmitter:
     """Emits index and scalar expressions at the builder's position, memoised per scope."""
 
-    def __init__(self, builder, module, pointers, loop_vars, math):
-        self.b, self.module, self.ptrs, self.vars, self.math = builder, module, pointers, loop_vars, math
+    def __init__(self, builder, module, pointers, loop_vars):
+        self.b, self.module, self.ptrs, self.vars = builder, module, pointers, loop_vars
         self.memo = {}
 
     # -- indices --------------------------------------------------------------------
@@ -254,7 +255,7 @@ def _float_op(em, name, args, dtype):
         return _intrinsic(em, "llvm.sqrt", x)
     if name == "rsqrt":
         return b.fdiv(ir.Constant(x.type, 1.0), _intrinsic(em, "llvm.sqrt", x))
-    return em.math(em, name, args)
+    return mathlib.emit(b, name, args)  # transcendentals: inline, vectorisable polynomials
 
 
 def _int_op(b, name, args, dtype):

@@ -188,8 +188,7 @@ def statement_function(module, prefix, stmt, buffers):
 
 
 def _emitter(b, module, pointers, loop_vars):
-    from fx.backends.llvm import math as fxmath
-    return cg.ExprEmitter(b, module, pointers, loop_vars, fxmath.emit)
+    return cg.ExprEmitter(b, module, pointers, loop_vars)
 
 
 def _emit_kernel(b, module, pointers, k: K.Kernel, outer=None):
