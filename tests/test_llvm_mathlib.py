@@ -85,7 +85,8 @@ def compile_loop(name, dtype):
     engine = llvm.create_mcjit_compiler(mod, tm)
     engine.finalize_object()
     _ENGINES.append(engine)
-    cfn = ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * (nin + 1), ctypes.c_int64)(engine.get_function_address("f"))
+    signature = ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * (nin + 1), ctypes.c_int64)
+    cfn = signature(engine.get_function_address("f"))
 
     def call(*arrays):
         arrays = [np.ascontiguousarray(a, dtype) for a in np.broadcast_arrays(*arrays)]
@@ -388,7 +389,8 @@ def test_random_floats(name, dtype, data):
 @given(data=st.data())
 def test_pow_random(dtype, data):
     width = 32 if dtype == np.float32 else 64
-    pairs = data.draw(st.lists(st.tuples(st.floats(width=width), st.floats(width=width)), min_size=1, max_size=32))
+    floats = st.floats(width=width)
+    pairs = data.draw(st.lists(st.tuples(floats, floats), min_size=1, max_size=32))
     x, y = (np.array(v, dtype) for v in zip(*pairs))
     got = compile_loop("pow", dtype)[0](x, y)
     with np.errstate(all="ignore"):

@@ -5,7 +5,7 @@ double) into the function `builder` is building and returns the result. The loop
 vectoriser turns a loop body that uses it into SIMD code, which it cannot do with libm
 calls (`llvm.exp.f32` & co. become scalar calls here: there is no SVML). So the code
 contains no calls except intrinsics that map to vector instructions (fma, fabs, sqrt,
-fshl) and no branches: every path is computed and the answer chosen with `select`.
+floor, copysign, fshl) and no branches: every path is computed and the answer chosen with `select`.
 Special values (NaN, ±Inf, ±0, denormals) come out of the arithmetic itself where
 possible (clamps are `fcmp`+`select`, which keep NaN) and from a few selects otherwise.
 No fast-math flag is used: NaN and Inf stay IEEE.
@@ -56,6 +56,7 @@ Measured maximum errors are listed in tests/test_llvm_mathlib.py; the bounds the
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 from llvmlite import ir
 
@@ -101,28 +102,23 @@ _ERF_Q64 = (-1.8530829636785093, -0.2684462297775718, 0.03380212468069099,
             -1.3549614618747657e-10, -6.611283552236397e-11, -4.968088085013646e-11,
             7.566905329376717e-12, 1.2979577754624142e-11, 7.098583986884827e-12,
             1.9723462072126163e-12, 3.140101613023732e-13, 2.2529520713647193e-14)
-# The first 224 bits of 2/pi, 32 a word (Payne-Hanek window for float32).
-_TWO_OVER_PI_WORDS = (0xA2F9836E, 0x4E441529, 0xFC2757D1, 0xF534DDC0, 0xDB629599,
-                      0x3C439041, 0xFE5163AB)
+# 2/pi in binary after 8 zero bits, 64 bits a word (Payne-Hanek window for float32).
+_TWO_OVER_PI_WORDS = (0x00A2F9836E4E4415, 0x29FC2757D1F534DD, 0xC0DB6295993C4390, 0x41FE5163ABDEBBC5)
 
 
-class _Prec:
-    """Constants of one precision (values are exactly representable in it)."""
-
-    def __init__(self, **kw):
-        self.__dict__.update(kw)
-
-
-_P32 = _Prec(
+# Constants of each precision (values exactly representable in it).
+_P32 = SimpleNamespace(
     ty=F32, ity=_I32, bits=32, mant=23, bias=127, magic=12582912.0,  # 1.5 * 2^23
     min_normal=2.0 ** -126, sqrt_half_bits=0x3F3504F3,
     ln2=(0.6931471824645996, -1.9046542121259336e-09), log2e=1.4426950216293335,
     exp_lo=-104.0, exp_hi=89.0, exp2_lo=-151.0, exp2_hi=129.0, expm1_lo=-20.0,
     expm1=_EXPM1_32, log=_LOG_32, tiny=2.0 ** -25, tanh_tiny=2.0 ** -13, tanh_hi=10.0,
-    sin=_SIN_32, cos=_COS_32, cw_max=2.0 ** 30,  # reduction: see reduce_pio2
+    two_over_pi=0.6366197466850281,
+    pio2=(1.5707963705062866, -4.371138828673793e-08, -1.7151245100058819e-15),
+    sin=_SIN_32, cos=_COS_32, cw_max=2.0 ** 17,  # Payne-Hanek above
     erf_p=_ERF_P32, erf_q=_ERF_Q32, erf_b=3.93, erf_c=2.465,
 )
-_P64 = _Prec(
+_P64 = SimpleNamespace(
     ty=F64, ity=_I64, bits=64, mant=52, bias=1023, magic=6755399441055744.0,  # 1.5 * 2^52
     min_normal=2.0 ** -1022, sqrt_half_bits=0x3FE6A09E667F3BCD,
     ln2=(0.6931471805599453, 2.3190468138462996e-17), log2e=1.4426950408889634,
@@ -194,11 +190,17 @@ class _Emitter:
         return self.b.bitcast(n, self.ty)
 
     def poly(self, x, coeffs):
-        """Horner's scheme with FMA, coefficients lowest order first."""
-        acc = self.c(coeffs[-1])
-        for v in reversed(coeffs[:-1]):
-            acc = self.fma(acc, x, self.c(v))
-        return acc
+        """Estrin's scheme with FMA, coefficients lowest order first: pairs c0 + c1 x, then
+        pairs of those with x^2, x^4, ... The dependency chain is log2(degree) FMAs long
+        instead of degree (Horner), which keeps long loop bodies from being latency bound."""
+        terms = [self.fma(self.c(coeffs[i + 1]), x, self.c(coeffs[i])) if i + 1 < len(coeffs)
+                 else self.c(coeffs[i]) for i in range(0, len(coeffs), 2)]
+        power = x
+        while len(terms) > 1:
+            power = self.mul(power, power)
+            terms = [self.fma(terms[i + 1], power, terms[i]) if i + 1 < len(terms) else terms[i]
+                     for i in range(0, len(terms), 2)]
+        return terms[0]
 
     def round_int(self, x, scale=None):
         """(float, int) nearest integer of x (or of x*scale, one rounding), |x| < 2^(mant-1)."""
@@ -322,16 +324,6 @@ class _Emitter:
         """ax = j*pi/2 + r + r_lo for ax >= 0, |r| <= pi/4 + a little, r_lo below half
         an ulp of r: (r, r_lo, j as int; only j mod 4 is used)."""
         b, p = self.b, self.p
-        if self.ty == F32:  # Cody-Waite in double (exact enough up to 2^45) below cw_max
-            d = _Emitter(b, F64)
-            xd = b.fpext(ax, F64)
-            jf, j = d.round_int(xd, _P64.two_over_pi)
-            rd = d.fma(jf, d.c(-_P64.pio2[1]), d.fma(jf, d.c(-_P64.pio2[0]), xd))
-            big = b.and_(self.cmp(">", ax, self.c(p.cw_max)), self.cmp("<", ax, self.c(math.inf)))
-            r_ph, j_ph = self.payne_hanek32(ax)
-            rd, j = d.sel(big, r_ph, rd), b.select(big, j_ph, b.trunc(j, _I32))
-            r = b.fptrunc(rd, F32)
-            return r, b.fptrunc(d.sub(rd, b.fpext(r, F64)), F32), j
         jf, j = self.round_int(ax, p.two_over_pi)
         c1, c2, c3 = p.pio2
         r1 = self.fma(jf, self.c(-c1), ax)  # exact
@@ -343,41 +335,43 @@ class _Emitter:
         lo = self.sub(err, self.fma(jf, self.c(c3), pl))
         r = self.add(r2, lo)
         lo = self.sub(lo, self.sub(r, r2))
-        # Beyond 2^42, j*pi/2 is not exact any more: keep r bounded, drop the tail.
-        ok = self.cmp("<", ax, self.c(p.cw_max))
-        return self.clamp(r, -p.r_max, p.r_max), self.sel(ok, lo, self.c(0.0)), j
+        if self.ty == F64:  # beyond cw_max j*pi/2 is inexact: keep r bounded, drop the tail
+            ok = self.cmp("<", ax, self.c(p.cw_max))
+            return self.clamp(r, -p.r_max, p.r_max), self.sel(ok, lo, self.c(0.0)), j
+        big = b.and_(self.cmp(">=", ax, self.c(p.cw_max)), self.cmp("<", ax, self.c(math.inf)))
+        rd, j_ph = self.payne_hanek32(ax)
+        r_ph = b.fptrunc(rd, F32)
+        lo_ph = b.fptrunc(b.fsub(rd, b.fpext(r_ph, F64)), F32)
+        return self.sel(big, r_ph, r), self.sel(big, lo_ph, lo), b.select(big, j_ph, j)
 
     def payne_hanek32(self, ax):
-        """Reduction of a float32 ax >= 2^25 by pi/2 in exact integer arithmetic: (r in
+        """Reduction of a float32 ax >= 2^17 by pi/2 in exact integer arithmetic: (r in
         double, j).
 
         ax = M * 2^(e-150) with a 24-bit M. Bits of 2/pi with weight above 4/(M 2^(e-150))
         only add multiples of 4 to ax*2/pi, so a 96-bit window W starting at bit e-151
         suffices: ax*2/pi = M*W / 2^94 (mod 4), error < 2^-70. The quadrant is bits 94-95
-        of M*W and the fraction the next 64 bits."""
+        of M*W and the fraction the next 64 bits. The window comes from 256 bits of 2/pi
+        (after 8 zero bits, so that e >= 144 starts in the first two words) by one select
+        per 64-bit word and funnel shifts."""
         b = self.b
-        i32, i64 = (lambda v: ir.Constant(_I32, v)), (lambda v: ir.Constant(_I64, v))
-        ix = self.bits(ax)
-        mant = b.zext(b.or_(b.and_(ix, i32(0x7FFFFF)), i32(0x800000)), _I64)
-        pos = b.sub(b.lshr(ix, i32(23)), i32(152))  # window start e-151, counted from 0
-        word, shift = b.lshr(pos, i32(5)), b.and_(pos, i32(31))
-        is_word = [b.icmp_unsigned("==", word, i32(k)) for k in range(3)]
-        t = _TWO_OVER_PI_WORDS
 
-        def pick(j):  # t[word + j], word in 0..3
-            v = i32(t[j + 3])
-            for k in reversed(range(3)):
-                v = b.select(is_word[k], i32(t[j + k]), v)
-            return v
+        def c(v):
+            return ir.Constant(_I64, v)
 
-        v = [pick(j) for j in range(4)]
-        w = [b.zext(self.intr("fshl", v[j], v[j + 1], shift), _I64) for j in range(3)]
-        t2 = b.mul(mant, w[2])
-        t1 = b.add(b.mul(mant, w[1]), b.lshr(t2, i64(32)))
-        t0 = b.add(b.mul(mant, w[0]), b.lshr(t1, i64(32)))
-        frac = b.or_(b.or_(b.shl(t0, i64(34)), b.shl(b.and_(t1, i64(0xFFFFFFFF)), i64(2))),
-                     b.and_(b.lshr(t2, i64(30)), i64(3)))
-        quadrant = b.add(b.lshr(t0, i64(30)), b.lshr(frac, i64(63)))  # round to nearest
+        ix = b.zext(self.bits(ax), _I64)
+        mant = b.or_(b.and_(ix, c(0x7FFFFF)), c(0x800000))
+        pos = b.sub(b.lshr(ix, c(23)), c(144))  # window start in the table, 0..110
+        t, second = _TWO_OVER_PI_WORDS, b.icmp_unsigned(">=", pos, c(64))
+        words = [b.select(second, c(t[k + 1]), c(t[k])) for k in range(3)]
+        hi = self.intr("fshl", words[0], words[1], pos)  # window bits 0-63
+        lo = self.intr("fshl", words[1], words[2], pos)  # window bits 64-127
+        low32 = c(0xFFFFFFFF)
+        t2 = b.mul(mant, b.lshr(lo, c(32)))
+        t1 = b.add(b.mul(mant, b.and_(hi, low32)), b.lshr(t2, c(32)))
+        t0 = b.add(b.mul(mant, b.lshr(hi, c(32))), b.lshr(t1, c(32)))
+        frac = self.intr("fshl", t0, b.shl(t1, c(32)), c(34))  # bits 93-30 of M*W
+        quadrant = b.add(b.lshr(t0, c(30)), b.lshr(frac, c(63)))  # round to nearest
         r = b.fmul(b.sitofp(frac, F64), ir.Constant(F64, 8.515303950216386e-20))  # pi/2 * 2^-64
         return r, b.trunc(quadrant, _I32)
 
@@ -459,7 +453,7 @@ class _Emitter:
     def pow(self, x, y):
         b, c = self.b, self.c
         ax = self.abs(x)
-        if self.ty == F32:  # double has the margin exp needs: |y log x| <= 104 -> 2^-45 abs.
+        if self.ty == F32:  # in double, y*log|x| (|.| <= 104 unless it over/underflows) is exact enough
             e64 = _Emitter(b, F64)
             ld = e64.mul(b.fpext(y, F64), e64.log_positive(b.fpext(ax, F64)))
             r = b.fptrunc(e64.exp(ld), F32)
