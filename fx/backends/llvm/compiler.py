@@ -166,6 +166,20 @@ def _stmt_buffers(stmt):
 
 # ---------------------------------------------------------------------------- statements
 
+SMALL_STATEMENT_WORK = 4096
+
+
+def _work(stmt):
+    """Loop iterations a statement runs (its output, reduction or update space)."""
+    if isinstance(stmt, K.Kernel):
+        return int(np.prod(stmt.shape + stmt.reduce_shape, dtype=np.int64))
+    if isinstance(stmt, K.Gemm):
+        return stmt.batch * stmt.m * stmt.n * stmt.k
+    if isinstance(stmt, K.Scatter):
+        return int(np.prod(stmt.shape, dtype=np.int64)) + stmt.out.size
+    return stmt.out.size
+
+
 def statement_function(module, prefix, stmt, buffers):
     """The statement as a function of its buffers; a kernel also takes the [start, end)
     range of its outermost loop, so that parallel_for can hand out chunks."""
@@ -175,6 +189,9 @@ def statement_function(module, prefix, stmt, buffers):
     fn.linkage = "internal"
     for arg in fn.args[:len(buffers)]:
         arg.add_attribute("noalias")
+    if _work(stmt) < SMALL_STATEMENT_WORK:  # vectorising a tiny loop costs compile time, saves nothing
+        fn.attributes.add("optsize")
+        fn.attributes.add("minsize")
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     pointers = dict(zip(buffers, fn.args))
     if ranged:
@@ -471,7 +488,8 @@ def program_key(program: K.Program) -> str:
     from fx.backends.llvm import runtime
     blas = [runtime.blas_gemm(d) is not None for d in ("float32", "float64")]
     settings = f"objects={ndarray_data_offset()} parallel={PARALLEL_MIN_WORK},{CHUNK_MIN_WORK}," \
-               f"{_launch_cost_scale()} gemm={SMALL_GEMM_FLOPS},{GEMM_BLOCK_FLOPS} blas={blas}"
+               f"{_launch_cost_scale()} gemm={SMALL_GEMM_FLOPS},{GEMM_BLOCK_FLOPS} small={SMALL_STATEMENT_WORK} " \
+               f"blas={blas}"
     return cache_key(str(program), *consts, settings, _codegen_fingerprint(), *environment_key_parts())
 
 
