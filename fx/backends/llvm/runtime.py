@@ -58,9 +58,11 @@ parallel_for: numba's threading layer behind a small llvmlite-generated wrapper
 runs ``body`` over disjoint chunks covering [0, n) and returns when all are done.
 ``grain`` is the smallest number of indices worth a chunk of its own (the code generator's
 estimate): with ``n // grain < 2``, one thread allowed, a nested call, or the pool busy,
-it calls ``body(ctx, 0, n)`` inline on the calling thread. Otherwise it makes
-``min(threads, n // grain)`` equal chunks. The chunk bounds are all the body gets; it
-must not assume a particular chunking. ``n <= 0`` calls nothing.
+it calls ``body(ctx, 0, n)`` inline on the calling thread. Otherwise ``min(threads,
+n // grain)`` workers claim chunks (up to 4 per worker, each at least ``grain``) from a
+shared atomic counter until none are left, so a worker slowed by other load on its core
+takes fewer. The chunk bounds are all the body gets; it must not assume a particular
+chunking. ``n <= 0`` calls nothing.
 
 The pool is numba's threading layer (numba is already an fx dependency, so no compiled
 code of our own has to ship): ``numba.get_num_threads()`` launches it once per process
@@ -374,7 +376,8 @@ def _build_runtime_ir() -> str:
     mod.triple = llvm.get_process_triple()
     void = ir.VoidType()
     body_p = BODY_TYPE.as_pointer()
-    closure_t = ir.LiteralStructType([body_p, _i8p, _i64, _i64])   # body, ctx, n, chunk
+    # body, ctx, n, chunk size, next unclaimed chunk, number of chunks
+    closure_t = ir.LiteralStructType([body_p, _i8p, _i64, _i64, _i64, _i64])
     gufunc_t = ir.FunctionType(void, [_i8p.as_pointer(), _i64.as_pointer(), _i64.as_pointer(), _i8p])
     backend_t = ir.FunctionType(void, [_i8p, _i8p.as_pointer(), _i64.as_pointer(), _i64.as_pointer(),
                                        _i8p, _i64, _i64, _i32])
@@ -390,36 +393,29 @@ def _build_runtime_ir() -> str:
     g_backend = global_var("fx_pf_backend", _i8p, None)
     one, zero = ir.Constant(_i64, 1), ir.Constant(_i64, 0)
 
-    # trampoline(args, dims, steps, data): chunks [args[0]-1, args[0]-1+dims[0])
+    # trampoline(args, dims, steps, data): one worker. It claims chunks from the shared
+    # counter until none are left (dynamic scheduling: a worker on a busy core simply
+    # claims fewer), whatever range of worker indices the pool handed it.
     tramp = ir.Function(mod, gufunc_t, name="fx_pf_trampoline")
     tramp.linkage = "internal"
-    args, dims, _steps, data = tramp.args
-    entry, loop, work, call_bb, nxt, done = (tramp.append_basic_block(n)
-                                              for n in ("entry", "loop", "work", "call", "next", "done"))
+    _args, _dims, _steps, data = tramp.args
+    entry, loop, call_bb, done = (tramp.append_basic_block(n) for n in ("entry", "loop", "call", "done"))
     b = ir.IRBuilder(entry)
-    first = b.sub(b.ptrtoint(b.load(args), _i64), one)
-    last = b.add(first, b.load(dims))
     clo = b.bitcast(data, closure_t.as_pointer())
     fbody = b.load(b.gep(clo, [_i32(0), _i32(0)]))
     ctx = b.load(b.gep(clo, [_i32(0), _i32(1)]))
     n = b.load(b.gep(clo, [_i32(0), _i32(2)]))
     chunk = b.load(b.gep(clo, [_i32(0), _i32(3)]))
+    counter = b.gep(clo, [_i32(0), _i32(4)])
+    nchunks = b.load(b.gep(clo, [_i32(0), _i32(5)]))
     b.branch(loop)
     b = ir.IRBuilder(loop)
-    c = b.phi(_i64)
-    c.add_incoming(first, entry)
-    b.cbranch(b.icmp_signed("<", c, last), work, done)
-    b = ir.IRBuilder(work)
+    c = b.atomic_rmw("add", counter, one, "monotonic")
+    b.cbranch(b.icmp_signed("<", c, nchunks), call_bb, done)
+    b = ir.IRBuilder(call_bb)
     start = b.mul(c, chunk)
     end0 = b.add(start, chunk)
-    end = b.select(b.icmp_signed("<", end0, n), end0, n)
-    b.cbranch(b.icmp_signed("<", start, end), call_bb, nxt)
-    b = ir.IRBuilder(call_bb)
-    b.call(fbody, [ctx, start, end])
-    b.branch(nxt)
-    b = ir.IRBuilder(nxt)
-    c_next = b.add(c, one)
-    c.add_incoming(c_next, nxt)
+    b.call(fbody, [ctx, start, b.select(b.icmp_signed("<", end0, n), end0, n)])
     b.branch(loop)
     ir.IRBuilder(done).ret_void()
 
@@ -443,20 +439,23 @@ def _build_runtime_ir() -> str:
     got = b.extract_value(b.cmpxchg(g_busy, _i32(0), _i32(1), "acquire", "monotonic"), 1)
     b.cbranch(got, blocks["parallel"], blocks["inline"])
     b = ir.IRBuilder(blocks["parallel"])
-    chunk = b.sdiv(b.sub(b.add(n, chunks), one), chunks)
+    # up to 4 chunks per worker (each at least `grain`), claimed dynamically
+    fine = b.select(b.icmp_signed("<", want, b.mul(chunks, ir.Constant(_i64, 4))), want,
+                    b.mul(chunks, ir.Constant(_i64, 4)))
+    chunk = b.sdiv(b.sub(b.add(n, fine), one), fine)
     nchunks = b.sdiv(b.sub(b.add(n, chunk), one), chunk)
     clo = b.alloca(closure_t)
-    for i, v in enumerate((fbody, ctx, n, chunk)):
+    for i, v in enumerate((fbody, ctx, n, chunk, zero, nchunks)):
         b.store(v, b.gep(clo, [_i32(0), _i32(i)]))
     args = b.alloca(_i8p)
     b.store(b.inttoptr(one, _i8p), args)
     dims = b.alloca(_i64)
-    b.store(nchunks, dims)
+    b.store(chunks, dims)  # one pool task per worker
     steps = b.alloca(_i64)
     b.store(one, steps)
     run = b.bitcast(backend, backend_t.as_pointer())
     b.call(run, [b.bitcast(tramp, _i8p), args, dims, steps, b.bitcast(clo, _i8p),
-                 zero, one, b.trunc(nchunks, _i32)])
+                 zero, one, b.trunc(chunks, _i32)])
     b.store_atomic(_i32(0), g_busy, "release", 4)
     b.branch(blocks["ret"])
     b = ir.IRBuilder(blocks["inline"])
