@@ -39,7 +39,9 @@ sin/cos/tan  |x| = j*pi/2 + r + r_lo, |r| <= pi/4 (+ the rounding of j), r_lo th
        float32. float64: Cody-Waite with pi/2 in three parts, FMA and an exact 2Sum for
        r_lo, accurate for |x| < 2^42 (4.4e12); beyond that r is clamped to
        [-0.786, 0.786] and r_lo dropped, so sin/cos stay in [-1, 1] and only Inf/NaN
-       give NaN, but the values are not meaningful.
+       give NaN, but the values are not meaningful. Branch-free means every float32
+       element pays for Payne-Hanek: float32 sin/cos/tan take ~2.5x the time of the
+       Cody-Waite path alone.
 erf    |x| < 1: x + x P(x^2); 1 <= |x| <= B: 1 - exp(-x^2 + Q(|x| - c)), with
        Q ~ log(erfc x) + x^2 (smooth; -x^2 + Q is one FMA); |x| clamped at B where erf
        rounds to 1.
