@@ -10,7 +10,7 @@ from typing import NamedTuple
 import numpy as np
 
 from fx import dtypes, tree_util
-from fx.core import get_aval, is_array_like, tangent_aval, Zero
+from fx.core import get_aval, is_array_like, tangent_aval
 from fx.ir.jaxpr import ClosedJaxpr
 from fx.transforms.batching import batch_flat, moveaxis
 from fx.transforms.jit import disable_jit, jit  # noqa: F401  (public re-export)
@@ -236,8 +236,7 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None):
     @functools.wraps(fun)
     def vmapped(*args, **kwargs):
         if kwargs:  # keyword arguments are mapped over axis 0, as in JAX
-            return vmap(lambda a, k: fun(*a, **k), (in_axes, 0) if not isinstance(in_axes, tuple)
-                        or len(in_axes) != len(args) else (in_axes, 0), out_axes,
+            return vmap(lambda a, k: fun(*a, **k), (in_axes, 0), out_axes,
                         axis_size=axis_size)(args, kwargs)
         leaves, in_tree = tree_util.tree_flatten(args)
         axes_prefix = in_axes if isinstance(in_axes, tuple) else (in_axes,) * len(args)
@@ -320,7 +319,7 @@ def jacfwd(fun, argnums=0, has_aux=False):
         out = vmap(push, out_axes=(None, -1, None) if has_aux else (None, -1))(basis)
         y, jac_flat = out[0], out[1]
         result = tree_util.tree_map(lambda o, j: _reshape_jac(j, get_aval(o).shape, in_leaves, in_tree,
-                                                              single, last=True), y, jac_flat)
+                                                              single), y, jac_flat)
         return (result, out[2]) if has_aux else result
     return jac
 
@@ -383,7 +382,7 @@ def _reshape_rows(c, out_shape):
     return c.reshape(out_shape + c.shape[1:])
 
 
-def _reshape_jac(j, out_shape, in_leaves, in_tree, single, last):
+def _reshape_jac(j, out_shape, in_leaves, in_tree, single):
     """Split jacfwd's trailing flat input axis into per-input blocks shaped out + in."""
     pieces, offset = [], 0
     for x in in_leaves:
@@ -493,4 +492,4 @@ def device_get(x):
 
 __all__ = ["jvp", "linearize", "vjp", "grad", "value_and_grad", "vmap", "jacfwd", "jacrev",
            "hessian", "jit", "disable_jit", "make_jaxpr", "eval_shape", "ShapeDtypeStruct",
-           "linear_transpose", "block_until_ready", "device_put", "device_get", "Zero"]
+           "linear_transpose", "block_until_ready", "device_put", "device_get"]

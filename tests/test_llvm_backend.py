@@ -102,8 +102,6 @@ def test_integer_extremes_never_trap(name, dtype):
     prim = primitives[name]
     with np.errstate(all="ignore"):
         if name in ("neg", "abs", "sign"):
-            if dtype == np.uint32 and name == "neg":
-                return
             got, want = run_both(lambda a: prim.bind(a), x)
         else:
             got, want = run_both(lambda a, b: prim.bind(a, b), x, y)

@@ -287,7 +287,8 @@ class Scatter:
         for e in (self.operand, self.in_bounds, self.update):
             _collect_loads(e, found)
         for i in self.index:
-            _collect_idx_loads(i, found)
+            for e in _idx_exprs(i):
+                _collect_loads(e, found)
         return found
 
     def writes(self):
@@ -307,25 +308,11 @@ class Program:
 
 
 def _collect_loads(expr, found):
+    """Every buffer an expression reads, including through indices (gathers)."""
     if isinstance(expr, Load):
         found.add(expr.buffer)
-        for i in expr.index:
-            _collect_idx_loads(i, found)
-    elif isinstance(expr, Op):
-        for a in expr.args:
-            _collect_loads(a, found)
-    elif isinstance(expr, IndexValue):
-        _collect_idx_loads(expr.index, found)
-
-
-def _collect_idx_loads(idx, found):
-    if isinstance(idx, IFromExpr):
-        _collect_loads(idx.expr, found)
-    elif isinstance(idx, (IAdd,)):
-        _collect_idx_loads(idx.a, found)
-        _collect_idx_loads(idx.b, found)
-    elif isinstance(idx, (IMul, IDiv, IMod, IClamp)):
-        _collect_idx_loads(idx.a, found)
+    for child in _children(expr):
+        _collect_loads(child, found)
 
 
 @dataclass(eq=False)

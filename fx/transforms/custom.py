@@ -15,9 +15,11 @@ from __future__ import annotations
 import functools
 import inspect
 
+import numpy as np
+
 from fx import tree_util
-from fx.core import (EVAL_TRACE, Primitive, Zero, current_trace, get_aval, tangent_aval,
-                     user_frame_summary)
+from fx.core import (EVAL_TRACE, Primitive, Zero, current_trace, get_aval, set_current_trace,
+                     tangent_aval, user_frame_summary)
 from fx.ir.jaxpr import eval_jaxpr
 from fx.transforms.batching import axis_size_of, batch_flat_at_front, batch_jaxpr, bdim_at_front
 from fx.transforms.jvp import instantiate
@@ -117,8 +119,6 @@ custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
 
 
 def _call_impl(*args, call_jaxpr, **_):
-    from fx.core import set_current_trace
-    import numpy as np
     with set_current_trace(EVAL_TRACE):
         return [np.asarray(o) for o in eval_jaxpr(call_jaxpr.jaxpr, call_jaxpr.consts, *args)]
 

@@ -201,7 +201,7 @@ class Jitted:
     def _lookup(self, args, kwargs):
         dyn_args, dyn_kwargs, static = self._split_static(args, kwargs)
         leaves, in_tree = tree_util.tree_flatten((dyn_args, dyn_kwargs))
-        avals = tuple(_arg_aval(x, in_tree, i, self._name) for i, x in enumerate(leaves))
+        avals = tuple(_arg_aval(x, i, self._name) for i, x in enumerate(leaves))
         key = (in_tree, avals, static, config.enable_x64)
         entry = self._cache.get(key)
         if entry is None:
@@ -321,7 +321,7 @@ def _signature(fun):
         return None
 
 
-def _arg_aval(x, in_tree, i, name):
+def _arg_aval(x, i, name):
     try:
         return get_aval(x)
     except TypeError:
