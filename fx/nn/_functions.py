@@ -1,4 +1,4 @@
-"""fx.nn: the activation and normalisation functions of jax.nn, stable for large inputs."""
+"""The activation and normalisation functions of jax.nn, stable for large inputs."""
 from __future__ import annotations
 
 import numpy as np
