@@ -74,8 +74,19 @@ def get_aval(x) -> ShapedArray:
         return ShapedArray((), dtypes.dtype_of(x), type(x) is not bool)
     if isinstance(x, (np.ndarray, np.generic)):
         return ShapedArray(x.shape, dtypes.canonicalize_dtype(x.dtype), False)
-    raise TypeError(f"Value {x!r} of type {type(x).__name__} is not a valid fx type: "
+    raise TypeError(f"Value {_brief(x)} of type {type(x).__name__} is not a valid fx type: "
                     "expected an fx.ArrayImpl, a NumPy array or a Python scalar.")
+
+
+def _brief(x, limit=60):
+    """A short repr for error messages; never formats a (possibly huge) array inside x."""
+    if x is None or isinstance(x, (str, bytes, complex)):
+        text = repr(x)
+    elif isinstance(x, (list, tuple, dict)):
+        text = f"{type(x).__name__} of length {len(x)}"
+    else:
+        text = f"<{type(x).__name__} object>"
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def as_array(x):

@@ -216,6 +216,39 @@ def test_gemm_transposes_with_and_without_blas(monkeypatch, trans, blas):
     np.testing.assert_allclose(fx.jit(f, backend="llvm")(a_in, b_in), a @ b, rtol=1e-12)
 
 
+@pytest.mark.parametrize("shape", [(48, 600, 40), (600, 48, 40)], ids=["split-columns", "split-rows"])
+@pytest.mark.parametrize("trans", [(False, False), (True, False), (False, True), (True, True)])
+def test_big_gemm_blocks_across_threads(monkeypatch, shape, trans):
+    """A product split into blocks of C's columns (m < n) or rows (m >= n), each block one
+    BLAS call, with every transpose of the operands read in place (`a @ b.T`: no copy)."""
+    from fx.backends.llvm import compiler
+    monkeypatch.setattr(compiler, "SMALL_GEMM_FLOPS", 0)
+    monkeypatch.setattr(compiler, "GEMM_BLOCK_FLOPS", 1 << 14)  # many small blocks
+    m, n, k = shape
+    rng = np.random.default_rng(8)
+    a, b = rng.standard_normal((m, k)), rng.standard_normal((k, n))
+    a_in, b_in = (a.T.copy() if trans[0] else a), (b.T.copy() if trans[1] else b)
+    f = lambda x, y: (x.T if trans[0] else x) @ (y.T if trans[1] else y)  # noqa: E731
+    (gemm,) = lower_jaxpr(optimize(fx.make_jaxpr(f)(a_in, b_in))).body
+    assert (gemm.trans_lhs, gemm.trans_rhs) == trans
+    np.testing.assert_allclose(fx.jit(f, backend="llvm")(a_in, b_in), a @ b, rtol=1e-12)
+
+
+@pytest.mark.parametrize("reducer", [jnp.sum, jnp.max, jnp.min, jnp.prod])
+def test_column_reductions_stream_rows_and_match_bit_for_bit(reducer):
+    """Reducing over the leading axis runs the reduction loop outside the output loop
+    (contiguous rows, vectorised); each output still combines its terms in order."""
+    from fx.backends.llvm import compiler
+    rng = np.random.default_rng(9)
+    x = rng.uniform(0.5, 1.5, (37, 3, 129)).astype(np.float32)
+    x[5, 1, 7] = np.nan
+    f = lambda x: reducer(x, axis=0) + reducer(x, axis=(0, 1))  # noqa: E731
+    program = lower_jaxpr(optimize(fx.make_jaxpr(f)(x)))
+    assert any(compiler._reduce_outside(s) for s in program.body if isinstance(s, K.Kernel))
+    got, want = run_both(f, x)
+    assert_same(got, want)
+
+
 def test_on_disk_cache_is_hit_after_a_restart(tmp_path):
     import subprocess
     import sys

@@ -307,12 +307,17 @@ class Program:
         return pp_program(self)
 
 
+def loads(expr):
+    """Every Load in an expression (indices included), in a stable order."""
+    found = [expr] if isinstance(expr, Load) else []
+    for child in _children(expr):
+        found += loads(child)
+    return found
+
+
 def _collect_loads(expr, found):
     """Every buffer an expression reads, including through indices (gathers)."""
-    if isinstance(expr, Load):
-        found.add(expr.buffer)
-    for child in _children(expr):
-        _collect_loads(child, found)
+    found.update(load.buffer for load in loads(expr))
 
 
 @dataclass(eq=False)

@@ -268,14 +268,31 @@ def _lower_dot_general(ctx, lhs, rhs, *, dimension_numbers, preferred_element_ty
 
 
 def _gemm_operand(ctx, x, batch, rows, cols):
-    """x as a buffer laid out (batch, rows, cols), or (batch, cols, rows) with trans=True."""
+    """x as a buffer laid out (batch, rows, cols), or (batch, cols, rows) with trans=True.
+    A transpose of a buffer (`a @ b.T`) needs no copy: BLAS reads the buffer transposed."""
+    from fx.ir.lower import BufferValue
     from fx.lax.shape import _lower_transpose
     order = tuple(batch) + tuple(rows) + tuple(cols)
     flipped = tuple(batch) + tuple(cols) + tuple(rows)
-    natural = tuple(range(x.ndim))
-    if order == natural or flipped == natural:  # BLAS takes either as it is stored
-        return ctx.materialize(x), flipped == natural and order != natural
+    buffer, layout = _stored_layout(x)
+    if buffer is None:
+        buffer, layout = ctx.materialize(x).buffer, tuple(range(x.ndim))
+    if layout == order or layout == flipped:
+        return BufferValue(buffer), layout == flipped and order != flipped
     return ctx.materialize(_lower_transpose(ctx, x, permutation=order)), False
+
+
+def _stored_layout(x):
+    """(buffer, layout) when x is a buffer read through a permutation of its axes, so that
+    buffer axis j holds x's axis layout[j]; (None, None) when x is anything else."""
+    from fx.ir import kernels as K
+    from fx.ir.lower import loop_index
+    expr = x.at(loop_index(x.shape))
+    if not (isinstance(expr, K.Load) and expr.buffer.shape == tuple(x.shape[i.k] for i in expr.index
+                                                                    if isinstance(i, K.IVar))):
+        return None, None
+    layout = tuple(i.k for i in expr.index)
+    return expr.buffer, layout
 
 
 def _lower_as_reduction(ctx, lhs, rhs, lb, lf, lc, rb, rf, rc, out_shape):

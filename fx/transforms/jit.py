@@ -148,10 +148,9 @@ _FLAT_ARG_TYPES = frozenset({ArrayImpl, float, int, bool})
 
 def _flat_key(args):
     """The cache key of a call whose arguments are all arrays or Python scalars."""
-    try:
-        return (config.enable_x64, *(a._aval if type(a) is ArrayImpl else get_aval(a) for a in args))
-    except (TypeError, AttributeError):
+    if not all(type(a) in _FLAT_ARG_TYPES for a in args):
         return None
+    return (config.enable_x64, *(a._aval if type(a) is ArrayImpl else get_aval(a) for a in args))
 
 
 class Jitted:

@@ -224,7 +224,46 @@ def _emit_kernel(b, module, pointers, k: K.Kernel, outer=None):
     bounds = [(0, n) for n in k.shape]
     if outer is not None:
         bounds[0] = outer
+    if _reduce_outside(k):
+        return _emit_reduction_outside(b, module, pointers, k, bounds, loops)
     loops.nest(bounds, body)
+
+
+def _reduce_outside(k: K.Kernel) -> bool:
+    """Whether to run a reduction's loops outside the innermost output loop. When the
+    loads walk memory along that output axis (a column sum: `x.sum(0)`), reducing one
+    output at a time reads with a stride of a whole row per term; swapping the loops
+    streams contiguous rows through a vectorised update of a line of outputs. Each output
+    still combines its terms in the same order, so the results are bit-identical."""
+    if k.reducer not in ("add", "mul", "max", "min") or not k.shape:
+        return False
+    inner_output = K.IVar(len(k.shape) - 1)
+    inner_reduction = K.IVar(len(k.shape) + len(k.reduce_shape) - 1)
+    (_, expr), = k.outputs
+    votes = 0
+    for load in K.loads(expr):
+        last = load.index[-1] if load.index else None
+        votes += (last == inner_output) - (last == inner_reduction)
+    return votes > 0
+
+
+def _emit_reduction_outside(b, module, pointers, k, bounds, loops):
+    """for outer outputs: out[..., :] = init; for r...: out[..., j] = out[..., j] (+) x."""
+    (buf, expr), = k.outputs
+    dtype = np.dtype(expr.dtype)
+    index = _loop_index(len(k.shape))
+
+    def line(b, outer_vars):
+        loops.nest([bounds[-1]], lambda b, j: _emitter(b, module, pointers, outer_vars + j).store(
+            buf, index, cg.reduce_init(k.reducer, dtype)))
+
+        def update(b, j, rvars):
+            em = _emitter(b, module, pointers, outer_vars + j + rvars)
+            current = em.expr(K.Load(dtype, buf, index))
+            em.store(buf, index, cg.combine(em, k.reducer, current, em.expr(expr), dtype))
+        loops.nest([(0, n) for n in k.reduce_shape],
+                   lambda b, rvars: loops.nest([bounds[-1]], lambda b, j: update(b, j, rvars)))
+    loops.nest(bounds[:-1], line)
 
 
 def _entry_alloca(b, t):
@@ -329,56 +368,71 @@ def _emit_cumulative(b, module, pointers, c: K.Cumulative):
 _CBLAS_ROW_MAJOR, _CBLAS_NO_TRANS, _CBLAS_TRANS = 101, 111, 112
 # Below this many flops our own vectorised loops are as good as a BLAS call.
 SMALL_GEMM_FLOPS = 1 << 20
-# fx runs OpenBLAS single-threaded and splits big products into blocks of rows on its
-# own pool: one pool, so no two sets of threads spin against each other, and small
-# products never wake a thread. A block gets at least this many flops.
+# fx runs OpenBLAS single-threaded and splits big products into blocks on its own pool:
+# one pool, so no two sets of threads spin against each other, and small products never
+# wake a thread. A block gets at least this many flops.
 GEMM_BLOCK_FLOPS = 1 << 22
 
 
 def _emit_gemm(b, module, pointers, g: K.Gemm):
-    """C = op(A) @ op(B): CBLAS calls per batch element (rows split across threads when
-    the product is big) when a BLAS is present, the product is not tiny and its sizes fit
-    BLAS's 32-bit interface; else our own loops."""
+    """C = op(A) @ op(B): CBLAS calls per batch element when a BLAS is present, the
+    product is not tiny and its sizes fit BLAS's 32-bit interface; else our own loops.
+
+    A big product is split across threads into blocks of C's rows or of its columns. Each
+    BLAS call packs the whole of the operand it does not split, so fx splits the dimension
+    that makes the repacked operand the smaller one: the rows when m >= n (B, k x n, is
+    repacked per block), the columns otherwise (A, m x k, is). For an MLP's (batch 256) x
+    (1024 x 1024) product the column split packs 4x less and runs ~1.5x faster."""
     from fx.backends.llvm import runtime
     if (runtime.blas_gemm(g.out.dtype) is None or max(g.m, g.n, g.k) >= 2 ** 31
             or 2 * g.m * g.n * g.k < SMALL_GEMM_FLOPS):
         return _emit_gemm_loops(b, module, pointers, g)
     A, B, C = pointers[g.lhs], pointers[g.rhs], pointers[g.out]
-    rows = _gemm_rows_function(module, g)
-    per_row = 2 * g.n * g.k
-    grain = max(1, -(-GEMM_BLOCK_FLOPS // per_row))
+    split_rows = g.m >= g.n
+    block = _gemm_block_function(module, g, split_rows)
+    extent, other = (g.m, g.n) if split_rows else (g.n, g.m)
+    grain = max(1, -(-GEMM_BLOCK_FLOPS // (2 * other * g.k)))
 
     def call(b, bvars):
         offset = lambda size: b.mul(bvars[0], ir.Constant(cg.I64, size))  # noqa: E731
         args = [b.gep(A, [offset(g.m * g.k)]), b.gep(B, [offset(g.k * g.n)]), b.gep(C, [offset(g.m * g.n)])]
-        if g.m < 2 * grain:
-            b.call(rows, args + [ir.Constant(cg.I64, 0), ir.Constant(cg.I64, g.m)])
+        if extent < 2 * grain:
+            b.call(block, args + [ir.Constant(cg.I64, 0), ir.Constant(cg.I64, extent)])
         else:
-            _call_parallel(b, module, rows, args, g.m, grain)
+            _call_parallel(b, module, block, args, extent, grain)
     cg.Loops(b).nest([(0, g.batch)], call)
 
 
-def _gemm_rows_function(module, g):
-    """rows(A, B, C, start, end): C[start:end] = op(A)[start:end] @ op(B), one CBLAS call.
-    A row block of op(A) starts `start` rows in (untransposed) or columns in (transposed)."""
+def _gemm_block_function(module, g, split_rows):
+    """block(A, B, C, start, end): one CBLAS call computing C[start:end, :] (split_rows) or
+    C[:, start:end] = op(A) @ op(B)'s block. A block of rows of op(A) starts `start` rows in
+    (A untransposed) or columns in (transposed); a block of columns of op(B) starts `start`
+    columns in (B untransposed) or rows in (transposed)."""
     from fx.backends.llvm import runtime
     t = cg.value_type(g.out.dtype)
     p = ir.PointerType(t)
-    fn = ir.Function(module, ir.FunctionType(cg.VOID, [p, p, p, cg.I64, cg.I64]), f"{g.name}_rows_{id(g)}")
+    name = f"{g.name}_{'rows' if split_rows else 'cols'}_{id(g)}"
+    fn = ir.Function(module, ir.FunctionType(cg.VOID, [p, p, p, cg.I64, cg.I64]), name)
     fn.linkage = "internal"
     A, B, C, start, end = fn.args
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     i32 = lambda v: ir.Constant(cg.I32, v)  # noqa: E731
-    a_block = b.gep(A, [start if g.trans_lhs else b.mul(start, ir.Constant(cg.I64, g.k))])
-    c_block = b.gep(C, [b.mul(start, ir.Constant(cg.I64, g.n))])
-    m = b.trunc(b.sub(end, start), cg.I32)
+    i64 = lambda v: ir.Constant(cg.I64, v)  # noqa: E731
+    size = b.trunc(b.sub(end, start), cg.I32)
+    m, n = (size, i32(g.n)) if split_rows else (i32(g.m), size)
+    if split_rows:
+        A = b.gep(A, [start if g.trans_lhs else b.mul(start, i64(g.k))])
+        C = b.gep(C, [b.mul(start, i64(g.n))])
+    else:
+        B = b.gep(B, [b.mul(start, i64(g.k)) if g.trans_rhs else start])
+        C = b.gep(C, [start])
     lda = g.m if g.trans_lhs else g.k
     ldb = g.k if g.trans_rhs else g.n
     b.call(runtime.declare_gemm(module, g.out.dtype), [
         i32(_CBLAS_ROW_MAJOR), i32(_CBLAS_TRANS if g.trans_lhs else _CBLAS_NO_TRANS),
-        i32(_CBLAS_TRANS if g.trans_rhs else _CBLAS_NO_TRANS), m, i32(g.n), i32(g.k),
-        ir.Constant(t, 1.0), a_block, i32(max(lda, 1)), B, i32(max(ldb, 1)), ir.Constant(t, 0.0),
-        c_block, i32(max(g.n, 1))])
+        i32(_CBLAS_TRANS if g.trans_rhs else _CBLAS_NO_TRANS), m, n, i32(g.k),
+        ir.Constant(t, 1.0), A, i32(max(lda, 1)), B, i32(max(ldb, 1)), ir.Constant(t, 0.0),
+        C, i32(max(g.n, 1))])
     b.ret_void()
     return fn
 
@@ -458,14 +512,15 @@ class Engine:
     def address(self, key, symbol, build_ir):
         """The address of `symbol` in the program cached under `key`; `build_ir()` gives the
         module's IR text when neither this process nor the disk cache has it."""
-        from fx.backends.llvm import runtime
         with self.lock:
-            if not self.symbols_bound:
-                runtime.bind_symbols()
-                runtime.blas_set_num_threads(1)  # fx's own pool splits big products
-                self.symbols_bound = True
             if key not in self.loaded:
+                # The first compile starts the runtime (numba's threading layer: ~0.13 s
+                # of imports) on another thread while LLVM optimises without the GIL.
+                starting = None if self.symbols_bound else _start_runtime()
                 mod = llvm.parse_assembly("") if key in self.cache else self.optimize(build_ir())
+                if starting is not None:
+                    starting.join()
+                self._bind_symbols()
                 mod.name = key  # the object cache files the module's code under its name
                 mod.triple = self.target_machine.triple
                 mod.data_layout = str(self.target_machine.target_data)
@@ -473,6 +528,21 @@ class Engine:
                 self.engine.finalize_object()
                 self.loaded.add(key)
             return self.engine.get_function_address(symbol)
+
+    def _bind_symbols(self):
+        from fx.backends.llvm import runtime
+        if not self.symbols_bound:
+            runtime.bind_symbols()
+            runtime.blas_set_num_threads(1)  # fx's own pool splits big products
+            self.symbols_bound = True
+
+
+def _start_runtime() -> threading.Thread:
+    from fx.backends.llvm import runtime
+    thread = threading.Thread(target=runtime.parallel_for_address, name="fx-runtime-start",
+                              daemon=True)
+    thread.start()
+    return thread
 
 
 @functools.cache
