@@ -122,8 +122,8 @@ def _gemm_ctypes(dtype):
     address = rt.blas_gemm_address(dtype)
     assert address is not None, "scipy-openblas32 (an fx dependency) should provide a BLAS"
     scalar = ctypes.c_float if np.dtype(dtype) == np.float32 else ctypes.c_double
-    I, P = ctypes.c_int, ctypes.c_void_p
-    return ctypes.CFUNCTYPE(None, I, I, I, I, I, I, scalar, P, I, P, I, scalar, P, I)(address)
+    i, p = ctypes.c_int, ctypes.c_void_p
+    return ctypes.CFUNCTYPE(None, i, i, i, i, i, i, scalar, p, i, p, i, scalar, p, i)(address)
 
 
 def _ptr(a):

@@ -47,13 +47,13 @@ def _slice_abstract_eval(x, *, start_indices, limit_indices, strides):
     if not len(start_indices) == len(limit_indices) == len(strides) == x.ndim:
         raise TypeError(f"slice: {x.str_short()} needs {x.ndim} start indices, limit indices "
                         f"and strides, got {start_indices}, {limit_indices}, {strides}")
-    for d, (s, l, st, n) in enumerate(zip(start_indices, limit_indices, strides, x.shape)):
-        if not 0 <= s <= l <= n or st < 1:
+    for d, (s, lim, st, n) in enumerate(zip(start_indices, limit_indices, strides, x.shape)):
+        if not 0 <= s <= lim <= n or st < 1:
             raise ValueError(f"slice: cannot slice dimension {d} of {x.str_short()} from {s} to "
-                             f"{l} with stride {st}; expected 0 <= start <= limit <= {n} and "
+                             f"{lim} with stride {st}; expected 0 <= start <= limit <= {n} and "
                              "stride >= 1")
-    return x.update(shape=tuple(-(-(l - s) // st)
-                                for s, l, st in zip(start_indices, limit_indices, strides)))
+    return x.update(shape=tuple(-(-(lim - s) // st)
+                                for s, lim, st in zip(start_indices, limit_indices, strides)))
 
 
 def _slice_impl(x, *, start_indices, limit_indices, strides):
