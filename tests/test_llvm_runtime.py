@@ -258,7 +258,7 @@ def test_parallel_for_many_calls_in_a_row(par):
 
 def test_parallel_for_concurrent_callers(par):
     # ctypes releases the GIL, so these threads call fx_parallel_for at the same time; one
-    # gets the pool, the others run inline (workqueue would corrupt itself otherwise).
+    # gets the pool, the others run inline (the pool runs one job at a time).
     results = [None] * 4
 
     def work(k):
@@ -280,7 +280,7 @@ def test_parallel_for_nested(par):
 
 
 def test_parallel_for_layer_and_threads(par):
-    assert rt.threading_layer() in {"omp", "tbb", "workqueue", "serial"}
+    assert rt.threading_layer() in {"fx", "serial"}
     assert rt.parallel_for_address() == rt.bind_symbols()["fx_parallel_for"]
     before = rt._thread_override
     try:
@@ -290,8 +290,18 @@ def test_parallel_for_layer_and_threads(par):
             rt.set_num_threads(0)
     finally:
         rt._thread_override = before
-        rt._runtime().set_max_chunks(rt.num_threads())
+        rt.pool(rt.num_threads()).set_threads(rt.num_threads())
         rt.blas_set_num_threads(rt.num_threads())
+
+
+def test_parallel_for_waits_for_claimed_chunks(par):
+    """Chunks run on worker threads too, and the call returns only when all are done:
+    every index is written before it returns, however the chunks were shared."""
+    if rt.threading_layer() != "fx":
+        pytest.skip("one thread: no workers")
+    for n, grain in [(8, 1), (64, 8), (4096, 1)]:
+        for _ in range(200):
+            assert (par.counts(n, grain) == 1).all()
 
 
 _PF_SCRIPT = textwrap.dedent("""
@@ -318,24 +328,19 @@ _PF_SCRIPT = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("env", [
-    {"NUMBA_THREADING_LAYER": "workqueue"},
-    # fewer chunks than the pool has threads: workqueue's queue bookkeeping must cope
-    {"NUMBA_THREADING_LAYER": "workqueue", "NUMBA_NUM_THREADS": "4", "FX_NUM_THREADS": "3"},
-    {"FX_NUM_THREADS": "1"}], ids=["workqueue", "workqueue-3-of-4", "one-thread"])
-def test_parallel_for_layers_in_subprocess(env):
-    """numba's workqueue layer (not thread-safe, aborts on nesting) behind the wrapper, and
-    the one-thread mode, which must not even import numba; both survive a fork."""
+@pytest.mark.parametrize("env", [{}, {"FX_NUM_THREADS": "5"}, {"FX_NUM_THREADS": "1"}],
+                         ids=["cores", "more-threads-than-cores", "one-thread"])
+def test_parallel_for_in_subprocess(env):
+    """The pool in a fresh process (more threads than cores too, and the one-thread mode,
+    which starts no worker), surviving a fork; fx never imports numba on the CPU."""
     script = _PF_SCRIPT.format(tests=os.path.join(ROOT, "tests"))
     out = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True,
                          timeout=120, env={**os.environ, **env}, cwd=ROOT)
     assert out.returncode == 0, out.stderr[-3000:]
     res = json.loads(out.stdout.strip().splitlines()[-1])
-    assert res["ok"] and res["child"] in (0, None), res
-    if env.get("FX_NUM_THREADS") == "1":
-        assert res["layer"] == "serial" and not res["numba"], res
-    elif rt.available_cores() > 1:
-        assert res["layer"] == "workqueue", res
+    assert res["ok"] and res["child"] in (0, None) and not res["numba"], res
+    one_thread = env.get("FX_NUM_THREADS") == "1" or rt.available_cores() == 1 and not env
+    assert res["layer"] == ("serial" if one_thread else "fx"), res
 
 
 def test_parallel_for_survives_fork(par):

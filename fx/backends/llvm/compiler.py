@@ -122,19 +122,10 @@ def _parallel_grain(stmt):
     """The grain (outer iterations per chunk) to run a kernel with, or None for serial."""
     if not isinstance(stmt, K.Kernel) or not stmt.shape or stmt.shape[0] < 2:
         return None
-    scale = _launch_cost_scale()
     per_row = int(np.prod(stmt.shape[1:], dtype=np.int64)) * int(np.prod(stmt.reduce_shape, dtype=np.int64))
-    if per_row * stmt.shape[0] < PARALLEL_MIN_WORK * scale:
+    if per_row * stmt.shape[0] < PARALLEL_MIN_WORK:
         return None
-    return max(1, -(-CHUNK_MIN_WORK * scale // max(per_row, 1)))
-
-
-@functools.cache
-def _launch_cost_scale():
-    """numba's workqueue layer costs ~55 us a launch (omp and tbb ~1 us): it needs far
-    more work per launch to pay off."""
-    from fx.backends.llvm import runtime
-    return 64 if runtime.threading_layer() == "workqueue" else 1
+    return max(1, -(-CHUNK_MIN_WORK // max(per_row, 1)))
 
 
 def _call_parallel(b, module, fn, args, n, grain):
@@ -514,12 +505,7 @@ class Engine:
         module's IR text when neither this process nor the disk cache has it."""
         with self.lock:
             if key not in self.loaded:
-                # The first compile starts the runtime (numba's threading layer: ~0.13 s
-                # of imports) on another thread while LLVM optimises without the GIL.
-                starting = None if self.symbols_bound else _start_runtime()
                 mod = llvm.parse_assembly("") if key in self.cache else self.optimize(build_ir())
-                if starting is not None:
-                    starting.join()
                 self._bind_symbols()
                 mod.name = key  # the object cache files the module's code under its name
                 mod.triple = self.target_machine.triple
@@ -537,14 +523,6 @@ class Engine:
             self.symbols_bound = True
 
 
-def _start_runtime() -> threading.Thread:
-    from fx.backends.llvm import runtime
-    thread = threading.Thread(target=runtime.parallel_for_address, name="fx-runtime-start",
-                              daemon=True)
-    thread.start()
-    return thread
-
-
 @functools.cache
 def engine() -> Engine:
     return Engine()
@@ -557,9 +535,8 @@ def program_key(program: K.Program) -> str:
     consts = [hashlib.sha256(np.ascontiguousarray(c.value).tobytes()).hexdigest() for c in program.consts]
     from fx.backends.llvm import runtime
     blas = [runtime.blas_gemm(d) is not None for d in ("float32", "float64")]
-    settings = f"objects={ndarray_data_offset()} parallel={PARALLEL_MIN_WORK},{CHUNK_MIN_WORK}," \
-               f"{_launch_cost_scale()} gemm={SMALL_GEMM_FLOPS},{GEMM_BLOCK_FLOPS} small={SMALL_STATEMENT_WORK} " \
-               f"blas={blas}"
+    settings = f"objects={ndarray_data_offset()} parallel={PARALLEL_MIN_WORK},{CHUNK_MIN_WORK} " \
+               f"gemm={SMALL_GEMM_FLOPS},{GEMM_BLOCK_FLOPS} small={SMALL_STATEMENT_WORK} blas={blas}"
     return cache_key(str(program), *consts, settings, _codegen_fingerprint(), *environment_key_parts())
 
 

@@ -52,62 +52,15 @@ outside ``parallel_for`` bodies (a gemm inside a parallel body runs OpenBLAS's p
 of ours and oversubscribes the cores); for many small products, ``blas_set_num_threads(1)``
 and a parallel-for over the batch is the alternative.
 
-parallel_for: numba's threading layer behind a small llvmlite-generated wrapper
--------------------------------------------------------------------------------
-``void fx_parallel_for(void (*body)(i8 *ctx, i64 start, i64 end), i8 *ctx, i64 n, i64 grain)``
-runs ``body`` over disjoint chunks covering [0, n) and returns when all are done.
-``grain`` is the smallest number of indices worth a chunk of its own (the code generator's
-estimate): with ``n // grain < 2``, one thread allowed, a nested call, or the pool busy,
-it calls ``body(ctx, 0, n)`` inline on the calling thread. Otherwise ``min(threads,
-n // grain)`` workers claim chunks (up to 4 per worker, each at least ``grain``) from a
-shared atomic counter until none are left, so a worker slowed by other load on its core
-takes fewer. The chunk bounds are all the body gets; it must not assume a particular
-chunking. ``n <= 0`` calls nothing.
-
-The pool is numba's threading layer (numba is already an fx dependency, so no compiled
-code of our own has to ship): ``numba.get_num_threads()`` launches it once per process
-(measured here: ~0.17 s for ``import numba``, 5 ms for the launch, ~17 ms to compile this
-module; fx does not import numba otherwise), and its C entry point ``numba_parallel_for(fn, args, dims, steps, data,
-inner_ndim, array_count, num_threads)`` runs a gufunc-style kernel over an index space.
-``fx_parallel_for`` passes it a trampoline with the gufunc signature over the space of
-CHUNK numbers (one array, base pointer 1, step 1, so a call's ``args[0] - 1`` is its first
-chunk and ``dims[0]`` its chunk count; the base is not NULL because numba's OpenMP layer
-keeps a NULL base NULL) and a closure {body, ctx, n, chunk}; the trampoline calls
-``body(ctx, start, end)`` for each chunk it is handed. No Python and no GIL anywhere.
-
-How the layer behaves when called from code that is not numba's (read from numba 0.68's
-sources and checked here), and what the wrapper does about it:
-
-* Which layer loads depends on the machine: ``tbb`` if the tbb package is installed, else
-  ``omp`` if libgomp loads (here: omp), else ``workqueue``, unless NUMBA_THREADING_LAYER
-  says otherwise. The layers hand out work differently (omp calls the kernel once per
-  index, workqueue splits into ``num_threads`` blocks, tbb into ranges), which is why the
-  trampoline works on chunk numbers and loops over whatever range it is handed.
-* ``workqueue`` is not thread-safe (two threads in ``parallel_for`` at once corrupt its
-  queue) and aborts the process (SIGABRT) on a nested call. The wrapper takes a try-lock:
-  a second concurrent or nested ``fx_parallel_for`` runs its body inline instead, so at
-  most one region uses the pool at a time, for every layer. (numba's own parallel code,
-  if the user runs some at the same moment, is outside this lock.)
-* GNU OpenMP is not fork-safe and numba's omp layer kills a forked child that calls it
-  (SIGTERM); workqueue's threads do not exist in a child either. An
-  ``os.register_at_fork`` hook clears the pool pointer in the child, so a child made by
-  ``os.fork``/multiprocessing computes inline instead of dying (no per-call cost: a
-  ``getpid()`` check in the wrapper cost more than the rest of it). Not covered: a fork
-  made by native code without Python's fork hooks, and a child of a process that had
-  launched numba's pool before fx started this runtime (numba's own limitation).
-* ``num_threads`` passed to the layer never exceeds the pool numba launched
-  (``NUMBA_NUM_THREADS``, default: the cores), which workqueue requires.
-
-Per call (measured here, 2 cores, an empty body, best of runs on a busy machine): ~0.8 us
-on the parallel path with the omp or tbb layer (a bare OpenMP region in C: ~0.7 us), ~55 us
-with workqueue (two condition-variable hand-offs per call; numba's own ``prange`` costs
-55-80 us per call here), ~3 ns inline. The code generator's ``grain`` should keep a chunk
-well above that (e.g. >= 64K elements of elementwise work). The 2-core speedup could not be
-measured cleanly while this was written: another job kept one core busy, and then even a
-plain C OpenMP loop ran no faster on 2 threads than on 1.
+parallel_for: fx's own thread pool (pool.py)
+--------------------------------------------
+``fx_parallel_for(body, ctx, n, grain)`` runs ``body(ctx, start, end)`` over chunks of
+[0, n) on a pool of POSIX threads that fx builds with llvmlite; see pool.py for the
+protocol and why it is not numba's threading layer (which fx used before: its join
+barrier made a busy core stall every parallel region).
 
 ``num_threads()`` is ``FX_NUM_THREADS`` when set, else the cores this process may run on.
-With one thread the pool (and numba) is never started: ``fx_parallel_for`` runs inline.
+With one thread no worker is started and ``fx_parallel_for`` runs inline.
 """
 from __future__ import annotations
 
@@ -115,13 +68,15 @@ import ctypes
 import functools
 import os
 import sys
-import threading
-import warnings
 from dataclasses import dataclass
 
 import llvmlite.binding as llvm
 import numpy as np
 from llvmlite import ir
+
+from fx.backends.llvm import pool as _pool_module
+from fx.backends.llvm.pool import (BODY_TYPE, PARALLEL_FOR_SYMBOL, PARALLEL_FOR_TYPE,  # noqa: F401
+                                   declare_parallel_for, pool)
 
 __all__ = [
     "BODY_TYPE",
@@ -182,17 +137,17 @@ def num_threads() -> int:
 
 
 def set_num_threads(n: int) -> None:
-    """Set the threads used by ``fx_parallel_for`` (capped by numba's pool) and by OpenBLAS.
+    """Set the threads used by ``fx_parallel_for`` (capped by the workers the pool started
+    with) and by OpenBLAS.
 
-    The pool itself starts at the first ``parallel_for_address()``; if only one thread was
-    allowed then, it never starts, and a larger count later still runs inline."""
+    The pool starts its workers at the first ``parallel_for_address()``; if only one
+    thread was allowed then, none start, and a larger count later still runs inline."""
     global _thread_override
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
         raise ValueError(f"set_num_threads: expected an integer >= 1, got {n!r}")
     _thread_override = int(n)
-    rt = _RUNTIME
-    if rt is not None:
-        rt.set_max_chunks(int(n))
+    if _pool_module._POOL is not None:
+        _pool_module._POOL.set_threads(int(n))
     blas_set_num_threads(int(n))
 
 
@@ -353,183 +308,16 @@ def blas_config() -> str | None:
 
 
 # ---------------------------------------------------------------------------------------
-# parallel_for
-
-PARALLEL_FOR_SYMBOL = "fx_parallel_for"
-
-_i8p = ir.IntType(8).as_pointer()
-_i64, _i32 = ir.IntType(64), ir.IntType(32)
-#: ``void body(i8 *ctx, i64 start, i64 end)``
-BODY_TYPE = ir.FunctionType(ir.VoidType(), [_i8p, _i64, _i64])
-#: ``void fx_parallel_for(body *, i8 *ctx, i64 n, i64 grain)``
-PARALLEL_FOR_TYPE = ir.FunctionType(ir.VoidType(), [BODY_TYPE.as_pointer(), _i8p, _i64, _i64])
-
-
-def declare_parallel_for(module: ir.Module) -> ir.Function:
-    """Declare ``fx_parallel_for`` (external) in ``module``."""
-    return _declare(module, PARALLEL_FOR_SYMBOL, PARALLEL_FOR_TYPE)
-
-
-def _build_runtime_ir() -> str:
-    """The wrapper module: ``fx_parallel_for`` and the gufunc-signature trampoline."""
-    mod = ir.Module(name="fx_runtime")
-    mod.triple = llvm.get_process_triple()
-    void = ir.VoidType()
-    body_p = BODY_TYPE.as_pointer()
-    # body, ctx, n, chunk size, next unclaimed chunk, number of chunks
-    closure_t = ir.LiteralStructType([body_p, _i8p, _i64, _i64, _i64, _i64])
-    gufunc_t = ir.FunctionType(void, [_i8p.as_pointer(), _i64.as_pointer(), _i64.as_pointer(), _i8p])
-    backend_t = ir.FunctionType(void, [_i8p, _i8p.as_pointer(), _i64.as_pointer(), _i64.as_pointer(),
-                                       _i8p, _i64, _i64, _i32])
-
-    def global_var(name, ty, init):
-        g = ir.GlobalVariable(mod, ty, name=name)
-        g.initializer = ir.Constant(ty, init)
-        g.align = 8
-        return g
-
-    g_max_chunks = global_var("fx_pf_max_chunks", _i32, 1)
-    g_busy = global_var("fx_pf_busy", _i32, 0)
-    g_backend = global_var("fx_pf_backend", _i8p, None)
-    one, zero = ir.Constant(_i64, 1), ir.Constant(_i64, 0)
-
-    # trampoline(args, dims, steps, data): one worker. It claims chunks from the shared
-    # counter until none are left (dynamic scheduling: a worker on a busy core simply
-    # claims fewer), whatever range of worker indices the pool handed it.
-    tramp = ir.Function(mod, gufunc_t, name="fx_pf_trampoline")
-    tramp.linkage = "internal"
-    _args, _dims, _steps, data = tramp.args
-    entry, loop, call_bb, done = (tramp.append_basic_block(n) for n in ("entry", "loop", "call", "done"))
-    b = ir.IRBuilder(entry)
-    clo = b.bitcast(data, closure_t.as_pointer())
-    fbody = b.load(b.gep(clo, [_i32(0), _i32(0)]))
-    ctx = b.load(b.gep(clo, [_i32(0), _i32(1)]))
-    n = b.load(b.gep(clo, [_i32(0), _i32(2)]))
-    chunk = b.load(b.gep(clo, [_i32(0), _i32(3)]))
-    counter = b.gep(clo, [_i32(0), _i32(4)])
-    nchunks = b.load(b.gep(clo, [_i32(0), _i32(5)]))
-    b.branch(loop)
-    b = ir.IRBuilder(loop)
-    c = b.atomic_rmw("add", counter, one, "monotonic")
-    b.cbranch(b.icmp_signed("<", c, nchunks), call_bb, done)
-    b = ir.IRBuilder(call_bb)
-    start = b.mul(c, chunk)
-    end0 = b.add(start, chunk)
-    b.call(fbody, [ctx, start, b.select(b.icmp_signed("<", end0, n), end0, n)])
-    b.branch(loop)
-    ir.IRBuilder(done).ret_void()
-
-    # fx_parallel_for(body, ctx, n, grain)
-    pf = ir.Function(mod, PARALLEL_FOR_TYPE, name=PARALLEL_FOR_SYMBOL)
-    fbody, ctx, n, grain = pf.args
-    blocks = {name: pf.append_basic_block(name)
-              for name in ("entry", "split", "pool", "lock", "parallel", "inline", "ret")}
-    b = ir.IRBuilder(blocks["entry"])
-    b.cbranch(b.icmp_signed(">", n, zero), blocks["split"], blocks["ret"])
-    b = ir.IRBuilder(blocks["split"])
-    g = b.select(b.icmp_signed("<", grain, one), one, grain)
-    maxc = b.zext(b.load_atomic(g_max_chunks, "monotonic", 4), _i64)
-    want = b.sdiv(n, g)
-    chunks = b.select(b.icmp_signed("<", want, maxc), want, maxc)
-    b.cbranch(b.icmp_signed(">", chunks, one), blocks["pool"], blocks["inline"])
-    b = ir.IRBuilder(blocks["pool"])
-    backend = b.load_atomic(g_backend, "monotonic", 8)
-    b.cbranch(b.icmp_unsigned("!=", backend, ir.Constant(_i8p, None)), blocks["lock"], blocks["inline"])
-    b = ir.IRBuilder(blocks["lock"])
-    got = b.extract_value(b.cmpxchg(g_busy, _i32(0), _i32(1), "acquire", "monotonic"), 1)
-    b.cbranch(got, blocks["parallel"], blocks["inline"])
-    b = ir.IRBuilder(blocks["parallel"])
-    # up to 4 chunks per worker (each at least `grain`), claimed dynamically
-    fine = b.select(b.icmp_signed("<", want, b.mul(chunks, ir.Constant(_i64, 4))), want,
-                    b.mul(chunks, ir.Constant(_i64, 4)))
-    chunk = b.sdiv(b.sub(b.add(n, fine), one), fine)
-    nchunks = b.sdiv(b.sub(b.add(n, chunk), one), chunk)
-    clo = b.alloca(closure_t)
-    for i, v in enumerate((fbody, ctx, n, chunk, zero, nchunks)):
-        b.store(v, b.gep(clo, [_i32(0), _i32(i)]))
-    args = b.alloca(_i8p)
-    b.store(b.inttoptr(one, _i8p), args)
-    dims = b.alloca(_i64)
-    b.store(chunks, dims)  # one pool task per worker
-    steps = b.alloca(_i64)
-    b.store(one, steps)
-    run = b.bitcast(backend, backend_t.as_pointer())
-    b.call(run, [b.bitcast(tramp, _i8p), args, dims, steps, b.bitcast(clo, _i8p),
-                 zero, one, b.trunc(chunks, _i32)])
-    b.store_atomic(_i32(0), g_busy, "release", 4)
-    b.branch(blocks["ret"])
-    b = ir.IRBuilder(blocks["inline"])
-    b.call(fbody, [ctx, zero, n])
-    b.branch(blocks["ret"])
-    ir.IRBuilder(blocks["ret"]).ret_void()
-    return str(mod)
-
-
-class _Runtime:
-    def __init__(self):
-        self.layer, self.pool_size, backend = "serial", 1, 0
-        if num_threads() > 1:
-            try:
-                import numba
-                from numba.core import config as numba_config
-                numba.get_num_threads()          # launches numba's threading layer (once)
-                backend = llvm.address_of_symbol("numba_parallel_for") or 0
-                if not backend:
-                    raise RuntimeError("numba registered no 'numba_parallel_for' symbol")
-                self.layer = numba.threading_layer()
-                self.pool_size = int(numba_config.NUMBA_NUM_THREADS)
-            except Exception as e:  # noqa: BLE001 -- whatever the failure, loops run inline
-                warnings.warn(f"fx: numba's threading layer is unavailable ({e}); "
-                              "parallel loops run on one thread", RuntimeWarning, stacklevel=3)
-                backend = 0
-        self.ir = _build_runtime_ir()
-        self.module = llvm.parse_assembly(self.ir)
-        self.module.verify()
-        llvm.initialize_native_target()
-        llvm.initialize_native_asmprinter()
-        tm = llvm.Target.from_default_triple().create_target_machine(opt=2, jit=True)
-        self.engine = llvm.create_mcjit_compiler(self.module, tm)
-        self.engine.finalize_object()
-        addr = self.engine.get_global_value_address
-        self._max_chunks = ctypes.c_int32.from_address(addr("fx_pf_max_chunks"))
-        self._backend = ctypes.c_void_p.from_address(addr("fx_pf_backend"))
-        self._backend.value = backend or None
-        self.set_max_chunks(num_threads())
-        self.parallel_for = self.engine.get_function_address(PARALLEL_FOR_SYMBOL)
-        if backend and hasattr(os, "register_at_fork"):
-            os.register_at_fork(after_in_child=self._after_fork_in_child)
-
-    def _after_fork_in_child(self):
-        # The pool's threads do not exist in a fork child (and GNU OpenMP kills a child
-        # that uses it): the child computes inline, on its one thread.
-        self._backend.value = None
-        self.layer = "serial"
-
-    def set_max_chunks(self, n):
-        self._max_chunks.value = max(1, min(int(n), self.pool_size))
-
-
-_RUNTIME: _Runtime | None = None
-_RUNTIME_LOCK = threading.Lock()
-
-
-def _runtime() -> _Runtime:
-    global _RUNTIME
-    if _RUNTIME is None:
-        with _RUNTIME_LOCK:
-            if _RUNTIME is None:
-                _RUNTIME = _Runtime()
-    return _RUNTIME
-
+# parallel_for (fx's own pool, pool.py)
 
 def parallel_for_address() -> int:
-    """Address of ``fx_parallel_for`` (starts numba's pool on first use unless one thread)."""
-    return _runtime().parallel_for
+    """Address of ``fx_parallel_for`` (starts the pool's threads on first use)."""
+    return pool(num_threads()).parallel_for
 
 
 def threading_layer() -> str:
-    """The pool behind ``fx_parallel_for``: numba's "omp", "tbb" or "workqueue", or "serial"."""
-    return _runtime().layer
+    """"fx" when ``fx_parallel_for`` has worker threads, "serial" when it runs inline."""
+    return pool(num_threads()).layer
 
 
 def bind_symbols() -> dict[str, int]:
