@@ -283,8 +283,8 @@ class Lowered:
         if dialect == "kernels":
             return str(program)
         if dialect == "llvm":
-            from fx.backends.llvm.compiler import build_module
-            return str(build_module(program, "fx_")[0])
+            from fx.backends.llvm.compiler import build_modules
+            return "\n".join(str(m) for m in build_modules(program, "fx_")[0])
         raise ValueError(f"unknown dialect {dialect!r}: expected 'jaxpr', 'kernels' or 'llvm'")
 
     def compile(self):

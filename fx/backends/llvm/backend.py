@@ -5,7 +5,7 @@ import threading
 
 import numpy as np
 
-from fx.backends.llvm import compiler
+from fx.backends.llvm import compiler, runtime
 from fx.ir.jaxpr import ClosedJaxpr
 from fx.ir.lower import lower_jaxpr
 
@@ -61,6 +61,6 @@ class Backend:
         objects = compiler.ndarray_data_offset() is not None
         address = compiler.engine().address(
             key, prefix + ("entry_objects" if objects else "entry"),
-            lambda: str(compiler.build_module(program, prefix)[0]))
+            lambda: [str(m) for m in compiler.build_modules(program, prefix, runtime.num_threads())[0]])
         n_args = len(program.inputs) + len(program.outputs) + 1  # + the workspace
         return Executable(program, compiler.entry_point(address, n_args, objects), objects)

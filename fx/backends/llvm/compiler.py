@@ -1,16 +1,18 @@
 """From a kernel program to a native entry point: module building, optimisation, JIT.
 
-`build_module` lays out the entry function (pointer arguments, storage slots, one call
+`build_modules` lays out the entry function (pointer arguments, storage slots, one call
 per statement); `statement_function` emits each statement's loop nest. `Engine` owns
-llvmlite's MCJIT engine for the host CPU and the new-pass-manager pipeline with loop
-and SLP vectorisation.
+llvmlite's MCJIT engine for the host CPU; it optimises (the new pass manager, with loop
+and SLP vectorisation) and compiles a program's modules on parallel threads.
 """
 from __future__ import annotations
 
 import ctypes
 import functools
 import hashlib
+import struct
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import llvmlite.binding as llvm
 import numpy as np
@@ -31,17 +33,23 @@ def slot_offsets(program: K.Program):
     return offsets, total
 
 
-def build_module(program: K.Program, prefix: str):
-    """(module, entry name): entry(in..., out..., workspace) runs the whole program.
+def build_modules(program: K.Program, prefix: str, groups: int = 1):
+    """([module, ...], entry name): entry(in..., out..., workspace) runs the whole program.
+
+    The first module holds the entry point and the constants; the statements' functions
+    are spread over `groups` more modules of about equal size, which LLVM can then
+    optimise and compile on as many threads (the entry calls them by name).
 
     Temporaries live in the caller's workspace (see `slot_offsets`), which the caller
     keeps across calls: fresh memory for large temporaries would page-fault on every
     call, and that can cost more than the computation.
 
-    With a known NumPy array layout, the module also gets `<entry>_objects`, which takes
-    the ndarray objects themselves and reads their data pointers natively: extracting
-    addresses in Python (`__array_interface__`) would cost more than the call."""
+    With a known NumPy array layout, the entry module also gets `<entry>_objects`, which
+    takes the ndarray objects themselves and reads their data pointers natively:
+    extracting addresses in Python (`__array_interface__`) would cost more than the call."""
     module = ir.Module(prefix + "program")
+    parts = [ir.Module(f"{prefix}part{k}") for k in range(max(groups, 1))]
+    part_sizes = [0] * len(parts)
     params = program.inputs + program.outputs
     entry = ir.Function(module, ir.FunctionType(
         cg.VOID, [_ptr(b) for b in params] + [ir.PointerType(cg.I8)]), prefix + "entry")
@@ -58,7 +66,10 @@ def build_module(program: K.Program, prefix: str):
         pointers[buf] = b.bitcast(slot, _ptr(buf))
     for stmt in program.body:
         buffers = _stmt_buffers(stmt)
-        fn = statement_function(module, prefix, stmt, buffers)
+        k = part_sizes.index(min(part_sizes))
+        fn = statement_function(parts[k], prefix, stmt, buffers)
+        part_sizes[k] += sum(len(block.instructions) for block in fn.blocks) + 1
+        fn = ir.Function(module, fn.function_type, fn.name)  # called by name across modules
         args = [pointers[buf] for buf in buffers]
         grain = _parallel_grain(stmt)
         if grain is None:
@@ -69,7 +80,7 @@ def build_module(program: K.Program, prefix: str):
     b.ret_void()
     if ndarray_data_offset() is not None:
         _objects_entry(module, entry)
-    return module, entry.name
+    return [module] + [part for part, size in zip(parts, part_sizes) if size], entry.name
 
 
 def _objects_entry(module, entry):
@@ -177,7 +188,6 @@ def statement_function(module, prefix, stmt, buffers):
     ranged = isinstance(stmt, K.Kernel) and bool(stmt.shape)
     params = [_ptr(b) for b in buffers] + [cg.I64, cg.I64] * ranged
     fn = ir.Function(module, ir.FunctionType(cg.VOID, params), f"{prefix}{stmt.name}")
-    fn.linkage = "internal"
     for arg in fn.args[:len(buffers)]:
         arg.add_attribute("noalias")
     if _work(stmt) < SMALL_STATEMENT_WORK:  # vectorising a tiny loop costs compile time, saves nothing
@@ -467,50 +477,62 @@ def _emit_gemm_loops(b, module, pointers, g: K.Gemm):
 # ---------------------------------------------------------------------------- engine
 
 class Engine:
-    """MCJIT for the host CPU, the O2 pipeline with vectorisation, and the on-disk object
-    cache: a program compiled by an earlier process is loaded, not optimised again."""
+    """MCJIT for the host CPU, fed object code that fx compiles itself: a program's
+    modules are optimised and compiled on up to `runtime.num_threads()` threads at once
+    (LLVM releases the GIL; each thread has its own LLVM context and target machine), and
+    the objects go to the on-disk cache, so a restarted process loads them instead."""
 
     def __init__(self):
         from fx.backends.llvm.disk_cache import DiskCache
         llvm.initialize_native_target()
         llvm.initialize_native_asmprinter()
-        target = llvm.Target.from_default_triple()
+        self.target = llvm.Target.from_default_triple()
         self.cpu = llvm.get_host_cpu_name()
         self.features = llvm.get_host_cpu_features().flatten()
-        self.target_machine = target.create_target_machine(
-            cpu=self.cpu, features=self.features, opt=3, jit=True)
-        self.engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), self.target_machine)
+        self.engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), self.target_machine())
         self.cache = DiskCache()
-        self.cache_hooks = self.cache.attach(self.engine)  # modules named by their key
         self.lock = threading.Lock()
         self.symbols_bound = False
         self.loaded = set()
+        self.compiled = self.from_disk = 0   # programs LLVM compiled / loaded from the cache
 
-    def optimize(self, module_ir: str):
-        mod = llvm.parse_assembly(module_ir)
-        mod.triple = self.target_machine.triple
-        mod.data_layout = str(self.target_machine.target_data)
+    def target_machine(self):
+        return self.target.create_target_machine(cpu=self.cpu, features=self.features, opt=3, jit=True)
+
+    def object_code(self, module_ir: str) -> bytes:
+        """Optimise and compile one module (safe to run on several threads at once)."""
+        machine = self.target_machine()
+        mod = llvm.parse_assembly(module_ir, llvm.create_context())
+        mod.triple = machine.triple
+        mod.data_layout = str(machine.target_data)
         mod.verify()
         # O2 with both vectorisers: as fast as O3 on fx's kernels (O3's extra unrolling
         # doubled the object code without speeding them up) and half the compile time
         pto = llvm.create_pipeline_tuning_options(speed_level=2)
         pto.loop_vectorization = True
         pto.slp_vectorization = True
-        pb = llvm.create_pass_builder(self.target_machine, pto)
+        pb = llvm.create_pass_builder(machine, pto)
         pb.getModulePassManager().run(mod, pb)
-        return mod
+        return machine.emit_object(mod)
 
-    def address(self, key, symbol, build_ir):
-        """The address of `symbol` in the program cached under `key`; `build_ir()` gives the
-        module's IR text when neither this process nor the disk cache has it."""
+    def address(self, key, symbol, build_irs):
+        """The address of `symbol` in the program cached under `key`; `build_irs()` gives
+        its modules' IR texts when neither this process nor the disk cache has it."""
+        from fx.backends.llvm import runtime
         with self.lock:
             if key not in self.loaded:
-                mod = llvm.parse_assembly("") if key in self.cache else self.optimize(build_ir())
+                objects = _unpack(self.cache.get(key))
+                if objects is None:
+                    texts = build_irs()
+                    with ThreadPoolExecutor(min(len(texts), runtime.num_threads())) as threads:
+                        objects = list(threads.map(self.object_code, texts))
+                    self.cache.put(key, _pack(objects))
+                    self.compiled += 1
+                else:
+                    self.from_disk += 1
                 self._bind_symbols()
-                mod.name = key  # the object cache files the module's code under its name
-                mod.triple = self.target_machine.triple
-                mod.data_layout = str(self.target_machine.target_data)
-                self.engine.add_module(mod)
+                for obj in objects:
+                    self.engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
                 self.engine.finalize_object()
                 self.loaded.add(key)
             return self.engine.get_function_address(symbol)
@@ -521,6 +543,26 @@ class Engine:
             runtime.bind_symbols()
             runtime.blas_set_num_threads(1)  # fx's own pool splits big products
             self.symbols_bound = True
+
+
+def _pack(objects: list[bytes]) -> bytes:
+    """Object files as one cache entry: a count, their lengths, their bytes."""
+    header = struct.pack(f"<I{len(objects)}Q", len(objects), *map(len, objects))
+    return header + b"".join(objects)
+
+
+def _unpack(data: bytes | None) -> list[bytes] | None:
+    if data is None or len(data) < 4:
+        return None
+    (count,) = struct.unpack_from("<I", data)
+    offset = 4 + 8 * count
+    if len(data) < offset:
+        return None
+    objects = []
+    for length in struct.unpack_from(f"<{count}Q", data, 4):
+        objects.append(data[offset:offset + length])
+        offset += length
+    return objects if offset == len(data) else None
 
 
 @functools.cache

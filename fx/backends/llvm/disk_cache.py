@@ -24,35 +24,11 @@ Design, and why:
   The cache is an optimisation: it never raises on I/O problems.
 * There is no size limit or eviction yet; ``clear()`` empties the cache.
 
-Plugging into llvmlite's MCJIT (``ExecutionEngine.set_object_cache``)::
-
-    key = cache_key(program_text, *environment_key_parts())
-    cache = DiskCache()
-    hooks = cache.object_cache_hooks(key)
-    engine = llvm.create_mcjit_compiler(module, target_machine)
-    engine.set_object_cache(hooks.notify, hooks.getbuffer)
-    engine.finalize_object()     # on a hit, getbuffer returned the object: LLVM loads it
-                                 # and skips code generation (hooks.loaded == 1,
-                                 # hooks.stored == 0); on a miss, LLVM compiles and
-                                 # notify stores the object (hooks.stored == 1)
-
-One long-lived engine with a module per program (what fx's compiler does): attach once
-with no key, and name each module by its key; a module with any other name (the empty
-module the engine was created with) is compiled as usual and not cached::
-
-    hooks = cache.attach(engine)                  # key = module.name
-    module = llvm.parse_assembly(text); module.name = key
-    engine.add_module(module); engine.finalize_object()
-
-MCJIT owns the TargetMachine it is created with and frees it when the engine goes: give
-every engine its own TargetMachine (reusing one after its engine was disposed crashed here).
-
-On a hit the module handed to MCJIT is not compiled at all, so a code generator that
-checks ``cache.get(key)`` first can skip building and optimising the IR and hand MCJIT an
-empty module named like the real one, or load the bytes with
-``engine.add_object_file(llvm.ObjectFileRef.from_data(data))``. Object code refers to
-runtime functions (``fx_parallel_for``, the gemm) by symbol name; they are bound in the new
-process (``runtime.bind_symbols()``) before the object is loaded and relocated.
+How fx uses it: the compiler (compiler.py, ``Engine.address``) stores the object files
+it compiled a program into under the program's key, and a later process loads them into
+its engine with ``add_object_file`` instead of running LLVM. Object code refers to runtime
+functions (``fx_parallel_for``, the gemm) by symbol name; they are bound in the new process
+(``runtime.bind_symbols()``) before the objects are loaded and relocated.
 """
 from __future__ import annotations
 
@@ -63,7 +39,7 @@ import struct
 import tempfile
 import warnings
 
-__all__ = ["DiskCache", "ObjectCacheHooks", "cache_key", "default_cache_dir", "environment_key_parts"]
+__all__ = ["DiskCache", "cache_key", "default_cache_dir", "environment_key_parts"]
 
 MAGIC = b"FXOBJ\x00\r\n"          # the \r\n catches a text-mode copy
 FORMAT_VERSION = 1
@@ -107,46 +83,6 @@ def default_cache_dir() -> str:
         return os.path.abspath(os.path.expanduser(explicit))
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.abspath(os.path.join(base, "fx"))
-
-
-class ObjectCacheHooks:
-    """The notify/getbuffer pair for ``ExecutionEngine.set_object_cache``, counting what
-    happened. ``key`` is a key string (an engine with one module), a function from the
-    llvmlite ModuleRef to its key or None, or None: the module's name is its key (name each
-    module by its ``cache_key``; modules with other names, such as the empty one an engine
-    starts with, are compiled as usual and not cached)."""
-
-    def __init__(self, cache: DiskCache, key=None):
-        self.cache, self._key = cache, key
-        self.loaded = 0     # getbuffer calls answered from the cache
-        self.missed = 0     # getbuffer calls for a cacheable module the cache lacked (LLVM compiles)
-        self.stored = 0     # notify calls for a cacheable module: LLVM compiled it, we stored it
-
-    def key_for(self, module) -> str | None:
-        if self._key is None:
-            key = module.name
-        elif callable(self._key):
-            key = self._key(module)
-        else:
-            key = self._key
-        return key if isinstance(key, str) and _KEY_RE.match(key) else None
-
-    def notify(self, module, buffer: bytes) -> None:
-        key = self.key_for(module)
-        if key is not None:
-            self.stored += 1
-            self.cache.put(key, buffer)
-
-    def getbuffer(self, module) -> bytes | None:
-        key = self.key_for(module)
-        if key is None:
-            return None
-        data = self.cache.get(key)
-        if data is None:
-            self.missed += 1
-        else:
-            self.loaded += 1
-        return data
 
 
 class DiskCache:
@@ -240,18 +176,6 @@ class DiskCache:
                 except OSError:
                     pass
         return removed
-
-    # -- llvmlite ------------------------------------------------------------------------
-    def object_cache_hooks(self, key=None) -> ObjectCacheHooks:
-        """Hooks for ``engine.set_object_cache(hooks.notify, hooks.getbuffer)``; see
-        ``ObjectCacheHooks`` for ``key`` (default: each module's name is its key)."""
-        return ObjectCacheHooks(self, key)
-
-    def attach(self, engine, key=None) -> ObjectCacheHooks:
-        """``engine.set_object_cache`` with this cache's hooks for ``key``; returns the hooks."""
-        hooks = self.object_cache_hooks(key)
-        engine.set_object_cache(hooks.notify, hooks.getbuffer)
-        return hooks
 
     def __repr__(self):
         return f"DiskCache({self.directory!r})"
