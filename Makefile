@@ -1,8 +1,8 @@
 # fx developer entry points.
-#   make demo   train a small MLP with fx.grad(fx.jit(loss))  (examples/train_mlp.py)
+#   make demo   train an MLP on handwritten digits with fx.grad(fx.jit(loss))  (examples/train_mlp.py)
 #   make test   run the whole test suite (extra pytest flags: make test PYTEST_ARGS='-x -k jit')
-# Both create .venv (python3 -m venv) and install fx into it with its test extra
-# the first time, and re-install whenever pyproject.toml changes.
+# Both create .venv (python3 -m venv) and install fx into it with its test and examples
+# extras the first time, and re-install whenever pyproject.toml changes.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -19,7 +19,7 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --disable-pip-version-check -q -e '.[test]'
+	$(PY) -m pip install --disable-pip-version-check -q -e '.[test,examples]'
 	@touch $@
 
 demo: $(STAMP)

@@ -43,7 +43,7 @@ if "FX_CACHE_DIR" not in os.environ:
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import workloads as W
+import workloads as W  # noqa: E402  (after the path set-up above)
 
 IMPL_ORDER = ("numpy", "jax", "fx")   # numpy first: its output is the reference
 BUSY_WARNING_S = 2.0                  # warn when other processes used more CPU than this
@@ -508,7 +508,9 @@ def render(head, body, markdown) -> str:
         lines = [head, ["---"] * len(head)] + body
         return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
     widths = [max(len(row[i]) for row in [head] + body) for i in range(len(head))]
-    fmt = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+
+    def fmt(cells):
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
     return "\n".join([fmt(head), fmt(["-" * w for w in widths])] + [fmt(r) for r in body])
 
 

@@ -38,6 +38,10 @@ NOT_IN_MATRIX = {
     "custom_vjp_call": "higher-order: holds the primal jaxpr and user fwd/bwd (custom_vjp tests)",
     "custom_lin": "its impl raises by design (forward mode through a custom_vjp function); "
                   "it only exists to be transposed by the user's bwd (custom_vjp tests)",
+    "cond": "higher-order: holds branch jaxprs (api_specs/lax_control_flow.py, test_control_flow)",
+    "while": "higher-order: holds cond/body jaxprs (api_specs/lax_control_flow.py, test_control_flow)",
+    "scan": "higher-order: holds a body jaxpr (api_specs/lax_control_flow.py, test_control_flow)",
+    "remat": "higher-order: holds a jaxpr and a policy (test_remat)",
 }
 
 # Primitives whose JVP is, by definition, not the derivative of their impl.

@@ -41,6 +41,11 @@ class Eqn(NamedTuple):
     outvars: list
     params: dict
 
+    @property
+    def primitive(self):
+        """JAX's name for `prim`, for jaxpr-walking code written against JAX."""
+        return self.prim
+
 
 class Jaxpr:
     __slots__ = ("constvars", "invars", "outvars", "eqns")
@@ -155,6 +160,11 @@ class _Printer:
             value = value.jaxpr
         if isinstance(value, Jaxpr):
             return self.jaxpr(value, indent)
+        if isinstance(value, tuple) and value and all(
+                isinstance(v, (Jaxpr, ClosedJaxpr)) for v in value):  # cond's branches
+            pad = " " * (indent + 2)
+            return "(\n" + "\n".join(pad + self.param(v, indent + 2) for v in value) + \
+                "\n" + " " * indent + ")"
         if isinstance(value, np.dtype):
             return value.name
         if callable(value) and hasattr(value, "__name__"):

@@ -9,6 +9,9 @@ A `Program` is a list of statements over `Buffer`s:
   and gathers cost no memory traffic of their own.
 - `Gemm`: a library call for a (batched) matrix product.
 - `Scatter`: updates read-modify-written into a buffer at computed indices.
+- `Sort`: lines of arrays sorted by keys (stable), with values riding along.
+- `Linalg`: a dense linear-algebra routine (a factorisation, a triangular solve) per
+  matrix of a batch, working in place.
 
 Backends implement the scalar ops (`SCALAR_OPS`), loops, reductions, library calls and
 buffers; they never see jaxpr primitives. Expressions are immutable trees, hashed
@@ -165,11 +168,18 @@ SCALAR_OPS = {
     "add": 2, "sub": 2, "mul": 2, "div": 2, "rem": 2, "pow": 2, "max": 2, "min": 2,
     "and": 2, "or": 2, "xor": 2, "eq": 2, "ne": 2, "lt": 2, "le": 2, "gt": 2, "ge": 2,
     "select": 3, "convert": 1,
+    "asin": 1, "acos": 1, "atan": 1, "sinh": 1, "cosh": 1, "asinh": 1, "acosh": 1, "atanh": 1,
+    "cbrt": 1, "atan2": 2, "is_finite": 1,  # floats only; is_finite gives a bool
+    # integers only; the amount reads as unsigned, amounts >= the bit width give 0
+    # (left, logical) or the sign fill (arithmetic)
+    "shift_left": 2, "shift_right_logical": 2, "shift_right_arithmetic": 2,
 }
 
 # Ops whose cost justifies a buffer rather than recomputation in every consumer.
 EXPENSIVE_OPS = frozenset({"exp", "exp2", "log", "log1p", "expm1", "tanh", "logistic", "sin",
-                           "cos", "tan", "erf", "pow", "div", "rem", "sqrt", "rsqrt"})
+                           "cos", "tan", "erf", "pow", "div", "rem", "sqrt", "rsqrt",
+                           "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
+                           "cbrt", "atan2"})
 
 
 @dataclass(frozen=True)
@@ -271,7 +281,7 @@ class Scatter:
 
     `shape` is the update iteration space; `index` maps its loop variables to an index
     into `out` (one Idx per dim); `in_bounds` is a boolean Expr (updates outside the
-    array are dropped). op is "set" (last writer wins) or "add".
+    array are dropped). op is "set" (last writer wins), "add", "mul", "min" or "max".
     """
     name: str
     out: Buffer
@@ -340,6 +350,117 @@ class Cumulative:
         return [self.out]
 
 
+@dataclass(eq=False)
+class Sort:
+    """A stable sort of every line along `axis` of the outputs' shape.
+
+    outs[k] at (..., j, ...) = operands[k] at (..., perm[j], ...), where perm orders the
+    line by the first `num_keys` operands lexicographically, equal keys keeping their
+    order. Operands are expressions over the loop variables of that shape, read with the
+    axis variable at a position in the line. Floats order totally: `canonical` (lax.sort)
+    makes -0.0 equal 0.0 and every NaN equal and last; otherwise (top_k) the order is by
+    sign and bits, -NaN < -inf < ... < -0.0 < 0.0 < ... < inf < NaN. `descending`
+    reverses the order, not the ties'. `scratch` (int64, (2, lines, n)) holds each line's
+    permutation and its merge buffer, so lines sort independently (in parallel).
+    """
+    name: str
+    outs: list                    # Buffers, one per operand, all of one shape
+    operands: list                # Exprs
+    axis: int
+    num_keys: int
+    scratch: Buffer
+    descending: bool = False
+    canonical: bool = True
+
+    @property
+    def shape(self):
+        return tuple(self.outs[0].shape)
+
+    @property
+    def n(self):
+        return self.shape[self.axis]
+
+    @property
+    def lines(self):
+        return int(np.prod(self.shape, dtype=np.int64)) // max(self.n, 1)
+
+    def reads(self):
+        found = set()
+        for e in self.operands:
+            _collect_loads(e, found)
+        return found
+
+    def writes(self):
+        return [*self.outs, self.scratch]
+
+
+@dataclass(eq=False)
+class Linalg:
+    """A linear-algebra routine applied to each of `batch` row-major matrices.
+
+    `args` are buffers whose leading dims hold the batch; `signature()` gives each one's
+    role (r: read, w: written, rw: updated in place), its per-matrix shape and whether it
+    is int32 (else the floating dtype of args[0]). With k = min(m, n):
+
+      cholesky (lower)          a (n,n) rw: its `lower` (else upper) triangle becomes L
+                                (a = L L^T; L^T if upper), the other triangle is kept
+      triangular_solve (left_side, lower, transpose_a, unit_diagonal)
+                                a r: (m,m) if left_side else (n,n), read as LAPACK's trsm;
+                                b (m,n) rw: becomes x with op(a) x = b (or x op(a) = b)
+      lu                        a (n,n) rw: becomes L\\U, partial pivoting; pivots (n,) w:
+                                0-based, row i swapped with pivots[i] at step i;
+                                permutation (n,) w: a[permutation] = L U
+      householder               a (m,n) rw: R on and above the diagonal, reflectors below;
+                                tau (k,) w
+      householder_q (k)         q (m,n) rw: the first k reflectors in its columns become
+                                Q's first n columns; tau (k,) r
+      eigh (lower)              a (n,n) rw: eigenvectors in its columns; w (n,) w: the
+                                eigenvalues, ascending
+      svd (full_matrices, compute_uv)  a (m,n) rw: destroyed; s (k,) w: descending;
+                                with compute_uv u (m, m or k) w and vt (n or k, n) w
+
+    Every op but triangular_solve also writes info (1,) int32, LAPACK's: 0 on success,
+    < 0 for a rejected input (LAPACKE rejects NaNs), > 0 when the routine failed (not
+    positive definite, no convergence; for lu, an exactly singular U, not a failure).
+    """
+    name: str
+    op: str
+    args: tuple
+    batch: int
+    m: int
+    n: int
+    params: tuple = ()      # sorted (name, value) pairs
+
+    def signature(self):
+        """(role, per-matrix shape, is_int32) of each arg, in order."""
+        p, m, n = dict(self.params), self.m, self.n
+        k, info = min(m, n), ("w", (1,), True)
+        if self.op == "cholesky":
+            return [("rw", (n, n), False), info]
+        if self.op == "triangular_solve":
+            side = m if p["left_side"] else n
+            return [("r", (side, side), False), ("rw", (m, n), False)]
+        if self.op == "lu":
+            return [("rw", (n, n), False), ("w", (n,), True), ("w", (n,), True), info]
+        if self.op == "householder":
+            return [("rw", (m, n), False), ("w", (k,), False), info]
+        if self.op == "householder_q":
+            return [("rw", (m, n), False), ("r", (p["k"],), False), info]
+        if self.op == "eigh":
+            return [("rw", (n, n), False), ("w", (n,), False), info]
+        if self.op == "svd":
+            uv = [("w", (m, m if p["full_matrices"] else k), False),
+                  ("w", (n if p["full_matrices"] else k, n), False)] if p["compute_uv"] else []
+            return [("rw", (m, n), False), ("w", (k,), False), *uv, info]
+        raise ValueError(f"unknown linalg op {self.op!r}")
+
+    def reads(self):
+        return {b for b, (role, _, _) in zip(self.args, self.signature()) if "r" in role}
+
+    def writes(self):
+        return [b for b, (role, _, _) in zip(self.args, self.signature()) if "w" in role]
+
+
 # ---------------------------------------------------------------------------- bounds
 
 class OutOfBoundsError(AssertionError):
@@ -400,6 +521,20 @@ def verify_bounds(program: Program):
             check(s.out, s.index, s.shape, s.name)
         elif isinstance(s, Cumulative):
             walk(s.expr, s.out.shape, s.name)
+        elif isinstance(s, Sort):
+            for e in s.operands:
+                walk(e, s.shape, s.name)
+            if (any(tuple(b.shape) != s.shape for b in s.outs) or s.scratch.dtype != np.int64
+                    or tuple(s.scratch.shape) != (2, s.lines, s.n)):
+                raise OutOfBoundsError(f"{s.name}: sort buffers do not match its shape {s.shape}")
+        elif isinstance(s, Linalg):
+            signature = s.signature()
+            dtype = np.dtype(s.args[0].dtype)
+            if len(signature) != len(s.args) or any(
+                    b.size != s.batch * int(np.prod(shape, dtype=np.int64))
+                    or np.dtype(b.dtype) != (np.dtype(np.int32) if is_int else dtype)
+                    for b, (_, shape, is_int) in zip(s.args, signature)):
+                raise OutOfBoundsError(f"{s.name}: {s.op} buffers do not match its signature")
         elif isinstance(s, Gemm):
             a = s.batch * s.m * s.k
             b = s.batch * s.k * s.n
@@ -479,6 +614,10 @@ def pp_stmt(s):
         lines = [f"kernel {s.name} over {loops}{red}:"]
         lines += [f"    {b.name}[...] = {pp_expr(e)}" for b, e in s.outputs]
         return "\n".join(lines)
+    if isinstance(s, Linalg):
+        params = "".join(f" {k}={v}" for k, v in s.params)
+        return (f"linalg {s.name}: {s.op}({', '.join(b.name for b in s.args)})  "
+                f"(batch={s.batch} m={s.m} n={s.n}{params})")
     if isinstance(s, Gemm):
         t = lambda flag: "T" if flag else ""  # noqa: E731
         return (f"gemm {s.name}: {s.out.name} = {s.lhs.name}{t(s.trans_lhs)} @ {s.rhs.name}"
@@ -487,6 +626,12 @@ def pp_stmt(s):
         direction = " reverse" if s.reverse else ""
         return (f"cumulative {s.name} {s.reducer}{direction} along axis {s.axis}:\n"
                 f"    {s.out.name}[...] = {pp_expr(s.expr)}")
+    if isinstance(s, Sort):
+        order = " descending" if s.descending else ""
+        order += "" if s.canonical else " total-order"
+        return (f"sort {s.name} along axis {s.axis} by {s.num_keys} key(s){order}, scratch "
+                f"{s.scratch.name}:\n    {', '.join(b.name for b in s.outs)} = "
+                f"{', '.join(map(pp_expr, s.operands))}")
     if isinstance(s, Scatter):
         return (f"scatter-{s.mode} {s.name} over ({','.join(map(str, s.shape))}):\n"
                 f"    {s.out.name} = {pp_expr(s.operand)}\n"

@@ -269,6 +269,10 @@ def _retarget(ctx, temp, out):
     stmt = writers[0]
     if isinstance(stmt, K.Kernel):
         stmt.outputs = [(out if b is temp else b, e) for b, e in stmt.outputs]
+    elif isinstance(stmt, K.Sort):
+        stmt.outs = [out if b is temp else b for b in stmt.outs]
+    elif isinstance(stmt, K.Linalg):
+        stmt.args = tuple(out if b is temp else b for b in stmt.args)
     else:
         stmt.out = out
     ctx.temps.remove(temp)

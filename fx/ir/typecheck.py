@@ -50,8 +50,9 @@ def check_jaxpr(jaxpr: Jaxpr | ClosedJaxpr):
             raise JaxprTypeError(f"{where}: outputs typed {[v.aval.str_short() for v in eqn.outvars]}"
                                  f" but the rule gives {[a.str_short() for a in out_avals]}")
         for p in eqn.params.values():
-            if isinstance(p, (Jaxpr, ClosedJaxpr)):
-                check_jaxpr(p)
+            for sub in (p if isinstance(p, tuple) else (p,)):  # cond holds a tuple of branches
+                if isinstance(sub, (Jaxpr, ClosedJaxpr)):
+                    check_jaxpr(sub)
         for v in eqn.outvars:
             define(v, where)
     for v in jaxpr.outvars:

@@ -18,20 +18,32 @@ from fx.lax.elementwise import (ROUND_AWAY_FROM_ZERO, ROUND_TO_NEAREST_EVEN, abs
                                 ceil_p, convert_element_type_p, cos_p, div_p, eq_p, erf_p, exp2_p,
                                 exp_p, expm1_p, floor_p, ge_p, gt_p, integer_pow_p, le_p, log1p_p,
                                 log_p, logistic_p, lt_p, max_p, min_p, mul_p, ne_p, neg_p, not_p,
-                                or_p, pow_p, rem_p, round_p, rsqrt_p, select_n_p, sign_p, sin_p,
-                                sqrt_p, stop_gradient_p, sub_p, tan_p, tanh_p, xor_p)
+                                or_p, pow_p, rem_p, round_p, rsqrt_p, select_n_p,
+                                shift_left_p, shift_right_arithmetic_p, shift_right_logical_p,
+                                sign_p, sin_p, sqrt_p, stop_gradient_p, sub_p, tan_p, tanh_p, xor_p)
 from fx.lax.indexing import (GatherDimensionNumbers, GatherScatterMode, ScatterDimensionNumbers,
-                             gather, gather_p, scatter, scatter_add, scatter_add_p, scatter_p)
+                             gather, gather_p, scatter, scatter_add, scatter_add_p, scatter_max,
+                             scatter_max_p, scatter_min, scatter_min_p, scatter_mul, scatter_mul_p,
+                             scatter_p)
 from fx.lax.slicing import (broadcasted_iota, concatenate, concatenate_p, dynamic_slice,
                             dynamic_slice_p, dynamic_update_slice, dynamic_update_slice_p, iota,
                             iota_p, pad, pad_p, rev, rev_p, slice, slice_p)
+from fx.lax.elementwise import (acos_p, acosh_p, asin_p, asinh_p, atan2_p, atan_p, atanh_p, cbrt_p,
+                                cosh_p, is_finite_p, sinh_p, square_p)
 from fx.lax.dot import dot, dot_general, dot_general_p
+from fx.lax.sorting import sort, sort_p, top_k, top_k_p
 from fx.lax.reductions import (argmax, argmax_p, argmin, argmin_p, cummax, cummax_p, cummin,
                                cummin_p, cumprod, cumprod_p, cumsum, cumsum_p, reduce_max,
                                reduce_max_p, reduce_min, reduce_min_p, reduce_prod, reduce_prod_p,
                                reduce_sum, reduce_sum_p)
+from fx.lax.windowed import (padtype_to_pads, reduce_window, reduce_window_max_p,
+                             reduce_window_min_p, reduce_window_sum_p)
+from fx.lax.convolution import (ConvDimensionNumbers, conv, conv_dimension_numbers,
+                                conv_general_dilated, conv_general_dilated_p, conv_transpose,
+                                conv_with_general_padding)
 from fx.lax.shape import (broadcast_in_dim, broadcast_in_dim_p, expand_dims, expand_dims_p,
                           reshape as _reshape, reshape_p, squeeze, squeeze_p, transpose, transpose_p)
+from fx.lax import linalg  # jax.lax.linalg: a submodule, as in JAX
 
 
 class RoundingMethod:
@@ -98,10 +110,15 @@ max, min = _binary(max_p), _binary(min_p)
 eq, ne, lt, le, gt, ge = map(_binary, [eq_p, ne_p, lt_p, le_p, gt_p, ge_p])
 bitwise_and, bitwise_or, bitwise_xor = map(_binary, [and_p, or_p, xor_p])
 bitwise_not = _unary(not_p)
+shift_left, shift_right_logical, shift_right_arithmetic = map(
+    _binary, [shift_left_p, shift_right_logical_p, shift_right_arithmetic_p])
 neg, abs, sign, floor, ceil = map(_unary, [neg_p, abs_p, sign_p, floor_p, ceil_p])
 exp, exp2, log, log1p, expm1 = map(_unary, [exp_p, exp2_p, log_p, log1p_p, expm1_p])
 sqrt, rsqrt, tanh, logistic = map(_unary, [sqrt_p, rsqrt_p, tanh_p, logistic_p])
 sin, cos, tan, erf = map(_unary, [sin_p, cos_p, tan_p, erf_p])
+asin, acos, atan, atan2 = _unary(asin_p), _unary(acos_p), _unary(atan_p), _binary(atan2_p)
+sinh, cosh, asinh, acosh, atanh = map(_unary, [sinh_p, cosh_p, asinh_p, acosh_p, atanh_p])
+cbrt, is_finite, square = map(_unary, [cbrt_p, is_finite_p, square_p])
 
 
 def integer_pow(x, y: int):
@@ -187,5 +204,9 @@ def full_like(x, fill_value, dtype=None, shape=None):
 def zeros_like_array(x):
     return full_like(x, 0)
 
+
+# imported last: lax.map shadows the builtin that this module uses above
+from fx.lax.control_flow import (associative_scan, cond, cond_p, fori_loop, map, scan,  # noqa: E402
+                                 scan_p, switch, while_loop, while_p)
 
 __all__ = [n for n in dir() if not n.startswith("_")]

@@ -21,12 +21,14 @@ from fx.transforms.jvp import defjvp, defjvp_zero, instantiate
 _FLOAT = "floating"
 _NUMBER = "numeric"
 _INT_OR_BOOL = "integer or boolean"
+_INT = "integer"
 _ANY = "any"
 
 _ACCEPTS = {
     _FLOAT: dtypes.is_floating,
     _NUMBER: lambda d: not dtypes.is_bool(d),
     _INT_OR_BOOL: lambda d: dtypes.is_integer(d) or dtypes.is_bool(d),
+    _INT: dtypes.is_integer,
     _ANY: lambda d: True,
 }
 
@@ -48,10 +50,19 @@ def elementwise_aval(name, avals, kind=_ANY, out_dtype=None):
 
 def elementwise(name, impl, kind=_ANY, out_dtype=None):
     prim = Primitive(name)
-    prim.impl = impl
+    prim.impl = _quiet(impl)
     prim.abstract_eval = lambda *avals, **_: elementwise_aval(name, avals, kind, out_dtype)
     broadcast_batcher(prim)
     return prim
+
+
+def _quiet(impl):
+    """NaN and infinity are results here, as in JAX and in native code, not warnings."""
+    def quiet_impl(*args, **params):
+        with np.errstate(all="ignore"):
+            return impl(*args, **params)
+    quiet_impl.__name__ = getattr(impl, "__name__", "impl")
+    return quiet_impl
 
 
 def _lax():
@@ -241,7 +252,7 @@ tan_p = _float_unary("tan", np.tan)
 defjvp(tan_p, lambda g, ans, x: mul(g, add(_ones_like(ans), mul(ans, ans))))
 
 _erf_scalar = np.frompyfunc(math.erf, 1, 1)
-erf_p = _float_unary("erf", lambda x: _erf_scalar(x).astype(x.dtype))
+erf_p = _float_unary("erf", lambda x: np.asarray(_erf_scalar(x), x.dtype))  # 0-d: a Python float
 defjvp(erf_p, lambda g, ans, x: mul(g, mul(_full_like(x, 2 / math.sqrt(math.pi)),
                                            exp(neg(mul(x, x))))))
 
@@ -294,6 +305,35 @@ and_p = _logical("and", np.logical_and, np.bitwise_and)
 or_p = _logical("or", np.logical_or, np.bitwise_or)
 xor_p = _logical("xor", np.logical_xor, np.bitwise_xor)
 not_p = _logical("not", np.logical_not, np.invert)
+
+
+def _shift_impl(kind):
+    """NumPy shifts with XLA's semantics: the amount is read as unsigned, and amounts of at
+    least the bit width give 0 (left, logical) or the sign fill (arithmetic)."""
+    def impl(x, y):
+        bits = x.dtype.itemsize * 8
+        unsigned = np.dtype(f"u{x.dtype.itemsize}")
+        signed = np.dtype(f"i{x.dtype.itemsize}")
+        too_far = y.astype(unsigned) >= bits
+        amount = np.where(too_far, bits - 1 if kind == "arithmetic" else 0, y).astype(x.dtype)
+        if kind == "left":
+            out = np.left_shift(x, amount)
+        else:  # shift the bit pattern as the type whose >> is the wanted one
+            pattern = x.view(unsigned if kind == "logical" else signed)
+            out = np.right_shift(pattern, amount.view(pattern.dtype)).view(x.dtype)
+        return out if kind == "arithmetic" else np.where(too_far, 0, out).astype(x.dtype)
+    return impl
+
+
+def _shift(name, kind):
+    prim = elementwise(name, _shift_impl(kind), _INT)
+    defjvp_zero(prim)
+    return prim
+
+
+shift_left_p = _shift("shift_left", "left")
+shift_right_logical_p = _shift("shift_right_logical", "logical")
+shift_right_arithmetic_p = _shift("shift_right_arithmetic", "arithmetic")
 
 
 # ---------------------------------------------------------------------------- select_n
@@ -411,7 +451,9 @@ for _prim, _opname in [(neg_p, "neg"), (add_p, "add"), (sub_p, "sub"), (mul_p, "
                        (tanh_p, "tanh"), (logistic_p, "logistic"), (sin_p, "sin"), (cos_p, "cos"),
                        (tan_p, "tan"), (erf_p, "erf"), (floor_p, "floor"), (ceil_p, "ceil"),
                        (eq_p, "eq"), (ne_p, "ne"), (lt_p, "lt"), (le_p, "le"), (gt_p, "gt"),
-                       (ge_p, "ge"), (and_p, "and"), (or_p, "or"), (xor_p, "xor"), (not_p, "not")]:
+                       (ge_p, "ge"), (and_p, "and"), (or_p, "or"), (xor_p, "xor"), (not_p, "not"),
+                       (shift_left_p, "shift_left"), (shift_right_logical_p, "shift_right_logical"),
+                       (shift_right_arithmetic_p, "shift_right_arithmetic")]:
     _prim.lower = _lower_as(_opname)
 round_p.lower = lambda ctx, x, *, rounding_method=ROUND_AWAY_FROM_ZERO: ctx.elementwise(
     "round_even" if rounding_method == ROUND_TO_NEAREST_EVEN else "round_away", [x], x.dtype)
@@ -548,6 +590,32 @@ example(xor_p, _a, _b, reference=np.logical_xor)
 example(not_p, _a, reference=np.logical_not)
 example(and_p, _i, _j, reference=np.bitwise_and)
 example(not_p, _i, reference=np.invert)
+
+
+def _shift_reference(kind):
+    """Python-int shifts of each element's bit pattern: the oracle for the shift examples."""
+    def scalar(x, y, bits):
+        u, s = x % 2 ** bits, y % 2 ** bits  # the patterns; the amount reads as unsigned
+        if kind == "arithmetic":
+            return (u - (u >> (bits - 1) << bits)) >> builtins.min(s, bits - 1)
+        if s >= bits:
+            return 0
+        return u << s if kind == "left" else u >> s
+
+    def reference(x, y):
+        bits = 8 * x.itemsize
+        out = [scalar(int(a), int(b), bits) % 2 ** bits for a, b in zip(x.ravel(), y.ravel())]
+        return np.array(out, np.uint64).astype(x.dtype).reshape(x.shape)
+    return reference
+
+
+_shift_x = np.array([1, -1, 0x7FFFFFFF, -0x80000000, 0x12345678, -5, 6, 1, -1, 3], np.int32)
+_shift_y = np.array([0, 1, 31, 31, 4, 32, 33, -1, 100, 2], np.int32)  # amounts >= 32 and < 0 too
+for _dt in (np.int32, np.uint32, np.int64):
+    for _p, _kind in [(shift_left_p, "left"), (shift_right_logical_p, "logical"),
+                      (shift_right_arithmetic_p, "arithmetic")]:
+        example(_p, _shift_x.astype(_dt), _shift_y.astype(_dt), reference=_shift_reference(_kind),
+                name=np.dtype(_dt).name)
 example(select_n_p, _x > 0, _x, _y, reference=lambda w, a, b: np.where(w, b, a), linear_argnums=(1, 2))
 example(select_n_p, np.array([[0, 1, 2, 1], [2, 0, 1, 0], [1, 1, 0, 2]], np.int32), _x, _y, _x * 2,
         reference=lambda w, *cs: np.choose(w, cs), linear_argnums=(1, 2, 3))
@@ -556,3 +624,64 @@ example(convert_element_type_p, _x, params=dict(new_dtype=np.dtype("float32"), w
 example(convert_element_type_p, _x * 5, params=dict(new_dtype=np.dtype("int32"), weak_type=False),
         reference=lambda x, **_: x.astype(np.int32))
 example(stop_gradient_p, _x, reference=lambda x: x)
+
+
+# ---------------------------------------------------------------------------- inverse trig, hyperbolic, cbrt
+# Defined after the examples above so that the shared inputs (_x, _pos) exist; each has
+# its native code in fx/backends/llvm/mathlib.py.
+
+asin_p = _float_unary("asin", np.arcsin)
+acos_p = _float_unary("acos", np.arccos)
+atan_p = _float_unary("atan", np.arctan)
+sinh_p = _float_unary("sinh", np.sinh)
+cosh_p = _float_unary("cosh", np.cosh)
+asinh_p = _float_unary("asinh", np.arcsinh)
+acosh_p = _float_unary("acosh", np.arccosh)
+atanh_p = _float_unary("atanh", np.arctanh)
+cbrt_p = _float_unary("cbrt", np.cbrt)
+atan2_p = elementwise("atan2", np.arctan2, _FLOAT)
+square_p = elementwise("square", np.square, _NUMBER)
+is_finite_p = elementwise("is_finite", np.isfinite, _FLOAT, out_dtype=dtypes.bool_)
+defjvp_zero(is_finite_p)
+
+
+def _one_minus_square(x):
+    return sub(_ones_like(x), square(x))
+
+
+defjvp(asin_p, lambda g, ans, x: mul(g, rsqrt_p.bind(_one_minus_square(x))))
+defjvp(acos_p, lambda g, ans, x: neg(mul(g, rsqrt_p.bind(_one_minus_square(x)))))
+defjvp(atan_p, lambda g, ans, x: div(g, add(_ones_like(x), square(x))))
+defjvp(sinh_p, lambda g, ans, x: mul(g, cosh_p.bind(x)))
+defjvp(cosh_p, lambda g, ans, x: mul(g, sinh_p.bind(x)))
+defjvp(asinh_p, lambda g, ans, x: mul(g, rsqrt_p.bind(add(square(x), _ones_like(x)))))
+defjvp(acosh_p, lambda g, ans, x: mul(g, rsqrt_p.bind(mul(sub(x, _ones_like(x)), add(x, _ones_like(x))))))
+defjvp(atanh_p, lambda g, ans, x: div(g, _one_minus_square(x)))
+defjvp(cbrt_p, lambda g, ans, x: mul(g, mul(_full_like(x, 1 / 3), integer_pow(ans, -2))))
+defjvp(atan2_p, lambda g, ans, x, y: mul(g, div(y, add(square(x), square(y)))),
+       lambda g, ans, x, y: mul(g, div(neg(x), add(square(x), square(y)))))
+defjvp(square_p, lambda g, ans, x: mul(g, mul(_full_like(x, 2), x)))
+
+for _prim in (asin_p, acos_p, atan_p, sinh_p, cosh_p, asinh_p, acosh_p, atanh_p, cbrt_p, atan2_p,
+              is_finite_p):
+    _prim.lower = _lower_as(_prim.name)
+square_p.lower = lambda ctx, x: _lower_integer_pow(ctx, x, y=2)
+
+
+def square(x): return square_p.bind(x)
+
+
+_unit = uniform(-0.95, 0.95, 3, 4, seed=6)
+example(asin_p, _unit, reference=np.arcsin)
+example(acos_p, _unit, reference=np.arccos)
+example(atan_p, _x * 3, reference=np.arctan)
+example(sinh_p, _x * 3, reference=np.sinh)
+example(cosh_p, _x * 3, reference=np.cosh)
+example(asinh_p, _x * 3, reference=np.arcsinh)
+example(acosh_p, _pos + 1, reference=np.arccosh)
+example(atanh_p, _unit, reference=np.arctanh)
+example(cbrt_p, _x * 3, reference=np.cbrt)
+example(atan2_p, _x, _y, reference=np.arctan2)
+example(square_p, _x, reference=np.square)
+example(square_p, _i, reference=np.square, name="int")
+example(is_finite_p, np.array([0.0, -1.5, np.inf, -np.inf, np.nan, 1e308]), reference=np.isfinite)

@@ -21,11 +21,11 @@ from typing import NamedTuple
 import numpy as np
 
 from fx import dtypes
-from fx.core import Primitive, UndefinedPrimal, get_aval
+from fx.core import Primitive, UndefinedPrimal, Zero, get_aval, tangent_aval
 from fx.lax.examples import example, randn
 from fx.lax.slicing import broadcasted_iota, concatenate, iota
 from fx.transforms.batching import axis_size_of, bdim_at_front, moveaxis
-from fx.transforms.jvp import deflinear, instantiate, zeros_like_aval
+from fx.transforms.jvp import add_tangents, deflinear, instantiate, zeros_like_aval
 
 
 class GatherDimensionNumbers(NamedTuple):
@@ -255,7 +255,7 @@ def gather(operand, start_indices, dimension_numbers, slice_sizes, *, unique_ind
 # ---------------------------------------------------------------------------- scatter_add, scatter
 
 def _scatter_abstract_eval(name):
-    def rule(operand, indices, updates, *, dimension_numbers, mode):
+    def rule(operand, indices, updates, *, dimension_numbers, mode, **hints):
         _check_mode(name, mode, ("clip", "drop"))
         if updates.dtype != operand.dtype:
             raise TypeError(f"{name}: updates must have the operand's dtype, got {updates.str_short()} "
@@ -352,7 +352,7 @@ def _scatter_jvp(primals, tangents, *, dimension_numbers, mode):
 
 
 def _scatter_batcher(prim):
-    def rule(args, dims, *, dimension_numbers, mode):
+    def rule(args, dims, *, dimension_numbers, **params):
         (operand, indices, updates), (od, idx_d, ud) = args, dims
         size = axis_size_of(args, dims)
         operand, updates = bdim_at_front(operand, od, size), bdim_at_front(updates, ud, size)
@@ -364,7 +364,7 @@ def _scatter_batcher(prim):
             indices = _with_batch_counter(moveaxis(indices, idx_d, 0))
             dnums = ScatterDimensionNumbers(_shift(window_dims), (0,) + _shift(inserted),
                                             (0,) + _shift(to_operand))
-        return prim.bind(operand, indices, updates, dimension_numbers=dnums, mode=mode), 0
+        return prim.bind(operand, indices, updates, dimension_numbers=dnums, **params), 0
     prim.batch = rule
 
 
@@ -382,10 +382,10 @@ scatter_p.transpose = _scatter_transpose
 _scatter_batcher(scatter_p)
 
 
-def _bind_scatter(prim, operand, scatter_indices, updates, dimension_numbers, mode):
+def _bind_scatter(prim, operand, scatter_indices, updates, dimension_numbers, mode, **params):
     dnums = _dimension_numbers(ScatterDimensionNumbers, dimension_numbers)
     return prim.bind(operand, scatter_indices, updates, dimension_numbers=dnums,
-                     mode=_canonical_mode(mode, "drop"))
+                     mode=_canonical_mode(mode, "drop"), **params)
 
 
 def scatter_add(operand, scatter_indices, updates, dimension_numbers, *, indices_are_sorted=False,
@@ -403,6 +403,110 @@ def scatter(operand, scatter_indices, updates, dimension_numbers, *, indices_are
     needed."""
     del indices_are_sorted, unique_indices
     return _bind_scatter(scatter_p, operand, scatter_indices, updates, dimension_numbers, mode)
+
+
+# ---------------------------------------------------------------------------- scatter_mul, min, max
+
+def _combining_impl(ufunc):
+    def impl(operand, indices, updates, *, dimension_numbers, mode, **hints):
+        out = operand.copy()
+        ufunc.at(out.reshape(-1), *_scatter_targets(operand, indices, updates, dimension_numbers, mode))
+        return out
+    return impl
+
+
+def _scatter_mul_jvp(primals, tangents, *, dimension_numbers, mode, unique_indices):
+    """Linear in the operand (each element is scaled by the product of the updates it
+    receives). Towards the updates, JAX's rule: only with unique indices, where out =
+    operand * the one update written there."""
+    from fx import lax
+    (operand, indices, updates), (t_operand, _, t_updates) = primals, tangents
+    params = dict(dimension_numbers=dimension_numbers, mode=mode, unique_indices=unique_indices)
+    out = scatter_mul_p.bind(operand, indices, updates, **params)
+    tangent = Zero(tangent_aval(get_aval(out)))
+    if type(t_operand) is not Zero:
+        tangent = scatter_mul_p.bind(t_operand, indices, updates, **params)
+    if type(t_updates) is not Zero:
+        if not unique_indices:
+            raise NotImplementedError(
+                "scatter_mul: derivatives with respect to the updates are only implemented with "
+                "unique_indices=True (as in JAX): x.at[idx].multiply(v, unique_indices=True)")
+        spread = scatter_add_p.bind(zeros_like_aval(get_aval(operand)), indices, t_updates,
+                                    dimension_numbers=dimension_numbers, mode=mode)
+        tangent = add_tangents(tangent, lax.mul(operand, spread))
+    return out, tangent
+
+
+def _scatter_mul_transpose(ct, operand, indices, updates, **params):
+    if isinstance(updates, UndefinedPrimal):
+        raise NotImplementedError("scatter_mul is not linear in its updates: it cannot be transposed "
+                                  "with respect to them")
+    return [scatter_mul_p.bind(ct, indices, updates, **params), None, None]
+
+
+def _extremum_jvp(prim):
+    """The tangent of whichever values won at each position, averaged over ties between
+    the operand and the updates (JAX's choice, and what central differences see)."""
+    def rule(primals, tangents, *, dimension_numbers, mode):
+        from fx import lax
+        (operand, indices, updates), (t_operand, _, t_updates) = primals, tangents
+        params = dict(dimension_numbers=dimension_numbers, mode=mode)
+        out = prim.bind(operand, indices, updates, **params)
+        if type(t_operand) is Zero and type(t_updates) is Zero:
+            return out, Zero(tangent_aval(get_aval(out)))
+        dtype = get_aval(operand).dtype
+        reached = gather_p.bind(out, indices, dimension_numbers=GatherDimensionNumbers(*dimension_numbers),
+                                slice_sizes=_window_sizes(dimension_numbers, get_aval(operand).ndim,
+                                                          get_aval(updates).shape),
+                                mode=_GATHER_MODE[mode], fill_value=None)  # dropped windows: NaN
+        won = lax.convert_element_type(lax.eq(updates, reached), dtype)
+        kept = lax.convert_element_type(lax.eq(operand, out), dtype)
+        count = scatter_add_p.bind(kept, indices, won, **params)
+        count = lax.max(count, lax.full_like(count, 1))  # a NaN result equals nothing
+        total = scatter_add_p.bind(lax.mul(instantiate(t_operand), kept), indices,
+                                   lax.mul(instantiate(t_updates), won), **params)
+        return out, lax.div(total, count)
+    prim.jvp = rule
+
+
+scatter_mul_p = Primitive("scatter_mul")
+scatter_mul_p.impl = _combining_impl(np.multiply)
+scatter_mul_p.abstract_eval = _scatter_abstract_eval("scatter_mul")
+scatter_mul_p.jvp = _scatter_mul_jvp
+scatter_mul_p.transpose = _scatter_mul_transpose
+_scatter_batcher(scatter_mul_p)
+
+scatter_min_p = Primitive("scatter_min")
+scatter_max_p = Primitive("scatter_max")
+for _prim, _ufunc in [(scatter_min_p, np.minimum), (scatter_max_p, np.maximum)]:
+    _prim.impl = _combining_impl(_ufunc)
+    _prim.abstract_eval = _scatter_abstract_eval(_prim.name)
+    _extremum_jvp(_prim)
+    _scatter_batcher(_prim)
+
+
+def scatter_mul(operand, scatter_indices, updates, dimension_numbers, *, indices_are_sorted=False,
+                unique_indices=False, mode=None):
+    """operand with each window multiplied by its `updates` (JAX's lax.scatter_mul).
+    unique_indices=True promises no repeated windows, which makes it differentiable in
+    the updates."""
+    del indices_are_sorted
+    return _bind_scatter(scatter_mul_p, operand, scatter_indices, updates, dimension_numbers, mode,
+                         unique_indices=bool(unique_indices))
+
+
+def scatter_min(operand, scatter_indices, updates, dimension_numbers, *, indices_are_sorted=False,
+                unique_indices=False, mode=None):
+    """operand with each window replaced by its minimum with `updates` (JAX's lax.scatter_min)."""
+    del indices_are_sorted, unique_indices
+    return _bind_scatter(scatter_min_p, operand, scatter_indices, updates, dimension_numbers, mode)
+
+
+def scatter_max(operand, scatter_indices, updates, dimension_numbers, *, indices_are_sorted=False,
+                unique_indices=False, mode=None):
+    """operand with each window replaced by its maximum with `updates` (JAX's lax.scatter_max)."""
+    del indices_are_sorted, unique_indices
+    return _bind_scatter(scatter_max_p, operand, scatter_indices, updates, dimension_numbers, mode)
 
 
 # ---------------------------------------------------------------------------- examples
@@ -450,7 +554,7 @@ def _lower_gather(ctx, operand, indices, *, dimension_numbers, slice_sizes, mode
 
 
 def _lower_scatter(kind):
-    def rule(ctx, operand, indices, updates, *, dimension_numbers, mode):
+    def rule(ctx, operand, indices, updates, *, dimension_numbers, mode, **hints):
         from fx.ir import kernels as K
         from fx.ir.lower import BufferValue, loop_index
         sizes = _window_sizes(dimension_numbers, operand.ndim, updates.shape)
@@ -466,6 +570,9 @@ def _lower_scatter(kind):
 gather_p.lower = _lower_gather
 scatter_add_p.lower = _lower_scatter("add")
 scatter_p.lower = _lower_scatter("set")
+scatter_mul_p.lower = _lower_scatter("mul")
+scatter_min_p.lower = _lower_scatter("min")
+scatter_max_p.lower = _lower_scatter("max")
 
 
 def _reference_point(shape, sizes, index_vector, start_index_map, window_axes, offsets):
@@ -495,7 +602,7 @@ def _gather_reference(operand, indices, *, dimension_numbers, slice_sizes, mode,
 
 def _scatter_reference(combine):
     """XLA's scatter, one update element at a time, in row-major order."""
-    def reference(operand, indices, updates, *, dimension_numbers, mode):
+    def reference(operand, indices, updates, *, dimension_numbers, mode, **hints):
         window_dims, inserted, to_operand = dimension_numbers
         window_axes = [d for d in range(operand.ndim) if d not in inserted]
         sizes = _window_sizes(dimension_numbers, operand.ndim, updates.shape)
@@ -551,3 +658,33 @@ example(scatter_p, _x, np.array([[1], [4], [1]], np.int32), randn(3, 3, seed=35)
 example(scatter_p, _y, np.array([[0, 0], [5, 6], [3, 2]], np.int32), randn(3, 2, 3, seed=36),
         params=dict(dimension_numbers=_window_dnums, mode="drop"), reference=_overwrite,
         linear_argnums=(0, 2), name="windows_drop")
+
+_unique_rows = np.array([[3], [0]], np.int32)
+_repeated_rows = np.array([[1], [4], [1], [-1]], np.int32)
+for _mode in ("clip", "drop"):
+    example(scatter_mul_p, _x, _unique_rows, randn(2, 3, seed=37),
+            params=dict(dimension_numbers=_row_dnums, mode=_mode, unique_indices=True),
+            reference=_scatter_reference(np.multiply), linear_argnums=(0,), name="unique_" + _mode)
+    example(scatter_mul_p, _x, _repeated_rows, randn(4, 3, seed=38),
+            params=dict(dimension_numbers=_row_dnums, mode=_mode, unique_indices=False),
+            reference=_scatter_reference(np.multiply), diff_argnums=(0,), linear_argnums=(0,),
+            name="repeated_" + _mode)
+    for _p, _ufunc in [(scatter_min_p, np.minimum), (scatter_max_p, np.maximum)]:
+        example(_p, _x, _repeated_rows, randn(4, 3, seed=39), params=dict(dimension_numbers=_row_dnums,
+                                                                          mode=_mode),
+                reference=_scatter_reference(_ufunc), name="repeated_" + _mode)
+example(scatter_mul_p, _y, np.array([[0, 0], [3, 2], [9, 9]], np.int32), randn(3, 2, 3, seed=46),
+        params=dict(dimension_numbers=_window_dnums, mode="drop", unique_indices=True),
+        reference=_scatter_reference(np.multiply), linear_argnums=(0,), name="windows")
+for _p, _ufunc in [(scatter_min_p, np.minimum), (scatter_max_p, np.maximum)]:
+    example(_p, _y, _windows, randn(4, 2, 3, seed=47), params=dict(dimension_numbers=_window_dnums,
+                                                                   mode="drop"),
+            reference=_scatter_reference(_ufunc), name="windows")
+    # row 1 receives its own values: ties between operand and update share the tangent
+    example(_p, _x, np.array([[1], [2]], np.int32), np.stack([_x[1], _x[2] + 0.5]),
+            params=dict(dimension_numbers=_row_dnums, mode="clip"), reference=_scatter_reference(_ufunc),
+            name="ties")
+    example(_p, np.arange(12, dtype=np.int32).reshape(4, 3), np.array([[2], [0], [2]], np.int32),
+            np.array([[7, -1, 9], [3, 3, 3], [-5, 20, 6]], np.int32),
+            params=dict(dimension_numbers=_row_dnums, mode="clip"), reference=_scatter_reference(_ufunc),
+            name="int32")

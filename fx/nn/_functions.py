@@ -6,8 +6,9 @@ import numpy as np
 import fx.numpy as jnp
 from fx import dtypes, lax
 from fx.core import get_aval
-from fx.transforms.custom import custom_jvp
+from fx.numpy._promote import promote_args_inexact
 from fx.numpy._reductions import _axes
+from fx.transforms.custom import custom_jvp
 
 
 @custom_jvp
@@ -19,13 +20,88 @@ def relu(x):
 relu.defjvps(lambda g, ans, x: jnp.where(x > 0, g, 0))
 
 
+@custom_jvp
+def relu6(x):
+    """min(max(x, 0), 6); its derivative is 0 at both kinks, as in JAX."""
+    return jnp.minimum(jnp.maximum(x, 0), 6.0)
+
+
+relu6.defjvps(lambda g, ans, x: jnp.where((x > 0) & (x < 6), g, 0))
+
+
+def leaky_relu(x, negative_slope=0.01):
+    return jnp.where(x >= 0, x, negative_slope * x)
+
+
+def elu(x, alpha=1.0):
+    """x above 0, alpha (e^x - 1) below; expm1 of a clamped argument, so a large positive
+    x never overflows into the unused branch (and its gradient)."""
+    return jnp.where(x > 0, x, alpha * jnp.expm1(jnp.where(x > 0, 0.0, x)))
+
+
+def celu(x, alpha=1.0):
+    return jnp.where(x > 0, x, alpha * jnp.expm1(jnp.where(x > 0, 0.0, x) / alpha))
+
+
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+def selu(x):
+    return _SELU_SCALE * elu(x, _SELU_ALPHA)
+
+
+def soft_sign(x):
+    return x / (jnp.abs(x) + 1)
+
+
 def sigmoid(x):
     return lax.logistic(jnp.asarray(x) if not hasattr(x, "aval") else x)
 
 
+def hard_sigmoid(x):
+    return relu6(x + 3.0) / 6.0
+
+
+def hard_silu(x):
+    return x * hard_sigmoid(x)
+
+
+hard_swish = hard_silu
+
+
+def hard_tanh(x):
+    """x clipped to [-1, 1]; derivative 1 on the closed interval, as in JAX."""
+    return jnp.where(x > 1, 1.0, jnp.where(x < -1, -1.0, x))
+
+
 def softplus(x):
-    """log(1 + exp(x)) without overflow: logaddexp(x, 0)."""
-    return jnp.maximum(x, 0) + jnp.log1p(jnp.exp(-jnp.abs(x)))
+    """log(1 + exp(x)) = logaddexp(x, 0): no overflow, derivative sigmoid(x)."""
+    return jnp.logaddexp(x, 0.0)
+
+
+def sparse_plus(x):
+    """0 below -1, x above 1, (x + 1)^2 / 4 between."""
+    return jnp.where(x <= -1, 0.0, jnp.where(x >= 1, x, (x + 1) ** 2 / 4))
+
+
+def mish(x):
+    return x * jnp.tanh(softplus(x))
+
+
+def glu(x, axis=-1):
+    """The first half of x along `axis` gated by the sigmoid of the second half."""
+    x = jnp.asarray(x) if not hasattr(x, "aval") else x
+    shape = get_aval(x).shape
+    axis = axis % len(shape)
+    if shape[axis] % 2:
+        raise ValueError(f"glu needs an even size along axis {axis}, got shape {shape}")
+    half = shape[axis] // 2
+    start = [0] * len(shape)
+    limit = list(shape)
+    limit[axis] = half
+    first = lax.slice(x, start, limit)
+    start[axis], limit[axis] = half, shape[axis]
+    return first * sigmoid(lax.slice(x, start, limit))
 
 
 def log_sigmoid(x):
@@ -47,32 +123,56 @@ def gelu(x, approximate=True):
     return 0.5 * x * (1 + lax.erf(x / np.sqrt(2)))
 
 
-def logsumexp(a, axis=None, keepdims=False):
-    """log(sum(exp(a))) computed around the maximum, so huge inputs do not overflow.
+def _stable_shift(a, axes, where):
+    """max(a) over axes (masked entries excluded), stop_gradient'd, with non-finite maxima
+    replaced by 0: the shift cancels mathematically, and out of differentiation it keeps
+    the gradients exactly softmax (no NaN from an infinite maximum)."""
+    amax = lax.stop_gradient(jnp.max(a, axes, keepdims=True, initial=-np.inf, where=where))
+    return jnp.where(jnp.isfinite(amax), amax, 0)
 
-    The shift is a stop_gradient'd constant: it cancels mathematically, and keeping it
-    out of differentiation keeps the gradient exactly softmax (no NaN when the max is inf).
-    """
-    a = jnp.asarray(a) if not hasattr(a, "aval") else a
+
+def _masked(a, where, fill):
+    return a if where is None else jnp.where(where, a, fill)
+
+
+def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=None):
+    """log(sum(b * exp(a))) over `axis`, computed around the maximum so huge inputs do not
+    overflow. With `b` the sum may be negative: return_sign gives (log|sum|, sign), else a
+    negative sum is NaN. `where` leaves entries out."""
+    a, *b = promote_args_inexact(a, *([] if b is None else [b]))
+    b = b[0] if b else None
     axes = _axes(axis, get_aval(a).ndim)
-    amax = lax.stop_gradient(jnp.max(a, axes, keepdims=True))
-    amax = jnp.where(jnp.isnan(amax) | (jnp.abs(amax) == np.inf), 0, amax) if _is_float(a) else amax
-    out = jnp.log(jnp.sum(jnp.exp(a - amax), axes, keepdims=True)) + amax
-    return out if keepdims else jnp.squeeze(out, axes)
+    a = _masked(a, where, -np.inf)
+    shift = _stable_shift(a, axes, where)
+    terms = jnp.exp(a - shift)
+    if b is not None:
+        terms = _masked(terms * b, where, 0)
+    total = jnp.sum(terms, axes, keepdims=True)
+    sign = jnp.sign(total) if b is not None else jnp.ones_like(total)
+    out = jnp.log(jnp.abs(total)) + shift
+    if b is not None and not return_sign:
+        out = jnp.where(sign < 0, np.nan, out)
+    if not keepdims:
+        out, sign = jnp.squeeze(out, axes), jnp.squeeze(sign, axes)
+    return (out, sign) if return_sign else out
 
 
-def _is_float(a):
-    return dtypes.is_floating(get_aval(a).dtype)
+def log_softmax(x, axis=-1, where=None):
+    """x - logsumexp(x) along axis; entries outside `where` are -inf."""
+    x = jnp.asarray(x) if not hasattr(x, "aval") else x
+    axes = _axes(axis, get_aval(x).ndim)
+    shifted = _masked(x, where, -np.inf) - _stable_shift(_masked(x, where, -np.inf), axes, where)
+    out = shifted - jnp.log(jnp.sum(jnp.exp(shifted), axes, keepdims=True))
+    return _masked(out, where, -np.inf)
 
 
-def log_softmax(x, axis=-1):
-    shifted = x - lax.stop_gradient(jnp.max(x, axis, keepdims=True))
-    return shifted - jnp.log(jnp.sum(jnp.exp(shifted), axis, keepdims=True))
-
-
-def softmax(x, axis=-1):
-    unnormalized = jnp.exp(x - lax.stop_gradient(jnp.max(x, axis, keepdims=True)))
-    return unnormalized / jnp.sum(unnormalized, axis, keepdims=True)
+def softmax(x, axis=-1, where=None):
+    """exp(x) normalised along axis; entries outside `where` are 0 and take no share."""
+    x = jnp.asarray(x) if not hasattr(x, "aval") else x
+    axes = _axes(axis, get_aval(x).ndim)
+    masked = _masked(x, where, -np.inf)
+    unnormalized = jnp.exp(masked - _stable_shift(masked, axes, where))
+    return _masked(unnormalized / jnp.sum(unnormalized, axes, keepdims=True), where, 0)
 
 
 def one_hot(x, num_classes, dtype=None, axis=-1):
@@ -87,7 +187,8 @@ def one_hot(x, num_classes, dtype=None, axis=-1):
     return (lhs == rhs).astype(dtype)
 
 
-def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5):
-    mean = jnp.mean(x, axis, keepdims=True) if mean is None else mean
-    variance = jnp.var(x, axis, keepdims=True) if variance is None else variance
+def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None):
+    """(x - mean) / sqrt(variance + epsilon) along axis (statistics over `where` only)."""
+    mean = jnp.mean(x, axis, keepdims=True, where=where) if mean is None else mean
+    variance = jnp.var(x, axis, keepdims=True, where=where) if variance is None else variance
     return (x - mean) * lax.rsqrt(variance + epsilon)

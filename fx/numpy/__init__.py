@@ -4,21 +4,44 @@ import numpy as _np
 from fx import dtypes as _dtypes
 from fx.dtypes import finfo, iinfo, issubdtype, promote_types, result_type  # noqa: F401
 from fx.numpy._creation import (arange, empty, empty_like, eye, full, full_like, identity,  # noqa: F401
-                                linspace, ones, ones_like, zeros, zeros_like)
-from fx.numpy._indexing import take  # noqa: F401
-from fx.numpy._products import dot, inner, matmul, outer, vdot  # noqa: F401
+                                indices, linspace, logspace, meshgrid, ones, ones_like, tri, zeros,
+                                zeros_like)
+from fx.numpy._diagonal import (diag, diagflat, diagonal, trace, tril, tril_indices, triu,  # noqa: F401
+                                triu_indices)
+from fx.numpy._einsum import einsum  # noqa: F401
+from fx.numpy._indexing import (argwhere, compress, flatnonzero, nonzero, take,  # noqa: F401
+                                NonConcreteBooleanIndexError, where)
+from fx.numpy._sorting import (argpartition, argsort, lexsort, median, nanmedian,  # noqa: F401
+                               nanpercentile, nanquantile, partition, percentile, quantile,
+                               searchsorted, sort, take_along_axis, unique)
+from fx.numpy._joining import (array_split, column_stack, dsplit, dstack, hsplit, hstack,  # noqa: F401
+                               repeat, split, tile, vsplit, vstack)
+from fx.numpy._logic import (allclose, array_equal, array_equiv, can_cast, iscomplexobj,  # noqa: F401
+                             isclose, isrealobj)
+from fx.numpy._nanfunctions import (average, nancumprod, nancumsum, nanmax, nanmean,  # noqa: F401
+                                    nanmin, nanprod, nanstd, nansum, nanvar)
+from fx.numpy._pad import pad  # noqa: F401
+from fx.numpy._products import cross, dot, inner, kron, matmul, outer, tensordot, vdot  # noqa: F401
 from fx.numpy._promote import array, asarray, broadcast_arrays, broadcast_shapes, broadcast_to  # noqa: F401
-from fx.numpy._reductions import (all, amax, amin, any, argmax, argmin, cumsum, max, mean, min,  # noqa: F401
-                                  prod, std, sum, var)
-from fx.numpy._shape import (atleast_1d, atleast_2d, concatenate, expand_dims, moveaxis, ravel,  # noqa: F401
-                             reshape, squeeze, stack, swapaxes, transpose)
+from fx.numpy._reductions import (all, amax, amin, any, argmax, argmin, count_nonzero,  # noqa: F401
+                                  cumprod, cumsum, max, mean, min, prod, ptp, std, sum, var)
+from fx.numpy._shape import (atleast_1d, atleast_2d, atleast_3d, concatenate, expand_dims,  # noqa: F401
+                             flip, fliplr, flipud, moveaxis, ravel, reshape, roll, rot90, squeeze,
+                             stack, swapaxes, transpose)
 from fx.numpy._ufuncs import (abs, absolute, add, bitwise_and, bitwise_not, bitwise_or,  # noqa: F401
                               bitwise_xor, ceil, clip, cos, divide, equal, exp, exp2, expm1, floor,
-                              floor_divide, greater, greater_equal, invert, isnan, less, less_equal,
+                              floor_divide, greater, greater_equal, invert, isnan, left_shift,
+                              less, less_equal,
                               log, log1p, logical_and, logical_not, logical_or, logical_xor, maximum,
                               minimum, mod, multiply, negative, not_equal, power, reciprocal,
-                              remainder, rint, round, sign, sin, sqrt, square, subtract, tan, tanh,
-                              true_divide, where)
+                              remainder, right_shift, rint, round, sign, sin, sqrt, square,
+                              subtract, tan, tanh, true_divide)
+from fx.numpy._ufuncs import (arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh,  # noqa: F401
+                              around, cbrt, conj, conjugate, copysign, cosh, deg2rad, degrees,
+                              divmod, fix, float_power, fmax, fmin, fmod, heaviside, hypot, imag,
+                              isfinite, isinf, isneginf, isposinf, log2, log10, logaddexp,
+                              logaddexp2, modf, nan_to_num, positive, rad2deg, radians, real,
+                              signbit, sinc, sinh, trunc)
 from fx.array import Array as ndarray  # noqa: F401
 
 
@@ -69,3 +92,4 @@ def size(a):
 
 
 from fx.numpy import _methods  # noqa: E402,F401  (installs the Array operators)
+from fx.numpy import linalg  # noqa: E402,F401  (jax.numpy.linalg)

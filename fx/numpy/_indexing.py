@@ -11,8 +11,13 @@ axis and `...` expands):
 Reads with only static ints and slices become `slice` (+ `squeeze`); everything else is
 one `gather` whose layout follows NumPy's rule: the broadcast advanced dims replace the
 advanced axes when those are adjacent, and go first otherwise. Updates are the matching
-`scatter` / `scatter_add`. Out-of-bounds reads clamp; out-of-bounds updates are dropped
-(JAX's defaults).
+scatter (set, add, mul, min, max). An update whose index has strided slices or new axes
+goes through flat positions instead: the index applied to an iota says which elements it
+selects, in the layout the values broadcast to. Out-of-bounds reads clamp; out-of-bounds
+updates are dropped (JAX's defaults).
+
+Functions whose output size depends on the data (nonzero, argwhere, where(c), x[mask])
+need a concrete input, or `size=` (padded with fill_value, or truncated).
 """
 from __future__ import annotations
 
@@ -22,8 +27,19 @@ import numpy as np
 
 from fx import dtypes, lax
 from fx.array import ArrayImpl
-from fx.core import Tracer, get_aval
+from fx.core import ConcretizationTypeError, Tracer, get_aval
 from fx.numpy._promote import _operand, asarray, broadcast_shapes, broadcast_to
+
+
+class NonConcreteBooleanIndexError(IndexError):
+    """A traced boolean mask used as an index: the output shape would depend on its values."""
+
+    def __init__(self, mask):
+        super().__init__(
+            f"Array boolean indices must be concrete; got a traced mask {get_aval(mask).str_short()}. "
+            "The number of True entries decides the output shape, which must be static under "
+            "transforms. Use fx.numpy.where(mask, x, y) to select elementwise, x.at[...] with "
+            "jnp.nonzero(mask, size=...) for a fixed-size result, or sum(x, where=mask) for reductions.")
 
 
 class _Window(NamedTuple):
@@ -112,10 +128,7 @@ def _expand_masks(idx):
     for i in idx:
         if _is_bool_mask(i):
             if isinstance(i, Tracer):
-                raise IndexError(
-                    "ArrayImpl boolean indices must be concrete; got a traced boolean mask. Its number "
-                    "of True entries decides the output shape, which must be static under "
-                    "transforms: use fx.numpy.where(mask, x, 0) instead.")
+                raise NonConcreteBooleanIndexError(i)
             out.extend(np.nonzero(np.asarray(i)))
         else:
             out.append(i)
@@ -210,27 +223,159 @@ def _gather(x, index, mode="clip", fill_value=None):
     return lax.gather(x, indices, dnums, slice_sizes, mode=mode, fill_value=fill_value)
 
 
-def take(a, indices, axis=None):
+def take(a, indices, axis=None, out=None, mode=None, unique_indices=False,
+         indices_are_sorted=False, fill_value=None):
+    """Elements of `a` (flattened if axis is None) at `indices` along `axis`. Modes as in
+    JAX: "fill" (the default: negative indices wrap once, others out of bounds give
+    fill_value, NaN for floats), "clip" (clamped, no wrapping), "wrap" (modulo the axis),
+    "promise_in_bounds"."""
+    from fx.numpy._sorting import _gather_mode, _int_indices, _normalize_indices
+    if out is not None:
+        raise NotImplementedError("fx.numpy.take: `out` is not supported (fx arrays are immutable)")
     a = lax._as_operand(_operand(a))
     if axis is None:
         a, axis = lax.reshape(a, (get_aval(a).size,)), 0
+    shape = get_aval(a).shape
+    if not isinstance(axis, (int, np.integer)) or not -len(shape) <= axis < len(shape):
+        raise ValueError(f"fx.numpy.take: axis {axis!r} is out of bounds for {get_aval(a).str_short()}")
+    axis = int(axis) % len(shape)
+    indices = _int_indices("take", indices)
+    gather_mode, mode = _gather_mode("take", mode)
+    indices = lax.convert_element_type(_normalize_indices(indices, shape[axis], mode), np.int32)
+    k = get_aval(indices).ndim
+    dnums = lax.GatherDimensionNumbers(
+        offset_dims=tuple(range(axis)) + tuple(range(axis + k, len(shape) - 1 + k)),
+        collapsed_slice_dims=(axis,), start_index_map=(axis,))
+    return lax.gather(a, lax.expand_dims(indices, (k,)), dnums, shape[:axis] + (1,) + shape[axis + 1:],
+                      mode=gather_mode, fill_value=fill_value)
+
+
+def compress(condition, a, axis=None, *, size=None, fill_value=0):
+    """The slices of `a` along `axis` where `condition` (1-D) holds."""
+    condition = asarray(condition)
+    if get_aval(condition).ndim != 1:
+        raise ValueError(f"fx.numpy.compress: condition must be 1-D, got {get_aval(condition).str_short()}")
+    a = lax._as_operand(_operand(a))
+    if axis is None:
+        a, axis = lax.reshape(a, (get_aval(a).size,)), 0
+    n = get_aval(a).shape[axis]
+    if not isinstance(condition, Tracer):  # stays concrete, so no size= is needed
+        condition = np.asarray(condition)
+    condition = condition[:n]
+    (positions,) = nonzero(condition, size=size, fill_value=-1)
+    return take(a, positions, axis, mode="fill", fill_value=fill_value)
+
+
+# ---------------------------------------------------------------------------- data-dependent sizes
+
+def _static_count(name, x):
+    if isinstance(x, Tracer):
+        raise ConcretizationTypeError(
+            x, f"fx.numpy.{name} without a static size= (its output shape depends on the values; "
+               f"pass size=... and optionally fill_value=... to use it under transforms)")
+    return int(np.count_nonzero(np.asarray(x)))
+
+
+def nonzero(a, *, size=None, fill_value=None):
+    """The indices of the nonzero elements, one array per axis. With `size` the arrays have
+    that static length, padded with fill_value (default 0) or truncated."""
+    a = asarray(a)
+    shape = get_aval(a).shape
+    if not shape:
+        raise ValueError("fx.numpy.nonzero: calling nonzero on a 0-d array is not allowed; "
+                         "use atleast_1d first")
+    if size is None:
+        size = _static_count("nonzero", a)
+    size, n = int(size), get_aval(a).size
+    int_dtype = dtypes.default_int_dtype()
+    flat = lax.reshape(a, (n,))
+    found = flat if get_aval(flat).dtype == np.bool_ else lax.ne(flat, lax.full_like(flat, 0))
+    counts = lax.cumsum(lax.convert_element_type(found, int_dtype))
+    # the k-th nonzero element goes to slot k - 1; the others to slot `size`, dropped
+    slot = lax.select(found, lax.sub(counts, lax.full((n,), 1, int_dtype)), lax.full((n,), size, int_dtype))
+    flat_index = lax.full((size,), 0, int_dtype).at[slot].set(lax.iota(int_dtype, n), mode="drop")
+    total = counts[n - 1] if n else lax.full((), 0, int_dtype)
+    valid = lax.lt(lax.iota(int_dtype, size), lax.broadcast(total, (size,)))
+    fills = fill_value if isinstance(fill_value, (tuple, list)) else [fill_value] * len(shape)
+    if len(fills) != len(shape):
+        raise ValueError(f"fx.numpy.nonzero: fill_value must be a scalar or {len(shape)} scalars, "
+                         f"got {fill_value!r}")
+    out, stride = [], n
+    for extent, fill in zip(shape, fills):
+        stride //= max(extent, 1)
+        coord = lax.rem(lax.div(flat_index, lax.full((size,), max(stride, 1), int_dtype)),
+                        lax.full((size,), max(extent, 1), int_dtype))
+        out.append(coord if fill is None and size <= n else
+                   lax.select(valid, coord, lax.full((size,), 0 if fill is None else fill, int_dtype)))
+    return tuple(out)
+
+
+def flatnonzero(a, *, size=None, fill_value=None):
+    """Indices of the nonzero elements of the flattened array."""
+    a = asarray(a)
+    return nonzero(lax.reshape(a, (get_aval(a).size,)), size=size, fill_value=fill_value)[0]
+
+
+def argwhere(a, *, size=None, fill_value=None):
+    """The indices of the nonzero elements, one row each: (count or size, ndim)."""
+    a = asarray(a)
     ndim = get_aval(a).ndim
-    axis = int(axis) % ndim
-    return getitem(a, (slice(None),) * axis + (indices,))
+    columns = nonzero(lax.reshape(a, (1,)) if ndim == 0 else a, size=size, fill_value=fill_value)
+    out = lax.concatenate([lax.expand_dims(c, (1,)) for c in columns], 1)
+    return lax.slice(out, (0, 0), (get_aval(out).shape[0], 0)) if ndim == 0 else out
+
+
+def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
+    """x where condition holds, else y; with the condition only, its nonzero indices (as
+    jnp.nonzero, taking size= and fill_value=)."""
+    from fx.numpy import _ufuncs
+    if x is None and y is None:
+        return nonzero(condition, size=size, fill_value=fill_value)
+    if x is None or y is None:
+        raise ValueError("fx.numpy.where: give both x and y, or neither")
+    if size is not None or fill_value is not None:
+        raise ValueError("fx.numpy.where: size and fill_value apply only to the one-argument form")
+    return _ufuncs.where(condition, x, y)
 
 
 # ---------------------------------------------------------------------------- updates
 
-def _update(x, idx, values, kind, mode):
+_SCATTERS = {"set": lax.scatter, "add": lax.scatter_add, "mul": lax.scatter_mul,
+             "min": lax.scatter_min, "max": lax.scatter_max}
+_COMBINE = {"add": lax.add, "mul": lax.mul, "min": lax.min, "max": lax.max}
+
+
+def _needs_positions(idx):
+    """Whether an index has strided slices or new axes, which a scatter's windows cannot
+    express directly."""
+    return any(i is None or isinstance(i, slice) and i.step not in (None, 1)
+               for i in (idx if isinstance(idx, tuple) else (idx,)))
+
+
+def _update_by_positions(x, idx, values, kind, mode, **hints):
+    """The update on the flattened array at the flat positions the index selects
+    (positions of out-of-bounds indices are out of bounds too, unless mode is "clip")."""
+    shape, size = get_aval(x).shape, get_aval(x).size
+    ids = ArrayImpl(np.arange(size, dtype=np.int32).reshape(shape))
+    clip = lax.GatherScatterMode(mode) is lax.GatherScatterMode.CLIP if isinstance(
+        mode, lax.GatherScatterMode) else mode in ("clip", "promise_in_bounds")
+    parts = idx if isinstance(idx, tuple) else (idx,)
+    static = all(p is None or p is Ellipsis or isinstance(p, slice) for p in parts)  # in bounds
+    positions = getitem(ids, idx) if clip or static else \
+        _IndexUpdateRef(ids, idx).get(mode="fill", fill_value=size)
+    flat = _update(lax.reshape(x, (size,)), positions, values, kind, mode, **hints)
+    return lax.reshape(flat, shape)
+
+
+def _update(x, idx, values, kind, mode, **hints):
     x = lax._as_operand(_operand(x))
+    if _needs_positions(idx):
+        return _update_by_positions(x, idx, values, kind, mode, **hints)
     index = _normalize_index(x, idx, allow_strides=False)
-    if index.operand is not x:
-        raise NotImplementedError("fx: .at[] updates with None (new axes) in the index are not "
-                                  "supported yet")
     shape = get_aval(x).shape
     if all(e is None for e in index.entries):  # x.at[...] covers the whole array
         values = broadcast_to(lax._convert_weak(_operand(values), get_aval(x).dtype, False), shape)
-        return values if kind == "set" else lax.add(x, values)
+        return values if kind == "set" else _COMBINE[kind](x, values)
     indices, start_axes, collapsed, offset_dims, slice_sizes = _gather_plan(index, shape)
     dtype = get_aval(x).dtype
     values = lax._convert_weak(_operand(values), dtype, False) \
@@ -245,19 +390,35 @@ def _update(x, idx, values, kind, mode):
     for d, s in zip(batch_dims, batch_shape):
         updates_shape[d] = s
     values = broadcast_to(values, tuple(updates_shape))
+    if all(np.ndim(index.entries[a]) == 0 for a in index.advanced_axes):  # one window: unique
+        hints["unique_indices"] = True
     dnums = lax.ScatterDimensionNumbers(update_window_dims=offset_dims,
                                         inserted_window_dims=collapsed,
                                         scatter_dims_to_operand_dims=start_axes)
-    if kind == "set":
-        return lax.scatter(x, indices, values, dnums, mode=mode)
-    return lax.scatter_add(x, indices, values, dnums, mode=mode)
+    return _SCATTERS[kind](x, indices, values, dnums, mode=mode, **hints)
+
+
+def _concrete_positions(array, index):
+    """The flat positions a concrete index selects, or None if it is traced (or out of
+    bounds, which NumPy cannot index)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    if any(isinstance(i, Tracer) for i in parts):
+        return None
+    parts = tuple(np.asarray(i) if isinstance(i, (ArrayImpl, list)) else i for i in parts)
+    try:
+        return np.arange(get_aval(array).size).reshape(get_aval(array).shape)[parts].ravel()
+    except IndexError:
+        return None
 
 
 class _IndexUpdateRef:
+    """x.at[idx]: the update methods of JAX (mode: "drop" by default, "clip", "fill",
+    "promise_in_bounds"; unique_indices and indices_are_sorted are hints fx may use)."""
+
     def __init__(self, array, index):
         self.array, self.index = array, index
 
-    def get(self, mode=None, fill_value=None):
+    def get(self, *, indices_are_sorted=False, unique_indices=False, mode=None, fill_value=None):
         """x[idx]; mode='fill' gives fill_value (NaN for floats) for out-of-bounds indices."""
         if mode in (None, "clip", "promise_in_bounds"):
             return getitem(self.array, self.index)
@@ -265,13 +426,69 @@ class _IndexUpdateRef:
         index = _normalize_index(x, self.index, allow_strides=True)
         return _gather(index.operand, index, mode="fill", fill_value=fill_value)
 
-    def set(self, values, mode=None):
-        """A copy of the array with x[idx] = values (out-of-bounds updates dropped)."""
-        return _update(self.array, self.index, values, "set", mode or "drop")
+    def _scatter(self, kind, values, mode, indices_are_sorted, unique_indices):
+        return _update(self.array, self.index, values, kind, mode or "drop",
+                       indices_are_sorted=indices_are_sorted, unique_indices=unique_indices)
 
-    def add(self, values, mode=None):
-        """A copy of the array with values added at x[idx] (repeated indices accumulate)."""
-        return _update(self.array, self.index, values, "add", mode or "drop")
+    def set(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
+        """x[idx] = values; where indices repeat, the last update wins."""
+        return self._scatter("set", values, mode, indices_are_sorted, unique_indices)
+
+    def add(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
+        """x[idx] += values; repeated indices accumulate."""
+        return self._scatter("add", values, mode, indices_are_sorted, unique_indices)
+
+    def subtract(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
+        """x[idx] -= values; repeated indices accumulate."""
+        return self.add(lax.neg(lax._as_operand(_operand(values))), indices_are_sorted=indices_are_sorted,
+                        unique_indices=unique_indices, mode=mode)
+
+    def multiply(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
+        """x[idx] *= values; repeated indices multiply. Differentiable in values only with
+        unique_indices=True (as in JAX)."""
+        return self._scatter("mul", values, mode, indices_are_sorted, unique_indices)
+
+    mul = multiply
+
+    def min(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
+        """x[idx] = minimum(x[idx], values)."""
+        return self._scatter("min", values, mode, indices_are_sorted, unique_indices)
+
+    def max(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
+        """x[idx] = maximum(x[idx], values)."""
+        return self._scatter("max", values, mode, indices_are_sorted, unique_indices)
+
+    def _scaled(self, op, values, mode, indices_are_sorted, unique_indices):
+        """op(x, ones with values multiplied in at idx): x[idx] /= values, x[idx] **= values."""
+        from fx.numpy._creation import ones_like
+        factor = _IndexUpdateRef(ones_like(self.array), self.index).multiply(
+            values, indices_are_sorted=indices_are_sorted, unique_indices=unique_indices, mode=mode)
+        return op(self.array, factor)
+
+    def divide(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
+        """x[idx] /= values (true division: integer arrays become floating)."""
+        from fx.numpy._ufuncs import divide
+        return self._scaled(divide, values, mode, indices_are_sorted, unique_indices)
+
+    def power(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
+        """x[idx] **= values; repeated indices multiply their exponents."""
+        from fx.numpy._ufuncs import power
+        return self._scaled(power, values, mode, indices_are_sorted, unique_indices)
+
+    def apply(self, func, *, indices_are_sorted=False, unique_indices=False, mode=None):
+        """x[idx] = func(x[idx]) for an elementwise func, once per occurrence of an index.
+        Occurrences are counted when the index is concrete; a traced index is assumed
+        not to repeat."""
+        from fx.numpy._ufuncs import where as select
+        x = lax._as_operand(_operand(self.array))
+        counts = _IndexUpdateRef(lax.full(get_aval(x).shape, 0, np.int32), self.index).add(
+            1, indices_are_sorted=indices_are_sorted, unique_indices=unique_indices, mode=mode)
+        positions = None if unique_indices else _concrete_positions(x, self.index)
+        repeats = int(np.bincount(positions).max(initial=1)) if positions is not None and positions.size else 1
+        for k in range(1, repeats + 1):
+            applied = lax.convert_element_type(func(x), get_aval(x).dtype)
+            x = select(lax.ge(counts, lax.full_like(counts, k)), applied, x)
+        return x
 
 
 class _IndexUpdateHelper:

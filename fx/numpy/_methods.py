@@ -28,6 +28,7 @@ _BINARY = {
     "add": jnp.add, "sub": jnp.subtract, "mul": jnp.multiply, "truediv": jnp.true_divide,
     "floordiv": jnp.floor_divide, "mod": jnp.remainder, "pow": jnp.power, "matmul": jnp.matmul,
     "and": jnp.bitwise_and, "or": jnp.bitwise_or, "xor": jnp.bitwise_xor,
+    "lshift": jnp.left_shift, "rshift": jnp.right_shift,
 }
 _COMPARE = {"eq": jnp.equal, "ne": jnp.not_equal, "lt": jnp.less, "le": jnp.less_equal,
             "gt": jnp.greater, "ge": jnp.greater_equal}
@@ -56,6 +57,11 @@ def _install():
                  "std", "cumsum", "ravel", "squeeze", "swapaxes", "dot", "clip", "round"):
         setattr(Array, name, getattr(jnp, name))
     Array.flatten = jnp.ravel
+    for name in ("cumprod", "ptp", "trace", "diagonal", "repeat"):
+        setattr(Array, name, getattr(jnp, name))
+    for name in ("sort", "argsort", "searchsorted", "nonzero", "take"):
+        setattr(Array, name, getattr(jnp, name))
+    Array.compress = lambda self, condition, axis=None, **kw: jnp.compress(condition, self, axis, **kw)
 
 
 _install()

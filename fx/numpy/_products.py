@@ -1,9 +1,12 @@
-"""Matrix products: dot, matmul (the `@` operator), vdot, outer, inner."""
+"""Products: dot, matmul (the `@` operator), vdot, outer, inner, tensordot, kron, cross."""
 from __future__ import annotations
+
+import numpy as np
 
 from fx import lax
 from fx.core import get_aval
 from fx.numpy._promote import broadcast_arrays, broadcast_shapes, broadcast_to, promote_dtypes
+from fx.numpy._shape import _axis, moveaxis, ravel, slice_along, stack
 
 
 def _dot_general(a, b, contract, batch=((), ())):
@@ -37,7 +40,9 @@ def matmul(a, b):
 
 
 def vdot(a, b):
-    return dot(lax.reshape(a, (get_aval(a).size,)), lax.reshape(b, (get_aval(b).size,)))
+    """The dot product of the flattened arrays."""
+    a, b = promote_dtypes(a, b)
+    return dot(ravel(a), ravel(b))
 
 
 def inner(a, b):
@@ -53,3 +58,73 @@ def outer(a, b):
     a = lax.reshape(a, (get_aval(a).size, 1))
     b = lax.reshape(b, (1, get_aval(b).size))
     return _dot_general(a, b, ((1,), (0,)))
+
+
+def _axes_list(axes, ndim, name):
+    axes = (axes,) if isinstance(axes, (int, np.integer)) else tuple(axes)
+    return [_axis(a, ndim, name) for a in axes]
+
+
+def tensordot(a, b, axes=2, *, precision=None, preferred_element_type=None):
+    """Sum over the last `axes` axes of a and the first of b, or over the given axis pairs."""
+    a, b = promote_dtypes(a, b)
+    na, nb = get_aval(a).ndim, get_aval(b).ndim
+    if isinstance(axes, (int, np.integer)):
+        if not 0 <= axes <= min(na, nb):
+            raise ValueError(f"tensordot: axes={axes} must be in [0, {min(na, nb)}] for operands "
+                             f"of rank {na} and {nb}")
+        ca, cb = list(range(na - axes, na)), list(range(axes))
+    else:
+        if len(axes) != 2:
+            raise ValueError(f"tensordot: axes must be an int or a pair of axis lists, got {axes!r}")
+        ca, cb = _axes_list(axes[0], na, "axes[0]"), _axes_list(axes[1], nb, "axes[1]")
+        if len(ca) != len(cb):
+            raise ValueError(f"tensordot: axes {axes!r} pair {len(ca)} axes of a with {len(cb)} of b")
+    sa, sb = get_aval(a).shape, get_aval(b).shape
+    if [sa[i] for i in ca] != [sb[i] for i in cb]:
+        raise ValueError(f"tensordot: contracted axes of shapes {sa} and {sb} differ in size "
+                         f"(axes {ca} and {cb})")
+    return lax.dot_general(a, b, ((ca, cb), ((), ())), precision=precision,
+                           preferred_element_type=preferred_element_type)
+
+
+def kron(a, b):
+    """The Kronecker product: every element of a scaling a whole copy of b."""
+    a, b = (lax._as_operand(x) for x in promote_dtypes(a, b))
+    ndim = max(get_aval(a).ndim, get_aval(b).ndim)
+    sa = (1,) * (ndim - get_aval(a).ndim) + get_aval(a).shape
+    sb = (1,) * (ndim - get_aval(b).ndim) + get_aval(b).shape
+    interleaved = tuple(n for pair in zip(sa, sb) for n in pair)
+    a = lax.broadcast_in_dim(lax.reshape(a, sa), interleaved, tuple(range(0, 2 * ndim, 2)))
+    b = lax.broadcast_in_dim(lax.reshape(b, sb), interleaved, tuple(range(1, 2 * ndim, 2)))
+    return lax.reshape(lax.mul(a, b), tuple(x * y for x, y in zip(sa, sb)))
+
+
+def _components(x, axis, name):
+    x = moveaxis(x, axis, -1)
+    n = get_aval(x).shape[-1]
+    if n not in (2, 3):
+        raise ValueError(f"cross: incompatible dimensions for cross product: axis {axis} of "
+                         f"{name} has length {n} (dimension must be 2 or 3)")
+    last = get_aval(x).ndim - 1
+    return [lax.squeeze(slice_along(x, last, i, i + 1), (last,)) for i in range(n)]
+
+
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """The cross product of 3-vectors (2-vectors have z = 0; two 2-vectors give the z
+    component alone), vectors along axisa/axisb, result vectors along axisc."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = promote_dtypes(a, b)
+    ca, cb = _components(a, axisa, "a"), _components(b, axisb, "b")
+    both = broadcast_arrays(*ca, *cb)
+    ca, cb = both[:len(ca)], both[len(ca):]
+    z = lax.sub(lax.mul(ca[0], cb[1]), lax.mul(ca[1], cb[0]))
+    if len(ca) == len(cb) == 2:
+        return z
+    zero = lax.full_like(z, 0)
+    a2 = ca[2] if len(ca) == 3 else zero
+    b2 = cb[2] if len(cb) == 3 else zero
+    x = lax.sub(lax.mul(ca[1], b2), lax.mul(a2, cb[1]))
+    y = lax.sub(lax.mul(a2, cb[0]), lax.mul(ca[0], b2))
+    return moveaxis(stack([x, y, z], -1), -1, axisc)

@@ -1,11 +1,16 @@
-"""Reductions with NumPy's axis / keepdims / dtype arguments."""
+"""Reductions with NumPy's axis / keepdims / dtype arguments and JAX's `where` / `initial`.
+
+`where` masks elements out of a reduction by replacing them with a value that cannot
+change it (0 for sums, 1 for products, `initial` for max/min), so every reduction stays
+one dense lax reduction that fuses, differentiates and batches like the unmasked one.
+"""
 from __future__ import annotations
 
 import numpy as np
 
 from fx import dtypes, lax
 from fx.core import get_aval
-from fx.numpy._promote import _operand, promote_args
+from fx.numpy._promote import _operand, broadcast_to
 
 
 def _axes(axis, ndim):
@@ -14,6 +19,8 @@ def _axes(axis, ndim):
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     out = []
     for a in axes:
+        if not isinstance(a, (int, np.integer)):
+            raise TypeError(f"axis must be an int or a tuple of ints, got {axis!r}")
         if not -ndim <= a < ndim:
             raise ValueError(f"axis {a} is out of bounds for an array of rank {ndim}")
         out.append(int(a) % ndim)
@@ -26,92 +33,216 @@ def _keep(x, axes, keepdims):
     return lax.expand_dims(x, axes) if keepdims and axes else x
 
 
-def _reduction(name, lax_reduce, upcast_bool=False):
-    def reduce(a, axis=None, dtype=None, keepdims=False, **kwargs):
-        a = lax._as_operand(_operand(a))
-        if kwargs.get("initial") is not None or kwargs.get("where") is not None:
-            raise NotImplementedError(f"fx.numpy.{name}: `initial` and `where` come in a later release")
+def _check_out(name, out):
+    if out is not None:
+        raise NotImplementedError(f"fx.numpy.{name}: `out` is not supported (fx arrays are immutable)")
+
+
+def _array(a):
+    return lax._as_operand(_operand(a))
+
+
+def _count(shape, axes):
+    return int(np.prod([shape[i] for i in axes]))
+
+
+def _mask(where, shape):
+    """`where` as a boolean array of `shape` (NumPy broadcasting)."""
+    where = _operand(where)
+    if not dtypes.is_bool(get_aval(where).dtype):
+        where = lax.ne(where, lax.full_like(where, 0))
+    return broadcast_to(where, shape)
+
+
+def _masked(a, where, fill):
+    """a where `where` holds, else `fill` (a scalar)."""
+    if where is None:
+        return a
+    return lax.select(_mask(where, get_aval(a).shape), a, lax.full_like(a, fill))
+
+
+def _accumulator(dtype):
+    """The dtype JAX sums bools and integers in (promote_integers=True)."""
+    if dtypes.is_bool(dtype) or dtype == dtypes.int32:
+        return dtypes.default_int_dtype()
+    if dtype == dtypes.uint32:
+        return dtypes.canonicalize_dtype(np.uint64)
+    return dtype
+
+
+def _additive(name, lax_reduce, lax_combine, neutral):
+    def reduce(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None,
+               promote_integers=True):
+        _check_out(name, out)
+        a = _array(a)
         aval = get_aval(a)
         if dtype is not None:
             a = lax.convert_element_type(a, dtype)
-        elif upcast_bool and (dtypes.is_bool(aval.dtype) or dtypes.is_integer(aval.dtype)):
-            # NumPy/JAX sum small ints in the default int type; unsigned stays unsigned
-            target = dtypes.uint32 if aval.dtype == dtypes.uint32 else dtypes.default_int_dtype()
-            if aval.dtype != target and aval.dtype != dtypes.int64:
-                a = lax.convert_element_type(a, target)
+        elif promote_integers and not dtypes.is_floating(aval.dtype):
+            a = lax.convert_element_type(a, _accumulator(aval.dtype))
         axes = _axes(axis, aval.ndim)
-        return _keep(lax_reduce(a, axes) if axes else a, axes, keepdims)
+        a = _masked(a, where, neutral)
+        result = lax_reduce(a, axes) if axes else a
+        if initial is not None:
+            result = lax_combine(result, lax.full_like(result, initial))
+        return _keep(result, axes, keepdims)
     reduce.__name__ = name
+    reduce.__doc__ = f"NumPy's {name} over `axis`; `where` masks elements out, `initial` joins in."
     return reduce
 
 
-sum = _reduction("sum", lax.reduce_sum, upcast_bool=True)
-prod = _reduction("prod", lambda x, axes: lax.reduce_prod(x, axes), upcast_bool=True)
-max = amax = _reduction("max", lambda x, axes: lax.reduce_max(x, axes))
-min = amin = _reduction("min", lambda x, axes: lax.reduce_min(x, axes))
+def _extremum(name, lax_reduce, lax_combine):
+    def reduce(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+        _check_out(name, out)
+        a = _array(a)
+        aval = get_aval(a)
+        axes = _axes(axis, aval.ndim)
+        if initial is None:
+            if where is not None:
+                raise ValueError(f"reduction operation {name} does not have an identity, so to use "
+                                 f"a where mask one has to specify 'initial'")
+            if _count(aval.shape, axes) == 0:
+                raise ValueError(f"zero-size array to reduction operation {name} which has no "
+                                 f"identity (shape {aval.shape}, axis {axis})")
+        else:
+            a = _masked(a, where, initial)
+        result = lax_reduce(a, axes) if axes else a
+        if initial is not None:
+            result = lax_combine(result, lax.full_like(result, initial))
+        return _keep(result, axes, keepdims)
+    reduce.__name__ = name
+    reduce.__doc__ = (f"NumPy's {name} over `axis`; `where` needs `initial`. Ties share the "
+                      f"gradient equally, as in JAX.")
+    return reduce
 
 
-def all(a, axis=None, keepdims=False):
-    a = _operand(a)
-    return min(lax.ne(a, lax.full_like(a, 0)) if get_aval(a).dtype != dtypes.bool_ else a,
-               axis, keepdims=keepdims)
+sum = _additive("sum", lax.reduce_sum, lax.add, 0)
+prod = _additive("prod", lax.reduce_prod, lax.mul, 1)
+max = amax = _extremum("max", lax.reduce_max, lax.max)
+min = amin = _extremum("min", lax.reduce_min, lax.min)
 
 
-def any(a, axis=None, keepdims=False):
-    a = _operand(a)
-    return max(lax.ne(a, lax.full_like(a, 0)) if get_aval(a).dtype != dtypes.bool_ else a,
-               axis, keepdims=keepdims)
+def _truth(a):
+    a = _array(a)
+    return a if dtypes.is_bool(get_aval(a).dtype) else lax.ne(a, lax.full_like(a, 0))
 
 
-def mean(a, axis=None, dtype=None, keepdims=False):
-    a = lax._as_operand(_operand(a))
-    aval = get_aval(a)
+def all(a, axis=None, out=None, keepdims=False, *, where=None):
+    _check_out("all", out)
+    a = _masked(_truth(a), where, True)
+    axes = _axes(axis, get_aval(a).ndim)
+    return _keep(lax.reduce_min(a, axes) if axes else a, axes, keepdims)
+
+
+def any(a, axis=None, out=None, keepdims=False, *, where=None):
+    _check_out("any", out)
+    a = _masked(_truth(a), where, False)
+    axes = _axes(axis, get_aval(a).ndim)
+    return _keep(lax.reduce_max(a, axes) if axes else a, axes, keepdims)
+
+
+def count_nonzero(a, axis=None, keepdims=False):
+    return sum(_truth(a), axis, dtypes.default_int_dtype(), keepdims=keepdims)
+
+
+def _inexact(a, dtype):
+    """a converted to `dtype`, or to a floating dtype (the default for bools and integers)."""
+    a = _array(a)
     if dtype is None:
-        dtype = aval.dtype if dtypes.is_floating(aval.dtype) else dtypes.default_float_dtype()
-    axes = _axes(axis, aval.ndim)
-    count = int(np.prod([aval.shape[i] for i in axes]))
-    total = sum(lax.convert_element_type(a, dtype) if aval.dtype != dtype else a, axes,
-                keepdims=keepdims)
-    return lax.div(total, lax.full_like(total, count))
+        dtype = get_aval(a).dtype
+        dtype = dtype if dtypes.is_floating(dtype) else dtypes.default_float_dtype()
+    return lax.convert_element_type(a, dtype)
 
 
-def var(a, axis=None, dtype=None, ddof=0, keepdims=False):
-    centered = lax.sub(*promote_args(a, mean(a, axis, dtype, keepdims=True)))
-    sq = lax.mul(centered, centered)
-    aval = get_aval(sq)
-    axes = _axes(axis, aval.ndim)
-    count = int(np.prod([aval.shape[i] for i in axes])) - ddof
-    total = sum(sq, axes, keepdims=keepdims)
-    return lax.div(total, lax.full_like(total, count))
+def _count_where(a, axes, keepdims, where):
+    """How many elements each reduction takes: static without `where`, else an array."""
+    aval = get_aval(a)
+    if where is None:
+        return _count(aval.shape, axes)
+    return sum(lax.convert_element_type(_mask(where, aval.shape), aval.dtype), axes,
+               keepdims=keepdims)
 
 
-def std(a, axis=None, dtype=None, ddof=0, keepdims=False):
-    return lax.sqrt(var(a, axis, dtype, ddof, keepdims))
+def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
+    _check_out("mean", out)
+    a = _inexact(a, dtype)
+    axes = _axes(axis, get_aval(a).ndim)
+    total = sum(a, axes, keepdims=keepdims, where=where)
+    return lax.div(total, lax._as_operand(_count_where(a, axes, keepdims, where), like=total))
 
 
-def argmax(a, axis=None, keepdims=False):
-    return _arg_reduction(lax.argmax, a, axis, keepdims)
+def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
+        correction=None):
+    """NumPy's variance, dividing by (count - ddof); NaN where that is not positive, as JAX."""
+    _check_out("var", out)
+    if correction is not None:
+        if ddof:
+            raise ValueError("var: pass either ddof or correction, not both")
+        ddof = correction
+    a = _inexact(a, dtype)
+    axes = _axes(axis, get_aval(a).ndim)
+    centered = lax.sub(a, broadcast_to(mean(a, axes, keepdims=True, where=where), get_aval(a).shape))
+    total = sum(lax.mul(centered, centered), axes, keepdims=keepdims, where=where)
+    count = lax._as_operand(_count_where(a, axes, keepdims, where), like=total)
+    normalizer = lax.sub(count, lax.full_like(count, ddof))
+    positive = broadcast_to(lax.gt(normalizer, lax.full_like(normalizer, 0)), get_aval(total).shape)
+    return lax.select(positive, lax.div(total, normalizer), lax.full_like(total, np.nan))
 
 
-def argmin(a, axis=None, keepdims=False):
-    return _arg_reduction(lax.argmin, a, axis, keepdims)
+def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
+        correction=None):
+    return lax.sqrt(var(a, axis, dtype, out, ddof, keepdims, where=where, correction=correction))
 
 
-def _arg_reduction(lax_op, a, axis, keepdims):
-    a = lax._as_operand(_operand(a))
+def ptp(a, axis=None, out=None, keepdims=False):
+    """Peak to peak: max - min."""
+    _check_out("ptp", out)
+    return lax.sub(max(a, axis, keepdims=keepdims), min(a, axis, keepdims=keepdims))
+
+
+def _flat_axis(a, axis):
+    """(a, axis) with a flattened when axis is None."""
+    a = _array(a)
     if axis is None:
-        a = lax.reshape(a, (get_aval(a).size,))
-        axis = 0
-    axis = _axes(axis, get_aval(a).ndim)[0]
-    out = lax_op(a, axis, dtypes.default_int_dtype())
-    return _keep(out, (axis,), keepdims)
+        return lax.reshape(a, (get_aval(a).size,)), 0
+    if not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"axis must be an int or None, got {axis!r}")
+    return a, _axes(axis, get_aval(a).ndim)[0]
 
 
-def cumsum(a, axis=None, dtype=None):
-    a = lax._as_operand(_operand(a))
-    if axis is None:
-        a = lax.reshape(a, (get_aval(a).size,))
-        axis = 0
-    if dtype is not None:
-        a = lax.convert_element_type(a, dtype)
-    return lax.cumsum(a, _axes(axis, get_aval(a).ndim)[0])
+def argmax(a, axis=None, out=None, keepdims=None):
+    return _arg_reduction("argmax", lax.argmax, a, axis, out, keepdims)
+
+
+def argmin(a, axis=None, out=None, keepdims=None):
+    return _arg_reduction("argmin", lax.argmin, a, axis, out, keepdims)
+
+
+def _arg_reduction(name, lax_op, a, axis, out, keepdims):
+    _check_out(name, out)
+    ndim = get_aval(_array(a)).ndim
+    flat, ax = _flat_axis(a, axis)
+    if get_aval(flat).shape[ax] == 0:
+        raise ValueError(f"attempt to get {name} of an empty sequence")
+    result = lax_op(flat, ax, dtypes.default_int_dtype())
+    if keepdims:
+        result = lax.expand_dims(result, tuple(range(ndim)) if axis is None else (ax,))
+    return result
+
+
+def _cumulative(name, lax_op):
+    def accumulate(a, axis=None, dtype=None, out=None):
+        _check_out(name, out)
+        a, axis = _flat_axis(a, axis)
+        if dtype is None and dtypes.is_bool(get_aval(a).dtype):
+            dtype = dtypes.default_int_dtype()
+        if dtype is not None:
+            a = lax.convert_element_type(a, dtype)
+        return lax_op(a, axis)
+    accumulate.__name__ = name
+    accumulate.__doc__ = f"NumPy's {name} along `axis` (the flattened array when None)."
+    return accumulate
+
+
+cumsum = _cumulative("cumsum", lax.cumsum)
+cumprod = _cumulative("cumprod", lax.cumprod)

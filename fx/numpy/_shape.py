@@ -1,10 +1,12 @@
 """Shape manipulation: reshape, transpose, concatenate, stack, squeeze, expand_dims ..."""
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from fx import lax
-from fx.core import get_aval
+from fx.core import Tracer, get_aval
 from fx.numpy._promote import _operand, asarray, promote_dtypes
 
 
@@ -36,8 +38,8 @@ def reshape(a, newshape=None, order="C", *, shape=None):
     return lax.reshape(a, newshape)
 
 
-def ravel(a):
-    return reshape(a, (-1,))
+def ravel(a, order="C"):
+    return reshape(a, (-1,), order)
 
 
 def transpose(a, axes=None):
@@ -87,17 +89,25 @@ def squeeze(a, axis=None):
     return lax.squeeze(a, axes) if axes else a
 
 
-def concatenate(arrays, axis=0):
-    arrays = promote_dtypes(*arrays)
-    if not arrays:
+def concatenate(arrays, axis=0, dtype=None):
+    """Join arrays along an existing axis (the flattened arrays when axis is None)."""
+    if not len(arrays):
         raise ValueError("need at least one array to concatenate")
+    arrays = promote_dtypes(*arrays)
+    if dtype is not None:
+        arrays = [lax.convert_element_type(a, dtype) for a in arrays]
+    if axis is None:
+        arrays, axis = [ravel(a) for a in arrays], 0
     ndim = _ndim(arrays[0])
     if ndim == 0:
         raise ValueError("zero-dimensional arrays cannot be concatenated")
     return lax.concatenate([lax._as_operand(a) for a in arrays], _axis(axis, ndim))
 
 
-def stack(arrays, axis=0):
+def stack(arrays, axis=0, out=None, dtype=None):
+    """Join arrays of one shape along a new axis."""
+    if out is not None:
+        raise NotImplementedError("fx.numpy.stack: `out` is not supported (fx arrays are immutable)")
     arrays = [asarray(a) if not hasattr(a, "aval") else a for a in arrays]
     if not arrays:
         raise ValueError("need at least one array to stack")
@@ -105,14 +115,121 @@ def stack(arrays, axis=0):
     if len(shapes) > 1:
         raise ValueError(f"all input arrays must have the same shape, got {sorted(shapes)}")
     axis = _axis(axis, _ndim(arrays[0]) + 1)
-    return concatenate([expand_dims(a, axis) for a in arrays], axis)
+    return concatenate([expand_dims(a, axis) for a in arrays], axis, dtype)
 
 
-def atleast_1d(x):
-    x = _operand(x)
-    return reshape(x, (1,)) if _ndim(x) == 0 else x
+def _atleast(arys, ndim, expand):
+    """Each array with at least `ndim` axes; one array in, one out (NumPy's convention)."""
+    out = []
+    for x in arys:
+        x = lax._as_operand(_operand(x))
+        rank = _ndim(x)
+        out.append(lax.expand_dims(x, expand[rank]) if rank < ndim else x)
+    return out[0] if len(out) == 1 else out
 
 
-def atleast_2d(x):
-    x = atleast_1d(x)
-    return expand_dims(x, 0) if _ndim(x) == 1 else x
+def atleast_1d(*arys):
+    return _atleast(arys, 1, {0: (0,)})
+
+
+def atleast_2d(*arys):
+    return _atleast(arys, 2, {0: (0, 1), 1: (0,)})
+
+
+def atleast_3d(*arys):
+    """Views with three axes: a 1-D (N,) becomes (1, N, 1) and a 2-D (M, N) (M, N, 1)."""
+    return _atleast(arys, 3, {0: (0, 1, 2), 1: (0, 2), 2: (2,)})
+
+
+def _axes_or_all(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    axes = tuple(_axis(a, ndim) for a in ((axis,) if isinstance(axis, (int, np.integer)) else axis))
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"repeated axis in {axis}")
+    return axes
+
+
+def flip(m, axis=None):
+    """m reversed along `axis` (every axis when None)."""
+    m = lax._as_operand(_operand(m))
+    axes = _axes_or_all(axis, _ndim(m))
+    return lax.rev(m, axes) if axes else m
+
+
+def fliplr(m):
+    m = lax._as_operand(_operand(m))
+    if _ndim(m) < 2:
+        raise ValueError(f"fliplr requires an array of at least two dimensions, got shape "
+                         f"{get_aval(m).shape}")
+    return flip(m, 1)
+
+
+def flipud(m):
+    m = lax._as_operand(_operand(m))
+    if _ndim(m) < 1:
+        raise ValueError("flipud requires an array of at least one dimension, got a scalar")
+    return flip(m, 0)
+
+
+def rot90(m, k=1, axes=(0, 1)):
+    """m rotated by k quarter turns in the plane of `axes`, from the first towards the second."""
+    m = lax._as_operand(_operand(m))
+    ndim = _ndim(m)
+    if len(axes) != 2:
+        raise ValueError(f"rot90: axes must name two axes, got {axes}")
+    a, b = _axis(axes[0], ndim), _axis(axes[1], ndim)
+    if a == b:
+        raise ValueError(f"rot90: axes must be different, got {axes}")
+    k = operator.index(k) % 4
+    if k == 2:
+        return flip(m, (a, b))
+    if k == 0:
+        return m
+    m = swapaxes(m, a, b)
+    return flip(m, a if k == 1 else b)
+
+
+def roll(a, shift, axis=None):
+    """Elements shifted by `shift` along `axis` (of the flattened array when None), wrapping
+    around; a traced shift works too (a dynamic slice of the array twice over)."""
+    a = lax._as_operand(_operand(a))
+    if axis is None:
+        return reshape(roll(ravel(a), shift, 0), get_aval(a).shape)
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    shifts = (shift,) if np.ndim(shift) == 0 else tuple(shift)
+    if len(shifts) == 1:
+        shifts *= len(axes)
+    elif len(axes) == 1:
+        axes *= len(shifts)
+    if len(shifts) != len(axes):
+        raise ValueError(f"roll: {len(shifts)} shifts do not match {len(axes)} axes")
+    ndim = _ndim(a)
+    for s, ax in zip(shifts, axes):
+        a = _roll_axis(a, s, _axis(ax, ndim))
+    return a
+
+
+def _roll_axis(a, shift, axis):
+    shape = get_aval(a).shape
+    n = shape[axis]
+    if n == 0:
+        return a
+    if not isinstance(shift, Tracer):
+        split = n - operator.index(shift) % n
+        if split == n:
+            return a
+        return lax.concatenate([slice_along(a, axis, split, n), slice_along(a, axis, 0, split)], axis)
+    shift = lax.convert_element_type(shift, np.int32)
+    size = lax.full_like(shift, n)
+    starts = [lax.full_like(shift, 0)] * len(shape)
+    starts[axis] = lax.rem(lax.sub(size, lax.rem(shift, size)), size)  # in [0, n) for any sign
+    return lax.dynamic_slice(lax.concatenate([a, a], axis), starts, shape)
+
+
+def slice_along(a, axis, start, stop):
+    """a[..., start:stop, ...] on one axis (start <= stop within bounds)."""
+    shape = get_aval(a).shape
+    starts, limits = [0] * len(shape), list(shape)
+    starts[axis], limits[axis] = start, stop
+    return lax.slice(a, starts, limits)

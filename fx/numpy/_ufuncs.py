@@ -1,12 +1,14 @@
 """Elementwise functions with NumPy's names: promotion and broadcasting, then one lax op."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from fx import dtypes, lax
 from fx.core import get_aval
-from fx.numpy._promote import (broadcast_arrays, promote_args, promote_args_inexact,
-                               promote_dtypes)
+from fx.numpy._promote import broadcast_arrays, promote_args, promote_args_inexact, promote_dtypes
+from fx.transforms.custom import custom_jvp
 
 
 def _binary(lax_op, inexact=False, name=None):
@@ -93,7 +95,7 @@ def round(a, decimals=0):
 
 def square(x):
     (x,) = promote_args(x)
-    return lax.integer_pow(x, 2)
+    return lax.square(x)
 
 
 def reciprocal(x):
@@ -157,14 +159,215 @@ def where(condition, x=None, y=None):
     return lax.select(_bool(condition), x, y)
 
 
-def clip(a, a_min=None, a_max=None):
-    if a_min is not None:
-        a = maximum(a, a_min)
-    if a_max is not None:
-        a = minimum(a, a_max)
+def clip(a, min=None, max=None, *, a_min=None, a_max=None):
+    """a limited to [min, max] (either may be None); NumPy's a_min/a_max keywords too."""
+    if (a_min is not None and min is not None) or (a_max is not None and max is not None):
+        raise TypeError("clip: give the bounds as min/max or as a_min/a_max, not both")
+    lo, hi = a_min if min is None else min, a_max if max is None else max
+    if lo is not None:
+        a = maximum(a, lo)
+    if hi is not None:
+        a = minimum(a, hi)
     return a
 
 
 def isnan(x):
     (x,) = promote_args(x)
     return lax.ne(x, x)
+
+
+left_shift = _binary(lax.shift_left, name="left_shift")
+
+
+def right_shift(x1, x2):
+    """x1 >> x2 as NumPy: arithmetic (sign-filling) for signed integers, logical for unsigned."""
+    x1, x2 = promote_args(x1, x2)
+    if not dtypes.is_integer(get_aval(x1).dtype):
+        raise TypeError(f"right_shift requires integer operands, got {get_aval(x1).str_short()}")
+    unsigned = np.dtype(get_aval(x1).dtype).kind == "u"
+    return (lax.shift_right_logical if unsigned else lax.shift_right_arithmetic)(x1, x2)
+
+
+# ---------------------------------------------------------------------------- more float math
+
+arcsin = _unary(lax.asin, True, "arcsin")
+arccos = _unary(lax.acos, True, "arccos")
+arctan = _unary(lax.atan, True, "arctan")
+arctan2 = _binary(lax.atan2, True, "arctan2")
+sinh = _unary(lax.sinh, True, "sinh")
+cosh = _unary(lax.cosh, True, "cosh")
+arcsinh = _unary(lax.asinh, True, "arcsinh")
+arccosh = _unary(lax.acosh, True, "arccosh")
+arctanh = _unary(lax.atanh, True, "arctanh")
+cbrt = _unary(lax.cbrt, True, "cbrt")
+log2 = _unary(lambda x: lax.div(lax.log(x), lax.full_like(x, np.log(2))), True, "log2")
+log10 = _unary(lambda x: lax.div(lax.log(x), lax.full_like(x, np.log(10))), True, "log10")
+deg2rad = radians = _unary(lambda x: lax.mul(x, lax.full_like(x, np.pi / 180)), True, "deg2rad")
+rad2deg = degrees = _unary(lambda x: lax.mul(x, lax.full_like(x, 180 / np.pi)), True, "rad2deg")
+positive = _unary(lambda x: x, name="positive")
+conjugate = conj = real = _unary(lambda x: x, name="conjugate")  # real inputs only
+imag = _unary(lambda x: lax.full_like(x, 0), name="imag")
+trunc = fix = _float_only_or_identity(
+    lambda x: lax.select(lax.lt(x, lax.full_like(x, 0)), lax.ceil(x), lax.floor(x)), "trunc")
+around = round
+
+
+def _is_float(x):
+    return dtypes.is_floating(get_aval(x).dtype)
+
+
+def _float_predicate(float_test, int_value, name):
+    """A float test; integers and booleans are never NaN or infinite."""
+    def ufunc(x):
+        (x,) = promote_args(x)
+        return float_test(x) if _is_float(x) else lax.full_like(x, int_value, dtypes.bool_)
+    ufunc.__name__ = name
+    return ufunc
+
+
+isfinite = _float_predicate(lax.is_finite, True, "isfinite")
+isinf = _float_predicate(lambda x: lax.eq(lax.abs(x), lax.full_like(x, np.inf)), False, "isinf")
+isposinf = _float_predicate(lambda x: lax.eq(x, lax.full_like(x, np.inf)), False, "isposinf")
+isneginf = _float_predicate(lambda x: lax.eq(x, lax.full_like(x, -np.inf)), False, "isneginf")
+
+
+def signbit(x):
+    """x < 0, and -0.0 too (1/-0 = -inf). fx has no bit casts, so a NaN counts as
+    positive whatever its sign bit (JAX reads the bit)."""
+    (x,) = promote_args(x)
+    zero = lax.full_like(x, 0)
+    if not _is_float(x):
+        return lax.lt(x, zero)
+    negative_zero = lax.bitwise_and(lax.eq(x, zero), lax.lt(lax.div(lax.full_like(x, 1), x), zero))
+    return lax.bitwise_or(lax.lt(x, zero), negative_zero)
+
+
+def copysign(x1, x2):
+    x1, x2 = promote_args_inexact(x1, x2)
+    magnitude = lax.abs(x1)
+    return lax.select(signbit(x2), lax.neg(magnitude), magnitude)
+
+
+def heaviside(x1, x2):
+    """0 below zero, 1 above, x2 at zero."""
+    x1, x2 = promote_args_inexact(x1, x2)
+    zero = lax.full_like(x1, 0)
+    return lax.select(lax.lt(x1, zero), zero,
+                      lax.select(lax.gt(x1, zero), lax.full_like(x1, 1), x2))
+
+
+def fmax(x1, x2):
+    """The larger, ignoring a NaN (JAX's: ties pick x2)."""
+    x1, x2 = promote_args(x1, x2)
+    return lax.select(lax.bitwise_or(lax.gt(x1, x2), lax.ne(x2, x2)), x1, x2)
+
+
+def fmin(x1, x2):
+    x1, x2 = promote_args(x1, x2)
+    return lax.select(lax.bitwise_or(lax.lt(x1, x2), lax.ne(x2, x2)), x1, x2)
+
+
+def fmod(x1, x2):
+    """Remainder with the sign of x1 (C's fmod); integer x % 0 is 0, as in JAX."""
+    x1, x2 = promote_args(x1, x2)
+    if not _is_float(x1):
+        zero = lax.full_like(x2, 0)
+        x2 = lax.select(lax.eq(x2, zero), lax.full_like(x2, 1), x2)
+    return lax.rem(x1, x2)
+
+
+def divmod(x1, x2):
+    return floor_divide(x1, x2), remainder(x1, x2)
+
+
+def modf(x):
+    """(fractional part, integral part), both with x's sign."""
+    (x,) = promote_args_inexact(x)
+    whole = trunc(x)
+    return lax.sub(x, whole), whole
+
+
+def float_power(x1, x2):
+    """x1 ** x2 in floating point (integers promote to the default float)."""
+    return lax.pow(*promote_args_inexact(x1, x2))
+
+
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    """NaN -> nan, +-Inf -> posinf/neginf (default: the dtype's largest finite values)."""
+    del copy  # arrays are immutable
+    (x,) = promote_args(x)
+    if not _is_float(x):
+        return x
+    info = dtypes.finfo(get_aval(x).dtype)
+    posinf = info.max if posinf is None else posinf
+    neginf = info.min if neginf is None else neginf
+    x = lax.select(lax.ne(x, x), lax.full_like(x, nan), x)
+    x = lax.select(lax.eq(x, lax.full_like(x, np.inf)), lax.full_like(x, posinf), x)
+    return lax.select(lax.eq(x, lax.full_like(x, -np.inf)), lax.full_like(x, neginf), x)
+
+
+def hypot(x1, x2):
+    """sqrt(x1^2 + x2^2) as max * sqrt(1 + (min/max)^2): no overflow or underflow of the
+    squares; Inf if either is infinite, even with a NaN."""
+    x1, x2 = promote_args_inexact(x1, x2)
+    a, b = lax.abs(x1), lax.abs(x2)
+    big, small = lax.max(a, b), lax.min(a, b)
+    zero = lax.full_like(big, 0)
+    is_zero = lax.eq(big, zero)
+    ratio = lax.div(small, lax.select(is_zero, lax.full_like(big, 1), big))
+    out = lax.select(is_zero, zero, lax.mul(big, lax.sqrt(lax.add(lax.full_like(big, 1), lax.square(ratio)))))
+    inf = lax.full_like(big, np.inf)
+    return lax.select(lax.bitwise_or(lax.eq(a, inf), lax.eq(b, inf)), inf, out)
+
+
+def _logaddexp_in(log_of_one_plus, slope):
+    """log(b^x1 + b^x2) as max + log_b(1 + b^-|x1 - x2|), with a custom JVP whose weights are
+    logistic(slope (x1 - x2)): 1/2 each at equal arguments, infinities included, where
+    the difference is NaN."""
+    @custom_jvp
+    def impl(x1, x2):
+        delta = lax.sub(x1, x2)
+        both_inf = lax.ne(delta, delta)  # equal infinities (or a NaN: then x1 + x2 is NaN)
+        out = lax.add(lax.max(x1, x2), log_of_one_plus(lax.neg(lax.abs(delta))))
+        return lax.select(both_inf, lax.add(x1, x2), out)
+
+    @impl.defjvp
+    def _jvp(primals, tangents):
+        (x1, x2), (t1, t2) = primals, tangents
+        delta = lax.sub(x1, x2)
+        w1 = lax.select(lax.eq(x1, x2), lax.full_like(x1, 0.5),
+                        lax.logistic(lax.mul(delta, lax.full_like(delta, slope))))
+        w2 = lax.sub(lax.full_like(w1, 1), w1)
+        return impl(x1, x2), lax.add(lax.mul(t1, w1), lax.mul(t2, w2))
+
+    def ufunc(x1, x2):
+        return impl(*promote_args_inexact(x1, x2))
+    return ufunc
+
+
+logaddexp = _logaddexp_in(lambda d: lax.log1p(lax.exp(d)), 1.0)
+logaddexp2 = _logaddexp_in(lambda d: lax.div(lax.log1p(lax.exp2(d)), lax.full_like(d, np.log(2))),
+                           np.log(2))
+logaddexp.__name__, logaddexp2.__name__ = "logaddexp", "logaddexp2"
+
+
+@functools.cache
+def _sinc_at_zero(k):
+    """sinc's k-th derivative at 0 as a function of x (for x = 0 only), whose JVP is the
+    (k+1)-th: so every derivative of sinc at 0 is right, not NaN from sin(0)/0."""
+    @custom_jvp
+    def f(x):
+        value = 0.0 if k % 2 else (-1.0) ** (k // 2) * np.pi ** k / (k + 1)
+        return lax.full_like(x, value)
+
+    f.defjvps(lambda g, ans, x: lax.mul(g, _sinc_at_zero(k + 1)(x)))
+    return f
+
+
+def sinc(x):
+    """sin(pi x) / (pi x), 1 at 0."""
+    (x,) = promote_args_inexact(x)
+    zero = lax.full_like(x, 0)
+    at_zero = lax.eq(x, zero)
+    pi_x = lax.mul(lax.select(at_zero, lax.full_like(x, 1), x), lax.full_like(x, np.pi))
+    return lax.select(at_zero, _sinc_at_zero(0)(x), lax.div(lax.sin(pi_x), pi_x))

@@ -66,10 +66,11 @@ def batch_flat_at_front(fun, args, in_dims, axis_size, description="vmap"):
 
 
 @functools.lru_cache(maxsize=4096)
-def batch_jaxpr(closed: ClosedJaxpr, axis_size: int, in_batched: tuple, force_out: bool = False):
+def batch_jaxpr(closed: ClosedJaxpr, axis_size: int, in_batched: tuple, force_out=False):
     """The jaxpr of vmap(closed) with batched inputs/outputs at axis 0.
 
-    Returns (jaxpr, out_batched); with force_out every output is batched.
+    Returns (jaxpr, out_batched); with force_out True every output is batched, with a
+    tuple of flags the flagged ones are (a loop carry must keep its type).
     """
     from fx.transforms.staging import trace_to_closed_jaxpr
     out_batched = []
@@ -77,7 +78,8 @@ def batch_jaxpr(closed: ClosedJaxpr, axis_size: int, in_batched: tuple, force_ou
     def fun(*args):
         outs, dims = batch_flat(jaxpr_as_fun(closed), args,
                                 [0 if b else None for b in in_batched], axis_size)
-        out_batched[:] = [force_out or d is not None for d in dims]
+        force = force_out if isinstance(force_out, tuple) else (force_out,) * len(outs)
+        out_batched[:] = [f or d is not None for f, d in zip(force, dims)]
         return [bdim_at_front(o, d, axis_size) if b else o
                 for o, d, b in zip(outs, dims, out_batched)]
 

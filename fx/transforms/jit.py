@@ -37,8 +37,9 @@ def compiled(closed: ClosedJaxpr, backend=None):
     per_jaxpr = _executables.setdefault(closed, {})
     exe = per_jaxpr.get(backend.name)
     if exe is None:
+        from fx.backends.segmented import compile_program
         from fx.ir.passes import optimize
-        exe = per_jaxpr[backend.name] = backend.compile(optimize(closed))
+        exe = per_jaxpr[backend.name] = compile_program(backend, optimize(closed))
     return exe
 
 

@@ -70,10 +70,12 @@ def jvp_flat(fun, primals, tangents, description="jvp"):
 
 
 @functools.lru_cache(maxsize=4096)
-def jvp_jaxpr(closed: ClosedJaxpr, nonzeros: tuple):
+def jvp_jaxpr(closed: ClosedJaxpr, nonzeros: tuple, instantiate: tuple = ()):
     """A jaxpr computing (primal outs, nonzero tangent outs) from (primals, nonzero tangents).
 
     Returns (jaxpr, out_nonzeros). Used by primitives that hold jaxprs (jit, control flow).
+    Outputs flagged in `instantiate` get a tangent even when it is zero (a loop carry
+    whose tangent type must not change between iterations).
     """
     from fx.transforms.staging import trace_to_closed_jaxpr
     n = len(nonzeros)
@@ -84,6 +86,8 @@ def jvp_jaxpr(closed: ClosedJaxpr, nonzeros: tuple):
         tangents = [next(tangent_iter) if nz else Zero(tangent_aval(a))
                     for nz, a in zip(nonzeros, closed.in_avals)]
         outs, out_tangents = jvp_flat(jaxpr_as_fun(closed), args[:n], tangents)
+        out_tangents = [zeros_like_aval(t.aval) if type(t) is Zero and inst else t
+                        for t, inst in zip(out_tangents, instantiate or [False] * len(outs))]
         out_nonzeros[:] = [type(t) is not Zero for t in out_tangents]
         return outs + [t for t in out_tangents if type(t) is not Zero]
 

@@ -52,12 +52,14 @@ def _differentiable(aval):
 
 
 @functools.lru_cache(maxsize=4096)
-def partial_eval_jaxpr(closed: ClosedJaxpr, in_unknowns: tuple):
+def partial_eval_jaxpr(closed: ClosedJaxpr, in_unknowns: tuple, instantiate: tuple = ()):
     """Split a jaxpr by which inputs are unknown.
 
     Returns (known, unknown, out_unknowns, num_residuals): `known` maps the known inputs
     to the known outputs followed by the residuals; `unknown` maps the residuals followed
-    by the unknown inputs to the unknown outputs.
+    by the unknown inputs to the unknown outputs. Outputs flagged in `instantiate` are
+    unknown even when computable now (control flow needs every branch, or every loop
+    iteration, to agree on which outputs are unknown).
     """
     split = {}
 
@@ -68,8 +70,9 @@ def partial_eval_jaxpr(closed: ClosedJaxpr, in_unknowns: tuple):
             unknown_iter = iter(unknown_args)
             args = [next(unknown_iter) if u else next(known_iter) for u in in_unknowns]
             outs = eval_jaxpr(closed.jaxpr, closed.consts, *args)
-            out_unknowns = [trace.is_own(o) for o in outs]
-            outvars = [o.var for o, u in zip(outs, out_unknowns) if u]
+            out_unknowns = [trace.is_own(o) or bool(inst) for o, inst in
+                            zip(outs, instantiate or [False] * len(outs))]
+            outvars = [trace.to_var(o) for o, u in zip(outs, out_unknowns) if u]
         jaxpr, residuals = trace.builder.build([a.var for a in unknown_args], outvars)
         split.update(unknown=ClosedJaxpr(convert_constvars_to_invars(jaxpr), []),
                      out_unknowns=tuple(out_unknowns), num_res=len(residuals))

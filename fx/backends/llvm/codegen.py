@@ -255,6 +255,8 @@ def _float_op(em, name, args, dtype):
         return _intrinsic(em, "llvm.sqrt", x)
     if name == "rsqrt":
         return b.fdiv(ir.Constant(x.type, 1.0), _intrinsic(em, "llvm.sqrt", x))
+    if name == "is_finite":
+        return b.fcmp_ordered("<", _intrinsic(em, "llvm.fabs", x), ir.Constant(x.type, float("inf")))
     return mathlib.emit(b, name, args)  # transcendentals: inline, vectorisable polynomials
 
 
@@ -288,7 +290,23 @@ def _int_op(b, name, args, dtype):
         return b.sub(pos, neg)
     if name in ("div", "rem"):
         return _int_divide(b, name, x, args[1], unsigned)
+    if name in _SHIFTS:
+        return _shift(b, name, x, args[1])
     raise NotImplementedError(f"integer scalar op {name!r} for {np.dtype(dtype).name}")
+
+
+_SHIFTS = {"shift_left": "shl", "shift_right_logical": "lshr", "shift_right_arithmetic": "ashr"}
+
+
+def _shift(b, name, x, y):
+    """LLVM's shifts are poison for amounts >= the width: clamp the amount (read as unsigned)
+    and select the defined result, 0 or, for ashr, a shift by width - 1 (the sign fill)."""
+    width = ir.Constant(x.type, x.type.width)
+    too_far = b.icmp_unsigned(">=", y, width)
+    if name == "shift_right_arithmetic":
+        return b.ashr(x, b.select(too_far, ir.Constant(x.type, x.type.width - 1), y))
+    shifted = getattr(b, _SHIFTS[name])(x, b.select(too_far, ir.Constant(x.type, 0), y))
+    return b.select(too_far, ir.Constant(x.type, 0), shifted)
 
 
 def _int_divide(b, name, x, y, unsigned):

@@ -19,6 +19,7 @@ import numpy as np
 from llvmlite import ir
 
 from fx.backends.llvm import codegen as cg
+from fx.backends.llvm import lapack, sort
 from fx.ir import kernels as K
 
 SLOT_ALIGN = 64
@@ -71,12 +72,11 @@ def build_modules(program: K.Program, prefix: str, groups: int = 1):
         part_sizes[k] += sum(len(block.instructions) for block in fn.blocks) + 1
         fn = ir.Function(module, fn.function_type, fn.name)  # called by name across modules
         args = [pointers[buf] for buf in buffers]
-        grain = _parallel_grain(stmt)
+        grain, outer = _parallel_grain(stmt), _outer_loop(stmt)
         if grain is None:
-            b.call(fn, args + ([ir.Constant(cg.I64, 0), ir.Constant(cg.I64, stmt.shape[0])]
-                               if isinstance(stmt, K.Kernel) and stmt.shape else []))
+            b.call(fn, args + ([ir.Constant(cg.I64, 0), ir.Constant(cg.I64, outer[0])] if outer else []))
         else:
-            _call_parallel(b, module, fn, args, stmt.shape[0], grain)
+            _call_parallel(b, module, fn, args, outer[0], grain)
     b.ret_void()
     if ndarray_data_offset() is not None:
         _objects_entry(module, entry)
@@ -129,12 +129,24 @@ PARALLEL_MIN_WORK = 1 << 16
 CHUNK_MIN_WORK = 1 << 14
 
 
+def _outer_loop(stmt):
+    """(extent, work per iteration) of the loop that a statement's function takes as a
+    [start, end) range, so that parallel_for can split it; None if it runs whole."""
+    if isinstance(stmt, K.Kernel) and stmt.shape:
+        return stmt.shape[0], (int(np.prod(stmt.shape[1:], dtype=np.int64))
+                               * int(np.prod(stmt.reduce_shape, dtype=np.int64)))
+    if isinstance(stmt, K.Sort):  # lines, each n log n comparisons
+        return stmt.lines, stmt.n * max(stmt.n.bit_length(), 1)
+    return None
+
+
 def _parallel_grain(stmt):
-    """The grain (outer iterations per chunk) to run a kernel with, or None for serial."""
-    if not isinstance(stmt, K.Kernel) or not stmt.shape or stmt.shape[0] < 2:
+    """The grain (outer iterations per chunk) to run a statement with, or None for serial."""
+    outer = _outer_loop(stmt)
+    if outer is None or outer[0] < 2:
         return None
-    per_row = int(np.prod(stmt.shape[1:], dtype=np.int64)) * int(np.prod(stmt.reduce_shape, dtype=np.int64))
-    if per_row * stmt.shape[0] < PARALLEL_MIN_WORK:
+    rows, per_row = outer
+    if per_row * rows < PARALLEL_MIN_WORK:
         return None
     return max(1, -(-CHUNK_MIN_WORK // max(per_row, 1)))
 
@@ -179,13 +191,17 @@ def _work(stmt):
         return stmt.batch * stmt.m * stmt.n * stmt.k
     if isinstance(stmt, K.Scatter):
         return int(np.prod(stmt.shape, dtype=np.int64)) + stmt.out.size
+    if isinstance(stmt, K.Sort):
+        return stmt.lines * _outer_loop(stmt)[1]
+    if isinstance(stmt, K.Linalg):  # the work is LAPACK's; fx's own code loops over the batch
+        return stmt.batch
     return stmt.out.size
 
 
 def statement_function(module, prefix, stmt, buffers):
     """The statement as a function of its buffers; a kernel also takes the [start, end)
     range of its outermost loop, so that parallel_for can hand out chunks."""
-    ranged = isinstance(stmt, K.Kernel) and bool(stmt.shape)
+    ranged = _outer_loop(stmt) is not None
     params = [_ptr(b) for b in buffers] + [cg.I64, cg.I64] * ranged
     fn = ir.Function(module, ir.FunctionType(cg.VOID, params), f"{prefix}{stmt.name}")
     for arg in fn.args[:len(buffers)]:
@@ -195,11 +211,13 @@ def statement_function(module, prefix, stmt, buffers):
         fn.attributes.add("minsize")
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     pointers = dict(zip(buffers, fn.args))
-    if ranged:
+    if isinstance(stmt, K.Sort):
+        sort.emit_sort(b, module, pointers, stmt, fn.args[-2], fn.args[-1], _entry_alloca)
+    elif ranged:
         _emit_kernel(b, module, pointers, stmt, outer=(fn.args[-2], fn.args[-1]))
     else:
         emit = {K.Kernel: _emit_kernel, K.Gemm: _emit_gemm, K.Scatter: _emit_scatter,
-                K.Cumulative: _emit_cumulative}[type(stmt)]
+                K.Cumulative: _emit_cumulative, K.Linalg: lapack.emit_linalg}[type(stmt)]
         emit(b, module, pointers, stmt)
     b.ret_void()
     return fn
@@ -334,8 +352,8 @@ def _emit_scatter(b, module, pointers, s: K.Scatter):
         b.cbranch(inside, write, done)
         b.position_at_end(write)
         value = em.expr(s.update)
-        if s.mode == "add":
-            value = cg.scalar_op(em, "add", [em.load(s.out, s.index), value],
+        if s.mode != "set":  # combine with the value there: add, mul, min or max
+            value = cg.scalar_op(em, s.mode, [em.load(s.out, s.index), value],
                                  [s.out.dtype, s.out.dtype], s.out.dtype)
         em.store(s.out, s.index, value)
         b.branch(done)

@@ -52,6 +52,27 @@ pow    exp(y log|x|), then the C99/NumPy special cases by select (pow(x, 0) = 1,
        s^3 term in double-double) and y*log|x| as hi+lo into exp.
 sqrt   llvm.sqrt; rsqrt = 1/sqrt(x) (two correctly rounded steps).
 
+The functions below have one float64 kernel; float32 widens, runs it and rounds once
+(within ~0.5 ulp, at half the vector width of a float32 kernel).
+sinh   |x| < 1: (em + em/(em+1))/2, em = expm1|x|; else h - 1/(4h), h = e^|x|/2 from exp
+       with the exponent lowered by one, so values up to sinh's own overflow stay finite.
+cosh   h + 1/(4h), h as for sinh.
+asinh  log1p(|x| + x^2/(1 + sqrt(1 + x^2))); log|x| + ln2 above 2^28.
+acosh  x < 2: log1p(t + sqrt(2t + t^2)), t = x - 1 (exact); log(x + sqrt(x^2 - 1)) up to
+       2^28, log x + ln2 above; x < 1 gives NaN.
+atanh  log1p(2a/(1-a))/2, a = |x|, as 2a + 2a^2/(1-a) below 1/2 (1 - a is exact above).
+atan   |x| reduced to |z| <= tan(pi/8) by atan x = pi/4 + atan((x-1)/(x+1)) or
+       pi/2 + atan(-1/x), the quotient's error carried (2Sum, FMA residual) to first
+       order; atan z = z + z^3 P(z^2).
+atan2  atan(min/max) of the magnitudes (quotient error carried), reflected by pi/2 - a
+       and pi - a as head + tail; C99's zeros, infinities and NaN come out of t = 0 for
+       equal zeros and t = 1 for equal infinities.
+asin/acos  |x| <= 1/2: x + x^3 P(x^2); above, asin s with s = sqrt((1-|x|)/2) (its
+       rounding error from an FMA residual), asin = pi/2 - 2 asin s, acos = 2 asin s or
+       pi - 2 asin s.
+cbrt   a guess from the exponent bits / 3, two Halley steps, one Newton step with an
+       exact (FMA) residual; denormals and values above 2^600 are rescaled first.
+
 Measured maximum errors are listed in tests/test_llvm_mathlib.py; the bounds there are
 4 ulp for every function and precision.
 """
@@ -104,6 +125,19 @@ _ERF_Q64 = (-1.8530829636785093, -0.2684462297775718, 0.03380212468069099,
             -1.3549614618747657e-10, -6.611283552236397e-11, -4.968088085013646e-11,
             7.566905329376717e-12, 1.2979577754624142e-11, 7.098583986884827e-12,
             1.9723462072126163e-12, 3.140101613023732e-13, 2.2529520713647193e-14)
+# atan z = z + z w poly(w), w = z^2 <= tan(pi/8)^2: rel. error 2^-57.5 (f64).
+_ATAN_64 = (-0.333333333333332, 0.199999999999532, -0.14285714280161538, 0.11111110781896623,
+            -0.0909089771762834, 0.07692059578613711, -0.06663097591675855, 0.05847847309792658,
+            -0.05039135527266935, 0.03806072118089093, -0.017903460953625557)
+# asin x = x + x w poly(w), w = x^2 <= 1/4: rel. error 2^-58.9 (f64).
+_ASIN_64 = (0.1666666666666676, 0.07499999999970758, 0.044642857174653786, 0.03038194270569939,
+            0.02237221504844374, 0.017351610884732194, 0.013980834516781993, 0.011398794381137538,
+            0.010780933098636635, 0.0037037647347143896, 0.021714059072561395, -0.02100866944442707,
+            0.03263478587380804)
+# pi/2, pi/4 and pi as head + tail doubles.
+_PI_2 = (1.5707963267948966, 6.123233995736766e-17)
+_PI_4 = (0.7853981633974483, 3.061616997868383e-17)
+_PI = (3.141592653589793, 1.2246467991473532e-16)
 # 2/pi in binary after 8 zero bits, 64 bits a word (Payne-Hanek window for float32).
 _TWO_OVER_PI_WORDS = (0x00A2F9836E4E4415, 0x29FC2757D1F534DD, 0xC0DB6295993C4390, 0x41FE5163ABDEBBC5)
 
@@ -240,13 +274,14 @@ class _Emitter:
         k1 = self.b.ashr(k, self.i(1))
         return self.mul(self.mul(v, self.pow2i(k1)), self.pow2i(self.b.sub(k, k1)))
 
-    def exp(self, x, lo=None):
-        """e^(x + lo); lo (optional) is a small tail added after the reduction."""
-        x = self.clamp(x, self.p.exp_lo, self.p.exp_hi)
+    def exp(self, x, lo=None, halve=False):
+        """e^(x + lo); lo (optional) is a small tail added after the reduction. With
+        `halve`, e^x / 2 (exact scaling, finite up to ln(2 max) as sinh and cosh need)."""
+        x = self.clamp(x, self.p.exp_lo, self.p.exp_hi + halve)
         _, k, r = self.reduce_ln2(x)
         if lo is not None:
             r = self.add(r, lo)
-        return self.scale(self.add(self.c(1.0), self.expm1_poly(r)), k)
+        return self.scale(self.add(self.c(1.0), self.expm1_poly(r)), self.b.sub(k, self.i(int(halve))))
 
     def exp2(self, x):
         x = self.clamp(x, self.p.exp2_lo, self.p.exp2_hi)
@@ -483,6 +518,182 @@ class _Emitter:
         return self.sel(b.or_(self.cmp("==", y, zero), self.cmp("==", x, one)), one, r)
 
 
+    # -- float64 kernels that float32 borrows (widened, rounded once at the end) ----------
+    def in_double(self, kernel, *args):
+        """kernel(*args) in float64: float32 arguments are widened and the result rounded
+        once, which keeps these functions within ~0.5 ulp in float32 with one set of
+        coefficients (at half the float32 vector width)."""
+        if self.ty == F64:
+            return kernel(self, *args)
+        b = self.b
+        return b.fptrunc(kernel(_Emitter(b, F64), *(b.fpext(a, F64) for a in args)), F32)
+
+    def sinh64(self, x):
+        """|x| < 1: (em + em/(em+1))/2 with em = expm1|x| (no cancellation); else
+        h - 1/(4h) with h = e^|x|/2, finite up to sinh's own overflow."""
+        ax = self.abs(x)
+        em = self.expm1(ax)
+        small = self.mul(self.c(0.5), self.add(em, self.div(em, self.add(em, self.c(1.0)))))
+        h = self.exp(ax, halve=True)
+        large = self.sub(h, self.div(self.c(0.25), h))
+        return self.intr("copysign", self.sel(self.cmp("<", ax, self.c(1.0)), small, large), x)
+
+    def cosh64(self, x):
+        h = self.exp(self.abs(x), halve=True)
+        return self.add(h, self.div(self.c(0.25), h))
+
+    def log_big(self, ax):
+        """log(2 ax), for ax where sqrt(ax^2 +- 1) == ax (asinh, acosh)."""
+        return self.add(self.log(ax), self.c(math.log(2)))
+
+    def asinh64(self, x):
+        """log1p(|x| + x^2/(1 + sqrt(1 + x^2))): no cancellation for small |x|."""
+        ax = self.abs(x)
+        x2 = self.mul(ax, ax)
+        mid = self.log1p(self.add(ax, self.div(x2, self.add(self.c(1.0), self.intr(
+            "sqrt", self.add(self.c(1.0), x2))))))
+        r = self.sel(self.cmp(">", ax, self.c(2.0 ** 28)), self.log_big(ax), mid)
+        return self.intr("copysign", r, x)
+
+    def acosh64(self, x):
+        """x < 2: log1p(t + sqrt(2t + t^2)), t = x - 1 exact; then log(x + sqrt(x^2 - 1))."""
+        t = self.sub(x, self.c(1.0))
+        small = self.log1p(self.add(t, self.intr("sqrt", self.fma(t, t, self.add(t, t)))))
+        mid = self.log(self.add(x, self.intr("sqrt", self.fma(x, x, self.c(-1.0)))))
+        r = self.sel(self.cmp(">", x, self.c(2.0 ** 28)), self.log_big(x), mid)
+        r = self.sel(self.cmp("<", x, self.c(2.0)), small, r)
+        return self.sel(self.cmp("<", x, self.c(1.0)), self.c(math.nan), r)
+
+    def atanh64(self, x):
+        """log1p(2a/(1-a))/2, a = |x|; below 1/2 as 2a + 2a^2/(1-a) (1 - a is exact above)."""
+        ax = self.abs(x)
+        d = self.sub(self.c(1.0), ax)
+        two_a = self.add(ax, ax)
+        small = self.add(two_a, self.div(self.mul(two_a, ax), d))
+        u = self.sel(self.cmp("<", ax, self.c(0.5)), small, self.div(two_a, d))
+        return self.intr("copysign", self.mul(self.c(0.5), self.log1p(u)), x)
+
+    def atan_parts(self, ax):
+        """atan ax for ax >= 0 as (y0 head, y0 tail, z + z w P(w)): ax is reduced to
+        |z| <= tan(pi/8) by atan ax = pi/4 + atan((ax-1)/(ax+1)) = pi/2 + atan(-1/ax)."""
+        one, b = self.c(1.0), self.b
+        big = self.cmp(">", ax, self.c(2.414213562373095))
+        mid = self.cmp(">", ax, self.c(0.41421356237309503))
+        n, n_lo = self.two_sum(ax, self.c(-1.0))
+        d, d_lo = self.two_sum(ax, one)
+        num, num_lo = self.sel(big, self.c(-1.0), n), self.sel(big, self.c(0.0), n_lo)
+        den, den_lo = self.sel(big, ax, d), self.sel(big, self.c(0.0), d_lo)
+        q = self.div(num, den)
+        # the quotient's rounding error and the tails of num and den, to first order
+        q_lo = self.div(self.fma(b.fneg(q), den_lo, self.add(self.fma(b.fneg(q), den, num), num_lo)), den)
+        z = self.sel(b.or_(big, mid), q, ax)
+        z_lo = self.sel(b.and_(b.or_(big, mid), self.finite(q_lo)), q_lo, self.c(0.0))
+        w = self.mul(z, z)
+        head = self.sel(big, self.c(_PI_2[0]), self.sel(mid, self.c(_PI_4[0]), self.c(0.0)))
+        tail = self.sel(big, self.c(_PI_2[1]), self.sel(mid, self.c(_PI_4[1]), self.c(0.0)))
+        tail = self.add(tail, self.fma(b.fneg(z_lo), w, z_lo))  # atan'(z) z_lo = z_lo/(1 + w)
+        return head, tail, self.fma(self.mul(z, w), self.poly(w, _ATAN_64), z)
+
+    def finite(self, x):
+        return self.cmp("<", self.abs(x), self.c(math.inf))
+
+    def two_sum(self, a, b):
+        """a + b as a rounded sum and its exact error."""
+        s = self.add(a, b)
+        bb = self.sub(s, a)
+        return s, self.add(self.sub(a, self.sub(s, bb)), self.sub(b, bb))
+
+    def atan64(self, x):
+        head, tail, v = self.atan_parts(self.abs(x))
+        return self.intr("copysign", self.add(head, self.add(tail, v)), x)
+
+    def atan2_64(self, y, x):
+        """atan(min/max) of the magnitudes, reflected into the octant (pi/2 - a when
+        |y| > |x|, pi - a when x is negative or -0), with the sign of y. Equal zeros give
+        t = 0 and equal infinities t = 1, which yields C99's special values."""
+        b = self.b
+        ax, ay = self.abs(x), self.abs(y)
+        swap = self.cmp(">", ay, ax)
+        num, den = self.sel(swap, ax, ay), self.sel(swap, ay, ax)
+        t = self.sel(self.cmp("==", num, self.c(math.inf)), self.c(1.0), self.div(num, den))
+        t = self.sel(self.cmp("==", den, self.c(0.0)), self.c(0.0), t)
+        # num/den - t to first order in atan: t_lo / (1 + t^2), zero unless finite
+        t_lo = self.div(self.fma(b.fneg(t), den, num), self.mul(den, self.fma(t, t, self.c(1.0))))
+        t_lo = self.sel(self.finite(t_lo), t_lo, self.c(0.0))
+        head, tail, v = self.atan_parts(t)
+        lo = self.add(tail, self.add(v, t_lo))
+        a = self.add(head, lo)
+        lo = self.sub(lo, self.sub(a, head))  # a + lo = atan t to about 2^-100
+        a2 = self.sub(self.c(_PI_2[0]), a)
+        lo2 = self.sub(self.c(_PI_2[1]), lo)
+        a, lo = self.sel(swap, a2, a), self.sel(swap, lo2, lo)
+        neg = b.icmp_unsigned("!=", self.signbit(x), self.i(0))
+        a = self.sel(neg, self.add(self.sub(self.c(_PI[0]), a), self.sub(self.c(_PI[1]), lo)),
+                     self.add(a, lo))
+        return self.sel(b.fcmp_unordered("uno", x, y), self.c(math.nan), self.intr("copysign", a, y))
+
+    def asin_tail(self, ax):
+        """For 1/2 < ax <= 1: asin s with s = sqrt((1 - ax)/2) as (s, tail), where tail
+        holds sqrt's rounding error (from an FMA residual) and the series beyond s."""
+        z = self.mul(self.sub(self.c(1.0), ax), self.c(0.5))  # exact
+        s = self.intr("sqrt", z)
+        corr = self.div(self.fma(self.b.fneg(s), s, z), self.add(s, s))
+        corr = self.sel(self.cmp(">", s, self.c(0.0)), corr, self.c(0.0))
+        return s, self.fma(self.mul(s, z), self.poly(z, _ASIN_64), corr)
+
+    def asin_small(self, x):
+        """x w P(w), w = x^2: asin x - x for |x| <= 1/2."""
+        w = self.mul(x, x)
+        return self.mul(self.mul(x, w), self.poly(w, _ASIN_64))
+
+    def asin64(self, x):
+        """|x| <= 1/2: x + x w P(w); above: pi/2 - 2 asin(sqrt((1 - |x|)/2))."""
+        ax = self.abs(x)
+        s, tail = self.asin_tail(ax)
+        large = self.add(self.sub(self.c(_PI_2[0]), self.add(s, s)),
+                         self.sub(self.c(_PI_2[1]), self.add(tail, tail)))
+        small = self.add(x, self.asin_small(x))
+        return self.sel(self.cmp(">", ax, self.c(0.5)), self.intr("copysign", large, x), small)
+
+    def acos64(self, x):
+        """|x| <= 1/2: pi/2 - asin x; x > 1/2: 2 asin s; x < -1/2: pi - 2 asin s."""
+        ax = self.abs(x)
+        s, tail = self.asin_tail(ax)
+        two_s, two_tail = self.add(s, s), self.add(tail, tail)
+        pos = self.add(two_s, two_tail)
+        neg = self.add(self.sub(self.c(_PI[0]), two_s), self.sub(self.c(_PI[1]), two_tail))
+        small = self.sub(self.c(_PI_2[0]), self.add(x, self.sub(self.asin_small(x), self.c(_PI_2[1]))))
+        large = self.sel(self.cmp(">", x, self.c(0.0)), pos, neg)
+        return self.sel(self.cmp(">", ax, self.c(0.5)), large, small)
+
+    def cbrt64(self, x):
+        """A first guess from the exponent bits divided by 3, two Halley steps
+        t (t^3 + 2a)/(2t^3 + a) (5 -> 15 -> 45 bits), then one Newton step with the
+        residual a - t^3 computed exactly by FMAs. Denormals are scaled by 2^54 and
+        values above 2^600 by 2^-600 first (so t^3 cannot overflow); 0, Inf and NaN return x."""
+        b, c = self.b, self.c
+        ax = self.abs(x)
+        tiny, huge = self.cmp("<", ax, c(self.p.min_normal)), self.cmp(">", ax, c(2.0 ** 600))
+        a = self.mul(ax, self.sel(tiny, c(2.0 ** 54), self.sel(huge, c(2.0 ** -600), c(1.0))))
+        guess = self.mul(b.sitofp(self.bits(a), F64), c(1 / 3))
+        t = self.flt(b.fptosi(self.add(guess, c(float(682 << 52))), _I64))
+        for _ in range(2):
+            t3 = self.mul(self.mul(t, t), t)
+            t = self.mul(t, self.div(self.fma(a, c(2.0), t3), self.fma(t3, c(2.0), a)))
+        t2 = self.mul(t, t)
+        t2_lo = self.fma(t, t, b.fneg(t2))
+        t3 = self.mul(t2, t)
+        t3_lo = self.fma(t2_lo, t, self.fma(t2, t, b.fneg(t3)))
+        res = self.sub(self.sub(a, t3), t3_lo)
+        t = self.fma(t, self.div(res, self.mul(c(3.0), t3)), t)
+        t = self.mul(t, self.sel(tiny, c(2.0 ** -18), self.sel(huge, c(2.0 ** 200), c(1.0))))
+        special = b.or_(self.cmp("==", ax, c(0.0)), b.fcmp_unordered(">=", ax, c(math.inf)))
+        return self.sel(special, x, self.intr("copysign", t, x))
+
+def _widened(kernel):
+    return lambda em, *args: em.in_double(kernel, *args)
+
+
 _UNARY = {
     "exp": _Emitter.exp, "exp2": _Emitter.exp2, "expm1": _Emitter.expm1, "log": _Emitter.log,
     "log1p": _Emitter.log1p, "tanh": _Emitter.tanh, "logistic": _Emitter.logistic,
@@ -490,13 +701,16 @@ _UNARY = {
     "tan": _Emitter.tan, "erf": _Emitter.erf,
     "sqrt": lambda em, x: em.intr("sqrt", x),
     "rsqrt": lambda em, x: em.div(em.c(1.0), em.intr("sqrt", x)),
+    **{name: _widened(getattr(_Emitter, name + "64"))
+       for name in ("sinh", "cosh", "asinh", "acosh", "atanh", "atan", "asin", "acos", "cbrt")},
 }
-NAMES = tuple(sorted([*_UNARY, "pow"]))
+_BINARY = {"pow": _Emitter.pow, "atan2": _widened(_Emitter.atan2_64)}
+NAMES = tuple(sorted([*_UNARY, *_BINARY]))
 
 
 def emit(builder: ir.IRBuilder, name: str, args: list[ir.Value]) -> ir.Value:
     """Emit `name(*args)` for float or double scalars; returns the result value."""
-    arity = 2 if name == "pow" else 1
+    arity = 2 if name in _BINARY else 1
     if name not in NAMES:
         raise ValueError(f"mathlib has no function {name!r}; expected one of {NAMES}")
     if len(args) != arity:
@@ -506,4 +720,4 @@ def emit(builder: ir.IRBuilder, name: str, args: list[ir.Value]) -> ir.Value:
         raise TypeError(f"mathlib {name} needs float or double arguments of one type, got "
                         f"{[str(a.type) for a in args]}")
     em = _Emitter(builder, ty)
-    return em.pow(*args) if name == "pow" else _UNARY[name](em, args[0])
+    return _BINARY[name](em, *args) if name in _BINARY else _UNARY[name](em, args[0])

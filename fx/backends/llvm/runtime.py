@@ -85,6 +85,7 @@ __all__ = [
     "CBLAS_ROW_MAJOR",
     "CBLAS_TRANS",
     "GEMM_SYMBOLS",
+    "LAPACK_ROUTINES",
     "PARALLEL_FOR_SYMBOL",
     "PARALLEL_FOR_TYPE",
     "Gemm",
@@ -98,6 +99,7 @@ __all__ = [
     "declare_gemm",
     "declare_parallel_for",
     "gemm_function_type",
+    "lapack_address",
     "num_threads",
     "parallel_for_address",
     "set_num_threads",
@@ -281,6 +283,22 @@ def declare_gemm(module: ir.Module, dtype) -> ir.Function:
     return _declare(module, GEMM_SYMBOLS[name], fnty)
 
 
+#: LAPACK routines generated code may call (fx/backends/llvm/lapack.py): the LAPACKE
+#: row-major wrappers, which allocate their own workspace, and CBLAS's trsm. Generated
+#: code declares each as "fx_" + this name.
+LAPACK_ROUTINES = tuple(name.format(c) for name in (
+    "LAPACKE_{}potrf", "LAPACKE_{}getrf", "LAPACKE_{}geqrf", "LAPACKE_{}orgqr",
+    "LAPACKE_{}syevd", "LAPACKE_{}gesdd", "cblas_{}trsm") for c in "sd")
+
+
+def lapack_address(routine: str) -> int | None:
+    """Address of one of LAPACK_ROUTINES ("LAPACKE_dpotrf", "cblas_strsm") in the BLAS
+    library, or None where there is none (the same conditions as for gemm)."""
+    lib = _blas_library()
+    fn = None if lib is None else lib.fn(routine)
+    return None if fn is None else ctypes.cast(fn, ctypes.c_void_p).value
+
+
 def blas_set_num_threads(n: int) -> None:
     """Set OpenBLAS's own thread count (no-op without BLAS)."""
     lib = _blas_library()
@@ -322,12 +340,16 @@ def threading_layer() -> str:
 
 def bind_symbols() -> dict[str, int]:
     """``llvmlite.binding.add_symbol`` every runtime name generated code may call; returns
-    ``{name: address}`` (the gemm names only where a BLAS is present)."""
+    ``{name: address}`` (the gemm and LAPACK names only where a BLAS is present)."""
     symbols = {PARALLEL_FOR_SYMBOL: parallel_for_address()}
     for dtype in GEMM_SYMBOLS:
         g = blas_gemm(dtype)
         if g is not None:
             symbols[g.symbol] = g.address
+    for routine in LAPACK_ROUTINES:
+        address = lapack_address(routine)
+        if address is not None:
+            symbols["fx_" + routine] = address
     for name, address in symbols.items():
         llvm.add_symbol(name, address)
     return symbols

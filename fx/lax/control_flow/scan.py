@@ -1,0 +1,299 @@
+"""scan and map: the `scan` primitive runs its body jaxpr once per leading index of xs.
+
+Operands: the body's closure constants, the initial carry, then xs; outputs: the final
+carry, then the ys stacked along a new leading axis. Rules:
+
+- JVP and vmap: carry components gain tangents (a batch axis) by fixpoint, as in while;
+- partial eval: the known scan computes the known carry and ys and stacks the residuals
+  each iteration produces; the unknown scan reads them back as xs. Residuals that do not
+  vary across iterations (a closure constant, a literal) are passed once as constants,
+  and a residual that is a known xs is passed as it is, not copied;
+- transpose: a scan in the opposite direction carrying the cotangents of the carry and
+  accumulating those of the constants.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from fx import tree_util
+from fx.core import (Primitive, UndefinedPrimal, Zero, get_aval, set_current_trace,
+                     tangent_aval)
+from fx.ir.jaxpr import Literal
+from fx.lax.control_flow.common import (call, check_trees, check_types, floating, interpret,
+                                        leaf_aval, permute, promote_weak_carry, retrace,
+                                        select_outputs, split, trace_callable)
+from fx.lax.control_flow.loops import _fixpoint
+from fx.transforms.batching import axis_size_of, batch_jaxpr, bdim_at_front, moveaxis
+from fx.transforms.jvp import add_tangents, instantiate, jvp_jaxpr, zeros_like_aval
+from fx.transforms.partial_eval import partial_eval_jaxpr
+from fx.transforms.transpose import transpose_jaxpr
+
+scan_p = Primitive("scan", multiple_results=True)
+
+
+def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpose=False):
+    """Loop `carry, y = f(carry, x)` over the leading axis of xs, stacking the ys
+    (JAX's lax.scan). xs may be None (then `length` says how many steps); carry, xs and
+    ys are pytrees."""
+    if not callable(f):
+        raise TypeError(f"scan: f must be callable, got {type(f).__name__}")
+    x_leaves, x_tree = tree_util.tree_flatten(xs)
+    x_avals = [leaf_aval(x, "scan xs") for x in x_leaves]
+    for a in x_avals:
+        if a.ndim == 0:
+            raise ValueError(f"scan: every xs leaf needs a leading axis to scan over, got a "
+                             f"scalar {a.str_short()}")
+    n = _scan_length(x_leaves, length)
+    unroll = _unroll(unroll, n)
+    x_slices = tree_util.tree_unflatten(x_tree, [a.update(shape=a.shape[1:]) for a in x_avals])
+    leaves, tree = tree_util.tree_flatten(init)
+
+    def body(carry, x):
+        out = f(carry, x)
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            raise TypeError(f"scan: f must return a pair (carry, y), got {type(out).__name__}")
+        return tuple(out)
+
+    while True:
+        init = tree_util.tree_unflatten(tree, leaves)
+        jaxpr, consts, out_tree = trace_callable(body, (init, x_slices), "scan body f")
+        carry_tree, y_tree = out_tree.children()
+        check_trees("scan body f", "the carry input", tree, "the carry output", carry_tree)
+        carry_out = jaxpr.out_avals[:len(leaves)]
+        leaves, changed = promote_weak_carry(leaves, carry_out)
+        if not changed:
+            break
+    check_types("scan body f carry input and output must have equal types", "the input",
+                [get_aval(x) for x in leaves], "the output", carry_out)
+    outs = scan_p.bind(*consts, *leaves, *x_leaves, jaxpr=jaxpr, length=n, reverse=bool(reverse),
+                       num_consts=len(consts), num_carry=len(leaves), unroll=unroll)
+    return (tree_util.tree_unflatten(carry_tree, outs[:len(leaves)]),
+            tree_util.tree_unflatten(y_tree, outs[len(leaves):]))
+
+
+def _scan_length(x_leaves, length):
+    lengths = sorted({get_aval(x).shape[0] for x in x_leaves if get_aval(x).ndim})
+    if len(lengths) > 1:
+        raise ValueError(f"scan: xs leaves must have equal leading axis sizes, got {lengths}")
+    if length is not None:
+        length = int(length)
+        if lengths and lengths[0] != length:
+            raise ValueError(f"scan: length={length} disagrees with the leading axis size "
+                             f"{lengths[0]} of xs")
+        return length
+    if not x_leaves:
+        raise ValueError("scan: no xs to scan over and no length given")
+    return lengths[0] if lengths else 0
+
+
+def _unroll(unroll, length):
+    if isinstance(unroll, bool):
+        return max(length, 1) if unroll else 1
+    if int(unroll) < 1:
+        raise ValueError(f"scan: unroll must be a positive integer or a bool, got {unroll}")
+    return int(unroll)
+
+
+def map(f, xs, *, batch_size=None):
+    """[f(x) for x in xs] along the leading axis, stacked (JAX's lax.map); with
+    batch_size, f is vmapped over chunks of that many elements."""
+    if batch_size is None:
+        return scan(lambda carry, x: (carry, f(x)), None, xs)[1]
+    from fx.api import vmap
+    from fx.lax import concatenate, reshape
+    leaves, tree = tree_util.tree_flatten(xs)
+    n = _scan_length(leaves, None)
+    batch_size = int(batch_size)
+    if batch_size < 1:
+        raise ValueError(f"map: batch_size must be a positive integer, got {batch_size}")
+    full, rest = divmod(n, batch_size)
+
+    def chunked(x):
+        return reshape(x[:full * batch_size], (full, batch_size) + get_aval(x).shape[1:])
+    ys = scan(lambda carry, x: (carry, vmap(f)(x)), None, tree_util.tree_map(chunked, xs))[1]
+    ys = tree_util.tree_map(lambda y: reshape(y, (full * batch_size,) + get_aval(y).shape[2:]), ys)
+    if rest:
+        tail = vmap(f)(tree_util.tree_map(lambda x: x[full * batch_size:], xs))
+        ys = tree_util.tree_map(lambda a, b: concatenate([a, b], 0), ys, tail)
+    return ys
+
+
+# ---------------------------------------------------------------------------- rules
+
+def _scan_impl(*args, jaxpr, length, reverse, num_consts, num_carry, unroll):
+    consts, carry, xs = split(args, num_consts, num_carry)
+    body = interpret(jaxpr)
+    ys = [np.empty((length,) + a.shape, a.dtype) for a in jaxpr.out_avals[num_carry:]]
+    for i in range(length - 1, -1, -1) if reverse else range(length):
+        outs = body(*consts, *carry, *(x[i] for x in xs))
+        carry = outs[:num_carry]
+        for y, o in zip(ys, outs[num_carry:]):
+            y[i] = o
+    return list(carry) + ys
+
+
+def _scan_abstract_eval(*avals, jaxpr, length, reverse, num_consts, num_carry, unroll):
+    consts, carry, xs = split(avals, num_consts, num_carry)
+    for x in xs:
+        if x.ndim == 0 or x.shape[0] != length:
+            raise TypeError(f"scan: xs operand {x.str_short()} must have leading axis {length}")
+    body_in = consts + carry + [x.update(shape=x.shape[1:]) for x in xs]
+    if len(body_in) != len(jaxpr.in_avals):
+        raise TypeError(f"scan: {len(body_in)} operands given, the body takes {len(jaxpr.in_avals)}")
+    check_types("scan operands", "the operands", body_in, "the body's inputs", jaxpr.in_avals)
+    carry_out, ys = split(jaxpr.out_avals, num_carry)
+    check_types("scan body", "the carry", carry, "the body's carry output", carry_out)
+    return carry_out + [y.update(shape=(length,) + y.shape) for y in ys]
+
+
+def _scan_jvp(primals, tangents, *, jaxpr, length, reverse, num_consts, num_carry, unroll):
+    nz = [type(t) is not Zero for t in tangents]
+    const_nz, carry_nz, xs_nz = split(nz, num_consts, num_carry)
+    carry_avals = jaxpr.out_avals[:num_carry]
+    carry_nz = [n and floating(a) for n, a in zip(carry_nz, carry_avals)]
+    carry_nz = _fixpoint(carry_nz, lambda c: jvp_jaxpr(jaxpr, tuple(const_nz + c + xs_nz))[1])
+    n_ys = len(jaxpr.out_avals) - num_carry
+    body, out_nz = jvp_jaxpr(jaxpr, tuple(const_nz + carry_nz + xs_nz),
+                             tuple(carry_nz) + (False,) * n_ys)
+    ys_nz = list(out_nz[num_carry:])
+    # (c, carry, x, dc, dcarry, dx) -> (c, dc, carry, dcarry, x, dx); outputs likewise
+    ins = _interleave([num_consts, num_carry, len(xs_nz)],
+                      [const_nz.count(True), carry_nz.count(True), xs_nz.count(True)])
+    outs = _interleave([num_carry, n_ys], [carry_nz.count(True), ys_nz.count(True)])
+    body = permute(body, ins, outs)
+    consts, carry, xs = split(primals, num_consts, num_carry)
+    dconsts, dcarry, dxs = split(tangents, num_consts, num_carry)
+    res = scan_p.bind(*consts, *(t for t in dconsts if type(t) is not Zero),
+                      *carry, *(instantiate(t) for t, n in zip(dcarry, carry_nz) if n),
+                      *xs, *(t for t in dxs if type(t) is not Zero),
+                      jaxpr=body, length=length, reverse=reverse,
+                      num_consts=num_consts + const_nz.count(True),
+                      num_carry=num_carry + carry_nz.count(True), unroll=unroll)
+    carry_out, dcarry_out, ys, dys = split(res, num_carry, carry_nz.count(True), n_ys)
+    dcarry_out, dys = iter(dcarry_out), iter(dys)
+    y_avals = [get_aval(y) for y in ys]
+    return carry_out + ys, (
+        [next(dcarry_out) if n else Zero(tangent_aval(a)) for n, a in zip(carry_nz, carry_avals)]
+        + [next(dys) if n else Zero(tangent_aval(a)) for n, a in zip(ys_nz, y_avals)])
+
+
+def _interleave(primal_sizes, tangent_sizes):
+    """Indices putting each group's tangents right after its primals, where the
+    tangents of all groups follow all primals."""
+    order, p, t = [], 0, sum(primal_sizes)
+    for np_, nt in zip(primal_sizes, tangent_sizes):
+        order += list(range(p, p + np_)) + list(range(t, t + nt))
+        p, t = p + np_, t + nt
+    return order
+
+
+def _scan_batch(args, dims, *, jaxpr, length, reverse, num_consts, num_carry, unroll):
+    size = axis_size_of(args, dims)
+    const_b, carry_b, xs_b = split([d is not None for d in dims], num_consts, num_carry)
+    carry_b = _fixpoint(carry_b, lambda c: batch_jaxpr(jaxpr, size, tuple(const_b + c + xs_b))[1])
+    n_ys = len(jaxpr.out_avals) - num_carry
+    body, out_b = batch_jaxpr(jaxpr, size, tuple(const_b + carry_b + xs_b),
+                              tuple(carry_b) + (False,) * n_ys)
+    consts, carry, xs = split(args, num_consts, num_carry)
+    cdims, carry_dims, xdims = split(dims, num_consts, num_carry)
+    consts = [x if d is None else moveaxis(x, d, 0) for x, d in zip(consts, cdims)]
+    carry = [bdim_at_front(x, d, size) if b else x for x, d, b in zip(carry, carry_dims, carry_b)]
+    xs = [x if d is None else moveaxis(x, d, 1) for x, d in zip(xs, xdims)]  # axis 0 is scanned
+    outs = scan_p.bind(*consts, *carry, *xs, jaxpr=body, length=length, reverse=reverse,
+                       num_consts=num_consts, num_carry=num_carry, unroll=unroll)
+    return outs, ([0 if b else None for b in carry_b]
+                  + [1 if b else None for b in out_b[num_carry:]])
+
+
+def _scan_partial_eval(trace, args, params):
+    jaxpr, num_consts, num_carry = params["jaxpr"], params["num_consts"], params["num_carry"]
+    const_uk, carry_uk, xs_uk = split([trace.is_own(x) for x in args], num_consts, num_carry)
+    n_ys = len(jaxpr.out_avals) - num_carry
+
+    def unknown_outs(c):
+        return partial_eval_jaxpr(jaxpr, tuple(const_uk + c + xs_uk), tuple(c) + (False,) * n_ys)[2]
+    carry_uk = _fixpoint(carry_uk, unknown_outs)
+    in_uk = const_uk + carry_uk + xs_uk
+    known, unknown, out_uk, num_res = partial_eval_jaxpr(jaxpr, tuple(in_uk),
+                                                         tuple(carry_uk) + (False,) * n_ys)
+    consts, carry, xs = split(args, num_consts, num_carry)
+    known_args = [x for x, u in zip(args, in_uk) if not u]
+    n_kc, n_kcarry = const_uk.count(False), carry_uk.count(False)
+    # where each residual comes from: loop-invariant, a known xs, or computed per iteration
+    kj = known.jaxpr
+    n_known_outs = len(kj.outvars) - num_res
+    invariant, stacked, computed = [], [], []  # (residual index, value or outvar position)
+    const_of = dict(zip(kj.constvars, known.consts))
+    in_pos = {v: i for i, v in enumerate(kj.invars)}
+    for r, v in enumerate(kj.outvars[n_known_outs:]):
+        pos = in_pos.get(v)
+        if type(v) is Literal:
+            invariant.append((r, v.val))
+        elif v in const_of:
+            invariant.append((r, const_of[v]))
+        elif pos is not None and pos < n_kc:
+            invariant.append((r, known_args[pos]))
+        elif pos is not None and pos >= n_kc + n_kcarry:
+            stacked.append((r, known_args[pos]))
+        else:
+            computed.append((r, n_known_outs + r))
+    body_known = select_outputs(known, list(range(n_known_outs)) + [p for _, p in computed])
+    with set_current_trace(trace.parent):
+        kouts = scan_p.bind(*known_args, **dict(params, jaxpr=body_known, num_consts=n_kc,
+                                                num_carry=n_kcarry))
+    kcarry, kys, kres = split(kouts, n_kcarry, out_uk[num_carry:].count(False))
+    stacked += [(r, x) for (r, _), x in zip(computed, kres)]
+    # unknown body inputs: (residuals, unknown consts, carry, xs) -> (invariant residuals,
+    # unknown consts, unknown carry, stacked residuals, unknown xs)
+    n_uc, n_ucarry = const_uk.count(True), carry_uk.count(True)
+    uk_body = permute(unknown, [r for r, _ in invariant]
+                      + list(range(num_res, num_res + n_uc + n_ucarry))
+                      + [r for r, _ in stacked]
+                      + list(range(num_res + n_uc + n_ucarry, len(unknown.in_avals))))
+    operands = ([x for _, x in invariant] + [x for x, u in zip(consts, const_uk) if u]
+                + [x for x, u in zip(carry, carry_uk) if u] + [x for _, x in stacked]
+                + [x for x, u in zip(xs, xs_uk) if u])
+    uouts = trace.stage(scan_p, operands, dict(params, jaxpr=uk_body,
+                                               num_consts=len(invariant) + n_uc,
+                                               num_carry=n_ucarry))
+    uouts, known_outs = iter(uouts), iter(kcarry + kys)
+    return [next(uouts) if u else next(known_outs) for u in out_uk]
+
+
+def _scan_transpose(cts, *args, jaxpr, length, reverse, num_consts, num_carry, unroll):
+    consts, carry, xs = split(args, num_consts, num_carry)
+    const_lin = [isinstance(x, UndefinedPrimal) for x in consts]
+    xs_lin = [isinstance(x, UndefinedPrimal) for x in xs]
+    # every carry is linear: a known one is an instantiated zero tangent
+    transposed = transpose_jaxpr(jaxpr, tuple(const_lin + [True] * num_carry + xs_lin))
+    res_c = [x for x, lin in zip(consts, const_lin) if not lin]
+    res_x = [x for x, lin in zip(xs, xs_lin) if not lin]
+    acc_avals = [tangent_aval(a) for a, lin in zip(jaxpr.in_avals[:num_consts], const_lin) if lin]
+    ct_carry, ct_ys = split([instantiate(ct) for ct in cts], num_carry)
+    n_c, n_acc, n_rx = len(res_c), len(acc_avals), len(res_x)
+
+    def body(*a):
+        rc, acc, ctc, rx, cty = split(a, n_c, n_acc, num_carry, n_rx)
+        d_consts, d_carry, d_xs = split(call(transposed, *rc, *rx, *ctc, *cty), n_acc, num_carry)
+        return [add_tangents(s, d) for s, d in zip(acc, d_consts)] + d_carry + d_xs
+
+    slice_avals = [get_aval(x).update(shape=get_aval(x).shape[1:]) for x in res_x + ct_ys]
+    body_t = retrace(body, [get_aval(x) for x in res_c] + acc_avals
+                     + [get_aval(c) for c in ct_carry] + slice_avals, "transpose of scan")
+    outs = scan_p.bind(*res_c, *(zeros_like_aval(a) for a in acc_avals), *ct_carry, *res_x, *ct_ys,
+                       jaxpr=body_t, length=length, reverse=not reverse, num_consts=n_c,
+                       num_carry=n_acc + num_carry, unroll=unroll)
+    ct_consts, ct_init, ct_xs = split(outs, n_acc, num_carry)
+    ct_consts, ct_xs = iter(ct_consts), iter(ct_xs)
+    return ([next(ct_consts) if lin else None for lin in const_lin]
+            + [ct if isinstance(x, UndefinedPrimal) else None for x, ct in zip(carry, ct_init)]
+            + [next(ct_xs) if lin else None for lin in xs_lin])
+
+
+scan_p.impl = _scan_impl
+scan_p.abstract_eval = _scan_abstract_eval
+scan_p.jvp = _scan_jvp
+scan_p.batch = _scan_batch
+scan_p.partial_eval = _scan_partial_eval
+scan_p.transpose = _scan_transpose
+scan_p.lower = None  # run by the interpreter inside jit for now (fx/backends/segmented.py)

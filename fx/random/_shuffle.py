@@ -1,0 +1,99 @@
+"""Permutations and draws from a population, as JAX does them: a shuffle sorts by fresh
+random 32-bit keys (enough rounds that ties are negligible), sampling without replacement
+takes a prefix of a shuffle or the top k of Gumbel-perturbed log-probabilities.
+
+fx.lax has no sort yet, so the stable sorts here rank by counting (O(n^2) work and memory
+in the population size n): exact, and the same order as JAX's stable sort, but meant for
+populations of up to a few thousand.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+import fx.numpy as jnp
+from fx import dtypes
+from fx.random._distributions import gumbel, randint, uniform
+from fx.random._threefry import canonical_axis, canonical_shape, check_key, random_bits, split
+
+
+def _stable_order(keys, descending=False):
+    """The indices that sort 1-D `keys` (stably: ties keep index order)."""
+    n = keys.shape[0]
+    index = jnp.arange(n)
+    mine, other = keys[:, None], keys[None, :]  # element i against each element j
+    ahead = (other > mine) if descending else (other < mine)
+    rank = jnp.sum(ahead | ((other == mine) & (index[None, :] < index[:, None])), axis=1)
+    return jnp.sum(jnp.where(rank[:, None] == index[None, :], index[:, None], 0), axis=0)
+
+
+def _shuffle(key, x):
+    rounds = math.ceil(3 * math.log(max(1, x.shape[0])) / math.log(2 ** 32 - 1))
+    for _ in range(rounds):
+        keys = split(key)
+        key, subkey = keys[0], keys[1]
+        x = jnp.take(x, _stable_order(random_bits(subkey, 32, x.shape)), axis=0)
+    return x
+
+
+def permutation(key, x, axis=0, independent=False):
+    """A random permutation of range(x) for an integer x, else of x's slices along `axis`."""
+    key = check_key("permutation", key)
+    if np.ndim(x) == 0:
+        if not dtypes.is_integer(dtypes.dtype_of(x)):
+            raise TypeError(f"permutation: x must be an integer or an array, got {x!r:.60}")
+        return _shuffle(key, jnp.arange(int(x)))
+    x = jnp.asarray(x)
+    axis = canonical_axis("permutation", axis, x.ndim)
+    if x.ndim == 1:
+        return _shuffle(key, x)
+    if independent:
+        raise NotImplementedError("permutation(independent=True) of arrays with more than one "
+                                  "dimension needs a sort along an axis (fx.lax.sort)")
+    return jnp.take(x, _shuffle(key, jnp.arange(x.shape[axis])), axis=axis)
+
+
+def choice(key, a, shape=(), replace=True, p=None, axis=0):
+    """Draws from range(a) for an integer a, else from a's slices along `axis`; uniformly or
+    with probabilities p, with or without replacement."""
+    key = check_key("choice", key)
+    if isinstance(shape, (int, np.integer)):
+        raise TypeError(f"choice: shape must be a sequence, got {shape}")
+    shape = canonical_shape("choice", shape)
+    arr = jnp.asarray(a)
+    if arr.ndim == 0:
+        n = int(a)
+    else:
+        axis = canonical_axis("choice", axis, arr.ndim)
+        n = arr.shape[axis]
+    draws = math.prod(shape)
+    if draws == 0:
+        return jnp.zeros(shape, arr.dtype)
+    if n <= 0:
+        raise ValueError(f"choice: a must be positive unless no samples are taken, got {n}")
+    if not replace and draws > n:
+        raise ValueError(f"choice: cannot take {draws} samples from a population of {n} "
+                         "without replacement")
+    if p is None:
+        if replace:
+            result = randint(key, shape, 0, n)
+            result = result if arr.ndim == 0 else jnp.take(arr, result, axis=axis)
+        else:
+            result = permutation(key, n if arr.ndim == 0 else arr, axis)
+            result = jnp.take(result, jnp.arange(draws), axis=0 if arr.ndim == 0 else axis)
+    else:
+        p = jnp.asarray(p)
+        p = p if dtypes.is_floating(p.dtype) else p.astype(dtypes.default_float_dtype())
+        if p.shape != (n,):
+            raise ValueError(f"choice: p must be a vector of a.shape[axis] = {n} probabilities, "
+                             f"got shape {p.shape}")
+        if replace:
+            cumulative = jnp.cumsum(p)
+            r = cumulative[-1] * (1 - uniform(key, shape, p.dtype))
+            index = jnp.sum(cumulative < r[..., None], axis=-1)  # searchsorted, side="left"
+        else:  # the Gumbel top-k trick
+            index = _stable_order(gumbel(key, (n,), p.dtype) + jnp.log(p), descending=True)[:draws]
+        index = index.astype(dtypes.default_int_dtype())
+        result = index if arr.ndim == 0 else jnp.take(arr, index, axis=axis)
+    return result.reshape(shape if arr.ndim == 0 else arr.shape[:axis] + shape + arr.shape[axis + 1:])

@@ -1,0 +1,249 @@
+"""Control flow beyond the table-driven specs (tests/api_specs/lax_control_flow.py): the
+jaxprs it stages, the transforms' structural choices, nested derivatives, errors, and how
+jit runs a program containing control flow."""
+import numpy as np
+import pytest
+
+import fx
+import fx.numpy as jnp
+from fx import lax
+from fx.ir.typecheck import check_jaxpr
+
+
+@pytest.fixture(autouse=True)
+def x64():
+    with fx.config.override("enable_x64", True):
+        yield
+
+
+def fd_grad(f, x, eps=1e-6):
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = eps
+        g[i] = (float(f(x + e)) - float(f(x - e))) / (2 * eps)
+    return g
+
+
+def cond_fn(x):
+    return lax.cond(x[0] > 0, lambda v: jnp.sin(v) * 2.0, lambda v: v * v, x)
+
+
+def scan_fn(x):
+    w = jnp.cos(x)  # closed over by the body: a tracer of every outer transform
+    c, ys = lax.scan(lambda c, a: (jnp.tanh(c * w + a), c * a), jnp.zeros_like(x), jnp.stack([x, -x, x * x]))
+    return jnp.sum(c) + jnp.sum(ys)
+
+
+def while_fn(x):
+    return lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, jnp.sin(c[1]) + c[1]), (0, x))[1]
+
+
+def fori_fn(x):
+    return lax.fori_loop(0, 3, lambda i, v: v * jnp.cos(v) + i, x)
+
+
+X = np.array([0.3, -0.7, 1.1])
+
+
+# ---------------------------------------------------------------------------- staged jaxprs
+
+def test_make_jaxpr_prints_nested_jaxprs_like_jax():
+    text = str(fx.make_jaxpr(cond_fn)(X))
+    assert "cond[\n      branches=(\n        { lambda ; " in text
+    assert text.count("{ lambda") == 3
+    text = str(fx.make_jaxpr(while_fn)(X))
+    assert "body_jaxpr={ lambda" in text and "cond_jaxpr={ lambda" in text
+    text = str(fx.make_jaxpr(fori_fn)(X))
+    assert "scan[" in text and "jaxpr={ lambda" in text and "length=3" in text
+
+
+def test_closure_constants_become_operands():
+    table = np.arange(3.0)
+    jaxpr = fx.make_jaxpr(lambda x: lax.cond(True, lambda v: v + table, lambda v: v, x))(X)
+    (eqn,) = [e for e in jaxpr.eqns if e.prim.name == "cond"]
+    assert len(eqn.invars) == 3  # the index, the closed-over table, x
+    assert all(not b.consts for b in eqn.params["branches"])
+    assert [len(b.in_avals) for b in eqn.params["branches"]] == [2, 2]
+
+
+@pytest.mark.parametrize("fn", [cond_fn, scan_fn, while_fn, fori_fn])
+def test_every_transformed_jaxpr_typechecks(fn):
+    check_jaxpr(fx.make_jaxpr(fn)(X))
+    check_jaxpr(fx.make_jaxpr(fx.vmap(fn))(np.stack([X, -X])))
+    check_jaxpr(fx.make_jaxpr(lambda x: fx.jvp(fn, (x,), (x,)))(X))
+    if fn is not while_fn:
+        scalar = lambda x: jnp.sum(fn(x))  # noqa: E731
+        check_jaxpr(fx.make_jaxpr(fx.grad(scalar))(X))
+        check_jaxpr(fx.make_jaxpr(fx.hessian(scalar))(X))
+
+
+def test_vmap_of_cond_with_batched_predicate_selects():
+    f = fx.vmap(cond_fn)
+    xs = np.stack([X, -X])
+    text = str(fx.make_jaxpr(f)(xs))
+    assert "select_n" in text and "cond[" not in text
+    np.testing.assert_allclose(f(xs), np.stack([cond_fn(X), cond_fn(-X)]))
+    # an unbatched predicate keeps the cond
+    assert "cond[" in str(fx.make_jaxpr(fx.vmap(cond_fn, in_axes=None, axis_size=2))(X))
+
+
+def test_vmap_of_while_with_batched_predicate_freezes_finished_lanes():
+    def count_to(limit):
+        return lax.while_loop(lambda c: c[0] < limit, lambda c: (c[0] + 1, c[1] * 2.0), (0, 1.0))
+    n, v = fx.vmap(count_to)(np.array([0, 3, 1, 5]))
+    np.testing.assert_array_equal(n, [0, 3, 1, 5])
+    np.testing.assert_array_equal(v, [1.0, 8.0, 2.0, 32.0])
+
+
+# ---------------------------------------------------------------------------- derivatives
+
+@pytest.mark.parametrize("fn", [cond_fn, scan_fn, fori_fn])
+def test_grad_matches_finite_differences(fn):
+    f = lambda x: jnp.sum(fn(x))  # noqa: E731
+    np.testing.assert_allclose(fx.grad(f)(X), fd_grad(f, X), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(fx.jit(fx.grad(f))(X), fx.grad(f)(X), rtol=1e-12)
+
+
+def test_forward_mode_and_linearize_of_while_loop():
+    f = lambda x: jnp.sum(while_fn(x))  # noqa: E731
+    _, t = fx.jvp(f, (X,), (np.ones(3),))
+    assert float(t) == pytest.approx(float(np.sum(fd_grad(f, X))), rel=1e-6)
+    _, f_jvp = fx.linearize(f, X)
+    assert float(f_jvp(np.ones(3))) == pytest.approx(float(t), rel=1e-12)
+
+
+def test_reverse_mode_of_while_loop_says_to_use_scan():
+    with pytest.raises(ValueError, match="scan"):
+        fx.grad(lambda x: jnp.sum(while_fn(x)))(X)
+    # fori_loop with traced bounds is a while_loop, so it cannot be reversed either
+    dynamic = fx.jit(lambda x, n: jnp.sum(lax.fori_loop(0, n, lambda i, v: v * 2.0, x)))
+    assert "while[" in str(fx.make_jaxpr(dynamic)(X, 3))
+    with pytest.raises(ValueError, match="fori_loop with concrete"):
+        fx.grad(dynamic)(X, 3)
+
+
+def test_maml_grad_of_grad_through_inner_sgd_loop():
+    """Meta-gradient: the loss after a few inner SGD steps, differentiated wrt the start."""
+    data = np.array([0.5, -1.0, 2.0])
+
+    def inner_loss(w):
+        return jnp.sum(jnp.sin(w * data) ** 2)
+
+    def meta_loss(w):
+        w = lax.fori_loop(0, 3, lambda i, v: v - 0.1 * fx.grad(inner_loss)(v), w)
+        return inner_loss(w)
+
+    def meta_loss_unrolled(w):
+        for _ in range(3):
+            w = w - 0.1 * fx.grad(inner_loss)(w)
+        return inner_loss(w)
+
+    w0 = np.array([0.2, 0.4, -0.3])
+    np.testing.assert_allclose(fx.grad(meta_loss)(w0), fx.grad(meta_loss_unrolled)(w0), rtol=1e-12)
+    np.testing.assert_allclose(fx.grad(meta_loss)(w0), fd_grad(meta_loss, w0), rtol=1e-6)
+    # and one order higher: the meta-Hessian
+    np.testing.assert_allclose(fx.hessian(meta_loss)(w0), fx.hessian(meta_loss_unrolled)(w0),
+                               rtol=1e-10, atol=1e-12)
+
+
+def test_nested_transforms_inside_bodies():
+    def f(x):
+        def body(c, a):  # a gradient and a vmap inside the loop body
+            g = fx.grad(lambda v: jnp.sum(jnp.sin(v) * a))(c)
+            return c - 0.1 * g, fx.vmap(lambda r: r * a)(jnp.stack([c, g]))
+        return lax.scan(body, x, jnp.array([1.0, 2.0]))
+
+    def ref(x):
+        ys = []
+        for a in (1.0, 2.0):
+            g = np.cos(x) * a
+            ys.append(np.stack([x, g]) * a)
+            x = x - 0.1 * g
+        return x, np.stack(ys)
+    for got, want in zip(f(X), ref(X)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    np.testing.assert_allclose(fx.jit(f)(X)[1], ref(X)[1], rtol=1e-12)
+
+
+def test_scan_residuals_do_not_stack_loop_invariant_values():
+    """A closed-over matrix the body needs in the backward pass is saved once, not per step."""
+    from fx.transforms.partial_eval import linearize_flat
+    w = np.random.default_rng(0).standard_normal((20, 20))
+
+    def f(x):
+        return [lax.scan(lambda c, _: (jnp.tanh(w @ c), None), x, None, length=50)[0]]
+    _, _, residuals = linearize_flat(f, [np.ones(20)])
+    shapes = [np.shape(r) for r in residuals]
+    assert (50, 20, 20) not in shapes and (20, 20) in shapes
+
+
+# ---------------------------------------------------------------------------- semantics
+
+def test_weak_types_follow_jax():
+    out = lax.cond(True, lambda: 1.0, lambda: jnp.float64(2))  # weak and strong: strong
+    assert out.dtype == np.float64 and not out.aval.weak_type
+    with pytest.raises(TypeError, match="dtypes do not match"):  # as in JAX, no promotion
+        lax.cond(True, lambda: 1.0, lambda: jnp.float32(2))
+    assert lax.fori_loop(0, 3, lambda i, v: v + 1.5, 0.0).aval.weak_type
+    assert lax.while_loop(lambda c: c < 3, lambda c: c + 1.5, 0).dtype == np.float64
+
+
+def test_switch_clamps_and_scan_of_length_zero():
+    branches = [lambda: 1.0, lambda: 2.0, lambda: 3.0]
+    assert [float(lax.switch(i, branches)) for i in (-7, 0, 2, 9)] == [1.0, 1.0, 3.0, 3.0]
+    c, ys = lax.scan(lambda c, x: (c + jnp.sum(x), x * 2), 1.0, np.zeros((0, 2)))
+    assert float(c) == 1.0 and ys.shape == (0, 2)
+    assert lax.fori_loop(5, 2, lambda i, v: v + 1, 0) == 0
+
+
+# ---------------------------------------------------------------------------- errors
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: lax.cond(True, lambda: (1.0, 2.0), lambda: 1.0), TypeError, "tree structure"),
+    (lambda: lax.cond(True, lambda: jnp.ones(2), lambda: jnp.ones(3)), TypeError,
+     r"f64\[3\].*f64\[2\].*shapes do not match"),
+    (lambda: lax.cond(jnp.ones(2) > 0, lambda: 1.0, lambda: 2.0), TypeError, "pred must be a scalar"),
+    (lambda: lax.cond(1.5, lambda: 1.0, lambda: 2.0), TypeError, "boolean or integer"),
+    (lambda: lax.cond(True, 1.0, lambda: 2.0), TypeError, "true_fun must be callable"),
+    (lambda: lax.switch(1, []), ValueError, "non-empty"),
+    (lambda: lax.switch(1.0, [lambda: 1.0, lambda: 2.0]), TypeError, "integer scalar"),
+    (lambda: lax.while_loop(lambda c: c < 3, lambda c: (c + 1,), 1), TypeError, "tree structure"),
+    (lambda: lax.while_loop(lambda c: c, lambda c: c + 1, 1), TypeError, "boolean scalar"),
+    (lambda: lax.fori_loop(0.0, 3, lambda i, v: v, 1.0), TypeError, "integer scalars"),
+    (lambda: lax.scan(lambda c, x: (c + x, x), 0.0, jnp.ones((3, 2))), TypeError,
+     "shapes do not match"),
+    (lambda: lax.scan(lambda c, x: c, 0.0, jnp.ones(3)), TypeError, "pair"),
+    (lambda: lax.scan(lambda c, x: (c, x), 0.0, None), ValueError, "no xs"),
+    (lambda: lax.scan(lambda c, x: (c, x), 0.0, (jnp.ones(3), jnp.ones(4))), ValueError,
+     "equal leading axis sizes"),
+    (lambda: lax.scan(lambda c, x: (c, x), 0.0, jnp.ones(3), length=4), ValueError, "disagrees"),
+    (lambda: lax.scan(lambda c, x: (c, x), 0.0, 1.0), ValueError, "leading axis"),
+    (lambda: lax.associative_scan(jnp.add, (jnp.ones(3), jnp.ones(4))), ValueError, "one size"),
+])
+def test_bad_input_raises_clear_errors(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+# ---------------------------------------------------------------------------- jit
+
+def test_jit_compiles_around_control_flow():
+    """The llvm backend compiles the stretches between control-flow equations natively
+    and runs those equations with the interpreter (fx/backends/segmented.py)."""
+    from fx.backends.segmented import SegmentedExecutable
+    from fx.transforms.jit import compiled
+
+    def f(x):
+        y = jnp.exp(x) * 2.0
+        z = lax.fori_loop(0, 4, lambda i, v: v * 0.5 + y, y)
+        return jnp.sum(z * z), lax.cond(z[0] > 0, lambda: z, lambda: -z)
+    jf = fx.jit(f, backend="llvm")
+    for got, want in zip(jf(X), f(X)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    exe = compiled(jf.trace_jaxpr(X), "llvm")
+    assert isinstance(exe, SegmentedExecutable)
+    kinds = [("native" if e is not None else ins.prim.name) for e, ins, _ in exe.steps]
+    assert kinds == ["native", "scan", "native", "cond"]
+    # a program without control flow stays one native executable
+    assert not isinstance(compiled(fx.jit(jnp.sin).trace_jaxpr(X), "llvm"), SegmentedExecutable)
