@@ -143,7 +143,7 @@ class _Printer:
     def name(self, v):
         if type(v) is Literal:
             val = v.val.item()
-            if isinstance(val, float) and val == int(val) and abs(val) < 1e16:
+            if isinstance(val, float) and abs(val) < 1e16 and val == int(val):
                 text = f"{val:.1f}"
             else:
                 text = repr(val)
