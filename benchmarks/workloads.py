@@ -1,11 +1,12 @@
-"""The issue #3 benchmark workloads, each written once against the JAX API plus a NumPy version.
+"""The issue #3 and #5 benchmark workloads, each written once against the JAX API plus a NumPy version.
 
 A workload's `jax_api(ns)` gets a namespace `ns` with `ns.jax` (fx or jax), `ns.jnp`
 (fx.numpy or jax.numpy) and `ns.nn` (fx.nn or jax.nn) and returns the plain function to
 time; `run.py` wraps it in `ns.jit` (so `--backend` applies) and feeds it the workload's
 inputs, converted with `ns.jnp.asarray`. `numpy_fn` is the same computation in NumPy on
-the same float32 inputs (hand-written backprop for the MLP step); its output is the
-reference every fx and JAX result is checked against.
+the same float32 inputs (hand-written backpropagation where there is a gradient); its
+output is the reference every fx and JAX result is checked against. Control flow and
+checkpoint come from the namespace too: `ns.jax.lax.scan`, `ns.jax.checkpoint`.
 
 `jax_anchor_s` is JAX's time on the reference machine (../shared/bench/ANCHORS.md); the
 targets compare fx with JAX measured in the same run, not with the anchor.
@@ -33,13 +34,14 @@ class Workload:
     inputs: Callable[[np.random.Generator], tuple]   # float32 NumPy inputs (positional args)
     jax_api: Callable[[Any], Callable]          # ns -> function of the inputs (run.py jits it)
     numpy_fn: Callable                          # same computation in NumPy
-    jax_anchor_s: float                         # JAX per-call time in ANCHORS.md
+    jax_anchor_s: float | None                  # JAX per-call time in ANCHORS.md
     target: float | None = None              # pass when fx time / JAX time <= target
     rtol: float = 1e-4                          # max |fx - numpy| / max |numpy|
     first_call_target: float | None = None   # also compare first calls (trace + compile)
     jax_anchor_first_s: float | None = None
-    memory_vs: str | None = None             # compare peak RSS growth with this workload's
-    memory_slack_mb: float = 8.0                # ... and pass within this many MB of it
+    memory_vs: str | None = None             # compare peak RSS growth with this workload's:
+    memory_slack_mb: float | None = None     # ... pass within this many MB above it,
+    memory_times_below: float | None = None  # ... or at least this many times below it
     check_view: Callable | None = None       # (inputs, output) -> what the check compares
     flops: int | None = None                 # for GFLOP/s in the JSON output
     bytes: int | None = None                 # bytes read + written, for GB/s in the JSON
@@ -168,10 +170,75 @@ def _pair(m, k, n):
                         rng.standard_normal((k, n)).astype(np.float32))
 
 
+# ------------------------------------------------------- RNN: lax.scan + BPTT
+def rnn_inputs(steps, batch, n_in, hidden, depth):
+    """(params, xs, h0): params = (wx, wh, b, *deep), `deep` the depth - 1 square weights of
+    the extra tanh layers each step applies after the recurrent one."""
+    def make(rng):
+        wx = (rng.standard_normal((n_in, hidden)) / math.sqrt(n_in)).astype(np.float32)
+        deep = [(rng.standard_normal((hidden, hidden)) / math.sqrt(hidden)).astype(np.float32)
+                for _ in range(depth)]
+        b = np.zeros((hidden,), np.float32)
+        xs = rng.standard_normal((steps, batch, n_in)).astype(np.float32)
+        return (wx, deep[0], b, *deep[1:]), xs, np.zeros((batch, hidden), np.float32)
+    return make
+
+
+def rnn_grad_jax(checkpoint=False):
+    """jit(value_and_grad) of the sum of the last state of a tanh RNN run with lax.scan;
+    with `checkpoint`, the step is fx.checkpoint/jax.checkpoint-ed: the backward pass
+    recomputes its layers from the saved state instead of keeping them for every step."""
+    def make(ns):
+        jax, jnp = ns.jax, ns.jnp
+
+        def loss(params, xs, h0):
+            wx, wh, b, *deep = params
+
+            def step(h, x):
+                h = jnp.tanh(x @ wx + h @ wh + b)
+                for w in deep:
+                    h = jnp.tanh(h @ w)
+                return h, None
+            h, _ = jax.lax.scan(jax.checkpoint(step) if checkpoint else step, h0, xs)
+            return jnp.sum(h)
+        return jax.value_and_grad(loss)
+    return make
+
+
+def rnn_grad_numpy(params, xs, h0):
+    """Forward keeping every layer's output, then hand-written backpropagation through time."""
+    wx, wh, b, *deep = params
+    h, tape = h0, []
+    for x in xs:
+        outs = [h, np.tanh(x @ wx + h @ wh + b)]
+        for w in deep:
+            outs.append(np.tanh(outs[-1] @ w))
+        tape.append(outs)
+        h = outs[-1]
+    grads = [np.zeros_like(p) for p in params]
+    gwx, gwh, gb, *gdeep = grads
+    dh = np.ones_like(h)
+    for x, outs in zip(xs[::-1], tape[::-1]):
+        for k in range(len(deep), 0, -1):              # the extra layers, last first
+            dz = dh * (1 - outs[k + 1] ** 2)
+            gdeep[k - 1] += outs[k].T @ dz
+            dh = dz @ deep[k - 1].T
+        dz = dh * (1 - outs[1] ** 2)
+        gwx += x.T @ dz
+        gwh += outs[0].T @ dz
+        gb += dz.sum(axis=0)
+        dh = dz @ wh.T
+    return h.sum(), tuple(grads)
+
+
 # ------------------------------------------------------------------------ catalogue
 GELU_BIG, GELU_SMALL = 4 * 2**20, 16 * 2**10
 ROWS = (4096, 1024)
 FG = (256, 512, 256)
+RNN = dict(steps=100, batch=32, n_in=64, hidden=256, depth=1)      # ANCHORS.md B8
+# 1000 steps of 4 tanh layers: without checkpoint the gradient keeps ~8 (32, 128) float32
+# activations a step (~128 MiB); with it, the state alone (~16 MiB).
+SCAN_1000 = dict(steps=1000, batch=32, n_in=32, hidden=128, depth=4)
 
 WORKLOADS = [
     Workload("gelu_4m", "tanh-GELU, 4,194,304 float32", _normal(GELU_BIG, 2.0),
@@ -197,11 +264,24 @@ WORKLOADS = [
              notes="per-call overhead; NumPy: the expression on np.float32 scalars"),
     Workload("fine_grained", "sum(a[:, :, None] * b[None, :, :], axis=1), a 256x512, b 512x256",
              _pair(*FG), fine_grained_jax, fine_grained_numpy, target=1.5, jax_anchor_s=0.968e-3,
-             rtol=1e-4, memory_vs="matmul_256", flops=2 * FG[0] * FG[1] * FG[2],
+             rtol=1e-4, memory_vs="matmul_256", memory_slack_mb=8.0, flops=2 * FG[0] * FG[1] * FG[2],
              notes="a broadcast intermediate of 128 MiB unless fused"),
     Workload("matmul_256", "a @ b, a 256x512, b 512x256 (fine_grained's reference)", _pair(*FG),
              matmul_jax, matmul_numpy, jax_anchor_s=0.680e-3, rtol=1e-4,
              flops=2 * FG[0] * FG[1] * FG[2], notes="context for fine_grained; no issue #3 target"),
+    Workload("rnn_scan_grad", "tanh RNN (hidden 256, input 64), 100 steps, batch 32: "
+             "jit(value_and_grad) of sum(last state) through lax.scan", rnn_inputs(**RNN),
+             rnn_grad_jax(), rnn_grad_numpy, target=1.0, jax_anchor_s=26.8e-3, rtol=1e-3,
+             first_call_target=1.0, jax_anchor_first_s=0.407,
+             notes="h = tanh(x @ wx + h @ wh + b); NumPy: hand-written BPTT"),
+    Workload("scan_1000_grad", "4-layer tanh RNN step (hidden 128, batch 32), 1000 steps: "
+             "jit(value_and_grad) through lax.scan", rnn_inputs(**SCAN_1000), rnn_grad_jax(),
+             rnn_grad_numpy, jax_anchor_s=None, rtol=1e-3,
+             notes="scan_1000_grad_checkpoint's memory reference; no time target"),
+    Workload("scan_1000_grad_checkpoint", "the same with checkpoint on the scanned step",
+             rnn_inputs(**SCAN_1000), rnn_grad_jax(checkpoint=True), rnn_grad_numpy,
+             jax_anchor_s=None, rtol=1e-3, memory_vs="scan_1000_grad", memory_times_below=3.0,
+             notes="issue #5: peak memory at least 3x below the peak without checkpoint"),
     Workload("matmul_1024", "a @ b, 1024x1024 float32", _pair(1024, 1024, 1024),
              matmul_jax, matmul_numpy, target=1.1, jax_anchor_s=10.1e-3, rtol=1e-4,
              flops=2 * 1024**3),

@@ -55,6 +55,16 @@ def default_int_dtype():
     return int64 if config.enable_x64 else int32
 
 
+def to_inexact_dtype(dtype):
+    """The floating type that a function needing one (sqrt, mean, true division) gives an
+    integer or bool input: float64 for 64-bit integers and float32 for narrower ones, with
+    or without x64 (JAX's rule); floating types stay as they are."""
+    dtype = np.dtype(dtype)
+    if is_floating(dtype):
+        return dtype
+    return float64 if dtype.itemsize == 8 else float32
+
+
 def _canonicalize_uncached(dtype, x64):
     if dtype is None or dtype is float:  # None means the default float, as in NumPy and JAX
         return float64 if x64 else float32

@@ -178,6 +178,78 @@ def test_scan_residuals_do_not_stack_loop_invariant_values():
     assert (50, 20, 20) not in shapes and (20, 20) in shapes
 
 
+def rnn_loss(wrap=lambda step: step, reverse=False):
+    """An RNN whose step reads values computed from the closed-over weights alone."""
+    def loss(ws, h0, xs):
+        def step(h, x):
+            h = jnp.tanh(h @ ws[0] + x) * jnp.sum(ws[1] ** 2)  # both loop-invariant
+            return h, jnp.sin(h) * x
+        h, ys = lax.scan(wrap(step), h0, xs, reverse=reverse)
+        return jnp.sum(h) + jnp.sum(ys)
+    return loss
+
+
+def scans_of(fun, *args, n_ys=1):
+    """(forward scan, its stacked residuals' shapes, backward scan) in the jaxpr of
+    grad(fun), whose scan has `n_ys` ys."""
+    jaxpr = fx.make_jaxpr(fx.grad(fun))(*args)
+    check_jaxpr(jaxpr)
+    forward, backward = [e for e in jaxpr.eqns if e.prim.name == "scan"]
+    stacked = forward.outvars[forward.params["num_carry"] + n_ys:]
+    return forward, [v.aval.shape for v in stacked], backward
+
+
+RNN_SHAPES = [np.zeros((2, 64, 64)), np.zeros((8, 64)), np.zeros((1000, 8, 64))]
+
+
+def test_scan_hoists_residuals_computed_from_closure_constants():
+    """ws[0] is needed by the backward pass: computed once before the forward scan and
+    read as a constant by the backward one, not stacked as a [1000, 64, 64] residual."""
+    forward, stacked, backward = scans_of(rnn_loss(), *RNN_SHAPES)
+    assert stacked and all(s[1:] in {(8, 64), ()} for s in stacked), stacked
+    body = {e.prim.name for e in forward.params["jaxpr"].jaxpr.eqns}
+    assert not body & {"slice", "squeeze", "reduce_sum", "integer_pow"}, body  # hoisted
+    consts = [v.aval.shape for v in backward.invars[:backward.params["num_consts"]]]
+    assert (64, 64) in consts and all(len(s) < 3 for s in consts), consts
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_hoisted_scan_residuals_keep_derivatives(reverse):
+    rng = np.random.default_rng(1)
+    ws, h0, xs = rng.standard_normal((2, 3, 3)) / 2, rng.standard_normal((2, 3)), rng.standard_normal((5, 2, 3))
+    loss = rnn_loss(reverse=reverse)
+    args = (ws, h0, xs)
+    grads = fx.grad(loss, argnums=(0, 1, 2))(*args)
+    for i, g in enumerate(grads):
+        at = lambda v, i=i: loss(*args[:i], v, *args[i + 1:])  # noqa: E731
+        np.testing.assert_allclose(g, fd_grad(at, args[i]), rtol=1e-6, atol=1e-8)
+    for got, want in zip(fx.jit(fx.grad(loss, argnums=(0, 1, 2)))(*args), grads):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    # second order: the Hessian-vector product wrt the weights, against differences of grads
+    v = rng.standard_normal(ws.shape)
+    grad_ws = fx.grad(lambda w: loss(w, h0, xs))
+    _, hvp = fx.jvp(grad_ws, (ws,), (v,))
+    fd = (np.asarray(grad_ws(ws + 1e-6 * v)) - np.asarray(grad_ws(ws - 1e-6 * v))) / 2e-6
+    np.testing.assert_allclose(hvp, fd, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("policy", [None, fx.checkpoint_policies.everything_saveable])
+def test_checkpointed_scan_step_keeps_invariant_residuals_unstacked(policy):
+    """With checkpoint on the step, what the policy saves from the weights is saved once;
+    without a policy only the carry is stacked. Gradients are those without checkpoint."""
+    loss = rnn_loss(lambda step: fx.checkpoint(step, policy=policy))
+    _, stacked, _ = scans_of(loss, *RNN_SHAPES)
+    assert all(s[1:] in {(8, 64), ()} for s in stacked), stacked
+    if policy is None:
+        assert stacked == [(1000, 8, 64)]  # h; xs are read back as they are
+    rng = np.random.default_rng(2)
+    args = (rng.standard_normal((2, 3, 3)) / 2, rng.standard_normal((2, 3)), rng.standard_normal((4, 2, 3)))
+    want = fx.grad(rnn_loss(), argnums=(0, 1, 2))(*args)
+    for remat_loss in (loss, fx.checkpoint(rnn_loss())):  # the step, or the whole loss
+        for got, w in zip(fx.grad(remat_loss, argnums=(0, 1, 2))(*args), want):
+            np.testing.assert_allclose(got, w, rtol=1e-12)
+
+
 # ---------------------------------------------------------------------------- semantics
 
 def test_weak_types_follow_jax():
@@ -228,12 +300,9 @@ def test_bad_input_raises_clear_errors(call, error, match):
 
 # ---------------------------------------------------------------------------- jit
 
-def test_jit_compiles_around_control_flow():
-    """The llvm backend compiles the stretches between control-flow equations natively
-    and runs those equations with the interpreter (fx/backends/segmented.py)."""
-    from fx.backends.segmented import SegmentedExecutable
-    from fx.transforms.jit import compiled
-
+def test_jit_compiles_control_flow_natively():
+    """The llvm backend compiles loops and branches into its one native program
+    (tests/test_control_flow_native.py tests them in depth)."""
     def f(x):
         y = jnp.exp(x) * 2.0
         z = lax.fori_loop(0, 4, lambda i, v: v * 0.5 + y, y)
@@ -241,9 +310,25 @@ def test_jit_compiles_around_control_flow():
     jf = fx.jit(f, backend="llvm")
     for got, want in zip(jf(X), f(X)):
         np.testing.assert_allclose(got, want, rtol=1e-12)
-    exe = compiled(jf.trace_jaxpr(X), "llvm")
-    assert isinstance(exe, SegmentedExecutable)
-    kinds = [("native" if e is not None else ins.prim.name) for e, ins, _ in exe.steps]
-    assert kinds == ["native", "scan", "native", "cond"]
-    # a program without control flow stays one native executable
-    assert not isinstance(compiled(fx.jit(jnp.sin).trace_jaxpr(X), "llvm"), SegmentedExecutable)
+    text = jf.lower(X).as_text()
+    assert "loop " in text and "branch " in text
+
+
+def test_cond_passes_known_operand_residuals_as_they_are():
+    """A branch residual that is a cond operand (here a weight) reaches the unknown cond
+    directly: as an output of the known cond it would be stacked per scan step."""
+    def loss(ws, h0, xs):
+        w0, w1 = ws[0], ws[1]
+
+        def step(h, x):
+            h = lax.cond(jnp.sum(x) > 0, lambda h: h @ w0, lambda h: jnp.sin(h) @ w1, h)
+            return jnp.tanh(h + x), None
+        return jnp.sum(lax.scan(step, h0, xs)[0])
+    _, stacked, _ = scans_of(loss, *RNN_SHAPES, n_ys=0)
+    assert all(s[1:] in {(8, 64), ()} for s in stacked), stacked
+    rng = np.random.default_rng(3)
+    ws, h0, xs = rng.standard_normal((2, 3, 3)) / 2, rng.standard_normal((2, 3)), rng.standard_normal((6, 2, 3))
+    np.testing.assert_allclose(fx.grad(loss)(ws, h0, xs), fd_grad(lambda w: loss(w, h0, xs), ws),
+                               rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(fx.grad(loss, argnums=1)(ws, h0, xs),
+                               fd_grad(lambda h: loss(ws, h, xs), h0), rtol=1e-6, atol=1e-8)

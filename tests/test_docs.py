@@ -118,6 +118,8 @@ def test_notebook_is_clean_nbformat4(notebook):
 NOTEBOOK_PRINTS = {
     "quickstart": ["{ lambda"],                                   # the make_jaxpr cell
     "mlp_digits": ["MLP test accuracy", "CNN test accuracy"],     # asserted >= 95% inside
+    "rnn_and_higher_order": ["mean squared error", "scan[", "residuals per step: 1 ",
+                             "Newton iteration", "finite differences", "loss on unseen tasks"],
 }
 
 

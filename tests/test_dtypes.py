@@ -277,3 +277,37 @@ def test_config_bad_environment_value(monkeypatch):
     monkeypatch.setenv("FX_ENABLE_X64", "maybe")
     with pytest.raises(ValueError, match="FX_ENABLE_X64"):
         Config()
+
+
+# --- Integers to floating types -------------------------------------------------------
+# jax 0.10.2 (checked with and without x64): a function that needs a floating type gives
+# float32 for bools and integers up to 32 bits and float64 only for 64-bit integers, while
+# promotion with a float operand follows the lattice above (i32 + 1.5 is the default float).
+
+INEXACT_FUNCTIONS = {
+    "sqrt": lambda jnp, x: jnp.sqrt(x), "exp": lambda jnp, x: jnp.exp(x),
+    "mean": lambda jnp, x: jnp.mean(x), "var": lambda jnp, x: jnp.var(x),
+    "std": lambda jnp, x: jnp.std(x), "nanmean": lambda jnp, x: jnp.nanmean(x),
+    "average": lambda jnp, x: jnp.average(x), "median": lambda jnp, x: jnp.median(x),
+    "quantile": lambda jnp, x: jnp.quantile(x, 0.5), "norm": lambda jnp, x: jnp.linalg.norm(x),
+    "true_divide": lambda jnp, x: jnp.true_divide(x, x),
+    "arctan2": lambda jnp, x: jnp.arctan2(x, x), "hypot": lambda jnp, x: jnp.hypot(x, x),
+}
+
+
+@pytest.mark.parametrize("x64", [False, True])
+@pytest.mark.parametrize("source", ["bool", "int8", "int32", "uint32", "int64"])
+def test_integers_convert_to_float32_unless_64_bit(x64, source):
+    import fx.numpy as jnp
+    with config.override("enable_x64", x64):
+        x = jnp.asarray(np.array([1, 0, 1], source))
+        expected = np.float64 if x64 and source == "int64" else np.float32
+        assert dtypes.to_inexact_dtype(x.dtype) == expected
+        for name, f in INEXACT_FUNCTIONS.items():
+            assert f(jnp, x).dtype == expected, f"{name}({source})"
+        default = np.float64 if x64 else np.float32
+        # bool / 2 promotes to a weak int first (the default int), then converts
+        assert (x / 2).dtype == (default if source == "bool" else expected)
+        assert (x + 1.5).dtype == default and (x + 1.5).weak_type  # the lattice: weak float
+        assert jnp.sqrt(3).dtype == default and jnp.sqrt(3).weak_type  # Python ints: default int
+        assert jnp.quantile(jnp.asarray(np.ones(3, np.float32)), np.float64(0.5)).dtype == np.float32

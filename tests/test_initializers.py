@@ -67,6 +67,16 @@ def test_orthogonal_rows_or_columns(shape, column_axis):
     np.testing.assert_allclose(small, 4 * np.eye(len(small)), atol=1e-5)
 
 
+def test_orthogonal_matches_jax():
+    """Q of fx.numpy.linalg.qr with R's diagonal made positive, as jax.nn.initializers does
+    (values from jax 0.10.2)."""
+    with fx.config.override("enable_x64", True):
+        q = init.orthogonal(scale=2.0)(KEY, (2, 3), np.float64)
+    np.testing.assert_allclose(q, [[-1.624379943310435, 0.2368642382057261, -1.1424907581376795],
+                                   [-0.45749973519695725, 1.6722339537543705, 0.9971597646344044]],
+                               rtol=1e-12)
+
+
 def test_dtypes_follow_x64_and_arguments():
     assert init.glorot_normal()(KEY, (3, 4)).dtype == np.float32
     assert init.glorot_normal(dtype=np.float32)(KEY, (3, 4), np.float32).dtype == np.float32

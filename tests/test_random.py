@@ -60,6 +60,15 @@ def test_samplers_match_jax():
     assert random.choice(KEY, 7, (5,)).tolist() == [3, 6, 4, 6, 3]
     assert random.choice(KEY, 10, (4,), replace=False).tolist() == [0, 5, 6, 7]
     assert random.choice(KEY, 4, (6,), p=np.array([0.1, 0.2, 0.3, 0.4])).tolist() == [3, 0, 2, 0, 3, 2]
+    assert random.choice(KEY, 6, (3,), replace=False,
+                         p=np.array([.1, .2, .3, .1, .2, .1])).tolist() == [3, 1, 2]
+    x = np.arange(12).reshape(3, 4)
+    assert random.permutation(KEY, x, axis=1, independent=True).tolist() == [
+        [0, 2, 1, 3], [5, 6, 7, 4], [10, 9, 11, 8]]
+    assert random.permutation(KEY, x, independent=True).tolist() == [
+        [0, 5, 6, 7], [4, 1, 10, 3], [8, 9, 2, 11]]
+    # 2000 elements take two rounds of sort keys
+    assert random.permutation(KEY, 2000)[:8].tolist() == [1883, 819, 811, 456, 1123, 377, 1813, 1511]
     logits = np.log(np.array([0.1, 0.2, 0.3, 0.4]))
     assert random.categorical(KEY, logits, shape=(10,)).tolist() == [3, 3, 2, 2, 2, 3, 3, 3, 3, 3]
     # transcendental functions: fx's own, within a few ulp of XLA's
@@ -70,6 +79,14 @@ def test_samplers_match_jax():
                                 1.6959692239761353], rtol=2e-6)
     np.testing.assert_allclose(random.gumbel(KEY, (3,)), [-0.9566569328308105, 2.7511956691741943,
                                                           0.8384301662445068], rtol=2e-6)
+    np.testing.assert_allclose(random.gamma(KEY, np.array([0.3, 1.0, 2.5, 10.0])),
+                               [0.0506771020591259, 0.19266697764396667, 6.683927536010742,
+                                6.982831954956055], rtol=2e-6)
+    np.testing.assert_allclose(random.loggamma(KEY, np.array([1e-3, 0.3, 4.0])),
+                               [-482.3670654296875, -2.195373058319092, 2.200307846069336], rtol=2e-6)
+    np.testing.assert_allclose(random.dirichlet(KEY, np.array([0.5, 1.0, 2.0])),
+                               [0.021804511547088623, 0.031196990981698036, 0.9469984769821167],
+                               rtol=2e-6)
 
 
 def test_x64_streams_match_jax():
@@ -80,6 +97,12 @@ def test_x64_streams_match_jax():
         assert u.tolist() == [0.8653929000279257, 0.4532044109693594, 0.2385376809645079]
         assert random.randint(KEY, (3,), -2 ** 63, 2 ** 63 - 1).tolist() == [
             -1802494624579987717, -1710215166975839698, -4229304426182327403]
+        np.testing.assert_allclose(random.gamma(KEY, np.array([0.3, 1.0, 2.5, 10.0])),
+                                   [0.6273437244454242, 0.26217018881125326, 0.41582191886567255,
+                                    10.793795426184662], rtol=1e-13)
+        np.testing.assert_allclose(random.dirichlet(KEY, np.array([[0.1, 0.2], [3., 4.]])),
+                                   [[0.3423246282586263, 0.6576753717413737],
+                                    [0.12601434074440665, 0.8739856592555935]], rtol=1e-13)
 
 
 # ---------------------------------------------------------------------------- determinism
@@ -97,6 +120,9 @@ SAMPLERS = {
     "laplace": lambda k: random.laplace(k, (4,)),
     "logistic": lambda k: random.logistic(k, (4,)),
     "permutation": lambda k: random.permutation(k, 9),
+    "permutation_independent": lambda k: random.permutation(k, np.arange(12).reshape(3, 4), 1, True),
+    "gamma": lambda k: random.gamma(k, np.array([0.3, 1.0, 4.5]), (2, 3)),
+    "dirichlet": lambda k: random.dirichlet(k, np.array([1e-3, 1.0, 2.0]), (2,)),  # log space
     "choice": lambda k: random.choice(k, 5, (3,), replace=False),
     "split": lambda k: random.split(k, 3),
     "fold_in": lambda k: random.fold_in(k, 11),
@@ -197,6 +223,58 @@ def test_truncated_normal_stays_inside_its_bounds():
     assert abs(one_sided.mean() - expected) < 0.01
 
 
+def gamma3_cdf(x):
+    """P(3, x) = 1 - e^-x (1 + x + x^2 / 2): Gamma(3)'s CDF (an integer shape has a closed form)."""
+    return 1 - np.exp(-x) * (1 + x + x * x / 2)
+
+
+def test_gamma_passes_kolmogorov_smirnov_on_both_branches():
+    n = 20000
+    # alpha >= 1: Marsaglia-Tsang directly
+    g3 = np.asarray(random.gamma(random.PRNGKey(8), 3.0, (n,)))
+    assert g3.dtype == np.float32 and g3.min() > 0
+    assert ks_statistic(g3, gamma3_cdf) < ks_critical(n)
+    # alpha < 1: boosted by u^(1/alpha); Gamma(1/2) is Z^2 / 2, whose CDF is erf(sqrt(x))
+    half = np.asarray(random.gamma(random.PRNGKey(9), 0.5, (n,)), np.float64)
+    assert ks_statistic(half, lambda x: _erf(np.sqrt(x))) < ks_critical(n)
+    assert ks_statistic(half, gamma3_cdf) > ks_critical(n)  # the test can tell them apart
+
+
+def test_gamma_moments_and_log_space_for_tiny_alpha():
+    alpha = np.array([0.2, 1.0, 7.5])
+    g = np.asarray(random.gamma(random.PRNGKey(4), alpha, (N // 5, 3)), np.float64)
+    for j, a in enumerate(alpha):
+        _check_moments(g[:, j], a, a)  # mean and variance are both alpha
+    with fx.config.override("enable_x64", True):
+        lg = np.asarray(random.loggamma(random.PRNGKey(4), 1e-3, (N // 5,)))
+        assert np.all(np.isfinite(lg))  # where gamma itself underflows to 0 ...
+        assert np.mean(np.asarray(random.gamma(random.PRNGKey(4), 1e-3, (N // 5,))) == 0) > 0.4
+        # ... log(Gamma(a)) for small a is about log(u) / a: its mean is near -1 / a
+        assert abs(lg.mean() * 1e-3 + 1) < 0.05
+        np.testing.assert_allclose(np.exp(np.asarray(random.loggamma(KEY, alpha))),
+                                   random.gamma(KEY, alpha), rtol=1e-12)
+
+
+def test_dirichlet_lies_on_the_simplex_with_dirichlet_moments():
+    alpha = np.array([0.3, 1.0, 2.7])
+    d = np.asarray(random.dirichlet(random.PRNGKey(6), alpha, (N // 5,)), np.float64)
+    assert d.shape == (N // 5, 3) and d.min() >= 0
+    np.testing.assert_allclose(d.sum(-1), 1, rtol=1e-5)
+    total = alpha.sum()
+    mean = alpha / total
+    for j in range(3):
+        _check_moments(d[:, j], mean[j], mean[j] * (1 - mean[j]) / (total + 1))
+    tiny = np.asarray(random.dirichlet(KEY, np.full(4, 1e-3), (50,)))
+    assert np.all(np.isfinite(tiny)) and np.allclose(tiny.sum(-1), 1, rtol=1e-5)
+
+
+def test_gamma_refuses_derivatives_in_alpha():
+    with pytest.raises(NotImplementedError, match="reparameterisation"):
+        fx.grad(lambda a: random.gamma(KEY, a))(2.0)
+    # a constant alpha leaves other derivatives alone
+    assert fx.grad(lambda s: s * random.gamma(KEY, 2.0))(1.0) == random.gamma(KEY, 2.0)
+
+
 def test_randint_covers_its_range_uniformly():
     r = np.asarray(random.randint(KEY, (N,), -3, 7))
     assert r.dtype == np.int32 and r.min() == -3 and r.max() == 6
@@ -279,6 +357,10 @@ def test_shift_amounts_past_the_width_are_defined_under_jit():
     (lambda: random.choice(KEY, 3, (2,), p=np.ones(4) / 4), ValueError, "probabilities"),
     (lambda: random.fold_in(KEY, np.ones(2, np.int32)), TypeError, "scalar"),
     (lambda: random.bits(KEY, (2,), np.int32), TypeError, "unsigned"),
+    (lambda: random.gamma(KEY, 1.0, (2,), np.int32), TypeError, "floating"),
+    (lambda: random.gamma(KEY, np.ones(3), (2,)), ValueError, "broadcast"),
+    (lambda: random.dirichlet(KEY, 1.0), ValueError, "at least one dimension"),
+    (lambda: random.dirichlet(KEY, np.ones((2, 3)), (4,)), ValueError, "broadcast"),
 ])
 def test_bad_input_raises_clear_errors(call, error, match):
     with pytest.raises(error, match=match):

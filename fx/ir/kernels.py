@@ -12,6 +12,8 @@ A `Program` is a list of statements over `Buffer`s:
 - `Sort`: lines of arrays sorted by keys (stable), with values riding along.
 - `Linalg`: a dense linear-algebra routine (a factorisation, a triangular solve) per
   matrix of a batch, working in place.
+- `Loop` and `Branch`: structured control flow around blocks of statements (a scan, a
+  while loop, a cond), so a loop runs natively, its body's kernels inside it.
 
 Backends implement the scalar ops (`SCALAR_OPS`), loops, reductions, library calls and
 buffers; they never see jaxpr primitives. Expressions are immutable trees, hashed
@@ -239,11 +241,17 @@ class Kernel:
     outputs: list                 # [(Buffer, Expr)]
     reduce_shape: tuple = ()
     reducer: str | None = None    # one of REDUCERS when reduce_shape is not empty
+    # where element i... is stored: one Idx per output-buffer dim; None stores at i...
+    # itself (a scan writes its ys into row `counter` of their stacked buffers)
+    store_index: tuple | None = None
 
     def reads(self):
         found = set()
         for _, expr in self.outputs:
             _collect_loads(expr, found)
+        for i in self.store_index or ():
+            for e in _idx_exprs(i):
+                _collect_loads(e, found)
         return found
 
     def writes(self):
@@ -252,10 +260,14 @@ class Kernel:
 
 @dataclass(eq=False)
 class Gemm:
-    """out[b] = op(lhs[b]) @ op(rhs[b]) for each batch b, all row-major and contiguous.
+    """out[b] = op(lhs[b]) @ op(rhs[b]) for each batch b, all row-major and contiguous;
+    with `accumulate`, out[b] += op(lhs[b]) @ op(rhs[b]) (BLAS's beta = 1).
 
     lhs is (batch, m, k) or, with trans_lhs, (batch, k, m); rhs is (batch, k, n) or,
-    with trans_rhs, (batch, n, k); out is (batch, m, n).
+    with trans_rhs, (batch, n, k); out is (batch, m, n). Each starts `offsets` (lhs, rhs,
+    out) elements into its buffer: index expressions without loop variables, evaluated
+    when the gemm runs, so that a loop's gemm reads row `counter` of a stacked buffer in
+    place instead of a copy of it.
     """
     name: str
     lhs: Buffer
@@ -267,12 +279,22 @@ class Gemm:
     k: int
     trans_lhs: bool = False
     trans_rhs: bool = False
+    accumulate: bool = False
+    offsets: tuple = (IConst(0), IConst(0), IConst(0))
 
     def reads(self):
-        return {self.lhs, self.rhs}
+        found = {self.lhs, self.rhs} | ({self.out} if self.accumulate else set())
+        for i in self.offsets:
+            for e in _idx_exprs(i):
+                _collect_loads(e, found)
+        return found
 
     def writes(self):
         return [self.out]
+
+    def operand_sizes(self):
+        """Elements of lhs, rhs and out that the product touches."""
+        return self.batch * self.m * self.k, self.batch * self.k * self.n, self.batch * self.m * self.n
 
 
 @dataclass(eq=False)
@@ -461,6 +483,69 @@ class Linalg:
         return [b for b, (role, _, _) in zip(self.args, self.signature()) if "w" in role]
 
 
+@dataclass(eq=False)
+class Loop:
+    """Runs the statements of `body` again and again: `length` times when it is given,
+    each iteration first writing its number (length - 1 minus it when `reverse`) into the
+    int64 scalar `counter`; and, with a `pred`, only while the bool scalar `pred`, which
+    the `cond` statements compute at the start of every iteration, is true.
+
+    A loop's carries are buffers that its body reads, then overwrites for the next
+    iteration; lowering orders the body so that no statement reads a buffer that an
+    earlier one of the same iteration has overwritten.
+    """
+    name: str
+    body: list
+    length: int | None = None
+    counter: Buffer | None = None
+    reverse: bool = False
+    cond: list = field(default_factory=list)
+    pred: Buffer | None = None
+
+    def blocks(self):
+        return [self.cond, self.body]
+
+    def reads(self):
+        return _block_reads(self.blocks()) | ({self.pred} if self.pred is not None else set())
+
+    def writes(self):
+        return _block_writes(self.blocks(), [self.counter] if self.counter is not None else [])
+
+
+@dataclass(eq=False)
+class Branch:
+    """Runs the statements of bodies[index], the int32 scalar `index` clamped to
+    [0, len(bodies) - 1]. Every body writes the same buffers."""
+    name: str
+    index: Buffer
+    bodies: list
+
+    def blocks(self):
+        return self.bodies
+
+    def reads(self):
+        return _block_reads(self.bodies) | {self.index}
+
+    def writes(self):
+        return _block_writes(self.bodies)
+
+
+def _block_reads(blocks):
+    return set().union(*(s.reads() for block in blocks for s in block))
+
+
+def _block_writes(blocks, first=()):
+    return list(dict.fromkeys([*first, *(b for block in blocks for s in block for b in s.writes())]))
+
+
+def all_statements(body):
+    """Every statement of a body, those inside loops and branches included (pre-order)."""
+    for s in body:
+        yield s
+        for block in getattr(s, "blocks", list)():
+            yield from all_statements(block)
+
+
 # ---------------------------------------------------------------------------- bounds
 
 class OutOfBoundsError(AssertionError):
@@ -509,11 +594,32 @@ def verify_bounds(program: Program):
         for child in _children(e):
             walk(child, extents, where)
 
-    for s in program.body:
+    def scalar(buffer, dtype, what, where):
+        if buffer is None or tuple(buffer.shape) != () or np.dtype(buffer.dtype) != dtype:
+            raise OutOfBoundsError(f"{where}: its {what} must be a {np.dtype(dtype).name} scalar buffer")
+
+    for s in all_statements(program.body):
         if isinstance(s, Kernel):
             extents = tuple(s.shape) + tuple(s.reduce_shape)
             for b, e in s.outputs:
                 walk(e, extents, s.name)
+                if s.store_index is not None:
+                    if s.reducer or len(s.store_index) != len(b.shape):
+                        raise OutOfBoundsError(f"{s.name}: a store index needs no reduction and "
+                                               f"one index per dim of {b.name}")
+                    check(b, s.store_index, extents, s.name)
+        elif isinstance(s, Loop):
+            if s.length is None and (s.pred is None or s.counter is not None):
+                raise OutOfBoundsError(f"{s.name}: a loop needs a length or a predicate, and a "
+                                       "counter only with a length")
+            if s.counter is not None:
+                scalar(s.counter, np.int64, "counter", s.name)
+            if s.pred is not None:
+                scalar(s.pred, np.bool_, "predicate", s.name)
+        elif isinstance(s, Branch):
+            scalar(s.index, np.int32, "index", s.name)
+            if not s.bodies:
+                raise OutOfBoundsError(f"{s.name}: a branch needs at least one body")
         elif isinstance(s, Scatter):
             walk(s.operand, s.out.shape, s.name)
             for e in (s.in_bounds, s.update):
@@ -536,10 +642,43 @@ def verify_bounds(program: Program):
                     for b, (_, shape, is_int) in zip(s.args, signature)):
                 raise OutOfBoundsError(f"{s.name}: {s.op} buffers do not match its signature")
         elif isinstance(s, Gemm):
-            a = s.batch * s.m * s.k
-            b = s.batch * s.k * s.n
-            if (s.lhs.size, s.rhs.size, s.out.size) != (a, b, s.batch * s.m * s.n):
-                raise OutOfBoundsError(f"{s.name}: gemm sizes do not match its buffers")
+            if s.out in (s.lhs, s.rhs):
+                raise OutOfBoundsError(f"{s.name}: a gemm cannot write a buffer it reads")
+            for buffer, size, offset in zip((s.lhs, s.rhs, s.out), s.operand_sizes(), s.offsets):
+                for e in _idx_exprs(offset):
+                    walk(e, (), s.name)
+                if not buffer.size:  # as for kernels: only a loop that never runs indexes it
+                    continue
+                lo, hi = index_range(offset, ()) if uses_no_loop_vars(offset) else (None, None)
+                if lo is None or hi is None or lo < 0 or hi + size > buffer.size:
+                    raise OutOfBoundsError(f"{s.name}: gemm operand of {size} elements at offset "
+                                           f"{pp_idx(offset)} does not fit in {buffer.name} "
+                                           f"({buffer.size} elements)")
+
+
+def uses_no_loop_vars(i):
+    """Whether an index expression is the same at every point of a loop nest (it may
+    still read memory, e.g. a loop counter)."""
+    if isinstance(i, IVar):
+        return False
+    if isinstance(i, IFromExpr):
+        return all(map(uses_no_loop_vars, _expr_indices(i.expr)))
+    if isinstance(i, IAdd):
+        return uses_no_loop_vars(i.a) and uses_no_loop_vars(i.b)
+    if isinstance(i, (IMul, IDiv, IMod, IClamp)):
+        return uses_no_loop_vars(i.a)
+    return True
+
+
+def _expr_indices(e):
+    """The index expressions directly inside a scalar expression."""
+    if isinstance(e, Load):
+        yield from e.index
+    elif isinstance(e, IndexValue):
+        yield e.index
+    elif isinstance(e, Op):
+        for a in e.args:
+            yield from _expr_indices(a)
 
 
 def _children(e):
@@ -612,16 +751,19 @@ def pp_stmt(s):
         loops = f"({','.join(map(str, s.shape))})"
         red = f" reduce {s.reducer} over ({','.join(map(str, s.reduce_shape))})" if s.reducer else ""
         lines = [f"kernel {s.name} over {loops}{red}:"]
-        lines += [f"    {b.name}[...] = {pp_expr(e)}" for b, e in s.outputs]
+        at = "..." if s.store_index is None else ",".join(map(pp_idx, s.store_index))
+        lines += [f"    {b.name}[{at}] = {pp_expr(e)}" for b, e in s.outputs]
         return "\n".join(lines)
     if isinstance(s, Linalg):
         params = "".join(f" {k}={v}" for k, v in s.params)
         return (f"linalg {s.name}: {s.op}({', '.join(b.name for b in s.args)})  "
                 f"(batch={s.batch} m={s.m} n={s.n}{params})")
     if isinstance(s, Gemm):
+        lhs, rhs, out = (b.name + ("" if o == IConst(0) else f"[{pp_idx(o)}:]")
+                         for b, o in zip((s.lhs, s.rhs, s.out), s.offsets))
         t = lambda flag: "T" if flag else ""  # noqa: E731
-        return (f"gemm {s.name}: {s.out.name} = {s.lhs.name}{t(s.trans_lhs)} @ {s.rhs.name}"
-                f"{t(s.trans_rhs)}  (batch={s.batch} m={s.m} n={s.n} k={s.k})")
+        return (f"gemm {s.name}: {out} {'+=' if s.accumulate else '='} {lhs}{t(s.trans_lhs)} @ "
+                f"{rhs}{t(s.trans_rhs)}  (batch={s.batch} m={s.m} n={s.n} k={s.k})")
     if isinstance(s, Cumulative):
         direction = " reverse" if s.reverse else ""
         return (f"cumulative {s.name} {s.reducer}{direction} along axis {s.axis}:\n"
@@ -637,7 +779,24 @@ def pp_stmt(s):
                 f"    {s.out.name} = {pp_expr(s.operand)}\n"
                 f"    {s.out.name}[{','.join(map(pp_idx, s.index))}] {s.mode}= {pp_expr(s.update)}"
                 f" if {pp_expr(s.in_bounds)}")
+    if isinstance(s, Loop):
+        trips = f" {s.length} times" if s.length is not None else ""
+        trips += f" while {s.pred.name}" if s.pred is not None else ""
+        counter = f", counter {s.counter.name}" if s.counter is not None else ""
+        lines = [f"loop {s.name}{trips}{counter}{' reverse' if s.reverse else ''}:"]
+        if s.cond:
+            lines += ["  condition:", *_pp_block(s.cond, 4), "  body:"]
+        return "\n".join(lines + _pp_block(s.body, 4 if s.cond else 2))
+    if isinstance(s, Branch):
+        lines = [f"branch {s.name} on {s.index.name}:"]
+        for k, body in enumerate(s.bodies):
+            lines += [f"  case {k}:", *_pp_block(body, 4)]
+        return "\n".join(lines)
     raise TypeError(s)
+
+
+def _pp_block(body, indent):
+    return [" " * indent + line for s in body for line in pp_stmt(s).split("\n")]
 
 
 def pp_program(p: Program) -> str:

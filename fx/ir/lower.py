@@ -16,6 +16,8 @@ the primitive (`prim.lower`); this module owns the mechanism.
 """
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from fx.ir import kernels as K
@@ -104,17 +106,18 @@ class LoweringContext:
         return BufferValue(self.new_buffer(array.shape, array.dtype, "const", array))
 
     # -- materialisation ------------------------------------------------------------
-    def materialize(self, value, dest=None):
-        """A BufferValue holding `value` (writing into `dest` when given). The same
-        expression materialised twice (e.g. recomputed by a custom_jvp rule) is computed
-        once."""
+    def materialize(self, value, dest=None, store_index=None):
+        """A BufferValue holding `value` (writing into `dest` when given, at `store_index`
+        when given: see Kernel). The same expression materialised twice (e.g. recomputed
+        by a custom_jvp rule) is computed once."""
         if isinstance(value, BufferValue) and dest is None:
             return value
         expr = value.at(loop_index(value.shape))
         if dest is None and expr in self._materialized:
             return BufferValue(self._materialized[expr])
         target = dest or self.new_buffer(value.shape, value.dtype)
-        self.body.append(K.Kernel(self._name("k"), value.shape, [(target, expr)]))
+        self.body.append(K.Kernel(self._name("k"), value.shape, [(target, expr)],
+                                  store_index=store_index))
         if dest is None:
             self._materialized[expr] = target
         return BufferValue(target)
@@ -149,11 +152,12 @@ class LoweringContext:
                 or any(buf in s.reads() for s in self.body)):
             return None
         (writer,) = [s for s in self.body if value.buffer in s.writes()] or [None]
-        if not isinstance(writer, K.Gemm) or writer.batch != 1:
+        if not isinstance(writer, K.Gemm) or writer.batch != 1 or writer.accumulate:
             return None
         out = self.new_buffer(value.shape[::-1], value.dtype)
         self.temps.remove(writer.out)
         writer.lhs, writer.rhs = writer.rhs, writer.lhs
+        writer.offsets = (writer.offsets[1], writer.offsets[0], writer.offsets[2])
         writer.trans_lhs, writer.trans_rhs = not writer.trans_rhs, not writer.trans_lhs
         writer.m, writer.n, writer.out = writer.n, writer.m, out
         return BufferValue(out)
@@ -161,6 +165,109 @@ class LoweringContext:
     def emit(self, stmt):
         stmt.name = self._name(type(stmt).__name__.lower()[0])
         self.body.append(stmt)
+
+    # -- control flow ---------------------------------------------------------------
+    @contextlib.contextmanager
+    def block(self):
+        """Collects the statements emitted inside into a fresh list (a loop's body, a
+        branch), which it yields. What is materialised inside stays unknown outside, where
+        it would hold a later iteration's state, or a branch's that did not run."""
+        outer_body, outer_memo = self.body, self._materialized
+        self.body, self._materialized = [], dict(outer_memo)
+        try:
+            yield self.body
+        finally:
+            self.body, self._materialized = outer_body, outer_memo
+
+    def carries(self, values):
+        """Fresh buffers holding copies of `values`: state that a loop overwrites."""
+        return [self.materialize(v, dest=self.new_buffer(v.shape, v.dtype)).buffer for v in values]
+
+    def update_carries(self, carries, values):
+        """End a loop body: each carry buffer receives its new value. New values that
+        read a carry are computed into buffers of their own first, so that no update
+        overwrites a carry that another one still reads; only an elementwise update of a
+        carry from itself (`c = c * x`) writes it in place."""
+        carry_set = set(carries)
+        staged = []
+        for carry, v in zip(carries, values):
+            if isinstance(v, BufferValue) and v.buffer in carry_set and v.buffer is not carry:
+                v = self.materialize(v, dest=self.new_buffer(v.shape, v.dtype))
+            elif isinstance(v, InlineValue):
+                index = loop_index(v.shape)
+                reads = [load for load in K.loads(v.at(index)) if load.buffer in carry_set]
+                if any(load.buffer is not carry or load.index != index for load in reads):
+                    v = self.materialize(v)
+            staged.append(v)
+        for k, (carry, v) in enumerate(zip(carries, staged)):
+            others = staged[:k] + staged[k + 1:]
+            if isinstance(v, InlineValue) and self._accumulate_in_place(carry, v, others):
+                staged[k] = BufferValue(carry)
+        self.store_all(staged, carries)
+
+    def _accumulate_in_place(self, carry, value, others):
+        """Turn the update `carry + a @ b` into one gemm accumulating into the carry
+        (C += A @ B, BLAS's beta = 1), saving the product's buffer and a pass over both,
+        when nothing else reads the product. The gemm moves to the end of the body, after
+        every read of the old carry, so nothing after it may write what it reads. `others`
+        are the values the other carries receive. Returns whether it did."""
+        index = loop_index(value.shape)
+        expr = value.at(index)
+        if not (isinstance(expr, K.Op) and expr.op == "add" and np.dtype(expr.dtype).kind == "f"
+                and all(isinstance(a, K.Load) and a.index == index for a in expr.args)):
+            return False
+        buffers = [a.buffer for a in expr.args]
+        if buffers.count(carry) != 1:
+            return False
+        (product,) = [b for b in buffers if b is not carry]
+        writers = [k for k, s in enumerate(self.body) if product in s.writes()]
+        gemm = self.body[writers[0]] if len(writers) == 1 else None
+        if (not isinstance(gemm, K.Gemm) or gemm.out is not product or gemm.accumulate
+                or gemm.offsets[2] != K.IConst(0) or product.role != "temp"
+                or product.shape != carry.shape or product.dtype != carry.dtype
+                or carry in gemm.reads()
+                or any(product in s.reads() or carry in s.writes() for s in self.body)
+                or any(set(s.writes()) & gemm.reads() for s in self.body[writers[0] + 1:])
+                or any(product in _value_reads(o) for o in others)):
+            return False
+        self.body.remove(gemm)
+        self.body.append(gemm)
+        gemm.out, gemm.accumulate = carry, True
+        self.temps.remove(product)
+        return True
+
+    def store_all(self, values, dests):
+        """End a block by writing each value into its dest buffer: the statement that
+        computed a value writes its dest directly when that is safe (no other value
+        reads its buffer), else a copy does."""
+        reads = [{v.buffer} if isinstance(v, BufferValue) else
+                 {load.buffer for load in K.loads(v.at(loop_index(v.shape)))} for v in values]
+        for v, dest in zip(values, dests):
+            if isinstance(v, BufferValue) and (v.buffer is dest or (
+                    sum(v.buffer in r for r in reads) == 1 and self.redirect(v.buffer, dest))):
+                continue
+            self.materialize(v, dest=dest)
+
+    def redirect(self, temp, dest):
+        """Make the one statement of the current block that writes `temp` write `dest`
+        instead, if nothing reads `temp` and nothing from that statement on reads or
+        writes `dest`. Returns whether it did."""
+        writers = [k for k, s in enumerate(self.body) if temp in s.writes()]
+        if temp.role != "temp" or len(writers) != 1 or any(temp in s.reads() for s in self.body):
+            return False
+        if any(dest in s.reads() or dest in s.writes() for s in self.body[writers[0]:]):
+            return False
+        _rename_writes(self.body[writers[0]], temp, dest)
+        self.temps.remove(temp)
+        self._materialized = {e: b for e, b in self._materialized.items() if b is not temp}
+        return True
+
+
+def _value_reads(value):
+    """The buffers a value reads."""
+    if isinstance(value, BufferValue):
+        return {value.buffer}
+    return {load.buffer for load in K.loads(value.at(loop_index(value.shape)))}
 
 
 def _as_gemm(expr, out, reduce_shape):
@@ -254,29 +361,28 @@ def _output_buffers(ctx, results):
             continue
         if r.buffer in renamed:
             ctx.materialize(BufferValue(renamed[r.buffer]), dest=out)
-        elif _retarget(ctx, r.buffer, out):
+        elif ctx.redirect(r.buffer, out):
             renamed[r.buffer] = out
         else:
             ctx.materialize(r, dest=out)
     return outs
 
 
-def _retarget(ctx, temp, out):
-    """Make the statement that writes `temp` write `out` instead, if it is the only writer."""
-    writers = [s for s in ctx.body if temp in s.writes()]
-    if len(writers) != 1 or any(temp in s.reads() for s in ctx.body):
-        return False
-    stmt = writers[0]
+def _rename_writes(stmt, old, new):
+    """Make `stmt`, and the statements inside it, write buffer `new` where they wrote `old`."""
     if isinstance(stmt, K.Kernel):
-        stmt.outputs = [(out if b is temp else b, e) for b, e in stmt.outputs]
+        stmt.outputs = [(new if b is old else b, e) for b, e in stmt.outputs]
     elif isinstance(stmt, K.Sort):
-        stmt.outs = [out if b is temp else b for b in stmt.outs]
+        stmt.outs = [new if b is old else b for b in stmt.outs]
     elif isinstance(stmt, K.Linalg):
-        stmt.args = tuple(out if b is temp else b for b in stmt.args)
+        stmt.args = tuple(new if b is old else b for b in stmt.args)
+    elif isinstance(stmt, (K.Loop, K.Branch)):
+        for block in stmt.blocks():
+            for s in block:
+                if old in s.writes():
+                    _rename_writes(s, old, new)
     else:
-        stmt.out = out
-    ctx.temps.remove(temp)
-    return True
+        stmt.out = new
 
 
 def _use_counts(jaxpr):
@@ -295,7 +401,10 @@ def plan_buffers(program: K.Program):
     """Assign temporaries to storage slots, reusing a slot once its buffer is dead.
 
     A slot is reused by a later temporary of at most its size; liveness is by statement
-    position (a buffer is live from its first write to its last read).
+    position (a buffer is live from its first write to its last read). A loop or branch
+    is one position, reading and writing every buffer of its blocks: the temporaries of
+    a loop body live through the whole loop, so no iteration finds a carry, or anything
+    it reads, overwritten by another buffer sharing its slot.
     """
     last_use = {}
     for pos, stmt in enumerate(program.body):

@@ -260,39 +260,50 @@ def _lower_dot_general(ctx, lhs, rhs, *, dimension_numbers, preferred_element_ty
         return _lower_as_reduction(ctx, lhs, rhs, lb, lf, lc, rb, rf, rc, out_shape)
     size = lambda x, dims: int(np.prod([x.shape[d] for d in dims], dtype=np.int64))  # noqa: E731
     batch, m, n, k = size(lhs, lb), size(lhs, lf), size(rhs, rf), size(lhs, lc)
-    lhs, trans_lhs = _gemm_operand(ctx, lhs, lb, lf, lc)
-    rhs, trans_rhs = _gemm_operand(ctx, rhs, rb, rc, rf)
+    (lhs, lhs_at, trans_lhs), (rhs, rhs_at, trans_rhs) = (
+        _gemm_operand(ctx, lhs, lb, lf, lc), _gemm_operand(ctx, rhs, rb, rc, rf))
     out = ctx.new_buffer(out_shape, dtype)
-    ctx.emit(K.Gemm("", lhs.buffer, rhs.buffer, out, batch, m, n, k, trans_lhs, trans_rhs))
+    ctx.emit(K.Gemm("", lhs, rhs, out, batch, m, n, k, trans_lhs, trans_rhs,
+                    offsets=(lhs_at, rhs_at, K.IConst(0))))
     return BufferValue(out)
 
 
 def _gemm_operand(ctx, x, batch, rows, cols):
-    """x as a buffer laid out (batch, rows, cols), or (batch, cols, rows) with trans=True.
-    A transpose of a buffer (`a @ b.T`) needs no copy: BLAS reads the buffer transposed."""
-    from fx.ir.lower import BufferValue
+    """(buffer, offset, trans): x as a block of a buffer laid out (batch, rows, cols), or
+    (batch, cols, rows) with trans=True. Neither a transpose of a buffer (`a @ b.T`: BLAS
+    reads it transposed) nor a row of one (`xs[i] @ w` in a scan) needs a copy."""
+    from fx.ir import kernels as K
     from fx.lax.shape import _lower_transpose
     order = tuple(batch) + tuple(rows) + tuple(cols)
     flipped = tuple(batch) + tuple(cols) + tuple(rows)
-    buffer, layout = _stored_layout(x)
+    buffer, offset, layout = _stored_layout(x)
     if buffer is None:
-        buffer, layout = ctx.materialize(x).buffer, tuple(range(x.ndim))
+        buffer, offset, layout = ctx.materialize(x).buffer, K.IConst(0), tuple(range(x.ndim))
     if layout == order or layout == flipped:
-        return BufferValue(buffer), layout == flipped and order != flipped
-    return ctx.materialize(_lower_transpose(ctx, x, permutation=order)), False
+        return buffer, offset, layout == flipped and order != flipped
+    return ctx.materialize(_lower_transpose(ctx, x, permutation=order)).buffer, K.IConst(0), False
 
 
 def _stored_layout(x):
-    """(buffer, layout) when x is a buffer read through a permutation of its axes, so that
-    buffer axis j holds x's axis layout[j]; (None, None) when x is anything else."""
+    """(buffer, offset, layout) when x is a contiguous block of a buffer read through a
+    permutation of its axes: the buffer's leading axes indexed by loop-invariant indices
+    (the block starts `offset` elements in), its other axis j holding x's axis layout[j].
+    (None, None, None) when x is anything else."""
     from fx.ir import kernels as K
     from fx.ir.lower import loop_index
     expr = x.at(loop_index(x.shape))
-    if not (isinstance(expr, K.Load) and expr.buffer.shape == tuple(x.shape[i.k] for i in expr.index
-                                                                    if isinstance(i, K.IVar))):
-        return None, None
-    layout = tuple(i.k for i in expr.index)
-    return expr.buffer, layout
+    if not isinstance(expr, K.Load):
+        return None, None, None
+    lead = len(expr.index) - x.ndim
+    fixed, varying = expr.index[:lead], expr.index[lead:]
+    if (lead < 0 or not all(map(K.uses_no_loop_vars, fixed))
+            or not all(isinstance(i, K.IVar) for i in varying)
+            or expr.buffer.shape[lead:] != tuple(x.shape[i.k] for i in varying)):
+        return None, None, None
+    offset = K.IConst(0)
+    for i, stride in zip(fixed, expr.buffer.strides()):
+        offset = K.iadd(offset, K.imul(i, stride))
+    return expr.buffer, offset, tuple(i.k for i in varying)
 
 
 def _lower_as_reduction(ctx, lhs, rhs, lb, lf, lc, rb, rf, rc, out_shape):

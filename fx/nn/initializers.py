@@ -122,21 +122,6 @@ he_normal = kaiming_normal = _variance_scaling_preset(
     2.0, "fan_in", "truncated_normal", "He/Kaiming (for ReLU): variance 2 / fan_in, truncated normal.")
 
 
-def _orthonormal_columns(a):
-    """Q of the QR factorisation of a tall matrix with R's diagonal positive, by modified
-    Gram-Schmidt applied twice ("twice is enough": orthogonal to working precision). The
-    positive diagonal makes Q unique, so it equals a Householder Q with R's signs flipped
-    positive. fx.numpy.linalg has no qr yet; this costs O(columns) traced steps."""
-    columns = []
-    for j in range(a.shape[1]):
-        v = a[:, j]
-        for _ in range(2):
-            for q in columns:
-                v = v - jnp.sum(q * v) * q
-        columns.append(v / jnp.sqrt(jnp.sum(v * v)))
-    return jnp.stack(columns, axis=1)
-
-
 def orthogonal(scale=1.0, column_axis=-1, dtype=_DEFAULT):
     """A matrix with orthonormal rows or columns (whichever are fewer), uniformly distributed
     (Haar), times scale; higher-rank shapes flatten every axis but `column_axis` into rows."""
@@ -148,7 +133,8 @@ def orthogonal(scale=1.0, column_axis=-1, dtype=_DEFAULT):
         n_cols = shape[column_axis]
         n_rows = math.prod(shape) // n_cols
         tall = (n_cols, n_rows) if n_rows < n_cols else (n_rows, n_cols)
-        q = _orthonormal_columns(random.normal(key, tall, dtype))
+        q, r = jnp.linalg.qr(random.normal(key, tall, dtype))
+        q = q * jnp.sign(jnp.diagonal(r))  # R's diagonal positive: Q is then Haar-distributed
         if n_rows < n_cols:
             q = q.T
         q = jnp.reshape(q, tuple(np.delete(shape, column_axis)) + (n_cols,))

@@ -22,7 +22,8 @@ from fx.numpy._nanfunctions import (average, nancumprod, nancumsum, nanmax, nanm
                                     nanmin, nanprod, nanstd, nansum, nanvar)
 from fx.numpy._pad import pad  # noqa: F401
 from fx.numpy._products import cross, dot, inner, kron, matmul, outer, tensordot, vdot  # noqa: F401
-from fx.numpy._promote import array, asarray, broadcast_arrays, broadcast_shapes, broadcast_to  # noqa: F401
+from fx.numpy._promote import (array, asarray, astype, broadcast_arrays, broadcast_shapes,  # noqa: F401
+                               broadcast_to)
 from fx.numpy._reductions import (all, amax, amin, any, argmax, argmin, count_nonzero,  # noqa: F401
                                   cumprod, cumsum, max, mean, min, prod, ptp, std, sum, var)
 from fx.numpy._shape import (atleast_1d, atleast_2d, atleast_3d, concatenate, expand_dims,  # noqa: F401

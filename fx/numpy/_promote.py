@@ -34,6 +34,13 @@ def asarray(x, dtype=None):
     return ArrayImpl(value.astype(target, copy=False))
 
 
+def astype(x, dtype, /, *, copy=False, device=None):
+    """x converted to `dtype` (JAX's jnp.astype); copy and device are accepted for
+    compatibility: fx arrays are immutable and live on one device."""
+    del copy, device
+    return lax.convert_element_type(asarray(x), dtype)
+
+
 def _has_traced(seq):
     return any(isinstance(e, (ArrayImpl, Tracer)) or isinstance(e, (list, tuple)) and _has_traced(e)
                for e in seq)
@@ -57,12 +64,13 @@ def promote_dtypes(*args):
 
 
 def promote_dtypes_inexact(*args):
-    """Like promote_dtypes, then integers and bools to the default float (true division...)."""
+    """Like promote_dtypes, then integers and bools to a floating type (true division...):
+    float32 unless they are 64-bit, as in JAX (`dtypes.to_inexact_dtype`)."""
     args = promote_dtypes(*args)
     aval = get_aval(args[0])
     if dtypes.is_floating(aval.dtype):
         return args
-    float_dtype = dtypes.default_float_dtype()
+    float_dtype = dtypes.to_inexact_dtype(aval.dtype)
     return [lax._convert_weak(a, float_dtype, aval.weak_type) for a in args]
 
 

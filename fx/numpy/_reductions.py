@@ -146,11 +146,10 @@ def count_nonzero(a, axis=None, keepdims=False):
 
 
 def _inexact(a, dtype):
-    """a converted to `dtype`, or to a floating dtype (the default for bools and integers)."""
+    """a converted to `dtype`, or to a floating dtype (`dtypes.to_inexact_dtype`)."""
     a = _array(a)
     if dtype is None:
-        dtype = get_aval(a).dtype
-        dtype = dtype if dtypes.is_floating(dtype) else dtypes.default_float_dtype()
+        dtype = dtypes.to_inexact_dtype(get_aval(a).dtype)
     return lax.convert_element_type(a, dtype)
 
 

@@ -299,8 +299,9 @@ def _moved_to_last(a, axis, name):
 def _quantile(a, q, axis, method, keepdims, name, ignore_nan):
     if method not in _METHODS:
         raise ValueError(f"fx.numpy.{name}: method must be one of {_METHODS}, got {method!r}")
-    a, q = promote_dtypes_inexact(a, q)
-    a, q = _array(a), _array(q)
+    (a,) = promote_dtypes_inexact(a)  # q takes a's dtype, as in JAX
+    a = _array(a)
+    q = lax.convert_element_type(_array(q), get_aval(a).dtype)
     if get_aval(q).ndim > 1:
         raise ValueError(f"fx.numpy.{name}: q must be a scalar or 1-D, got {get_aval(q).str_short()}")
     shape = get_aval(a).shape

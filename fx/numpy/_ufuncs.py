@@ -335,7 +335,10 @@ def _logaddexp_in(log_of_one_plus, slope):
     def _jvp(primals, tangents):
         (x1, x2), (t1, t2) = primals, tangents
         delta = lax.sub(x1, x2)
-        w1 = lax.select(lax.eq(x1, x2), lax.full_like(x1, 0.5),
+        # Only equal infinities need the 1/2 by hand: selecting it at every x1 == x2 would
+        # cut the weight's own derivative there (softplus''(0) came out 0, not 1/4).
+        same_inf = lax.bitwise_and(lax.eq(x1, x2), lax.ne(delta, delta))
+        w1 = lax.select(same_inf, lax.full_like(x1, 0.5),
                         lax.logistic(lax.mul(delta, lax.full_like(delta, slope))))
         w2 = lax.sub(lax.full_like(w1, 1), w1)
         return impl(x1, x2), lax.add(lax.mul(t1, w1), lax.mul(t2, w2))

@@ -1,10 +1,7 @@
 """Permutations and draws from a population, as JAX does them: a shuffle sorts by fresh
-random 32-bit keys (enough rounds that ties are negligible), sampling without replacement
-takes a prefix of a shuffle or the top k of Gumbel-perturbed log-probabilities.
-
-fx.lax has no sort yet, so the stable sorts here rank by counting (O(n^2) work and memory
-in the population size n): exact, and the same order as JAX's stable sort, but meant for
-populations of up to a few thousand.
+random 32-bit keys (enough rounds that ties are negligible; the sort is stable, so a tie
+keeps the earlier element first), sampling without replacement takes a prefix of a
+shuffle or the top k of Gumbel-perturbed log-probabilities.
 """
 from __future__ import annotations
 
@@ -13,45 +10,35 @@ import math
 import numpy as np
 
 import fx.numpy as jnp
-from fx import dtypes
+from fx import dtypes, lax
 from fx.random._distributions import gumbel, randint, uniform
 from fx.random._threefry import canonical_axis, canonical_shape, check_key, random_bits, split
 
 
-def _stable_order(keys, descending=False):
-    """The indices that sort 1-D `keys` (stably: ties keep index order)."""
-    n = keys.shape[0]
-    index = jnp.arange(n)
-    mine, other = keys[:, None], keys[None, :]  # element i against each element j
-    ahead = (other > mine) if descending else (other < mine)
-    rank = jnp.sum(ahead | ((other == mine) & (index[None, :] < index[:, None])), axis=1)
-    return jnp.sum(jnp.where(rank[:, None] == index[None, :], index[:, None], 0), axis=0)
-
-
-def _shuffle(key, x):
-    rounds = math.ceil(3 * math.log(max(1, x.shape[0])) / math.log(2 ** 32 - 1))
+def _shuffle(key, x, axis):
+    """x with every line along `axis` permuted by sort keys of x's whole shape (one
+    permutation for a 1-D x, independent ones per line otherwise)."""
+    rounds = math.ceil(3 * math.log(max(1, math.prod(x.shape))) / math.log(2 ** 32 - 1))
     for _ in range(rounds):
         keys = split(key)
         key, subkey = keys[0], keys[1]
-        x = jnp.take(x, _stable_order(random_bits(subkey, 32, x.shape)), axis=0)
+        _, x = lax.sort((random_bits(subkey, 32, x.shape), x), dimension=axis)
     return x
 
 
 def permutation(key, x, axis=0, independent=False):
-    """A random permutation of range(x) for an integer x, else of x's slices along `axis`."""
+    """A random permutation of range(x) for an integer x, else of x's slices along `axis`
+    (or, with `independent`, of each line along `axis` separately)."""
     key = check_key("permutation", key)
     if np.ndim(x) == 0:
         if not dtypes.is_integer(dtypes.dtype_of(x)):
             raise TypeError(f"permutation: x must be an integer or an array, got {x!r:.60}")
-        return _shuffle(key, jnp.arange(int(x)))
+        return _shuffle(key, jnp.arange(int(x)), 0)
     x = jnp.asarray(x)
     axis = canonical_axis("permutation", axis, x.ndim)
-    if x.ndim == 1:
-        return _shuffle(key, x)
-    if independent:
-        raise NotImplementedError("permutation(independent=True) of arrays with more than one "
-                                  "dimension needs a sort along an axis (fx.lax.sort)")
-    return jnp.take(x, _shuffle(key, jnp.arange(x.shape[axis])), axis=axis)
+    if independent or x.ndim == 1:
+        return _shuffle(key, x, axis)
+    return jnp.take(x, _shuffle(key, jnp.arange(x.shape[axis]), 0), axis=axis)
 
 
 def choice(key, a, shape=(), replace=True, p=None, axis=0):
@@ -93,7 +80,7 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0):
             r = cumulative[-1] * (1 - uniform(key, shape, p.dtype))
             index = jnp.sum(cumulative < r[..., None], axis=-1)  # searchsorted, side="left"
         else:  # the Gumbel top-k trick
-            index = _stable_order(gumbel(key, (n,), p.dtype) + jnp.log(p), descending=True)[:draws]
+            index = lax.top_k(gumbel(key, (n,), p.dtype) + jnp.log(p), draws)[1]
         index = index.astype(dtypes.default_int_dtype())
         result = index if arr.ndim == 0 else jnp.take(arr, index, axis=axis)
     return result.reshape(shape if arr.ndim == 0 else arr.shape[:axis] + shape + arr.shape[axis + 1:])

@@ -37,9 +37,8 @@ def compiled(closed: ClosedJaxpr, backend=None):
     per_jaxpr = _executables.setdefault(closed, {})
     exe = per_jaxpr.get(backend.name)
     if exe is None:
-        from fx.backends.segmented import compile_program
         from fx.ir.passes import optimize
-        exe = per_jaxpr[backend.name] = compile_program(backend, optimize(closed))
+        exe = per_jaxpr[backend.name] = backend.compile(optimize(closed))
     return exe
 
 
@@ -56,8 +55,15 @@ def _jit_abstract_eval(*avals, jaxpr, name, backend):
     return jaxpr.out_avals
 
 
+def _jit_lower(ctx, *args, jaxpr, name, backend):
+    """Inline (a jit call nested in a control-flow body; passes.optimize inlines the rest)."""
+    from fx.ir.lower import lower_eqns
+    return lower_eqns(ctx, jaxpr, list(args))
+
+
 jit_p.impl = _jit_impl
 jit_p.abstract_eval = _jit_abstract_eval
+jit_p.lower = _jit_lower
 
 
 # ---------------------------------------------------------------------------- transform rules

@@ -6,7 +6,7 @@ import numpy as np
 
 import fx.nn as nn
 import fx.numpy as jnp
-from api_specs import Spec, draws, normal, uniform
+from api_specs import Spec, draws, integers, normal, uniform
 
 _ERF = np.vectorize(math.erf)
 _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772, 1.0507009873554805
@@ -45,6 +45,15 @@ def _softmax(x, axis=-1, where=None):
 _MASK = np.array([[True, False, True, True], [False, True, True, False], [True, True, True, True]])
 
 SPECS = [
+    Spec("relu", nn.relu, lambda x: np.maximum(x, 0), _away_from_kinks(0), grad=2),
+    Spec("sigmoid_huge", lambda x: nn.sigmoid(x * 1e3), lambda x: 0.5 * (1 + np.tanh(x * 500)),
+         draws(normal(6,))),
+    Spec("log_sigmoid_huge", lambda x: nn.log_sigmoid(x * 1e3), lambda x: -_softplus(-x * 1e3),
+         draws(normal(6,))),
+    Spec("one_hot", lambda i: nn.one_hot(i, 5), lambda i: np.where((i >= 0) & (i < 5), 1.0, 0.0)[..., None]
+         * np.eye(5)[np.clip(i, 0, 4)], draws(integers(2, 3, low=-1, high=6)), grad=0),
+    Spec("one_hot_axis0_dtype", lambda i: nn.one_hot(i, 3, dtype=jnp.int32, axis=0),
+         lambda i: np.moveaxis(np.eye(3, dtype=np.int32)[i], -1, 0), draws(integers(4, high=3)), grad=0),
     Spec("relu6", nn.relu6, lambda x: np.clip(x, 0, 6), _away_from_kinks(0, 6)),
     Spec("leaky_relu", lambda x: nn.leaky_relu(x, negative_slope=0.2),
          lambda x: np.where(x >= 0, x, 0.2 * x), _away_from_kinks(0)),

@@ -4,7 +4,8 @@ The module has one entry point, `<prefix>entry(in0, ..., out0, ...)` taking one 
 per program input and output: a jitted call is one native call. Temporaries live in
 storage slots malloc'd by the entry for the duration of the call; constants are global
 data. Each statement becomes a function taking its buffers as `noalias` pointers (the
-buffer plan guarantees that a statement never writes a buffer it reads), which lets
+buffer plan guarantees that a statement never writes a buffer it reads, but for a loop
+carry updated elementwise in place, which reads each element where it writes it), which lets
 LLVM's loop vectoriser work without runtime alias checks; the optimiser inlines them.
 
 Scalar semantics match the reference interpreter: NaN-propagating max/min that return

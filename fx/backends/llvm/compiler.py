@@ -1,7 +1,8 @@
 """From a kernel program to a native entry point: module building, optimisation, JIT.
 
 `build_modules` lays out the entry function (pointer arguments, storage slots, one call
-per statement); `statement_function` emits each statement's loop nest. `Engine` owns
+per statement, loops and branches as control flow around the calls of their bodies);
+`statement_function` emits each statement's loop nest. `Engine` owns
 llvmlite's MCJIT engine for the host CPU; it optimises (the new pass manager, with loop
 and SLP vectorisation) and compiles a program's modules on parallel threads.
 """
@@ -50,7 +51,6 @@ def build_modules(program: K.Program, prefix: str, groups: int = 1):
     extracting addresses in Python (`__array_interface__`) would cost more than the call."""
     module = ir.Module(prefix + "program")
     parts = [ir.Module(f"{prefix}part{k}") for k in range(max(groups, 1))]
-    part_sizes = [0] * len(parts)
     params = program.inputs + program.outputs
     entry = ir.Function(module, ir.FunctionType(
         cg.VOID, [_ptr(b) for b in params] + [ir.PointerType(cg.I8)]), prefix + "entry")
@@ -65,22 +65,90 @@ def build_modules(program: K.Program, prefix: str, groups: int = 1):
     for buf in program.temps:
         slot = b.gep(workspace, [ir.Constant(cg.I64, offsets[buf.slot])], inbounds=True)
         pointers[buf] = b.bitcast(slot, _ptr(buf))
-    for stmt in program.body:
+    body = _EntryBody(module, parts, prefix, pointers)
+    body.block(b, program.body)
+    b.ret_void()
+    if ndarray_data_offset() is not None:
+        _objects_entry(module, entry)
+    return [module] + [part for part, size in zip(parts, body.part_sizes) if size], entry.name
+
+
+class _EntryBody:
+    """Emits the statements into the entry function: a call per statement (its function
+    goes to the smallest part module), loops and branches as native control flow around
+    the calls of their blocks."""
+
+    def __init__(self, module, parts, prefix, pointers):
+        self.module, self.parts, self.prefix, self.pointers = module, parts, prefix, pointers
+        self.part_sizes = [0] * len(parts)
+
+    def block(self, b, stmts):
+        for stmt in stmts:
+            if isinstance(stmt, K.Loop):
+                self.loop(b, stmt)
+            elif isinstance(stmt, K.Branch):
+                self.branch(b, stmt)
+            else:
+                self.call(b, stmt)
+
+    def call(self, b, stmt):
         buffers = _stmt_buffers(stmt)
-        k = part_sizes.index(min(part_sizes))
-        fn = statement_function(parts[k], prefix, stmt, buffers)
-        part_sizes[k] += sum(len(block.instructions) for block in fn.blocks) + 1
-        fn = ir.Function(module, fn.function_type, fn.name)  # called by name across modules
-        args = [pointers[buf] for buf in buffers]
+        k = self.part_sizes.index(min(self.part_sizes))
+        fn = statement_function(self.parts[k], self.prefix, stmt, buffers)
+        self.part_sizes[k] += sum(len(block.instructions) for block in fn.blocks) + 1
+        fn = ir.Function(self.module, fn.function_type, fn.name)  # called by name across modules
+        args = [self.pointers[buf] for buf in buffers]
         grain, outer = _parallel_grain(stmt), _outer_loop(stmt)
         if grain is None:
             b.call(fn, args + ([ir.Constant(cg.I64, 0), ir.Constant(cg.I64, outer[0])] if outer else []))
         else:
-            _call_parallel(b, module, fn, args, outer[0], grain)
-    b.ret_void()
-    if ndarray_data_offset() is not None:
-        _objects_entry(module, entry)
-    return [module] + [part for part, size in zip(parts, part_sizes) if size], entry.name
+            _call_parallel(b, self.module, fn, args, outer[0], grain)
+
+    def loop(self, b, loop: K.Loop):
+        """it = 0; head: [it < length,] [counter = it,] cond, [pred,] body, it += 1."""
+        i64 = lambda v: ir.Constant(cg.I64, v)  # noqa: E731
+        pre, head = b.block, b.append_basic_block(f"{loop.name}_head")
+        after = b.append_basic_block(f"{loop.name}_after")
+        b.branch(head)
+        b.position_at_end(head)
+        it = b.phi(cg.I64, "it")
+        it.add_incoming(i64(0), pre)
+        if loop.length is not None:
+            _continue_if(b, b.icmp_signed("<", it, i64(loop.length)), after)
+        if loop.counter is not None:
+            b.store(b.sub(i64(loop.length - 1), it) if loop.reverse else it,
+                    self.pointers[loop.counter])
+        self.block(b, loop.cond)
+        if loop.pred is not None:
+            flag = b.load(self.pointers[loop.pred])
+            _continue_if(b, b.icmp_unsigned("!=", flag, ir.Constant(flag.type, 0)), after)
+        self.block(b, loop.body)
+        it.add_incoming(b.add(it, i64(1)), b.block)
+        b.branch(head)
+        b.position_at_end(after)
+
+    def branch(self, b, branch: K.Branch):
+        """A switch on the index: below 0 runs case 0, above the last case the last."""
+        index = b.load(self.pointers[branch.index])
+        zero = ir.Constant(index.type, 0)
+        index = b.select(b.icmp_signed("<", index, zero), zero, index)
+        cases = [b.append_basic_block(f"{branch.name}_case{k}") for k in range(len(branch.bodies))]
+        after = b.append_basic_block(f"{branch.name}_after")
+        switch = b.switch(index, cases[-1])
+        for k, case in enumerate(cases[:-1]):
+            switch.add_case(ir.Constant(index.type, k), case)
+        for case, body in zip(cases, branch.bodies):
+            b.position_at_end(case)
+            self.block(b, body)
+            b.branch(after)
+        b.position_at_end(after)
+
+
+def _continue_if(b, flag, exit_block):
+    """Go on in a fresh block when `flag` holds, else jump to `exit_block`."""
+    go = b.append_basic_block("go")
+    b.cbranch(flag, go, exit_block)
+    b.position_at_end(go)
 
 
 def _objects_entry(module, entry):
@@ -237,8 +305,9 @@ def _emit_kernel(b, module, pointers, k: K.Kernel, outer=None):
         if k.reducer:
             return _emit_reduction(b, module, pointers, k, ivars, loops, acc, best_index)
         em = _emitter(b, module, pointers, ivars)
+        at = _loop_index(len(ivars)) if k.store_index is None else k.store_index
         for buf, expr in k.outputs:
-            em.store(buf, _loop_index(len(ivars)), em.expr(expr))
+            em.store(buf, at, em.expr(expr))
 
     bounds = [(0, n) for n in k.shape]
     if outer is not None:
@@ -400,9 +469,17 @@ SMALL_GEMM_FLOPS = 1 << 20
 GEMM_BLOCK_FLOPS = 1 << 22
 
 
+def _gemm_pointers(b, module, pointers, g: K.Gemm):
+    """Where lhs, rhs and out start: their buffers, each `g.offsets` elements in."""
+    em = _emitter(b, module, pointers, [])
+    return [b.gep(pointers[buf], [em.idx(offset)], inbounds=True)
+            for buf, offset in zip((g.lhs, g.rhs, g.out), g.offsets)]
+
+
 def _emit_gemm(b, module, pointers, g: K.Gemm):
-    """C = op(A) @ op(B): CBLAS calls per batch element when a BLAS is present, the
-    product is not tiny and its sizes fit BLAS's 32-bit interface; else our own loops.
+    """C = op(A) @ op(B) (C += with g.accumulate): CBLAS calls per batch element when a
+    BLAS is present, the product is not tiny and its sizes fit BLAS's 32-bit interface;
+    else our own loops.
 
     A big product is split across threads into blocks of C's rows or of its columns. Each
     BLAS call packs the whole of the operand it does not split, so fx splits the dimension
@@ -413,7 +490,7 @@ def _emit_gemm(b, module, pointers, g: K.Gemm):
     if (runtime.blas_gemm(g.out.dtype) is None or max(g.m, g.n, g.k) >= 2 ** 31
             or 2 * g.m * g.n * g.k < SMALL_GEMM_FLOPS):
         return _emit_gemm_loops(b, module, pointers, g)
-    A, B, C = pointers[g.lhs], pointers[g.rhs], pointers[g.out]
+    A, B, C = _gemm_pointers(b, module, pointers, g)
     split_rows = g.m >= g.n
     block = _gemm_block_function(module, g, split_rows)
     extent, other = (g.m, g.n) if split_rows else (g.n, g.m)
@@ -459,19 +536,19 @@ def _gemm_block_function(module, g, split_rows):
     b.call(runtime.declare_gemm(module, g.out.dtype), [
         i32(_CBLAS_ROW_MAJOR), i32(_CBLAS_TRANS if g.trans_lhs else _CBLAS_NO_TRANS),
         i32(_CBLAS_TRANS if g.trans_rhs else _CBLAS_NO_TRANS), m, n, i32(g.k),
-        ir.Constant(t, 1.0), A, i32(max(lda, 1)), B, i32(max(ldb, 1)), ir.Constant(t, 0.0),
-        C, i32(max(g.n, 1))])
+        ir.Constant(t, 1.0), A, i32(max(lda, 1)), B, i32(max(ldb, 1)),
+        ir.Constant(t, 1.0 if g.accumulate else 0.0), C, i32(max(g.n, 1))])
     b.ret_void()
     return fn
 
 
 def _emit_gemm_loops(b, module, pointers, g: K.Gemm):
-    """C = A @ B by loops in (batch, i, p, j) order: the inner loop streams rows of B and C,
-    so it vectorises."""
+    """C = A @ B (C += A @ B with g.accumulate) by loops in (batch, i, p, j) order: the
+    inner loop streams rows of B and C, so it vectorises."""
     loops = cg.Loops(b)
     dtype = np.dtype(g.out.dtype)
     zero = cg.constant(0, dtype)
-    A, B, C = pointers[g.lhs], pointers[g.rhs], pointers[g.out]
+    A, B, C = _gemm_pointers(b, module, pointers, g)
 
     def at(ptr, b, *terms):
         flat = ir.Constant(cg.I64, 0)
@@ -482,7 +559,8 @@ def _emit_gemm_loops(b, module, pointers, g: K.Gemm):
     def row(b, ivars):
         bi, i = ivars
         c_row = (bi, g.m * g.n), (i, g.n)
-        loops.nest([(0, g.n)], lambda b, j: b.store(zero, at(C, b, *c_row, (j[0], 1))))
+        if not g.accumulate:
+            loops.nest([(0, g.n)], lambda b, j: b.store(zero, at(C, b, *c_row, (j[0], 1))))
 
         def accumulate(b, pvars):
             p = pvars[0]

@@ -7,7 +7,8 @@ have one signature and the transforms treat them uniformly:
 - JVP: each branch's JVP jaxpr, with tangents for the union of their nonzero outputs;
 - partial eval with a known index: a known cond computes the known outputs and the
   residuals of the branch taken (each branch fills the others' residuals with zeros);
-  an unknown cond consumes them. An unknown index stages the whole cond;
+  an unknown cond consumes them, and reads a residual that is a known operand directly.
+  An unknown index stages the whole cond;
 - transpose: a cond of the transposed branches;
 - vmap: a batched index runs every branch and `select_n` picks each lane's result.
 """
@@ -18,7 +19,8 @@ import numpy as np
 from fx import tree_util
 from fx.core import Primitive, UndefinedPrimal, Zero, get_aval, set_current_trace, tangent_aval
 from fx.lax.control_flow.common import (any_of, call, check_trees, check_types, interpret, leaf_aval,
-                                        pad_inputs, permute, retrace, split, trace_callable, weak_to_match)
+                                        pad_inputs, permute, retrace, select_outputs, split,
+                                        trace_callable, weak_to_match)
 from fx.transforms.batching import axis_size_of, batch_jaxpr, moveaxis
 from fx.transforms.jvp import instantiate, jvp_jaxpr, zeros_like_aval
 from fx.transforms.partial_eval import partial_eval_jaxpr
@@ -84,8 +86,12 @@ def _bind_branches(index, named_funs, operands, what):
         targets = [a.update(weak_type=w) for a, w in zip(traced[0][0].out_avals, weak)]
         traced = [_convert_outputs(j, targets, consts, tree) for j, consts, tree in traced]
     const_avals = [j.in_avals[:len(c)] for j, c, _ in traced]
-    jaxprs = tuple(pad_inputs(j, sum(const_avals[:i], []), sum(const_avals[i + 1:], []))
-                   for i, (j, _, _) in enumerate(traced))
+    n_consts, n_ops = sum(map(len, const_avals)), len(leaves)
+    # each branch takes every branch's constants (the others' unused), then the operands
+    jaxprs = tuple(permute(pad_inputs(j, sum(const_avals[:i], []), sum(const_avals[i + 1:], [])),
+                           [*range(end), *range(end + n_ops, n_consts + n_ops), *range(end, end + n_ops)])
+                   for i, (j, _, _) in enumerate(traced)
+                   for end in [sum(map(len, const_avals[:i + 1]))])
     consts = [c for _, cs, _ in traced for c in cs]
     outs = cond_p.bind(index, *consts, *leaves, branches=jaxprs)
     return tree_util.tree_unflatten(traced[0][2], outs)
@@ -156,24 +162,49 @@ def _cond_partial_eval(trace, args, params):
     unknowns = tuple(trace.is_own(x) for x in ops)
     out_uk = any_of(partial_eval_jaxpr(b, unknowns)[2] for b in branches)
     parts = [partial_eval_jaxpr(b, unknowns, out_uk) for b in branches]
-    res_avals = [unknown.in_avals[:num_res] for _, unknown, _, num_res in parts]
-    known_branches, unknown_branches = [], []
-    for i, (known, unknown, _, num_res) in enumerate(parts):
-        before, after = sum(res_avals[:i], []), sum(res_avals[i + 1:], [])
-        known_branches.append(_with_zero_residuals(known, num_res, before, after))
-        # (residuals of the branches before, its own, those after, the unknown operands)
-        head, n_uk = len(before) + num_res, unknowns.count(True)
-        unknown_branches.append(permute(pad_inputs(unknown, before, after), [
-            *range(head), *range(head + n_uk, head + n_uk + len(after)), *range(head, head + n_uk)]))
-    with set_current_trace(trace.parent):
-        known_outs = cond_p.bind(index, *(x for x, u in zip(ops, unknowns) if not u),
-                                 branches=tuple(known_branches))
     n_known = out_uk.count(False)
+    # a residual that is a known operand is passed to the unknown cond as it is: as an
+    # output of the known cond it would depend on the index (the other branches fill its
+    # slot with zeros), and a loop around the cond would stack it per iteration
+    forwarded = [_forwarded(known, n_known) for known, *_ in parts]
+    passed = sorted({k for fwd in forwarded for k in fwd if k is not None})
+    knowns = [select_outputs(known, [*range(n_known), *(n_known + r for r, k in enumerate(fwd) if k is None)])
+              for (known, *_), fwd in zip(parts, forwarded)]
+    res_avals = [known.out_avals[n_known:] for known in knowns]
+    known_branches = [_with_zero_residuals(known, len(res_avals[i]), sum(res_avals[:i], []),
+                                           sum(res_avals[i + 1:], [])) for i, known in enumerate(knowns)]
+    known_ops = [x for x, u in zip(ops, unknowns) if not u]
+    unknown_ops = [x for x, u in zip(ops, unknowns) if u]
+    in_avals = ([get_aval(known_ops[k]) for k in passed] + sum(res_avals, [])
+                + [get_aval(x) for x in unknown_ops])
+    starts = np.cumsum([0] + [len(a) for a in res_avals])
+    unknown_branches = [_unknown_branch(unknown, fwd, passed, slice(starts[i], starts[i + 1]),
+                                        int(starts[-1]), in_avals)
+                        for i, ((_, unknown, _, _), fwd) in enumerate(zip(parts, forwarded))]
+    with set_current_trace(trace.parent):
+        known_outs = cond_p.bind(index, *known_ops, branches=tuple(known_branches))
     residuals = known_outs[n_known:]
-    unknown_outs = iter(trace.stage(cond_p, [index, *residuals, *(x for x, u in zip(ops, unknowns) if u)],
-                                    dict(branches=tuple(unknown_branches))))
+    unknown_outs = iter(trace.stage(cond_p, [index, *(known_ops[k] for k in passed), *residuals,
+                                             *unknown_ops], dict(branches=tuple(unknown_branches))))
     known_outs = iter(known_outs[:n_known])
     return [next(unknown_outs) if u else next(known_outs) for u in out_uk]
+
+
+def _forwarded(known, n_known):
+    """For each residual of a known branch: the known operand it is, or None."""
+    position = {v: k for k, v in enumerate(known.jaxpr.invars)}
+    return [position.get(v) for v in known.jaxpr.outvars[n_known:]]
+
+
+def _unknown_branch(unknown, forwarded, passed, own, n_slots, in_avals):
+    """An unknown branch taking (the passed known operands, every branch's residual
+    slots, the unknown operands) and reading its own slots and passed operands."""
+    def fun(*args):
+        fwd, slots, rest = split(args, len(passed), n_slots)
+        own_slots = iter(slots[own])
+        res = [next(own_slots) if k is None else fwd[passed.index(k)] for k in forwarded]
+        return call(unknown, *res, *rest)
+    return retrace(fun, in_avals, "cond partial eval")
 
 
 def _with_zero_residuals(known, num_res, before, after):
@@ -200,4 +231,19 @@ cond_p.jvp = _cond_jvp
 cond_p.batch = _cond_batch
 cond_p.partial_eval = _cond_partial_eval
 cond_p.transpose = _cond_transpose
-cond_p.lower = None  # run by the interpreter inside jit for now (fx/backends/segmented.py)
+def _cond_lower(ctx, index, *ops, branches):
+    """A native branch on the index's buffer; every branch writes the same outputs."""
+    from fx.ir import kernels as K
+    from fx.ir.lower import BufferValue, lower_eqns
+    index = ctx.materialize(index).buffer
+    outs = [ctx.new_buffer(a.shape, a.dtype) for a in branches[0].out_avals]
+    bodies = []
+    for branch in branches:
+        with ctx.block() as body:
+            ctx.store_all(lower_eqns(ctx, branch, list(ops)), outs)
+        bodies.append(body)
+    ctx.emit(K.Branch("", index, bodies))
+    return [BufferValue(b) for b in outs]
+
+
+cond_p.lower = _cond_lower

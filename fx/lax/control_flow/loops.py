@@ -233,4 +233,20 @@ while_p.jvp = _while_jvp
 while_p.batch = _while_batch
 while_p.partial_eval = _while_partial_eval
 while_p.transpose = _while_transpose
-while_p.lower = None  # run by the interpreter inside jit for now (fx/backends/segmented.py)
+def _while_lower(ctx, *args, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
+    """A native loop over carry buffers, leaving when cond's bool buffer says so."""
+    from fx.ir import kernels as K
+    from fx.ir.lower import BufferValue, lower_eqns
+    cconsts, bconsts, init = ([ctx.materialize_if_expensive(v) for v in part]  # not per iteration
+                              for part in split(args, cond_nconsts, body_nconsts))
+    carries = [BufferValue(b) for b in ctx.carries(init)]
+    pred = ctx.new_buffer((), np.bool_)
+    with ctx.block() as test:
+        ctx.store_all(lower_eqns(ctx, cond_jaxpr, cconsts + carries), [pred])
+    with ctx.block() as body:
+        ctx.update_carries([c.buffer for c in carries], lower_eqns(ctx, body_jaxpr, bconsts + carries))
+    ctx.emit(K.Loop("", body, cond=test, pred=pred))
+    return carries
+
+
+while_p.lower = _while_lower

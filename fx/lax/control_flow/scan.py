@@ -5,9 +5,11 @@ carry, then the ys stacked along a new leading axis. Rules:
 
 - JVP and vmap: carry components gain tangents (a batch axis) by fixpoint, as in while;
 - partial eval: the known scan computes the known carry and ys and stacks the residuals
-  each iteration produces; the unknown scan reads them back as xs. Residuals that do not
-  vary across iterations (a closure constant, a literal) are passed once as constants,
-  and a residual that is a known xs is passed as it is, not copied;
+  each iteration produces; the unknown scan reads them back as xs. What the known body
+  computes from closure constants and literals alone does not vary across iterations
+  (JAX's known-const analysis): it is computed once, before the loop, and such residuals
+  reach the unknown scan once, as constants. A residual that is a known xs is passed as
+  it is, not copied;
 - transpose: a scan in the opposite direction carrying the cotangents of the carry and
   accumulating those of the constants.
 """
@@ -18,10 +20,10 @@ import numpy as np
 from fx import tree_util
 from fx.core import (Primitive, UndefinedPrimal, Zero, get_aval, set_current_trace,
                      tangent_aval)
-from fx.ir.jaxpr import Literal
-from fx.lax.control_flow.common import (call, check_trees, check_types, floating, interpret,
-                                        leaf_aval, permute, promote_weak_carry, retrace,
-                                        select_outputs, split, trace_callable)
+from fx.lax.control_flow.common import (call, check_trees, check_types, drop_inputs, floating,
+                                        interpret, leaf_aval, permute, promote_weak_carry,
+                                        retrace, select_outputs, split, trace_callable,
+                                        used_inputs)
 from fx.lax.control_flow.loops import _fixpoint
 from fx.transforms.batching import axis_size_of, batch_jaxpr, bdim_at_front, moveaxis
 from fx.transforms.jvp import add_tangents, instantiate, jvp_jaxpr, zeros_like_aval
@@ -217,47 +219,64 @@ def _scan_partial_eval(trace, args, params):
     known, unknown, out_uk, num_res = partial_eval_jaxpr(jaxpr, tuple(in_uk),
                                                          tuple(carry_uk) + (False,) * n_ys)
     consts, carry, xs = split(args, num_consts, num_carry)
-    known_args = [x for x, u in zip(args, in_uk) if not u]
-    n_kc, n_kcarry = const_uk.count(False), carry_uk.count(False)
-    # where each residual comes from: loop-invariant, a known xs, or computed per iteration
-    kj = known.jaxpr
-    n_known_outs = len(kj.outvars) - num_res
-    invariant, stacked, computed = [], [], []  # (residual index, value or outvar position)
-    const_of = dict(zip(kj.constvars, known.consts))
-    in_pos = {v: i for i, v in enumerate(kj.invars)}
-    for r, v in enumerate(kj.outvars[n_known_outs:]):
-        pos = in_pos.get(v)
-        if type(v) is Literal:
-            invariant.append((r, v.val))
-        elif v in const_of:
-            invariant.append((r, const_of[v]))
-        elif pos is not None and pos < n_kc:
-            invariant.append((r, known_args[pos]))
-        elif pos is not None and pos >= n_kc + n_kcarry:
-            stacked.append((r, known_args[pos]))
-        else:
-            computed.append((r, n_known_outs + r))
-    body_known = select_outputs(known, list(range(n_known_outs)) + [p for _, p in computed])
+    n_kcarry, n_kys = carry_uk.count(False), out_uk[num_carry:].count(False)
+    known_consts = [x for x, u in zip(consts, const_uk) if not u]
+    known_loop = [x for x, u in zip(carry + xs, carry_uk + xs_uk) if not u]
+    hoist, body_known, sources = _hoist_invariant(known, len(known_consts), n_kcarry,
+                                                  n_kcarry + n_kys, known_loop[n_kcarry:])
+    inv = [r for r, (kind, _) in enumerate(sources) if kind == "invariant"]
+    stacked = [r for r, (kind, _) in enumerate(sources) if kind != "invariant"]
     with set_current_trace(trace.parent):
-        kouts = scan_p.bind(*known_args, **dict(params, jaxpr=body_known, num_consts=n_kc,
-                                                num_carry=n_kcarry))
-    kcarry, kys, kres = split(kouts, n_kcarry, out_uk[num_carry:].count(False))
-    stacked += [(r, x) for (r, _), x in zip(computed, kres)]
+        invariant, hoisted = split(call(hoist, *known_consts), len(inv))
+        kouts = scan_p.bind(*hoisted, *known_loop, **dict(params, jaxpr=body_known,
+                                                          num_consts=len(hoisted),
+                                                          num_carry=n_kcarry))
+    kcarry, kys, kres = split(kouts, n_kcarry, n_kys)
+    values = {"invariant": iter(invariant), "computed": iter(kres)}
+    residuals = [x if kind == "xs" else next(values[kind]) for kind, x in sources]
     # unknown body inputs: (residuals, unknown consts, carry, xs) -> (invariant residuals,
     # unknown consts, unknown carry, stacked residuals, unknown xs)
     n_uc, n_ucarry = const_uk.count(True), carry_uk.count(True)
-    uk_body = permute(unknown, [r for r, _ in invariant]
-                      + list(range(num_res, num_res + n_uc + n_ucarry))
-                      + [r for r, _ in stacked]
+    uk_body = permute(unknown, inv + list(range(num_res, num_res + n_uc + n_ucarry)) + stacked
                       + list(range(num_res + n_uc + n_ucarry, len(unknown.in_avals))))
-    operands = ([x for _, x in invariant] + [x for x, u in zip(consts, const_uk) if u]
-                + [x for x, u in zip(carry, carry_uk) if u] + [x for _, x in stacked]
+    operands = ([residuals[r] for r in inv] + [x for x, u in zip(consts, const_uk) if u]
+                + [x for x, u in zip(carry, carry_uk) if u] + [residuals[r] for r in stacked]
                 + [x for x, u in zip(xs, xs_uk) if u])
     uouts = trace.stage(scan_p, operands, dict(params, jaxpr=uk_body,
-                                               num_consts=len(invariant) + n_uc,
-                                               num_carry=n_ucarry))
+                                               num_consts=len(inv) + n_uc, num_carry=n_ucarry))
     uouts, known_outs = iter(uouts), iter(kcarry + kys)
     return [next(uouts) if u else next(known_outs) for u in out_uk]
+
+
+def _hoist_invariant(known, n_consts, n_carry, n_outs, known_xs):
+    """Split the known body (consts, carry, xs) -> (carry, ys, residuals) at the loop.
+
+    A value computed only from the constants and literals is loop-invariant (JAX's
+    known-const analysis, here a partial evaluation with the carry and xs unknown), so it
+    is computed once, before the loop, not once per iteration. Returns
+    - hoist: consts -> (the invariant residuals, then the values the loop reads);
+    - the loop body, taking those values as its constants, returning (carry, ys, the
+      residuals it computes, to be stacked);
+    - each residual's source: ("invariant", None), ("xs", the known xs it is: passed as
+      it is, not copied) or ("computed", None).
+    """
+    n_loop, n_res = len(known.in_avals) - n_consts, len(known.out_avals) - n_outs
+    hoist, loop, loop_uk, n_hoisted = partial_eval_jaxpr(
+        known, (False,) * n_consts + (True,) * n_loop, (True,) * n_outs + (False,) * n_res)
+    lj = loop.jaxpr
+    xs_of = dict(zip(lj.invars[n_hoisted + n_carry:], known_xs))
+    variant = iter(lj.outvars[n_outs:])  # the loop-variant residuals, in order
+    sources = []
+    for u in loop_uk[n_outs:]:
+        v = next(variant) if u else None
+        sources.append(("invariant", None) if v is None else
+                       ("xs", xs_of[v]) if v in xs_of else ("computed", None))
+    computed = [n_outs + i for i, v in enumerate(lj.outvars[n_outs:]) if v not in xs_of]
+    body = select_outputs(loop, list(range(n_outs)) + computed)
+    reads = used_inputs(body.jaxpr)[:n_hoisted]
+    n_inv = loop_uk[n_outs:].count(False)
+    hoist = select_outputs(hoist, list(range(n_inv)) + [n_inv + i for i, r in enumerate(reads) if r])
+    return hoist, drop_inputs(body, reads + [True] * n_loop), sources
 
 
 def _scan_transpose(cts, *args, jaxpr, length, reverse, num_consts, num_carry, unroll):
@@ -296,4 +315,41 @@ scan_p.jvp = _scan_jvp
 scan_p.batch = _scan_batch
 scan_p.partial_eval = _scan_partial_eval
 scan_p.transpose = _scan_transpose
-scan_p.lower = None  # run by the interpreter inside jit for now (fx/backends/segmented.py)
+def _scan_lower(ctx, *args, jaxpr, length, reverse, num_consts, num_carry, unroll):
+    """A native loop: the carries in buffers, xs read and ys written at row `counter`."""
+    from fx.ir import kernels as K
+    from fx.ir.lower import BufferValue, loop_index, lower_eqns
+    consts, init, xs = split(args, num_consts, num_carry)
+    consts = [ctx.materialize_if_expensive(c) for c in consts]  # once, not per iteration
+    carries = ctx.carries(init)
+    counter = ctx.new_buffer((), np.int64)
+    row = K.iclamp(K.IFromExpr(K.Load(np.dtype(np.int64), counter, ())), 0, max(length - 1, 0))
+    x_rows = [ctx.inline(x.shape[1:], x.dtype, lambda idx, x=x: x.at((row, *idx)), [x]) for x in xs]
+    ys = [ctx.new_buffer((length,) + a.shape, a.dtype) for a in jaxpr.out_avals[num_carry:]]
+    with ctx.block() as body:
+        outs = lower_eqns(ctx, jaxpr, consts + [BufferValue(c) for c in carries] + x_rows)
+        for y, value in zip(ys, outs[num_carry:]):
+            if not _gemm_writes_row(ctx, value, y, row):
+                ctx.materialize(value, dest=y, store_index=(row, *loop_index(value.shape)))
+        ctx.update_carries(carries, outs[:num_carry])
+    ctx.emit(K.Loop("", body, length=length, counter=counter, reverse=reverse))
+    return [BufferValue(b) for b in carries + ys]
+
+
+def _gemm_writes_row(ctx, value, y, row):
+    """Have the matrix product that computes a y write its row of the stacked ys itself
+    (an output offset), when nothing else reads the product. Returns whether it did."""
+    from fx.ir import kernels as K
+    from fx.ir.lower import BufferValue
+    if not isinstance(value, BufferValue) or ctx.buffer_uses.get(value.buffer) != 1:
+        return False
+    writers = [s for s in ctx.body if value.buffer in s.writes()]
+    gemm = writers[0] if len(writers) == 1 else None
+    if (not isinstance(gemm, K.Gemm) or gemm.accumulate or gemm.offsets[2] != K.IConst(0)
+            or not ctx.redirect(value.buffer, y)):
+        return False
+    gemm.offsets = (*gemm.offsets[:2], K.imul(row, value.buffer.size))
+    return True
+
+
+scan_p.lower = _scan_lower
