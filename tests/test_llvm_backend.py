@@ -326,3 +326,81 @@ def test_programs_compile_as_several_modules_on_threads(monkeypatch):
     got, want = run_both(f, x)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+
+
+def _fused_reductions(program):
+    return [s for s in K.all_statements(program.body) if isinstance(s, K.Kernel) and s.side_outputs]
+
+
+def test_softmax_stores_its_exp_from_the_kernel_that_sums_it():
+    """exp(x - max) is computed once, stored for the division and summed in the same pass:
+    no kernel writes it for the next one to read back."""
+    program = lower_jaxpr(optimize(fx.make_jaxpr(fx.nn.softmax)(np.ones((64, 128), np.float32))))
+    kernels = [(s.reducer, len(s.side_outputs)) for s in program.body]
+    assert kernels == [("max", 0), ("add", 1), (None, 0)]
+    assert "= each term" in str(program)
+
+
+@pytest.mark.parametrize("f,shape", [
+    (lambda x: fx.nn.softmax(x, axis=1), (33, 130)),
+    (lambda x: fx.nn.softmax(x, axis=0), (130, 33)),        # columns: the reduction loop outside
+    (lambda x: fx.nn.softmax(x, axis=1), (5, 40, 7)),       # a permuted side store, loop outside
+    (lambda x: fx.nn.log_softmax(x, axis=-1) + fx.nn.softmax(x, axis=-1), (9, 31)),
+    (fx.jit(fx.grad(lambda x: jnp.sum(fx.nn.softmax(x, axis=1) * jnp.arange(7.0)))), (6, 7)),
+], ids=["rows", "columns", "3d-axis1", "log_softmax", "grad"])
+def test_fused_softmax_matches_the_interpreter(f, shape):
+    x = np.random.default_rng(10).standard_normal(shape)
+    x[0, 0] = -np.inf
+    program = lower_jaxpr(optimize(fx.make_jaxpr(f)(x)))
+    assert _fused_reductions(program)
+    got, want = run_both(f, x)
+    assert_same(got, want, rtol=1e-13)
+
+
+@pytest.mark.parametrize("reduce,axis", [(jnp.max, 1), (jnp.min, 2), (jnp.argmin, 1), (jnp.argmax, 0),
+                                         (jnp.sum, 0), (jnp.prod, (0, 1))])
+def test_fused_reductions_are_bit_identical_to_unfused_ones(monkeypatch, reduce, axis):
+    """Where a reduction's order is fixed (comparisons; sums whose loop runs outside the
+    output loop), fusing its producer changes no bit; the stored terms never do."""
+    import fx.ir.lower as lowering
+    x = np.random.default_rng(11).uniform(-1, 1, (37, 3, 129)).astype(np.float32)
+    x[5, 1, 7] = np.nan
+    f = lambda x: (lambda e: (e, reduce(e, axis=axis)))(jnp.exp(x))  # noqa: E731
+    assert _fused_reductions(lower_jaxpr(optimize(fx.make_jaxpr(f)(x))))
+    fused = fx.jit(lambda x: f(x))(x)
+    monkeypatch.setattr(lowering, "fuse_reduced_producers", lambda body: None)
+    unfused = fx.jit(lambda x: f(x))(x)
+    for a, b in zip(fused, unfused):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_a_producer_reading_what_its_reduction_writes_stays_unfused():
+    """In this loop the sum overwrites the carry that exp reads: merged, later rows would
+    read rows the sum has already overwritten."""
+    x = np.random.default_rng(12).standard_normal((6, 6)) * 0.01 - 2
+
+    def body(i, carry):
+        c, d = carry
+        t = jnp.exp(c[None, :] + x)
+        return jnp.sum(t, axis=1), d + t[:, 0]
+    f = lambda c: fx.lax.fori_loop(0, 3, body, (c, c))  # noqa: E731
+    c = np.linspace(0, 1, 6)
+    assert not _fused_reductions(lower_jaxpr(optimize(fx.make_jaxpr(f)(c))))
+    got, want = run_both(f, c)
+    assert_same(got, want, rtol=1e-13)
+
+
+def test_verifier_checks_side_outputs():
+    src = K.Buffer("in0", (4, 3), np.dtype(np.float32), "input")
+    out = K.Buffer("out0", (4,), np.dtype(np.float32), "output")
+    side = K.Buffer("out1", (3, 4), np.dtype(np.float32), "output")
+    term = K.Load(np.dtype(np.float32), src, (K.IVar(0), K.IVar(1)))
+    kernel = K.Kernel("k", (4,), [(out, term)], (3,), "add", side_outputs=[(side, (K.IVar(1), K.IVar(0)))])
+    program = K.Program([src], [out, side], [], [], [kernel])
+    K.verify_bounds(program)
+    kernel.side_outputs = [(side, (K.IVar(0), K.IVar(1)))]
+    with pytest.raises(K.OutOfBoundsError, match=r"spans \[0, 3\]"):
+        K.verify_bounds(program)
+    kernel.side_outputs = [(K.Buffer("t", (4, 3), np.dtype(np.float64), "temp"), term.index)]
+    with pytest.raises(K.OutOfBoundsError, match="side output needs a reduction"):
+        K.verify_bounds(program)

@@ -235,6 +235,10 @@ class Kernel:
     reduction. Several outputs of one shape (siblings reading the same inputs) share the
     loop nest. For argmax/argmin the expression is the value compared and the output
     holds the index (first occurrence; NaN counts as the extremum, as in JAX).
+
+    A reduction's `side_outputs` also store each term it combines, x(i..., r...), at
+    buffer[index]: a value that is both materialised and reduced (softmax's exp) is then
+    computed and read in one pass instead of being written, then read back.
     """
     name: str
     shape: tuple
@@ -244,18 +248,19 @@ class Kernel:
     # where element i... is stored: one Idx per output-buffer dim; None stores at i...
     # itself (a scan writes its ys into row `counter` of their stacked buffers)
     store_index: tuple | None = None
+    side_outputs: list = field(default_factory=list)  # [(Buffer, index over all loop vars)]
 
     def reads(self):
         found = set()
         for _, expr in self.outputs:
             _collect_loads(expr, found)
-        for i in self.store_index or ():
+        for i in (*(self.store_index or ()), *(i for _, index in self.side_outputs for i in index)):
             for e in _idx_exprs(i):
                 _collect_loads(e, found)
         return found
 
     def writes(self):
-        return [b for b, _ in self.outputs]
+        return [b for b, _ in self.outputs] + [b for b, _ in self.side_outputs]
 
 
 @dataclass(eq=False)
@@ -345,6 +350,27 @@ def loads(expr):
     for child in _children(expr):
         found += loads(child)
     return found
+
+
+def reindex(e, index):
+    """An expression or index with loop variable k replaced by index[k] (an Idx)."""
+    if isinstance(e, IVar):
+        return index[e.k]
+    if isinstance(e, IAdd):
+        return iadd(reindex(e.a, index), reindex(e.b, index))
+    if isinstance(e, (IMul, IDiv, IMod)):
+        return type(e)(reindex(e.a, index), e.c)
+    if isinstance(e, IClamp):
+        return IClamp(reindex(e.a, index), e.lo, e.hi)
+    if isinstance(e, IFromExpr):
+        return IFromExpr(reindex(e.expr, index))
+    if isinstance(e, Load):
+        return Load(e.dtype, e.buffer, tuple(reindex(i, index) for i in e.index))
+    if isinstance(e, IndexValue):
+        return IndexValue(e.dtype, reindex(e.index, index))
+    if isinstance(e, Op):
+        return Op(e.dtype, e.op, tuple(reindex(a, index) for a in e.args))
+    return e  # IConst, Const
 
 
 def _collect_loads(expr, found):
@@ -608,6 +634,12 @@ def verify_bounds(program: Program):
                         raise OutOfBoundsError(f"{s.name}: a store index needs no reduction and "
                                                f"one index per dim of {b.name}")
                     check(b, s.store_index, extents, s.name)
+            for b, index in s.side_outputs:
+                if (not s.reducer or len(s.outputs) != 1 or len(index) != len(b.shape)
+                        or np.dtype(b.dtype) != s.outputs[0][1].dtype):
+                    raise OutOfBoundsError(f"{s.name}: a side output needs a reduction of one "
+                                           f"output and one index per dim of {b.name}, of its dtype")
+                check(b, index, extents, s.name)
         elif isinstance(s, Loop):
             if s.length is None and (s.pred is None or s.counter is not None):
                 raise OutOfBoundsError(f"{s.name}: a loop needs a length or a predicate, and a "
@@ -753,6 +785,7 @@ def pp_stmt(s):
         lines = [f"kernel {s.name} over {loops}{red}:"]
         at = "..." if s.store_index is None else ",".join(map(pp_idx, s.store_index))
         lines += [f"    {b.name}[{at}] = {pp_expr(e)}" for b, e in s.outputs]
+        lines += [f"    {b.name}[{','.join(map(pp_idx, index))}] = each term" for b, index in s.side_outputs]
         return "\n".join(lines)
     if isinstance(s, Linalg):
         params = "".join(f" {k}={v}" for k, v in s.params)

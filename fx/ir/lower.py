@@ -11,7 +11,9 @@ into whichever kernel finally reads them. A value is materialised into a buffer 
 - its expression has grown large and is read more than once.
 
 Reductions take their producers into the same kernel, so `sum(a[:, :, None] * b[None],
-axis=1)` never materialises its 3-D product. Each primitive's lowering rule lives with
+axis=1)` never materialises its 3-D product; a value both materialised and reduced
+(softmax's exp) is stored by the reduction that computes it (`fuse_reduced_producers`),
+so it is not read back. Each primitive's lowering rule lives with
 the primitive (`prim.lower`); this module owns the mechanism.
 """
 from __future__ import annotations
@@ -312,6 +314,7 @@ def lower_jaxpr(closed: ClosedJaxpr) -> K.Program:
     inputs = [K.Buffer(f"in{i}", v.aval.shape, v.aval.dtype, "input") for i, v in enumerate(jaxpr.invars)]
     results = lower_eqns(ctx, closed, [BufferValue(b) for b in inputs], uses)
     outputs = _output_buffers(ctx, results)
+    fuse_reduced_producers(ctx.body)
     program = K.Program(inputs, outputs, ctx.consts, ctx.temps, ctx.body)
     K.verify_bounds(program)
     plan_buffers(program)
@@ -366,6 +369,46 @@ def _output_buffers(ctx, results):
         else:
             ctx.materialize(r, dest=out)
     return outs
+
+
+def fuse_reduced_producers(body):
+    """Merge each elementwise kernel that writes a buffer into the reduction right after it
+    that reads only that buffer, every element once: the reduction computes each term
+    itself and stores it as a side output (softmax's exp: written and reduced in one pass,
+    not written, then read back). Blocks of loops and branches too."""
+    for block in (b for s in body for b in getattr(s, "blocks", list)()):
+        fuse_reduced_producers(block)
+    k = 0
+    while k + 1 < len(body):
+        producer, reduction = body[k], body[k + 1]
+        index = _term_index(producer, reduction)
+        if index is None:
+            k += 1
+            continue
+        (buf, expr), = producer.outputs
+        (out, _), = reduction.outputs
+        reduction.outputs = [(out, K.reindex(expr, index))]
+        reduction.side_outputs = [(buf, index)]
+        del body[k]
+
+
+def _term_index(producer, reduction):
+    """If `reduction` reduces exactly the buffer that the elementwise kernel `producer`
+    writes, read at a permutation of all its loop variables, that index; else None.
+    Neither may write what the producer reads: the merged kernel reads it row by row."""
+    if not (isinstance(producer, K.Kernel) and isinstance(reduction, K.Kernel)
+            and not producer.reducer and producer.store_index is None and len(producer.outputs) == 1
+            and reduction.reducer and len(reduction.outputs) == 1 and not reduction.side_outputs):
+        return None
+    (buf, _), ((out, term),) = producer.outputs[0], reduction.outputs
+    extents = tuple(reduction.shape) + tuple(reduction.reduce_shape)
+    if not (isinstance(term, K.Load) and term.buffer is buf and len(term.index) == len(extents)
+            and all(isinstance(i, K.IVar) for i in term.index)
+            and sorted(i.k for i in term.index) == list(range(len(extents)))
+            and all(buf.shape[d] == extents[i.k] for d, i in enumerate(term.index))
+            and not {buf, out} & producer.reads()):
+        return None
+    return term.index
 
 
 def _rename_writes(stmt, old, new):

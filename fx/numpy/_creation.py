@@ -138,11 +138,7 @@ def _diagonal_offsets(n, m, k):
 
 
 def eye(N, M=None, k=0, dtype=None):
-    N = _size(N, "eye: N")
-    M = N if M is None else _size(M, "eye: M")
-    offsets = _diagonal_offsets(N, M, k)
-    return lax.convert_element_type(lax.eq(offsets, lax.full_like(offsets, 0)),
-                                    _dtype(dtype, dtypes.default_float_dtype()))
+    return _diagonal_mask("eye", lax.eq, N, M, k, dtype)
 
 
 def identity(n, dtype=None):
@@ -151,10 +147,15 @@ def identity(n, dtype=None):
 
 def tri(N, M=None, k=0, dtype=None):
     """Ones at and below the k-th diagonal."""
-    N = _size(N, "tri: N")
-    M = N if M is None else _size(M, "tri: M")
+    return _diagonal_mask("tri", lax.le, N, M, k, dtype)
+
+
+def _diagonal_mask(name, compare, N, M, k, dtype):
+    """An N x M array of ones where compare(column - row - k, 0) holds (eye: ==, tri: <=)."""
+    N = _size(N, f"{name}: N")
+    M = N if M is None else _size(M, f"{name}: M")
     offsets = _diagonal_offsets(N, M, k)
-    return lax.convert_element_type(lax.le(offsets, lax.full_like(offsets, 0)),
+    return lax.convert_element_type(compare(offsets, lax.full_like(offsets, 0)),
                                     _dtype(dtype, dtypes.default_float_dtype()))
 
 

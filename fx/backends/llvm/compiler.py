@@ -329,9 +329,10 @@ def _reduce_outside(k: K.Kernel) -> bool:
     inner_reduction = K.IVar(len(k.shape) + len(k.reduce_shape) - 1)
     (_, expr), = k.outputs
     votes = 0
-    for load in set(K.loads(expr)):  # the loads that stream: they move with the reduction
-        if load.index and any(v >= len(k.shape) for i in load.index for v in _index_vars(i)):
-            votes += (load.index[-1] == inner_output) - (load.index[-1] == inner_reduction)
+    # the loads and side stores that stream: they move with the reduction
+    for index in {load.index for load in K.loads(expr)} | {index for _, index in k.side_outputs}:
+        if index and any(v >= len(k.shape) for i in index for v in _index_vars(i)):
+            votes += (index[-1] == inner_output) - (index[-1] == inner_reduction)
     return votes > 0
 
 
@@ -355,7 +356,7 @@ def _emit_reduction_outside(b, module, pointers, k, bounds, loops):
         def update(b, j, rvars):
             em = _emitter(b, module, pointers, outer_vars + j + rvars)
             current = em.expr(K.Load(dtype, buf, index))
-            em.store(buf, index, cg.combine(em, k.reducer, current, em.expr(expr), dtype))
+            em.store(buf, index, cg.combine(em, k.reducer, current, _term(em, k), dtype))
         loops.nest([(0, n) for n in k.reduce_shape],
                    lambda b, rvars: loops.nest([bounds[-1]], lambda b, j: update(b, j, rvars)))
     loops.nest(bounds[:-1], line)
@@ -380,7 +381,7 @@ def _emit_reduction(b, module, pointers, k, out_vars, loops, acc, best_index):
 
     def body(b, rvars):
         em = _emitter(b, module, pointers, list(out_vars) + rvars)
-        x = em.expr(expr)
+        x = _term(em, k)
         current = b.load(acc)
         if not arg:
             b.store(cg.combine(em, k.reducer, current, x, dtype), acc)
@@ -398,6 +399,14 @@ def _emit_reduction(b, module, pointers, k, out_vars, loops, acc, best_index):
     if arg:
         result = cg.convert(b, result, np.dtype(np.int64), buf.dtype)
     em.store(buf, _loop_index(len(out_vars)), result)
+
+
+def _term(em, k):
+    """A reduction's term at the emitter's loop point, stored to the side outputs too."""
+    x = em.expr(k.outputs[0][1])
+    for buf, index in k.side_outputs:
+        em.store(buf, index, x)
+    return x
 
 
 def _loop_index(n):
