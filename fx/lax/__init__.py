@@ -93,6 +93,7 @@ def _binary(prim):
     def op(x, y):
         return prim.bind(*_operands(x, y))
     op.__name__ = prim.name
+    op.primitive = prim   # for callers that have already checked their operands
     op.__doc__ = f"Elementwise {prim.name} (the `{prim.name}` primitive)."
     return op
 

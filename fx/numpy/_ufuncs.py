@@ -6,6 +6,7 @@ import functools
 import numpy as np
 
 from fx import dtypes, lax
+from fx.array import Array
 from fx.core import get_aval
 from fx.numpy._promote import broadcast_arrays, promote_args, promote_args_inexact, promote_dtypes
 from fx.transforms.custom import custom_jvp
@@ -13,11 +14,25 @@ from fx.transforms.custom import custom_jvp
 
 def _binary(lax_op, inexact=False, name=None):
     promote = promote_args_inexact if inexact else promote_args
+    prim = getattr(lax_op, "primitive", None)
 
     def ufunc(x, y):
+        # Fast path: two fx arrays of one type (shape, dtype, weak type) need neither
+        # promotion nor broadcasting; eager code (optimizer updates) is mostly this.
+        if prim is not None and isinstance(x, Array) and isinstance(y, Array) and x.aval == y.aval and (
+                not inexact or dtypes.is_floating(x.aval.dtype)):
+            return prim.bind(x, y)
+        # ... and a float array with a Python number keeps the array's dtype (the number
+        # is weakly typed): lax turns the number into a scalar of that dtype.
+        if prim is not None and (_float_array_and_number(x, y) or _float_array_and_number(y, x)):
+            return lax_op(x, y)
         return lax_op(*promote(x, y))
     ufunc.__name__ = name or lax_op.__name__
     return ufunc
+
+
+def _float_array_and_number(a, b):
+    return isinstance(a, Array) and type(b) in (int, float) and dtypes.is_floating(a.aval.dtype)
 
 
 def _unary(lax_op, inexact=False, name=None):
