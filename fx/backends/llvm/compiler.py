@@ -314,7 +314,47 @@ def _emit_kernel(b, module, pointers, k: K.Kernel, outer=None):
         bounds[0] = outer
     if _reduce_outside(k):
         return _emit_reduction_outside(b, module, pointers, k, bounds, loops)
+    if _tile_last_two(k):
+        return loops.nest(bounds[:-2], lambda b, outer_vars: _tiled(
+            b, loops, bounds[-2:], lambda b, ij: body(b, outer_vars + ij)))
     loops.nest(bounds, body)
+
+
+# Tile edge for kernels that read a buffer transposed. 16 x 16: larger tiles touch more
+# rows than L1's ways when the row stride is a power of two (1024 x 1024 float32 `a.T +
+# b.T`: untiled 5.0 ms, tile 32: 3.8 ms, tile 16: 1.6 ms; 1000 x 1000: 1.6 -> 0.9 ms).
+TILE = 16
+
+
+def _tile_last_two(k: K.Kernel) -> bool:
+    """Whether a map kernel reads a buffer transposed (`x.T + y`): a load whose last index
+    is the second-to-last loop variable walks memory a row apart per element. Tiling the
+    last two loops keeps both access orders within a cache-sized block."""
+    if k.reducer or len(k.shape) < 2 or k.store_index is not None or min(k.shape[-2:]) < 2 * TILE:
+        return False
+    across = K.IVar(len(k.shape) - 2)
+    return any(load.index and load.index[-1] == across
+               for _, expr in k.outputs for load in K.loads(expr))
+
+
+def _tiled(b, loops, bounds, body):
+    """for ii, jj in tiles of TILE x TILE over bounds: for i, j in the tile: body."""
+    i64 = lambda v: ir.Constant(cg.I64, v)  # noqa: E731
+    (lo0, hi0), (lo1, hi1) = [(i64(lo) if isinstance(lo, int) else lo, i64(hi) if isinstance(hi, int) else hi)
+                              for lo, hi in bounds]
+
+    def tile_count(b, lo, hi):
+        return b.sdiv(b.add(b.sub(hi, lo), i64(TILE - 1)), i64(TILE))
+
+    def tile_range(b, lo, hi, t):
+        start = b.add(lo, b.mul(t, i64(TILE)))
+        end = b.add(start, i64(TILE))
+        return start, b.select(b.icmp_signed("<", end, hi), end, hi)
+
+    def tiles(b, tvars):
+        ranges = [tile_range(b, lo0, hi0, tvars[0]), tile_range(b, lo1, hi1, tvars[1])]
+        loops.nest(ranges, body)
+    loops.nest([(0, tile_count(b, lo0, hi0)), (0, tile_count(b, lo1, hi1))], tiles)
 
 
 def _reduce_outside(k: K.Kernel) -> bool:
