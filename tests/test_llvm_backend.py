@@ -419,3 +419,6 @@ def test_kernels_reading_transposed_buffers_are_tiled_and_match(shape):
     assert all(compiler._tile_last_two(s) for s in program.body if isinstance(s, K.Kernel))
     got, want = run_both(f, a, b)
     assert_same(got, want, rtol=1e-15)
+    row_broadcast = lambda b: b / jnp.sum(b, axis=-1, keepdims=True)  # noqa: E731
+    program = lower_jaxpr(optimize(fx.make_jaxpr(row_broadcast)(b)))
+    assert not any(compiler._tile_last_two(s) for s in program.body if isinstance(s, K.Kernel))

@@ -327,13 +327,14 @@ TILE = 16
 
 
 def _tile_last_two(k: K.Kernel) -> bool:
-    """Whether a map kernel reads a buffer transposed (`x.T + y`): a load whose last index
-    is the second-to-last loop variable walks memory a row apart per element. Tiling the
-    last two loops keeps both access orders within a cache-sized block."""
+    """Whether a map kernel reads a buffer transposed (`x.T + y`): a load indexed by the
+    innermost loop variable, but with the second-to-last one in its last position, walks
+    memory a row apart per element (a row-broadcast load like `x / s[i0]` does not).
+    Tiling the last two loops keeps both access orders within a cache-sized block."""
     if k.reducer or len(k.shape) < 2 or k.store_index is not None or min(k.shape[-2:]) < 2 * TILE:
         return False
-    across = K.IVar(len(k.shape) - 2)
-    return any(load.index and load.index[-1] == across
+    across, inner = K.IVar(len(k.shape) - 2), K.IVar(len(k.shape) - 1)
+    return any(load.index and load.index[-1] == across and inner in load.index[:-1]
                for _, expr in k.outputs for load in K.loads(expr))
 
 
