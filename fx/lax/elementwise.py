@@ -8,6 +8,7 @@ JVP is a sum of per-operand partial derivatives.
 from __future__ import annotations
 
 import builtins
+import functools
 import math
 
 import numpy as np
@@ -51,7 +52,10 @@ def elementwise_aval(name, avals, kind=_ANY, out_dtype=None):
 def elementwise(name, impl, kind=_ANY, out_dtype=None):
     prim = Primitive(name)
     prim.impl = _quiet(impl)
-    prim.abstract_eval = lambda *avals, **_: elementwise_aval(name, avals, kind, out_dtype)
+    # memoised: eager code asks the same question (these avals?) for every operation
+    cached_aval = functools.lru_cache(maxsize=512)(
+        lambda avals: elementwise_aval(name, avals, kind, out_dtype))
+    prim.abstract_eval = lambda *avals, **_: cached_aval(avals)
     broadcast_batcher(prim)
     return prim
 
