@@ -242,8 +242,7 @@ class LoweringContext:
         """End a block by writing each value into its dest buffer: the statement that
         computed a value writes its dest directly when that is safe (no other value
         reads its buffer), else a copy does."""
-        reads = [{v.buffer} if isinstance(v, BufferValue) else
-                 {load.buffer for load in K.loads(v.at(loop_index(v.shape)))} for v in values]
+        reads = [_value_reads(v) for v in values]
         for v, dest in zip(values, dests):
             if isinstance(v, BufferValue) and (v.buffer is dest or (
                     sum(v.buffer in r for r in reads) == 1 and self.redirect(v.buffer, dest))):

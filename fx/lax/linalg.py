@@ -103,6 +103,24 @@ def _rows(v, rows=None):
                                    tuple(range(aval.ndim - 1)) + (aval.ndim,))
 
 
+def _symmetric_input(name, x, symmetrize_input):
+    """x, or (x + x^T) / 2 when symmetrize_input: the public cholesky and eigh average the
+    triangles so that a slightly asymmetric input does not depend on which one is read."""
+    x = _lax()._as_operand(x)
+    if not symmetrize_input:
+        return x
+    _check_matrix(name, get_aval(x), square=True)
+    return _lax().mul(_lax().add(x, _swap(x)), 0.5)
+
+
+def _reciprocal_off_diagonal(differences):
+    """1 / differences off the diagonal and 0 on it, where differences is 0 (adding the
+    identity first avoids dividing by zero there)."""
+    eye = _eye_like(differences)
+    gaps = _lax().add(differences, eye)
+    return _lax().sub(_lax().div(_lax().full_like(gaps, 1), gaps), eye)
+
+
 def _symmetrized(t, lower):
     """The symmetric matrix a routine sees when it reads only one triangle of t."""
     half = _tril(t) if lower else _triu(t)
@@ -179,11 +197,7 @@ def cholesky(x, *, symmetrize_input=True):
     """The lower Cholesky factor L (x = L L^T) of each matrix; NaNs where x is not
     positive definite. Only the lower triangle is read, after (x + x^T) / 2 if
     symmetrize_input."""
-    x = _lax()._as_operand(x)
-    if symmetrize_input:
-        _check_matrix("cholesky", get_aval(x), square=True)
-        x = _lax().mul(_lax().add(x, _swap(x)), 0.5)
-    return cholesky_p.bind(x)
+    return cholesky_p.bind(_symmetric_input("cholesky", x, symmetrize_input))
 
 
 # ---------------------------------------------------------------------------- triangular_solve
@@ -414,9 +428,7 @@ def _eigh_jvp(primals, tangents, *, lower):
     (a,), (t,) = primals, tangents
     v, w = eigh_p.bind(a, lower=lower)
     vt_t_v = _mm(_swap(v), _mm(_symmetrized(instantiate(t), lower), v))
-    eye = _eye_like(v)
-    gaps = lax.add(lax.sub(_rows(w), _swap(_rows(w))), eye)
-    f = lax.sub(lax.div(lax.full_like(gaps, 1), gaps), eye)
+    f = _reciprocal_off_diagonal(lax.sub(_rows(w), _swap(_rows(w))))
     return [v, w], [_mm(v, lax.mul(f, vt_t_v)), _diag(vt_t_v)]
 
 
@@ -431,11 +443,7 @@ def eigh(x, *, lower=True, symmetrize_input=True, sort_eigenvalues=True):
     symmetric matrix, reading its `lower` (else upper) triangle, after (x + x^T) / 2 if
     symmetrize_input. Eigenvalues always come sorted."""
     del sort_eigenvalues
-    x = _lax()._as_operand(x)
-    if symmetrize_input:
-        _check_matrix("eigh", get_aval(x), square=True)
-        x = _lax().mul(_lax().add(x, _swap(x)), 0.5)
-    return tuple(eigh_p.bind(x, lower=bool(lower)))
+    return tuple(eigh_p.bind(_symmetric_input("eigh", x, symmetrize_input), lower=bool(lower)))
 
 
 # ---------------------------------------------------------------------------- svd
@@ -475,9 +483,7 @@ def _svd_jvp(primals, tangents, *, full_matrices, compute_uv):
     if not compute_uv:
         return [s], [ds]
     s_row = _rows(s)
-    eye = _eye_like(ds_mat)
-    gaps = lax.add(lax.mul(lax.add(s_row, _swap(s_row)), lax.sub(s_row, _swap(s_row))), eye)
-    f = lax.sub(lax.div(lax.full_like(gaps, 1), gaps), eye)
+    f = _reciprocal_off_diagonal(lax.mul(lax.add(s_row, _swap(s_row)), lax.sub(s_row, _swap(s_row))))
     ds_s = lax.mul(s_row, ds_mat)            # dS diag(s)
     s_ds = lax.mul(_swap(s_row), ds_mat)     # diag(s) dS
     du = _mm(u, lax.mul(f, lax.add(ds_s, _swap(ds_s))))

@@ -11,6 +11,11 @@ from fx.numpy._reductions import _axes
 from fx.transforms.custom import custom_jvp
 
 
+def _array(x):
+    """x as an fx array: fx arrays and tracers (they have an aval) pass through as they are."""
+    return x if hasattr(x, "aval") else jnp.asarray(x)
+
+
 @custom_jvp
 def relu(x):
     """max(x, 0). Its derivative at 0 is 0, as in JAX (so dead units stay dead)."""
@@ -55,7 +60,7 @@ def soft_sign(x):
 
 
 def sigmoid(x):
-    return lax.logistic(jnp.asarray(x) if not hasattr(x, "aval") else x)
+    return lax.logistic(_array(x))
 
 
 def hard_sigmoid(x):
@@ -90,7 +95,7 @@ def mish(x):
 
 def glu(x, axis=-1):
     """The first half of x along `axis` gated by the sigmoid of the second half."""
-    x = jnp.asarray(x) if not hasattr(x, "aval") else x
+    x = _array(x)
     shape = get_aval(x).shape
     axis = axis % len(shape)
     if shape[axis] % 2:
@@ -159,7 +164,7 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
 
 def log_softmax(x, axis=-1, where=None):
     """x - logsumexp(x) along axis; entries outside `where` are -inf."""
-    x = jnp.asarray(x) if not hasattr(x, "aval") else x
+    x = _array(x)
     axes = _axes(axis, get_aval(x).ndim)
     shifted = _masked(x, where, -np.inf) - _stable_shift(_masked(x, where, -np.inf), axes, where)
     out = shifted - jnp.log(jnp.sum(jnp.exp(shifted), axes, keepdims=True))
@@ -168,7 +173,7 @@ def log_softmax(x, axis=-1, where=None):
 
 def softmax(x, axis=-1, where=None):
     """exp(x) normalised along axis; entries outside `where` are 0 and take no share."""
-    x = jnp.asarray(x) if not hasattr(x, "aval") else x
+    x = _array(x)
     axes = _axes(axis, get_aval(x).ndim)
     masked = _masked(x, where, -np.inf)
     unnormalized = jnp.exp(masked - _stable_shift(masked, axes, where))
@@ -177,7 +182,7 @@ def softmax(x, axis=-1, where=None):
 
 def one_hot(x, num_classes, dtype=None, axis=-1):
     """x's integer labels as one-hot vectors along a new axis (out of range: all zeros)."""
-    x = jnp.asarray(x) if not hasattr(x, "aval") else x
+    x = _array(x)
     dtype = dtypes.canonicalize_dtype(dtype) if dtype is not None else dtypes.default_float_dtype()
     classes = lax.broadcasted_iota(get_aval(x).dtype, (int(num_classes),), 0)
     ndim = get_aval(x).ndim + 1

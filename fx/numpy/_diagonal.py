@@ -13,13 +13,9 @@ import numpy as np
 from fx import dtypes, lax
 from fx.core import get_aval
 from fx.numpy._creation import _diagonal_offsets
-from fx.numpy._promote import _operand
+from fx.numpy._reductions import _array
 from fx.numpy._reductions import sum as _sum
 from fx.numpy._shape import _axis, moveaxis, ravel
-
-
-def _array(a):
-    return lax._as_operand(_operand(a))
 
 
 def diagonal(a, offset=0, axis1=0, axis2=1):
@@ -41,7 +37,6 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
     limit = start + (length - 1) * (m + 1) + 1 if length else start
     keep = len(batch)
     return lax.slice(flat, (0,) * keep + (start,), (*batch, limit), (1,) * keep + (m + 1,))
-
 
 
 def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):

@@ -190,7 +190,9 @@ def _contract(a, la, b, lb, needed, sizes, precision, preferred_element_type):
 def einsum(subscripts, *operands, out=None, optimize="auto", precision=None,
            preferred_element_type=None):
     """Einstein summation: einsum('ij,jk->ik', a, b), with '...', repeated labels (traces
-    and diagonals), implicit outputs, and NumPy's interleaved operand/sublist form."""
+    and diagonals), implicit outputs, and NumPy's interleaved operand/sublist form.
+    `optimize` is accepted for compatibility: the plan is always the cheaper of greedy and
+    left to right."""
     if out is not None:
         raise NotImplementedError("fx.numpy.einsum: `out` is not supported (fx arrays are immutable)")
     if not isinstance(subscripts, str):

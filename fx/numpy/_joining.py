@@ -8,15 +8,16 @@ import numpy as np
 from fx import dtypes, lax
 from fx.core import Tracer, get_aval
 from fx.numpy._indexing import take
-from fx.numpy._promote import _operand
+from fx.numpy._reductions import _array, cumsum
+from fx.numpy._reductions import sum as _sum
 from fx.numpy._shape import (_axis, atleast_1d, atleast_2d, atleast_3d, concatenate, ravel,
                              reshape, slice_along)
 
 
 def _arrays(tup, name):
     if not len(tup):
-        raise ValueError(f"{name} needs at least one array")
-    return [lax._as_operand(_operand(x)) for x in tup]
+        raise ValueError(f"{name} needs at least one array, got an empty sequence")
+    return [_array(x) for x in tup]
 
 
 def _listed(x):
@@ -70,7 +71,7 @@ def _split_points(n, indices_or_sections, even):
 def array_split(ary, indices_or_sections, axis=0):
     """Pieces of ary along `axis`: a number of near-equal sections (the first ones one
     longer), or the pieces between the given indices (NumPy's slicing rules)."""
-    ary = lax._as_operand(_operand(ary))
+    ary = _array(ary)
     axis = _axis(axis, get_aval(ary).ndim)
     n = get_aval(ary).shape[axis]
     return [slice_along(ary, axis, start, stop)
@@ -79,7 +80,7 @@ def array_split(ary, indices_or_sections, axis=0):
 
 def split(ary, indices_or_sections, axis=0):
     """Like array_split, but a number of sections must divide the axis evenly."""
-    ary = lax._as_operand(_operand(ary))
+    ary = _array(ary)
     axis = _axis(axis, get_aval(ary).ndim)
     n = get_aval(ary).shape[axis]
     return [slice_along(ary, axis, start, stop)
@@ -88,7 +89,7 @@ def split(ary, indices_or_sections, axis=0):
 
 def _split_on(name, axis, min_ndim):
     def split_on(ary, indices_or_sections):
-        ary = lax._as_operand(_operand(ary))
+        ary = _array(ary)
         ndim = get_aval(ary).ndim
         if ndim < min_ndim:
             raise ValueError(f"{name} only works on arrays of {min_ndim} or more dimensions, got "
@@ -105,7 +106,7 @@ dsplit = _split_on("dsplit", 2, 3)
 
 def tile(A, reps):
     """A repeated reps[i] times along each axis (leading 1s pad the shorter of the two)."""
-    A = lax._as_operand(_operand(A))
+    A = _array(A)
     reps = (operator.index(reps),) if np.ndim(reps) == 0 else tuple(operator.index(r) for r in reps)
     if any(r < 0 for r in reps):
         raise ValueError(f"tile: repetitions must be non-negative, got {reps}")
@@ -124,7 +125,7 @@ def repeat(a, repeats, axis=None, *, total_repeat_length=None):
 
     Per-element repeats must be concrete, unless `total_repeat_length` fixes the output
     length: then they may be traced, and the output is cut or padded with the last element."""
-    a = lax._as_operand(_operand(a))
+    a = _array(a)
     if axis is None:
         a, axis = ravel(a), 0
     axis = _axis(axis, get_aval(a).ndim)
@@ -168,7 +169,6 @@ def _fit(indices, total, n):
 def _traced_repeat_indices(repeats, n, total_repeat_length):
     """Source index of each output position: how many cumulative repeat counts lie at or
     below it (clipped to the last element, which also pads a short total)."""
-    from fx.numpy._reductions import cumsum, sum as _sum
     total = operator.index(total_repeat_length)
     repeats = lax.convert_element_type(repeats, dtypes.default_int_dtype())
     if get_aval(repeats).ndim == 0:

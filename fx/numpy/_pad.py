@@ -10,7 +10,8 @@ import numpy as np
 
 from fx import lax
 from fx.core import get_aval
-from fx.numpy._promote import _operand, asarray, broadcast_to
+from fx.numpy._promote import asarray, broadcast_to
+from fx.numpy._reductions import _array
 from fx.numpy._shape import concatenate, slice_along
 
 _MODES = ("constant", "empty", "edge", "reflect", "symmetric", "wrap")
@@ -37,7 +38,7 @@ def pad(array, pad_width, mode="constant", **kwargs):
     Modes: 'constant' (constant_values: a scalar or per-axis (before, after) values),
     'empty' (zeros here), 'edge', 'reflect' and 'symmetric' (reflect_type 'even' or
     'odd'), 'wrap'."""
-    array = lax._as_operand(_operand(array))
+    array = _array(array)
     widths = _pad_widths(pad_width, get_aval(array).ndim)
     if callable(mode) or mode not in _MODES:
         raise NotImplementedError(f"fx.numpy.pad: mode {mode!r} is not supported; supported "

@@ -12,12 +12,9 @@ import numpy as np
 from fx import dtypes, lax
 from fx.core import ConcretizationTypeError, Tracer, get_aval
 from fx.lax.sorting import gather_along
-from fx.numpy._promote import _operand, asarray, broadcast_shapes, broadcast_to, promote_dtypes, \
+from fx.numpy._promote import asarray, broadcast_shapes, broadcast_to, promote_dtypes, \
     promote_dtypes_inexact
-
-
-def _array(a):
-    return lax._as_operand(_operand(a))
+from fx.numpy._reductions import _array
 
 
 def _axis(axis, ndim, name):
@@ -185,7 +182,8 @@ def searchsorted(a, v, side="left", sorter=None, *, method="scan"):
     if side not in ("left", "right"):
         raise ValueError(f"fx.numpy.searchsorted: side must be 'left' or 'right', got {side!r}")
     if method not in ("scan", "scan_unrolled", "sort", "compare_all"):
-        raise ValueError(f"fx.numpy.searchsorted: unknown method {method!r}")
+        raise ValueError("fx.numpy.searchsorted: method must be 'scan', 'scan_unrolled', 'sort' "
+                         f"or 'compare_all', got {method!r}")
     a, v = promote_dtypes(a, v)
     a, v = _array(a), _array(v)
     if get_aval(a).ndim != 1:

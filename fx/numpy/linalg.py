@@ -189,6 +189,12 @@ def _default_rtol(a):
     return max(aval.shape[-2:]) * float(dtypes.finfo(aval.dtype).eps)
 
 
+def _reciprocal_kept(s, kept):
+    """1 / s where kept, else 0; the inner `where` keeps a dropped (zero) singular value
+    from making the gradient NaN."""
+    return jnp.where(kept, 1 / jnp.where(kept, s, 1), 0)
+
+
 def pinv(a, rtol=None, hermitian=False, *, rcond=None):
     """The pseudo-inverse, dropping singular values below rtol * the largest (JAX's
     default rtol: 10 * max(m, n) * eps)."""
@@ -200,8 +206,7 @@ def pinv(a, rtol=None, hermitian=False, *, rcond=None):
     a = _matrices("pinv", a)
     u, s, vt = lax_linalg.svd(a, full_matrices=False)
     rtol = 10 * _default_rtol(a) if rtol is None else jnp.asarray(rtol)[..., None]
-    kept = s > rtol * s[..., :1]
-    s_inv = jnp.where(kept, 1 / jnp.where(kept, s, 1), 0)
+    s_inv = _reciprocal_kept(s, s > rtol * s[..., :1])
     return jnp.matmul(_swap(vt) * s_inv[..., None, :], _swap(u))
 
 
@@ -237,7 +242,7 @@ def lstsq(a, b, rcond=None, *, numpy_resid=False):
     rcond = float(dtypes.finfo(get_aval(a).dtype).eps) * max(m, n) if rcond is None else rcond
     kept = s >= rcond * s[:1]
     rank = jnp.sum(kept)
-    s_inv = jnp.where(kept, 1 / jnp.where(kept, s, 1), 0)
+    s_inv = _reciprocal_kept(s, kept)
     x = jnp.matmul(_swap(vt), s_inv[:, None] * jnp.matmul(_swap(u), b))
     if numpy_resid and (int(rank) < n or m <= n):
         resid = jnp.zeros((0,), get_aval(a).dtype)

@@ -696,7 +696,6 @@ class Engine:
         from fx.backends.llvm import runtime
         if not self.symbols_bound:
             runtime.bind_symbols()
-            runtime.blas_set_num_threads(1)  # fx's own pool splits big products
             self.symbols_bound = True
 
 

@@ -10,12 +10,11 @@ The chunk bounds are all the body gets; it must not assume a particular chunking
 Why a pool of our own. A parallel region that waits for every worker to *arrive*, as
 OpenMP's join barrier does, stalls for a scheduler time slice whenever another process
 holds a worker's core: measured here with a test job on one of the two cores, an MLP step
-ran 4x slower on two threads than on one (numba's OpenMP layer, which fx used before).
+ran 4x slower on two threads than on one under the OpenMP pool fx used before.
 In this pool the caller claims chunks itself and waits only for chunks a worker has
 actually *claimed*; a worker that wakes late finds nothing left and goes back to waiting.
 So a busy core costs at most the chunk it was running, and on a quiet machine the
-workers, spinning between jobs, join within a microsecond. It also spares the first
-``jit`` call numba's import (~0.13 s).
+workers, spinning between jobs, join within a microsecond.
 
 Protocol. A job is published in one 64-bit atomic word: generation (32 bits) | next
 unclaimed chunk (16) | chunk count (16), next to plain globals for body, ctx, n and chunk

@@ -1,12 +1,12 @@
-"""Native runtime for the code the LLVM backend generates: a BLAS gemm and a parallel-for.
+"""Native runtime for the code the LLVM backend generates: BLAS's gemm, LAPACK's routines
+(lapack.py) and a parallel-for.
 
 Generated code calls these by symbol name, never through Python. The code generator
 declares them in its module (``declare_gemm``, ``declare_parallel_for``) and binds the
-names before it finalises the engine with ``bind_symbols()`` (which calls
-``llvmlite.binding.add_symbol``; with ORC, ``JITLibraryBuilder.import_symbol(name, addr)``
-with the addresses it returns). Generated code must refer to them by NAME, never bake an
-address into the IR as a constant: object code is cached on disk (disk_cache.py) and the
-addresses change from one process to the next, while names are relocated at load time.
+names before it finalises the engine with ``bind_symbols()`` (``llvmlite.binding.add_symbol``
+for each). Generated code must refer to them by NAME, never bake an address into the IR
+as a constant: object code is cached on disk (disk_cache.py) and the addresses change
+from one process to the next, while names are relocated at load time.
 
 BLAS: the ``scipy-openblas32`` wheel
 ------------------------------------
@@ -44,20 +44,17 @@ dtype other than float32/float64) ``blas_gemm_address`` returns ``None`` and the
 generator emits its own loop. Dimensions or strides above 2**31 - 1 do not fit the i32
 interface: the code generator must use its own loop (or split the product) there too.
 
-Threads: OpenBLAS (this wheel is the pthreads build) keeps its own pool, separate from the
-parallel-for pool below. ``FX_NUM_THREADS`` when set (and ``set_num_threads``) also sets
-OpenBLAS's count via ``scipy_openblas_set_num_threads``; otherwise OpenBLAS keeps its own
-default (``OPENBLAS_NUM_THREADS``, else all cores). Generated code should call gemm from
-outside ``parallel_for`` bodies (a gemm inside a parallel body runs OpenBLAS's pool on top
-of ours and oversubscribes the cores); for many small products, ``blas_set_num_threads(1)``
-and a parallel-for over the batch is the alternative.
+Threads: OpenBLAS (this wheel is the pthreads build) keeps a pool of its own. fx makes
+it single-threaded when it loads the library, and the code generator splits big products
+into blocks itself, one gemm call per block inside a ``parallel_for`` body: one pool, so
+no two sets of threads spin against each other (see compiler.py's ``_emit_gemm``).
 
 parallel_for: fx's own thread pool (pool.py)
 --------------------------------------------
 ``fx_parallel_for(body, ctx, n, grain)`` runs ``body(ctx, start, end)`` over chunks of
 [0, n) on a pool of POSIX threads that fx builds with llvmlite; see pool.py for the
-protocol and why it is not numba's threading layer (which fx used before: its join
-barrier made a busy core stall every parallel region).
+protocol and why fx does not use an OpenMP pool (its join barrier makes a busy core
+stall every parallel region).
 
 ``num_threads()`` is ``FX_NUM_THREADS`` when set, else the cores this process may run on.
 With one thread no worker is started and ``fx_parallel_for`` runs inline.
@@ -140,7 +137,8 @@ def num_threads() -> int:
 
 def set_num_threads(n: int) -> None:
     """Set the threads used by ``fx_parallel_for`` (capped by the workers the pool started
-    with) and by OpenBLAS.
+    with). OpenBLAS stays single-threaded: fx splits big products into blocks on its own
+    pool, and a threaded BLAS inside those blocks would oversubscribe the cores.
 
     The pool starts its workers at the first ``parallel_for_address()``; if only one
     thread was allowed then, none start, and a larger count later still runs inline."""
@@ -150,7 +148,6 @@ def set_num_threads(n: int) -> None:
     _thread_override = int(n)
     if _pool_module._POOL is not None:
         _pool_module._POOL.set_threads(int(n))
-    blas_set_num_threads(int(n))
 
 
 # ---------------------------------------------------------------------------------------
@@ -221,8 +218,7 @@ def _blas_library(package: str = "scipy_openblas32") -> _BlasLibrary | None:
     for prefix in ("scipy_", ""):
         if all(hasattr(cdll, f"{prefix}cblas_{c}gemm") for c in "sd"):
             lib = _BlasLibrary(cdll, path, prefix)
-            if os.environ.get("FX_NUM_THREADS", "").strip() or _thread_override is not None:
-                _set_blas_threads(lib, num_threads())
+            _set_blas_threads(lib, 1)   # fx's pool runs the blocks (see "Threads" above)
             return lib
     return None
 
