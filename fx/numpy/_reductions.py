@@ -70,6 +70,14 @@ def _accumulator(dtype):
     return dtype
 
 
+def _reduce_then_join(a, axes, keepdims, initial, lax_reduce, lax_combine):
+    """Reduce over axes, then combine `initial` in once (NumPy's `initial=`)."""
+    result = lax_reduce(a, axes) if axes else a
+    if initial is not None:
+        result = lax_combine(result, lax.full_like(result, initial))
+    return _keep(result, axes, keepdims)
+
+
 def _additive(name, lax_reduce, lax_combine, neutral):
     def reduce(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None,
                promote_integers=True):
@@ -82,10 +90,7 @@ def _additive(name, lax_reduce, lax_combine, neutral):
             a = lax.convert_element_type(a, _accumulator(aval.dtype))
         axes = _axes(axis, aval.ndim)
         a = _masked(a, where, neutral)
-        result = lax_reduce(a, axes) if axes else a
-        if initial is not None:
-            result = lax_combine(result, lax.full_like(result, initial))
-        return _keep(result, axes, keepdims)
+        return _reduce_then_join(a, axes, keepdims, initial, lax_reduce, lax_combine)
     reduce.__name__ = name
     reduce.__doc__ = f"NumPy's {name} over `axis`; `where` masks elements out, `initial` joins in."
     return reduce
@@ -106,10 +111,7 @@ def _extremum(name, lax_reduce, lax_combine):
                                  f"identity (shape {aval.shape}, axis {axis})")
         else:
             a = _masked(a, where, initial)
-        result = lax_reduce(a, axes) if axes else a
-        if initial is not None:
-            result = lax_combine(result, lax.full_like(result, initial))
-        return _keep(result, axes, keepdims)
+        return _reduce_then_join(a, axes, keepdims, initial, lax_reduce, lax_combine)
     reduce.__name__ = name
     reduce.__doc__ = (f"NumPy's {name} over `axis`; `where` needs `initial`. Ties share the "
                       f"gradient equally, as in JAX.")

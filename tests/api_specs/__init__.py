@@ -78,3 +78,20 @@ def integers(*shape, low=0, high=5, dtype=np.int64):
 def draws(*generators):
     """Combine per-argument generators into an `args` callable."""
     return lambda rng: tuple(g(rng) for g in generators)
+
+
+# ---------------------------------------------------------------------------- references
+# NumPy spellings of indexed updates the spec modules share.
+
+def updated(ufunc, x, idx, v):
+    """x with ufunc(x[idx], v) applied at idx, repeated indices accumulating (ufunc.at)."""
+    out = x.copy()
+    ufunc.at(out, idx, v)
+    return out
+
+
+def assigned(x, idx, v):
+    """x with x[idx] = v."""
+    out = x.copy()
+    out[idx] = v
+    return out

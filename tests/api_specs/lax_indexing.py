@@ -6,7 +6,7 @@ import numpy as np
 
 import fx.lax as lax
 import fx.numpy as jnp
-from api_specs import Spec, draws, integers, normal, positive
+from api_specs import Spec, assigned, draws, integers, normal, positive, updated
 
 GDN = lax.GatherDimensionNumbers
 SDN = lax.ScatterDimensionNumbers
@@ -27,18 +27,6 @@ def _windows(x, starts, size):
     for s in np.clip(starts, 0, hi):
         out.append(x[s[0]:s[0] + size[0], s[1]:s[1] + size[1]])
     return np.stack(out)
-
-
-def _scattered(ufunc, x, idx, updates):
-    out = x.copy()
-    ufunc.at(out, idx, updates)
-    return out
-
-
-def _set_rows(x, rows, updates):
-    out = x.copy()
-    out[rows] = updates
-    return out
 
 
 def _rows_fill(x, idx, fill):
@@ -90,24 +78,24 @@ SPECS = [
          lambda x: _rows_fill(x, OUT_OF_BOUNDS, np.nan), draws(normal(5, 3)), grad=0),
     # scatters
     Spec("lax.scatter/unique", lambda x, u: lax.scatter(x, UNIQUE, u, SCATTER_ROWS),
-         lambda x, u: _set_rows(x, UNIQUE[:, 0], u), draws(normal(5, 3), normal(3, 3))),
+         lambda x, u: assigned(x, UNIQUE[:, 0], u), draws(normal(5, 3), normal(3, 3))),
     Spec("lax.scatter_add/repeated", lambda x, u: lax.scatter_add(x, REPEATED, u, SCATTER_ROWS),
-         lambda x, u: _scattered(np.add, x, REPEATED[:, 0], u), draws(normal(5, 3), normal(4, 3)), grad=2),
+         lambda x, u: updated(np.add, x, REPEATED[:, 0], u), draws(normal(5, 3), normal(4, 3)), grad=2),
     Spec("lax.scatter_add/drop", lambda x, u: lax.scatter_add(x, OUT_OF_BOUNDS, u, SCATTER_ROWS, mode="drop"),
-         lambda x, u: _scattered(np.add, x, np.array([1, 0]), u[[0, 3]]), draws(normal(5, 3), normal(4, 3))),
+         lambda x, u: updated(np.add, x, np.array([1, 0]), u[[0, 3]]), draws(normal(5, 3), normal(4, 3))),
     Spec("lax.scatter_add/points_traced_indices",
          lambda x, idx, u: lax.scatter_add(x, idx, u, SCATTER_POINTS, mode="clip"),
-         lambda x, idx, u: _scattered(np.add, x, tuple(np.clip(idx, 0, 2).T), u),
+         lambda x, idx, u: updated(np.add, x, tuple(np.clip(idx, 0, 2).T), u),
          draws(normal(3, 3), integers(4, 2, low=-1, high=4), normal(4))),
     Spec("lax.scatter_mul/repeated", lambda x, u: lax.scatter_mul(x, REPEATED, u, SCATTER_ROWS),
-         lambda x, u: _scattered(np.multiply, x, REPEATED[:, 0], u), draws(normal(5, 3), normal(4, 3)),
+         lambda x, u: updated(np.multiply, x, REPEATED[:, 0], u), draws(normal(5, 3), normal(4, 3)),
          grad=2, diff_argnums=(0,)),  # towards the updates only with unique indices, as JAX
     Spec("lax.scatter_mul/unique", lambda x, u: lax.scatter_mul(x, UNIQUE, u, SCATTER_ROWS, unique_indices=True),
-         lambda x, u: _scattered(np.multiply, x, UNIQUE[:, 0], u), draws(normal(5, 3), normal(3, 3)), grad=2),
+         lambda x, u: updated(np.multiply, x, UNIQUE[:, 0], u), draws(normal(5, 3), normal(3, 3)), grad=2),
     Spec("lax.scatter_min/points", lambda x, u: lax.scatter_min(x, POINTS, u, SCATTER_POINTS),
-         lambda x, u: _scattered(np.minimum, x, tuple(POINTS.T), u), draws(normal(3, 3), normal(4))),
+         lambda x, u: updated(np.minimum, x, tuple(POINTS.T), u), draws(normal(3, 3), normal(4))),
     Spec("lax.scatter_max/repeated", lambda x, u: lax.scatter_max(x, REPEATED, u, SCATTER_ROWS),
-         lambda x, u: _scattered(np.maximum, x, REPEATED[:, 0], u), draws(normal(5, 3), normal(4, 3))),
+         lambda x, u: updated(np.maximum, x, REPEATED[:, 0], u), draws(normal(5, 3), normal(4, 3))),
     # dynamic slices: starts are traced and clamp so the window fits
     Spec("lax.dynamic_slice", lambda x, i, j: lax.dynamic_slice(x, (i, j), (2, 3)),
          lambda x, i, j: _dynamic_slice(x, i, j, (2, 3)),

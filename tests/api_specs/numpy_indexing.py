@@ -3,22 +3,10 @@ and the data-dependent-size functions with size=."""
 import numpy as np
 
 import fx.numpy as jnp
-from api_specs import Spec, draws, integers, normal, positive
+from api_specs import Spec, assigned, draws, integers, normal, positive, updated
 
 MASK = np.array([[True, False, True, True], [False, False, True, False], [True, True, False, False]])
 ROWS = np.array([1, 4, 1, 0])
-
-
-def _updated(ufunc, x, idx, v):
-    out = x.copy()
-    ufunc.at(out, idx, v)
-    return out
-
-
-def _set(x, idx, v):
-    out = x.copy()
-    out[idx] = v
-    return out
 
 
 def _padded(indices, size, fill=0):
@@ -36,36 +24,36 @@ def _applied(f, x, idx):
 SPECS = [
     Spec("getitem_mask", lambda x: x[MASK], lambda x: x[MASK], draws(normal(3, 4))),
     Spec("getitem_mask_rows", lambda x: x[MASK[:, 0]], lambda x: x[MASK[:, 0]], draws(normal(3, 2))),
-    Spec("at_mask_set", lambda x, v: jnp.asarray(x).at[MASK].set(v), lambda x, v: _set(x, MASK, v),
+    Spec("at_mask_set", lambda x, v: jnp.asarray(x).at[MASK].set(v), lambda x, v: assigned(x, MASK, v),
          draws(normal(3, 4), normal(6))),
     Spec("at_strided_set", lambda x, v: jnp.asarray(x).at[::2, 1:].set(v),
-         lambda x, v: _set(x, (slice(None, None, 2), slice(1, None)), v), draws(normal(5, 3), normal(2))),
+         lambda x, v: assigned(x, (slice(None, None, 2), slice(1, None)), v), draws(normal(5, 3), normal(2))),
     Spec("at_reversed_add", lambda x, v: jnp.asarray(x).at[::-2].add(v),
-         lambda x, v: _set(x, slice(None, None, -2), x[::-2] + v), draws(normal(5), normal(3))),
+         lambda x, v: assigned(x, slice(None, None, -2), x[::-2] + v), draws(normal(5), normal(3))),
     Spec("at_new_axis_add", lambda x, v: jnp.asarray(x).at[None, 1].add(v),
-         lambda x, v: _set(x, 1, x[1] + v[0]), draws(normal(3, 4), normal(1, 4))),
+         lambda x, v: assigned(x, 1, x[1] + v[0]), draws(normal(3, 4), normal(1, 4))),
     Spec("at_multiply_unique", lambda x, v: jnp.asarray(x).at[np.array([3, 0])].multiply(v, unique_indices=True),
-         lambda x, v: _updated(np.multiply, x, np.array([3, 0]), v), draws(normal(5, 2), normal(2, 2))),
+         lambda x, v: updated(np.multiply, x, np.array([3, 0]), v), draws(normal(5, 2), normal(2, 2))),
     Spec("at_multiply_repeated", lambda x, v: jnp.asarray(x).at[ROWS].multiply(v),
-         lambda x, v: _updated(np.multiply, x, ROWS, v), draws(normal(5, 2), normal(4, 2)),
+         lambda x, v: updated(np.multiply, x, ROWS, v), draws(normal(5, 2), normal(4, 2)),
          diff_argnums=(0,)),
-    Spec("at_min", lambda x, v: jnp.asarray(x).at[ROWS].min(v), lambda x, v: _updated(np.minimum, x, ROWS, v),
+    Spec("at_min", lambda x, v: jnp.asarray(x).at[ROWS].min(v), lambda x, v: updated(np.minimum, x, ROWS, v),
          draws(normal(5, 2), normal(4, 2))),
     Spec("at_max_traced_index", lambda x, i, v: jnp.asarray(x).at[i].max(v),
-         lambda x, i, v: _updated(np.maximum, x, i, v), draws(normal(6), integers(4, high=6), normal(4))),
+         lambda x, i, v: updated(np.maximum, x, i, v), draws(normal(6), integers(4, high=6), normal(4))),
     Spec("at_divide", lambda x, v: jnp.asarray(x).at[ROWS].divide(v),
-         lambda x, v: _updated(np.divide, x, ROWS, v), draws(normal(5), positive(4)),
+         lambda x, v: updated(np.divide, x, ROWS, v), draws(normal(5), positive(4)),
          diff_argnums=(0,)),  # repeated indices: not differentiable in v, as in JAX
     Spec("at_power", lambda x, v: jnp.asarray(x).at[1:3].power(v),
-         lambda x, v: _set(x, slice(1, 3), x[1:3] ** v), draws(positive(4), normal(2))),
+         lambda x, v: assigned(x, slice(1, 3), x[1:3] ** v), draws(positive(4), normal(2))),
     Spec("at_subtract", lambda x, v: jnp.asarray(x).at[ROWS].subtract(v),
-         lambda x, v: _updated(np.subtract, x, ROWS, v), draws(normal(5), normal(4))),
+         lambda x, v: updated(np.subtract, x, ROWS, v), draws(normal(5), normal(4))),
     Spec("at_apply_repeated", lambda x: jnp.asarray(x).at[ROWS].apply(jnp.sin),
          lambda x: _applied(np.sin, x, ROWS), draws(normal(5))),
     Spec("at_set_clip", lambda x, v: jnp.asarray(x).at[np.array([7, -9])].set(v, mode="clip"),
-         lambda x, v: _set(x, [4, 0], v), draws(normal(5), normal(2))),
+         lambda x, v: assigned(x, [4, 0], v), draws(normal(5), normal(2))),
     Spec("at_set_drop", lambda x, i, v: jnp.asarray(x).at[i].set(v),
-         lambda x, i, v: _set(x, i[(i >= -5) & (i < 5)], v[(i >= -5) & (i < 5)]),
+         lambda x, i, v: assigned(x, i[(i >= -5) & (i < 5)], v[(i >= -5) & (i < 5)]),
          draws(normal(5), lambda rng: rng.permutation(np.array([7, -9, 2, 3])), normal(4))),
     Spec("take_fill", lambda x, i: jnp.take(x, i, axis=1, fill_value=0.0),
          lambda x, i: np.where((i >= -4) & (i < 4), np.take(x, np.clip(i, -4, 3), axis=1), 0.0),
@@ -102,11 +90,11 @@ SPECS = [
          lambda x: x[[0, 9, 3, 9]], draws(normal(10))),
     Spec("at_get_slice", lambda x: jnp.asarray(x).at[1:, ::2].get(), lambda x: x[1:, ::2], draws(normal(3, 4))),
     Spec("at_add_repeated", lambda x, v: jnp.asarray(x).at[ROWS].add(v),
-         lambda x, v: _updated(np.add, x, ROWS, v), draws(normal(5, 2), normal(4, 2)), grad=2),
+         lambda x, v: updated(np.add, x, ROWS, v), draws(normal(5, 2), normal(4, 2)), grad=2),
     Spec("at_mul_alias", lambda x, v: jnp.asarray(x).at[np.array([3, 0])].mul(v, unique_indices=True),
-         lambda x, v: _updated(np.multiply, x, np.array([3, 0]), v), draws(normal(5, 2), normal(2, 2))),
+         lambda x, v: updated(np.multiply, x, np.array([3, 0]), v), draws(normal(5, 2), normal(2, 2))),
     Spec("at_max_drop", lambda x, v: jnp.asarray(x).at[np.array([1, 9, 2])].max(v, mode="drop"),
-         lambda x, v: _updated(np.maximum, x, np.array([1, 2]), v[[0, 2]]), draws(normal(5), normal(3))),
-    Spec("at_set_mask_scalar", lambda x: jnp.asarray(x).at[MASK].set(0.0), lambda x: _set(x, MASK, 0.0),
+         lambda x, v: updated(np.maximum, x, np.array([1, 2]), v[[0, 2]]), draws(normal(5), normal(3))),
+    Spec("at_set_mask_scalar", lambda x: jnp.asarray(x).at[MASK].set(0.0), lambda x: assigned(x, MASK, 0.0),
          draws(normal(3, 4))),
 ]
