@@ -160,17 +160,45 @@ def _pow_jvp_y(g, ans, x, y):
 defjvp(pow_p, _pow_jvp_x, _pow_jvp_y)
 
 
+def _power_by_squaring(x, n, mul, shared=lambda v: v):
+    """x**n for an int n >= 1 in O(log n) multiplications, in JAX's order (so eager and
+    compiled results agree bit for bit). `shared` is applied to each square that is
+    squared again (it is used twice: lowering bounds the expression tree with it)."""
+    result = None
+    while True:
+        if n & 1:
+            result = x if result is None else mul(result, x)
+        n >>= 1
+        if not n:
+            return result
+        x = mul(x, x)
+        if n > 1:
+            x = shared(x)
+
+
 def _integer_pow_impl(x, *, y):
-    with np.errstate(all="ignore"):
-        if y < 0 and not dtypes.is_floating(x.dtype):
-            raise TypeError("integer_pow: negative exponents need a floating operand")
-        return np.power(x, y) if y >= 0 else np.reciprocal(np.power(x, -y))
+    if y == 0:
+        return np.ones_like(x)
+    p = _power_by_squaring(x, builtins.abs(y), np.multiply)
+    return p if y > 0 else np.divide(np.ones_like(p), p)
+
+
+def _integer_pow_aval(x, *, y):
+    if not isinstance(y, int) or isinstance(y, bool):
+        raise TypeError(f"integer_pow: the exponent must be a Python int, got {y!r} "
+                        f"of type {type(y).__name__}")
+    if y < 0 and not dtypes.is_floating(x.dtype):
+        raise TypeError(f"integer_pow: integers cannot be raised to negative powers, got "
+                        f"integer_pow({x.str_short()}, {y})")
+    return elementwise_aval("integer_pow", [x], _NUMBER)
 
 
 integer_pow_p = Primitive("integer_pow")
-integer_pow_p.impl = _integer_pow_impl
-integer_pow_p.abstract_eval = lambda x, *, y: elementwise_aval("integer_pow", [x], _NUMBER)
+integer_pow_p.impl = _quiet(_integer_pow_impl)
+integer_pow_p.abstract_eval = _integer_pow_aval
 broadcast_batcher(integer_pow_p)
+
+
 def _integer_pow_jvp(g, ans, x, *, y):
     if y == 0:
         return _zeros_like(g)
@@ -466,27 +494,28 @@ convert_element_type_p.lower = lambda ctx, x, *, new_dtype, weak_type: ctx.eleme
 stop_gradient_p.lower = lambda ctx, x: x
 
 
+# Expression trees of the kernel program are walked as trees: a square shares its base
+# twice, so a tree's size doubles with each squaring. A square bigger than this is stored.
+_MAX_SQUARED_NODES = 256
+
+
 def _lower_integer_pow(ctx, x, *, y):
-    """x**y as repeated squaring (exact for integers, a few roundings for floats)."""
+    """x**y by square-and-multiply. x**(2**31 - 1) takes 30 squarings: the squares are
+    materialised every few steps, so the kernels stay small and compile time is O(log y)."""
     from fx.ir import kernels as K
 
-    def power(e, n):
-        result, base = None, e
-        while n:
-            if n & 1:
-                result = base if result is None else K.op("mul", result, base)
-            n >>= 1
-            if n:
-                base = K.op("mul", base, base)
-        return result if result is not None else K.const(1, e.dtype)
+    if y == 0:
+        return ctx.inline(x.shape, x.dtype, lambda idx: K.const(1, x.dtype))
 
-    def fn(idx):
-        e = x.at(idx)
-        p = power(e, builtins.abs(y))
-        return p if y >= 0 else K.op("div", K.const(1, e.dtype), p)
-    value = ctx.inline(x.shape, x.dtype, fn, [x])
-    value.cost += y < 0
-    return value
+    def mul(a, b):
+        return ctx.elementwise("mul", [a, b], x.dtype)
+
+    def shared(square):
+        return ctx.materialize(square) if square.nodes > _MAX_SQUARED_NODES else square
+
+    p = _power_by_squaring(x, builtins.abs(y), mul, shared)
+    return p if y > 0 else ctx.elementwise("div", [ctx.inline(
+        x.shape, x.dtype, lambda idx: K.const(1, x.dtype)), p], x.dtype)
 
 
 integer_pow_p.lower = _lower_integer_pow

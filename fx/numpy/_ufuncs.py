@@ -122,8 +122,7 @@ def power(x, y):
     """x ** y: integer exponents that are Python ints use integer_pow (exact, cheap)."""
     if isinstance(y, int) and not isinstance(y, bool):
         (x,) = promote_args(x)
-        if y >= 0 or dtypes.is_floating(get_aval(x).dtype):
-            return lax.integer_pow(x, y)
+        return lax.integer_pow(x, y)
     x, y = promote_args(x, y)
     if dtypes.is_floating(get_aval(x).dtype):
         return lax.pow(x, y)

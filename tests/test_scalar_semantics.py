@@ -1,0 +1,95 @@
+"""Scalar arithmetic where a naive implementation goes wrong: huge static exponents
+(square-and-multiply, small kernels) and integer division by zero (JAX's values, no trap),
+eager, compiled (llvm) and in the reference interpreter alike."""
+import numpy as np
+import pytest
+
+import fx
+import fx.numpy as jnp
+from fx import lax
+from fx.ir import kernels as K
+from fx.ir.lower import lower_jaxpr
+from fx.ir.passes import optimize
+
+
+@pytest.fixture(autouse=True)
+def x64():
+    with fx.config.override("enable_x64", True):
+        yield
+
+
+def three_ways(f, *args):
+    """f's results eager, compiled by the llvm backend and run by the interpreter."""
+    return [np.asarray(f(*map(jnp.asarray, args))), np.asarray(fx.jit(f, backend="llvm")(*args)),
+            np.asarray(fx.jit(f, backend="interpreter")(*args))]
+
+
+# ---------------------------------------------------------------------------- x ** n
+
+EXPONENTS = [0, 1, 2, 3, 7, 31, 1000, 2**31 - 1, 2**31, 2**63, 2**64 + 1]
+
+
+@pytest.mark.parametrize("n", EXPONENTS + [-1, -7, -(2**31 - 1), -(2**63)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_float_power_matches_numpy(n, dtype):
+    x = np.array([1.0, -1.0, 0.999999, 1.0000001, 0.5, -2.0, 0.0, -0.0, np.inf, np.nan], dtype)
+    # x**n amplifies a relative error in x (or in x*x) n times: its condition number
+    rtol = min(abs(n) * np.finfo(dtype).eps, 0.5)
+    with np.errstate(all="ignore"):  # float(n) may round n,
+        magnitude = np.power(np.abs(x).astype(np.float64), float(n))
+    want = np.where(np.signbit(x) & (n % 2 == 1), -magnitude, magnitude).astype(dtype)  # not its parity
+    for got in three_ways(lambda a: a ** n, x):
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=0)
+        assert np.array_equal(np.signbit(got[got == 0]), np.signbit(want[want == 0]))
+
+
+@pytest.mark.parametrize("n", EXPONENTS)
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint32])  # fx's integers
+def test_integer_power_wraps_like_numpy(n, dtype):
+    x = np.array([3, 2, 1, 0, 5, 7, np.iinfo(dtype).max]).astype(dtype)
+    if np.iinfo(dtype).min:
+        x[:2] = -x[:2]
+    want = np.array([pow(int(v), n, 2 ** (8 * x.itemsize)) for v in x], np.uint64)
+    want = want.astype(np.dtype(dtype).str.replace("i", "u")).view(dtype)
+    for got in three_ways(lambda a: a ** n, x):
+        np.testing.assert_array_equal(got, want)
+        assert got.dtype == dtype
+
+
+def test_integer_power_rejects_negative_exponents_as_jax_does():
+    for f in (lambda a: a ** -1, lambda a: lax.integer_pow(a, -3), fx.jit(lambda a: a ** -1)):
+        with pytest.raises(TypeError, match="integers cannot be raised to negative powers"):
+            f(jnp.arange(3))
+
+
+def expanded_nodes(expr):
+    """The size of an expression as a tree (shared subtrees counted each time they occur),
+    which is what bounds the work of every pass over a kernel."""
+    count, stack = 0, [expr]
+    while stack:
+        e = stack.pop()
+        count += 1
+        stack.extend(K._children(e))
+    return count
+
+
+@pytest.mark.parametrize("n", [2**31 - 1, 2**63, -(2**64 + 1)])
+def test_huge_exponents_lower_to_small_kernels(n):
+    closed = fx.make_jaxpr(lambda a: a ** n)(np.ones(8, np.float32))
+    kernels = [s for s in lower_jaxpr(optimize(closed)).body if isinstance(s, K.Kernel)]
+    sizes = [expanded_nodes(expr) for k in kernels for _, expr in k.outputs]
+    assert len(kernels) <= 20 and max(sizes) < 3000, sizes
+
+
+@pytest.mark.parametrize("n", [2**31 - 1, -(2**63)])
+def test_huge_exponent_derivative(n):
+    """d/dx x**n = n x**(n-1): itself an integer_pow of a huge exponent."""
+    x = np.array([1.0, -1.0])
+    grad = fx.jit(fx.vmap(fx.grad(lambda a: a ** n)))(x)
+    np.testing.assert_array_equal(np.asarray(grad), [float(n), float(n) * (-1.0) ** ((n - 1) % 2)])
+
+
+def test_norm_of_a_huge_order_compiles():
+    x = np.array([0.5, -1.0, 0.25])
+    assert float(fx.jit(lambda a: jnp.linalg.norm(a, ord=2**63))(x)) == 1.0
