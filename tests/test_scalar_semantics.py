@@ -35,9 +35,9 @@ def test_float_power_matches_numpy(n, dtype):
     x = np.array([1.0, -1.0, 0.999999, 1.0000001, 0.5, -2.0, 0.0, -0.0, np.inf, np.nan], dtype)
     # x**n amplifies a relative error in x (or in x*x) n times: its condition number
     rtol = min(abs(n) * np.finfo(dtype).eps, 0.5)
-    with np.errstate(all="ignore"):  # float(n) may round n,
+    with np.errstate(all="ignore"):  # float(n) may round n, not its parity
         magnitude = np.power(np.abs(x).astype(np.float64), float(n))
-    want = np.where(np.signbit(x) & (n % 2 == 1), -magnitude, magnitude).astype(dtype)  # not its parity
+        want = np.where(np.signbit(x) & (n % 2 == 1), -magnitude, magnitude).astype(dtype)
     for got in three_ways(lambda a: a ** n, x):
         assert got.dtype == dtype
         np.testing.assert_allclose(got, want, rtol=rtol, atol=0)
@@ -93,3 +93,59 @@ def test_huge_exponent_derivative(n):
 def test_norm_of_a_huge_order_compiles():
     x = np.array([0.5, -1.0, 0.25])
     assert float(fx.jit(lambda a: jnp.linalg.norm(a, ord=2**63))(x)) == 1.0
+
+
+# ---------------------------------------------------------------------------- x / 0, x % 0
+# JAX 0.10.2's values on CPU (checked there; tests never import jax). Signed operands are
+# x = [7, 7, -7, -7, 0, 0, MIN, MIN, MAX, MAX] over y = [0, -1, 0, -1, ...]; unsigned ones
+# x = [7, 0, MAX] over y = 0.
+
+SIGNED_X = ["7", "7", "-7", "-7", "0", "0", "MIN", "MIN", "MAX", "MAX"]
+SIGNED = {
+    "lax.rem": ["7", "0", "-7", "0", "0", "0", "MIN", "0", "MAX", "0"],
+    "lax.div": ["-1", "-7", "-1", "7", "-1", "0", "-1", "MIN", "-1", "-MAX"],
+    "floor_divide": ["-2", "-7", "-2", "7", "-1", "0", "-2", "MIN", "-2", "-MAX"],
+    "remainder": ["0"] * 10,
+    "fmod": ["0"] * 10,
+}
+UNSIGNED = {"lax.rem": ["7", "0", "MAX"], "lax.div": ["MAX"] * 3, "floor_divide": ["MAX"] * 3,
+            "remainder": ["0"] * 3, "fmod": ["0"] * 3}
+OPS = {"lax.rem": lax.rem, "lax.div": lax.div, "floor_divide": jnp.floor_divide,
+       "remainder": jnp.remainder, "fmod": jnp.fmod}
+SPELLINGS = {"floor_divide": [lambda a, b: a // b, lambda a, b: jnp.divmod(a, b)[0]],
+             "remainder": [lambda a, b: a % b, jnp.mod, lambda a, b: jnp.divmod(a, b)[1]]}
+
+
+def division_case(dtype, op):
+    info = np.iinfo(dtype)
+    names = {"MIN": info.min, "MAX": info.max, "-MAX": -info.max}
+    value = lambda s: names[s] if s in names else int(s)  # noqa: E731
+    if info.min:
+        x, y, want = SIGNED_X, [0, -1] * 5, SIGNED[op]
+    else:
+        x, y, want = ["7", "0", "MAX"], [0] * 3, UNSIGNED[op]
+    return (np.array([value(s) for s in x], dtype), np.array(y, dtype),
+            np.array([value(s) for s in want], dtype))
+
+
+@pytest.mark.parametrize("op", sorted(OPS))
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint32])
+def test_integer_division_by_zero_and_overflow_give_jax_values(op, dtype):
+    x, y, want = division_case(dtype, op)
+    for f in [OPS[op], *SPELLINGS.get(op, [])]:
+        for got in three_ways(f, x, y):
+            assert got.dtype == dtype
+            np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint32])
+def test_integer_division_matches_numpy_away_from_zero(dtype):
+    rng = np.random.default_rng(0)
+    lo = np.iinfo(dtype).min // 2 if np.iinfo(dtype).min else 0
+    x = rng.integers(lo, np.iinfo(dtype).max // 2, 500, dtype=dtype)
+    y = rng.integers(lo // 2**8, np.iinfo(dtype).max // 2**8, 500, dtype=dtype)
+    y[y == 0] = 3
+    for f, reference in [(jnp.floor_divide, np.floor_divide), (jnp.remainder, np.remainder),
+                         (jnp.fmod, np.fmod)]:
+        for got in three_ways(f, x, y):
+            np.testing.assert_array_equal(got, reference(x, y))

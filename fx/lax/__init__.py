@@ -3,6 +3,11 @@
 lax is strict where fx.numpy is forgiving: operands of a binary op must share a dtype
 (Python scalars adopt the other operand's dtype, as weak types do in JAX) and a shape
 (0-d operands broadcast).
+
+Integer division never traps and gives XLA's (JAX's) values, on every backend and in
+eager mode alike: `div(x, 0)` is -1 (all bits set: the maximum of an unsigned type),
+`rem(x, 0)` is x, `div(INT_MIN, -1)` wraps to INT_MIN and `rem(INT_MIN, -1)` is 0.
+fx.numpy's `%`, `remainder`, `fmod` and `divmod` give 0 for x % 0, as JAX's do.
 """
 from __future__ import annotations
 

@@ -102,13 +102,16 @@ mul_p.transpose = _mul_transpose
 
 
 def _div_impl(x, y):
-    if dtypes.is_integer(x.dtype):  # C's truncating division; x / 0 = 0 and MIN / -1 wraps
+    """x / y; for integers, C's truncating division with XLA's values where C has none:
+    x / 0 = -1 (all bits set, so the maximum for unsigned types) and INT_MIN / -1 wraps to
+    INT_MIN. Never traps."""
+    if dtypes.is_integer(x.dtype):
         with np.errstate(all="ignore"):
             safe = np.where((y == 0) | (y == -1) if x.dtype.kind == "i" else y == 0, 1, y)
             q = (x - np.fmod(x, safe)) // safe  # exact: the remainder is taken off first
             if x.dtype.kind == "i":
                 q = np.where(y == -1, -x, q)
-        return np.where(y == 0, 0, q).astype(x.dtype)
+        return np.where(y == 0, np.invert(x.dtype.type(0)), q).astype(x.dtype)
     with np.errstate(all="ignore"):
         return np.divide(x, y)
 
@@ -120,7 +123,10 @@ div_p.transpose = lambda ct, x, y: [div(ct, y), None]
 
 
 def _rem_impl(x, y):
-    if dtypes.is_integer(x.dtype):  # sign of the dividend (C's %); x % 0 = x, MIN % -1 = 0
+    """x % y with the sign of x (C's %, C's fmod for floats); for integers, XLA's values
+    where C has none: x % 0 = x and INT_MIN % -1 = 0. Never traps. (fx.numpy's `%`,
+    remainder and fmod give 0 for x % 0, as JAX's do: they replace a zero divisor first.)"""
+    if dtypes.is_integer(x.dtype):
         with np.errstate(all="ignore"):
             r = np.fmod(x, np.where(y == 0, 1, y))
         return np.where(y == 0, x, r).astype(x.dtype)
@@ -584,7 +590,7 @@ example(mul_p, _x, _y, reference=np.multiply, linear_argnums=(0,))
 example(mul_p, _x, _y, reference=np.multiply, linear_argnums=(1,))
 example(div_p, _x, _pos, reference=np.divide, linear_argnums=(0,))
 example(div_p, _i, _j, reference=lambda x, y: np.where(
-    y == 0, 0, np.trunc(x / np.where(y == 0, 1, y))).astype(np.int32), name="int_by_zero")
+    y == 0, -1, np.trunc(x / np.where(y == 0, 1, y))).astype(np.int32), name="int_by_zero")
 example(rem_p, _x, _pos, reference=np.fmod)
 example(rem_p, _i, _j, reference=lambda x, y: np.where(y == 0, x, np.fmod(x, np.where(y == 0, 1, y))),
         name="int_by_zero")

@@ -142,18 +142,30 @@ def _integer_power(x, y):
 
 
 def floor_divide(x, y):
+    """x // y, rounded down. Integer x // 0 is JAX's: lax.div's -1, stepped down to -2 where
+    x != 0 (the signs of x and 0 differ and the remainder x is not 0)."""
     x, y = promote_args(x, y)
     if dtypes.is_floating(get_aval(x).dtype):
         return lax.floor(lax.div(x, y))
     q = lax.div(x, y)  # rounds toward zero; step down where the signs differ and it was inexact
-    fix = lax.bitwise_and(lax.ne(lax.lt(x, lax.full_like(x, 0)), lax.lt(y, lax.full_like(y, 0))),
-                          lax.ne(lax.rem(x, y), lax.full_like(x, 0)))
+    if get_aval(x).dtype.kind == "u":
+        return q
+    fix = lax.bitwise_and(lax.ne(lax.sign(x), lax.sign(y)), lax.ne(lax.rem(x, y), lax.full_like(x, 0)))
     return lax.select(fix, lax.sub(q, lax.full_like(q, 1)), q)
 
 
+def _nonzero_divisor(x, y):
+    """y with integer zeros replaced by 1, so that x % 0 is 0 (NumPy's and JAX's value)
+    rather than lax.rem's x."""
+    if _is_float(x):
+        return y
+    return lax.select(lax.eq(y, lax.full_like(y, 0)), lax.full_like(y, 1), y)
+
+
 def remainder(x, y):
-    """x mod y with the sign of y (NumPy's %)."""
+    """x mod y with the sign of y (NumPy's %); integer x % 0 is 0, as in JAX."""
     x, y = promote_args(x, y)
+    y = _nonzero_divisor(x, y)
     r = lax.rem(x, y)
     zero = lax.full_like(r, 0)
     fix = lax.bitwise_and(lax.ne(r, zero), lax.ne(lax.lt(r, zero), lax.lt(y, zero)))
@@ -284,10 +296,7 @@ def fmin(x1, x2):
 def fmod(x1, x2):
     """Remainder with the sign of x1 (C's fmod); integer x % 0 is 0, as in JAX."""
     x1, x2 = promote_args(x1, x2)
-    if not _is_float(x1):
-        zero = lax.full_like(x2, 0)
-        x2 = lax.select(lax.eq(x2, zero), lax.full_like(x2, 1), x2)
-    return lax.rem(x1, x2)
+    return lax.rem(x1, _nonzero_divisor(x1, x2))
 
 
 def divmod(x1, x2):

@@ -311,19 +311,20 @@ def _shift(b, name, x, y):
 
 
 def _int_divide(b, name, x, y, unsigned):
-    """x / y and x % y without traps: y == 0 gives 0 (div) or x (rem); INT_MIN / -1 wraps."""
+    """x / y and x % y without traps, with XLA's (JAX's) values: x / 0 is -1 (all bits set:
+    the unsigned maximum), x % 0 is x; INT_MIN / -1 wraps to INT_MIN, INT_MIN % -1 is 0."""
     t = x.type
-    zero, one = ir.Constant(t, 0), ir.Constant(t, 1)
+    zero, one, all_ones = ir.Constant(t, 0), ir.Constant(t, 1), ir.Constant(t, -1)
     by_zero = b.icmp_unsigned("==", y, zero)
     if unsigned:
         safe = b.select(by_zero, one, y)
         q = b.udiv(x, safe) if name == "div" else b.urem(x, safe)
-        return b.select(by_zero, zero if name == "div" else x, q)
-    minus_one = b.icmp_signed("==", y, ir.Constant(t, -1))
+        return b.select(by_zero, all_ones if name == "div" else x, q)
+    minus_one = b.icmp_signed("==", y, all_ones)
     safe = b.select(b.or_(by_zero, minus_one), one, y)
     if name == "div":
         q = b.select(minus_one, b.sub(zero, x), b.sdiv(x, safe))
-        return b.select(by_zero, zero, q)
+        return b.select(by_zero, all_ones, q)
     r = b.select(minus_one, zero, b.srem(x, safe))
     return b.select(by_zero, x, r)
 
