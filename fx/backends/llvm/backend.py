@@ -5,7 +5,8 @@ import threading
 
 import numpy as np
 
-from fx.backends.llvm import compiler, runtime
+from fx.backends.llvm import compiler, interrupt, runtime
+from fx.ir import kernels as K
 from fx.ir.jaxpr import ClosedJaxpr
 from fx.ir.lower import lower_jaxpr
 
@@ -17,6 +18,9 @@ class Executable:
 
     def __init__(self, program, fn, takes_objects):
         self.program, self.fn, self.takes_objects = program, fn, takes_objects
+        # a program with loops may stop early for Ctrl-C (interrupt.py): the flag it sets
+        self.interrupt_flag = interrupt.native().flag if any(
+            isinstance(s, K.Loop) for s in K.all_statements(program.body)) else None
         self.out_specs = [(b.shape, b.dtype) for b in program.outputs]
         self.workspace_bytes = compiler.slot_offsets(program)[1]
         self.workspace = self._new_workspace()
@@ -27,6 +31,8 @@ class Executable:
         # referenced by `args` until the call returns
         args = [a if a.flags.c_contiguous else np.ascontiguousarray(a) for a in args]
         outs = [np.empty(shape, dtype) for shape, dtype in self.out_specs]
+        if self.interrupt_flag is not None:
+            interrupt.clear_stale(self.interrupt_flag)
         if not self.workspace_bytes:
             self._run(args, outs, self.workspace)
         elif self.workspace_lock.acquire(blocking=False):
@@ -36,6 +42,8 @@ class Executable:
                 self.workspace_lock.release()
         else:
             self._run(args, outs, self._new_workspace())
+        if self.interrupt_flag is not None:
+            interrupt.check(self.interrupt_flag)
         return outs
 
     def _new_workspace(self):
@@ -56,6 +64,7 @@ class Backend:
 
     def compile(self, closed: ClosedJaxpr):
         program = lower_jaxpr(closed)
+        interrupt.install()
         key = compiler.program_key(program)
         prefix = f"fx_{key[:24]}_"  # the same program gets the same symbols in every process
         objects = compiler.ndarray_data_offset() is not None

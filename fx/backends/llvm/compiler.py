@@ -20,7 +20,7 @@ import numpy as np
 from llvmlite import ir
 
 from fx.backends.llvm import codegen as cg
-from fx.backends.llvm import lapack, sort
+from fx.backends.llvm import interrupt, lapack, sort
 from fx.ir import kernels as K
 
 SLOT_ALIGN = 64
@@ -115,6 +115,7 @@ class _EntryBody:
         it.add_incoming(i64(0), pre)
         if loop.length is not None:
             _continue_if(b, b.icmp_signed("<", it, i64(loop.length)), after)
+        self.return_if_interrupted(b)
         if loop.counter is not None:
             b.store(b.sub(i64(loop.length - 1), it) if loop.reverse else it,
                     self.pointers[loop.counter])
@@ -126,6 +127,20 @@ class _EntryBody:
         it.add_incoming(b.add(it, i64(1)), b.block)
         b.branch(head)
         b.position_at_end(after)
+
+    def return_if_interrupted(self, b):
+        """Leave the entry point when a SIGINT asks the loop to stop (interrupt.py): a
+        relaxed load and a branch predicted not taken per iteration."""
+        flag, interrupted = interrupt.declare(self.module)
+        check, stop, go_on = (b.append_basic_block(n) for n in ("sigint", "stop", "go_on"))
+        raised = b.load_atomic(flag, "monotonic", 4)
+        b.cbranch(b.icmp_unsigned("!=", raised, ir.Constant(raised.type, 0)), check,
+                  go_on).set_weights([1, 1 << 20])
+        b.position_at_end(check)
+        b.cbranch(b.icmp_unsigned("!=", b.call(interrupted, []), ir.Constant(cg.I32, 0)), stop, go_on)
+        b.position_at_end(stop)
+        b.ret_void()
+        b.position_at_end(go_on)
 
     def branch(self, b, branch: K.Branch):
         """A switch on the index: below 0 runs case 0, above the last case the last."""
