@@ -31,8 +31,9 @@ class Executable:
         # referenced by `args` until the call returns
         args = [a if a.flags.c_contiguous else np.ascontiguousarray(a) for a in args]
         outs = [np.empty(shape, dtype) for shape, dtype in self.out_specs]
-        if self.interrupt_flag is not None:
-            interrupt.clear_stale(self.interrupt_flag)
+        flag = self.interrupt_flag
+        if flag is not None and flag.value:
+            interrupt.clear_stale(flag)
         if not self.workspace_bytes:
             self._run(args, outs, self.workspace)
         elif self.workspace_lock.acquire(blocking=False):
@@ -42,8 +43,8 @@ class Executable:
                 self.workspace_lock.release()
         else:
             self._run(args, outs, self._new_workspace())
-        if self.interrupt_flag is not None:
-            interrupt.check(self.interrupt_flag)
+        if flag is not None and flag.value:
+            interrupt.check(flag)
         return outs
 
     def _new_workspace(self):

@@ -152,14 +152,15 @@ def install() -> bool:
 
 
 def clear_stale(flag: ctypes.c_int32):
-    """Before a call on the main thread: forget a SIGINT that arrived outside a loop
-    (Python's own handler takes care of it)."""
-    if flag.value and threading.get_ident() == threading.main_thread().ident:
+    """Before a call with the flag set, on the main thread: forget a SIGINT that arrived
+    outside a loop (Python's own handler takes care of it)."""
+    if threading.get_ident() == threading.main_thread().ident:
         flag.value = 0
 
 
 def check(flag: ctypes.c_int32):
-    """After a call: if a loop of it stopped for a SIGINT, never return its results."""
+    """After a call with the flag set: if a loop of it stopped for a SIGINT, never return
+    its results."""
     if flag.value & STOPPED and threading.get_ident() == threading.main_thread().ident:
         flag.value = 0
         ctypes.pythonapi.PyErr_CheckSignals()  # runs Python's handler: raises by default
