@@ -149,3 +149,16 @@ def test_integer_division_matches_numpy_away_from_zero(dtype):
                          (jnp.fmod, np.fmod)]:
         for got in three_ways(f, x, y):
             np.testing.assert_array_equal(got, reference(x, y))
+
+
+def test_float_floor_divide_is_pythons_as_in_jax():
+    """Not floor(x / y): 1.0 / 0.1 rounds up to 10.0, but 1.0 // 0.1 is 9.0 (JAX's values)."""
+    x = np.array([1.0, -1.0, 7.0, 1.0, -1.0, 0.0, np.inf, 1.0, -1.0, 5.5, -0.0, 0.3], np.float32)
+    y = np.array([0.1, 0.1, -2.0, 0.0, 0.0, 0.0, 1.0, np.inf, np.inf, 0.5, 3.0, 0.1], np.float32)
+    want = np.array([9.0, -10.0, -4.0, np.inf, -np.inf, np.nan, np.nan, 0.0, -1.0, 11.0, 0.0, 3.0],
+                    np.float32)
+    for f in (jnp.floor_divide, lambda a, b: a // b, lambda a, b: jnp.divmod(a, b)[0]):
+        for got in three_ways(f, x, y):
+            np.testing.assert_array_equal(got, want)
+            assert not np.signbit(got[got == 0]).any()
+    assert float(fx.grad(lambda a: jnp.floor_divide(a, 0.1))(1.0)) == 0.0

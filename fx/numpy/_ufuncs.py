@@ -146,12 +146,23 @@ def floor_divide(x, y):
     x != 0 (the signs of x and 0 differ and the remainder x is not 0)."""
     x, y = promote_args(x, y)
     if dtypes.is_floating(get_aval(x).dtype):
-        return lax.floor(lax.div(x, y))
+        return _float_floor_divide(x, y)
     q = lax.div(x, y)  # rounds toward zero; step down where the signs differ and it was inexact
     if get_aval(x).dtype.kind == "u":
         return q
     fix = lax.bitwise_and(lax.ne(lax.sign(x), lax.sign(y)), lax.ne(lax.rem(x, y), lax.full_like(x, 0)))
     return lax.select(fix, lax.sub(q, lax.full_like(q, 1)), q)
+
+
+def _float_floor_divide(x, y):
+    """CPython's float // (as JAX's and NumPy's): (x - fmod(x, y)) / y, one less where the
+    remainder's sign is not y's, rounded. Not floor(x / y), which the rounding of x / y
+    can put a whole unit off (1.0 // 0.1 is 9.0, not 10.0)."""
+    mod = lax.rem(x, y)
+    zero = lax.full_like(x, 0)
+    q = lax.div(lax.select(lax.eq(y, zero), x, lax.sub(x, mod)), y)
+    step_down = lax.bitwise_and(lax.ne(mod, zero), lax.ne(lax.sign(y), lax.sign(mod)))
+    return lax.round(lax.select(step_down, lax.sub(q, lax.full_like(q, 1)), q))
 
 
 def _nonzero_divisor(x, y):
