@@ -70,7 +70,8 @@ def expanded_nodes(expr):
     while stack:
         e = stack.pop()
         count += 1
-        stack.extend(K._children(e))
+        if isinstance(e, K.Op):
+            stack.extend(e.args)
     return count
 
 
