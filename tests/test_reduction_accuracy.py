@@ -86,6 +86,23 @@ def test_long_dot_products(run, product):
     assert_sum_close(run(product)(x, y), want, want, ulps=4)
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_variance_of_data_far_from_zero_matches_the_float64_value(run, seed):
+    """With one running total, var gave 29.7 instead of 15.3 for such data. Two passes need
+    the mean's rounding corrected too: for seed 1 float32's nearest mean is 1e7, but a sum
+    one ulp off makes it 1e7 + 1, and plain two-pass variance 17.04 instead of 16.03."""
+    x = (np.random.default_rng(seed).standard_normal(1_000_000) * 4 + 1e7).astype(np.float32)
+    want = np.var(x.astype(np.float64))
+    assert float(run(jnp.var)(x)) == pytest.approx(want, rel=1e-5)
+    assert float(run(jnp.std)(x)) == pytest.approx(np.sqrt(want), rel=1e-5)
+
+
+def test_variance_of_equal_values_is_zero(run):
+    """The correction never takes the sum of squares below zero."""
+    x = np.full((3, 1001), 1e7 + 3, np.float32)
+    np.testing.assert_array_equal(run(lambda a: jnp.var(a, axis=1))(x), 0)
+
+
 def test_cumsum_of_ones_counts_past_2_24(run):
     """A running float32 total of ones stops at 2**24 = 16,777,216."""
     n = 2 ** 24 + 2 ** 20 + 3
