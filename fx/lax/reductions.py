@@ -69,10 +69,68 @@ def _identity(ufunc, dtype):
     return info.max if ufunc is np.minimum else info.min
 
 
+# ---------------------------------------------------------------------------- float sums in blocks
+
+# Eager float sums and cumulative sums add in blocks, as compiled code does
+# (fx/backends/llvm/compiler.py): NumPy adds pairwise only along the axis innermost in
+# memory, so a column sum, or any cumulative sum, is one running total whose rounding
+# error grows with its length (float32 ones stop counting at 2**24).
+SUM_BLOCK = 512
+SCAN_BLOCK = 256
+
+
+def _sum(x, axes):
+    """np.sum over `axes` in x's dtype. A float sum of more than SUM_BLOCK terms that are
+    not contiguous in memory (NumPy sums those pairwise itself) adds them in blocks of
+    SUM_BLOCK, then the blocks' sums the same way, so its error grows with the number of
+    levels, log(n) / log(SUM_BLOCK), not with n."""
+    count = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
+    trailing = axes == tuple(range(x.ndim - len(axes), x.ndim))
+    if x.dtype.kind != "f" or count <= SUM_BLOCK or (trailing and x.flags.c_contiguous):
+        return np.sum(x, axis=axes, dtype=x.dtype)
+    kept = [d for d in range(x.ndim) if d not in axes]
+    lines = np.transpose(x, kept + list(axes)).reshape([x.shape[d] for d in kept] + [count])
+    return _sum_last(lines)
+
+
+def _sum_last(x):
+    n = x.shape[-1]
+    if n <= SUM_BLOCK:
+        return np.add.reduce(x, axis=-1)
+    whole = n - n % SUM_BLOCK
+    sums = np.add.reduce(x[..., :whole].reshape(x.shape[:-1] + (-1, SUM_BLOCK)), axis=-1)
+    if whole < n:
+        sums = np.concatenate([sums, np.add.reduce(x[..., whole:], axis=-1, keepdims=True)], -1)
+    return _sum_last(sums)
+
+
+def _cumsum(x, *, axis, reverse):
+    """np.cumsum along `axis` (from the end if `reverse`) in x's dtype. A float line longer
+    than SCAN_BLOCK is summed in blocks: each element is its running sum within its block
+    plus the total of the blocks before, itself such a cumulative sum of the blocks'
+    totals, so the error grows with the number of levels, not with the line's length."""
+    lines = np.moveaxis(x, axis, -1)
+    out = _scan_last(lines[..., ::-1] if reverse else lines)
+    return np.moveaxis(out[..., ::-1] if reverse else out, -1, axis)
+
+
+def _scan_last(x):
+    n = x.shape[-1]
+    if x.dtype.kind != "f" or n <= SCAN_BLOCK:
+        return np.cumsum(x, axis=-1, dtype=x.dtype)
+    blocks = -(-n // SCAN_BLOCK)
+    if n % SCAN_BLOCK:
+        x = np.concatenate([x, np.zeros(x.shape[:-1] + (blocks * SCAN_BLOCK - n,), x.dtype)], -1)
+    within = np.cumsum(x.reshape(x.shape[:-1] + (blocks, SCAN_BLOCK)), axis=-1, dtype=x.dtype)
+    through = _scan_last(within[..., -1])  # the running total at each block's end
+    within[..., 1:, :] += through[..., :-1, None]
+    return within.reshape(x.shape)[..., :n]
+
+
 # ---------------------------------------------------------------------------- reduce_sum
 
 reduce_sum_p = Primitive("reduce_sum")
-reduce_sum_p.impl = lambda x, *, axes: np.sum(x, axis=axes, dtype=x.dtype)
+reduce_sum_p.impl = lambda x, *, axes: _sum(x, axes)
 
 
 def _reduce_sum_abstract_eval(x, *, axes):
@@ -270,6 +328,7 @@ def _prefix_jvp(prim, reduce_p, fill):
 
 
 cumsum_p = _cumulative("cumsum", np.add)
+cumsum_p.impl = _cumsum  # in blocks, as compiled code
 deflinear(cumsum_p, lambda ct, x, *, axis, reverse: [cumsum(ct, axis, not reverse)])
 cumprod_p = _cumulative("cumprod", np.multiply)
 _prefix_jvp(cumprod_p, reduce_prod_p, lambda dtype: 1)

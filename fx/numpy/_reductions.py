@@ -174,7 +174,13 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
 
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
         correction=None):
-    """NumPy's variance, dividing by (count - ddof); NaN where that is not positive, as JAX."""
+    """NumPy's variance, dividing by (count - ddof); NaN where that is not positive, as JAX.
+
+    Two passes, as in JAX: the mean, then the squared deviations from it. The mean is
+    rounded, and far from zero its error is large next to the spread (float32 values of
+    1e7 +- 4 have a mean good to +-1), which adds its square to every deviation's: the
+    deviations' own sum measures that error, and subtracting its square over the count
+    removes it (Chan, Golub and LeVeque's corrected two-pass algorithm)."""
     _check_out("var", out)
     if correction is not None:
         if ddof:
@@ -183,8 +189,10 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     a = _inexact(a, dtype)
     axes = _axes(axis, get_aval(a).ndim)
     centered = lax.sub(a, broadcast_to(mean(a, axes, keepdims=True, where=where), get_aval(a).shape))
-    total = sum(lax.mul(centered, centered), axes, keepdims=keepdims, where=where)
-    count = lax._as_operand(_count_where(a, axes, keepdims, where), like=total)
+    squares = sum(lax.mul(centered, centered), axes, keepdims=keepdims, where=where)
+    count = lax._as_operand(_count_where(a, axes, keepdims, where), like=squares)
+    drift = sum(centered, axes, keepdims=keepdims, where=where)
+    total = lax.max(lax.sub(squares, lax.div(lax.mul(drift, drift), count)), lax.full_like(squares, 0))
     normalizer = lax.sub(count, lax.full_like(count, ddof))
     positive = broadcast_to(lax.gt(normalizer, lax.full_like(normalizer, 0)), get_aval(total).shape)
     return lax.select(positive, lax.div(total, normalizer), lax.full_like(total, np.nan))
