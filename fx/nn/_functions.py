@@ -6,14 +6,14 @@ import numpy as np
 import fx.numpy as jnp
 from fx import dtypes, lax
 from fx.core import get_aval
-from fx.numpy._promote import promote_args_inexact
+from fx.numpy._promote import _operand, promote_args_inexact
 from fx.numpy._reductions import _axes
 from fx.transforms.custom import custom_jvp
 
 
 def _array(x):
-    """x as an fx array: fx arrays and tracers (they have an aval) pass through as they are."""
-    return x if hasattr(x, "aval") else jnp.asarray(x)
+    """x as an fx array (an array or a scalar; lists are refused, as in fx.numpy)."""
+    return x if hasattr(x, "aval") else jnp.asarray(_operand(x))
 
 
 @custom_jvp

@@ -5,32 +5,24 @@ linspace's endpoints or full's fill value may be traced.
 """
 from __future__ import annotations
 
-import operator
-
 import numpy as np
 
 from fx import dtypes, lax
 from fx.core import Tracer, get_aval
+from fx.lax._args import canonicalize_shape, index
 from fx.numpy._promote import _operand, asarray, broadcast_arrays, broadcast_to
 
 
 def _size(n, what="size"):
     """A concrete, non-negative int (a traced value raises the concretization error)."""
-    if isinstance(n, Tracer):
-        n.__index__()  # raises the error that explains the fix
-    try:
-        n = operator.index(n)
-    except TypeError:
-        raise TypeError(f"{what} must be an integer, got {type(n).__name__} {n!r:.40}") from None
+    n = index(n, what)
     if n < 0:
         raise ValueError(f"{what} must be non-negative, got {n}")
     return n
 
 
 def _shape(shape):
-    if np.ndim(shape) == 0:
-        return (_size(shape, "shape"),)
-    return tuple(_size(s, "every dimension of a shape") for s in shape)
+    return canonicalize_shape(shape)
 
 
 def _dtype(dtype, default):
@@ -134,7 +126,8 @@ def _diagonal_offsets(n, m, k):
     """col - row - k for an n×m grid: zero on the k-th diagonal."""
     rows = lax.broadcasted_iota(np.int32, (n, m), 0)
     cols = lax.broadcasted_iota(np.int32, (n, m), 1)
-    return lax.sub(cols, lax.add(rows, lax.full_like(rows, operator.index(k))))
+    k = min(max(index(k, "diagonal offset k"), -n), m)  # beyond the grid, every k gives the same
+    return lax.sub(cols, lax.add(rows, lax.full_like(rows, k)))
 
 
 def eye(N, M=None, k=0, dtype=None):

@@ -18,6 +18,7 @@ FIXTURES = {
     "I": "np.arange(12, dtype=np.int32).reshape(3, 4)",
     "K": "random.PRNGKey(0)",
     "XJ": "jnp.asarray(X)",
+    "X3J": "jnp.asarray(X3)",
 }
 
 
@@ -178,8 +179,13 @@ NUMPY_OVERRIDES = {
     "moveaxis": {"params": {"a": ("array", "X3"), "source": ("axis", "0"), "destination": ("axis", "2")}},
     "transpose": {"params": {"a": ("array", "X3"), "axes": ("perm", "(2, 0, 1)")}},
     "rot90": {"params": {"axes": ("axis", "(0, 1)")}},
-    "dsplit": {"params": {"ary": ("array", "X3")}}, "vsplit": {"params": {"indices_or_sections": ("int", "3")}},
-    "split": {"params": {"indices_or_sections": ("int", "3")}},
+    "dsplit": {"params": {"ary": ("array", "X3")}, "accepts": {"[1]", "np.array([1, 2])"}},
+    "vsplit": {"params": {"indices_or_sections": ("int", "3")}, "accepts": {"[1]", "np.array([1, 2])"}},
+    "split": {"params": {"indices_or_sections": ("int", "3")}, "accepts": {"[1]", "np.array([1, 2])"}},
+    "array_split": {"accepts": {"[1]", "np.array([1, 2])"}}, "hsplit": {"accepts": {"[1]", "np.array([1, 2])"}},
+    "roll": {"accepts": {"[1]", "np.array([1, 2])"}}, "promote_types": None,
+    "issubdtype": {"params": {"a": ("dtype", "np.int32"), "b": ("dtype", "np.integer")},
+                   "accepts": {"np.dtype('O')"}},
     "broadcast_to": {"params": {"shape": ("shape", "(2, 3, 4)")}},
     "pad": {"params": {"pad_width": ("shape", "1"), "mode": ("mode", "'constant'")}},
     "arange": {"params": {"start": ("int", "5")}},
@@ -190,8 +196,6 @@ NUMPY_OVERRIDES = {
     "clip": {"params": {"min": ("array", "0.2"), "max": ("array", "0.8")}},
     "repeat": {"params": {"repeats": ("int", "2")}},
     "can_cast": {"params": {"from_": ("dtype", "np.int32"), "to": ("dtype", "np.float64")}},
-    "promote_types": {"params": {"a": ("dtype", "np.int32"), "b": ("dtype", "np.float32")}},
-    "issubdtype": {"params": {"a": ("dtype", "np.int32"), "b": ("dtype", "np.integer")}},
     "finfo": {"params": {"dtype": ("dtype", "np.float32")}}, "iinfo": {"params": {"dtype": ("dtype", "np.int32")}},
     "average": {"params": {"weights": ("array", "None")}},
     "argpartition": {"params": {"kth": ("int", "1")}}, "partition": {"params": {"kth": ("int", "1")}},
@@ -287,7 +291,9 @@ LAX_OVERRIDES = {
     "transpose": {"params": {"x": ("array", "X3"), "permutation": ("perm", "(2, 0, 1)")}},
     # Control flow and transforms are helper "transforms"' (their argument checks live there).
     "associative_scan": None, "cond": None, "fori_loop": None, "map": None, "scan": None,
-    "switch": None, "while_loop": None, "get_aval": None, "stop_gradient": {},
+    "switch": None, "while_loop": None, "get_aval": None,
+    "stop_gradient": {"accepts": {"None", "{'a': 1}", "[1.0, 2.0, 3.0]", "(1.0, 2.0)",
+                                  "[[1.0, 2.0], [3.0, 4.0]]", "(1, None)", "[[1.0, 2.0], [3.0]]"}},
 }
 
 NN_OVERRIDES = {"one_hot": {"params": {"x": ("array", "np.array([0, 2, 1])")}}}
@@ -316,14 +322,15 @@ INDEXING = [
            call="XJ.at[{idx}].min({v})", ref_call="_updated(np.minimum, X, {idx}, {v})"),
     Target("at.get", (Param("idx", "index", "0", True),), call="XJ.at[{idx}].get()", ref_call="X[{idx}]"),
     Target("operator", (Param("x", "array", "X", True), Param("y", "array", "2.0", True)),
-           call="jnp.asarray({x}) * {y} + 1.0", ref_call="np.asarray({x}) * {y} + 1.0"),
+           call="jnp.asarray({x}) * {y} + 1.0", ref_call="np.asarray({x}) * {y} + 1.0", accepts=LIST_CODES),
     Target("operator.pow", (Param("x", "array", "I", True), Param("y", "int", "2", True)),
-           call="jnp.asarray({x}) ** {y}", ref_call="np.asarray({x}) ** {y}"),
+           call="jnp.asarray({x}) ** {y}", ref_call="np.asarray({x}) ** {y}",
+           accepts=frozenset({"1.5", "2.0", "np.array([1, 2])", "[1]"})),
     Target("method.sum", (Param("axis", "axis", "0", True),), call="XJ.sum({axis})", ref_call="X.sum({axis})"),
     Target("method.reshape", (Param("shape", "shape", "(4, 3)", True),), call="XJ.reshape({shape})",
            ref_call="X.reshape({shape})"),
-    Target("method.transpose", (Param("axes", "perm", "(1, 0)", True),), call="XJ.transpose({axes})",
-           ref_call="X.transpose({axes})"),
+    Target("method.transpose", (Param("axes", "perm", "(2, 0, 1)", True),), call="X3J.transpose({axes})",
+           ref_call="X3.transpose({axes})"),
     Target("method.astype", (Param("dtype", "dtype", "np.int32", True),), call="XJ.astype({dtype})"),
 ]
 

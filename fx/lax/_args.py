@@ -1,0 +1,103 @@
+"""Checks for static arguments (axes, permutations, shapes, integer parameters), shared by
+fx.lax, fx.numpy, fx.nn and fx.random so that every function rejects a bad one with the
+same clear TypeError or ValueError, naming the argument, what it expected and what it got.
+
+Each check takes the common case (a Python int, a tuple of them) on a fast path before
+anything else, so the eager dispatch and tracing of valid calls stay as fast as they were.
+"""
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+
+def _describe(value):
+    return f"{type(value).__name__} {value!r:.60}"
+
+
+def index(value, what):
+    """`value` as a Python int: ints and NumPy integer scalars pass; a bool is rejected
+    (True is not an axis or a size), a float, string or array raises a TypeError naming
+    `what`. A tracer raises its own concretization error, which explains the fix."""
+    if type(value) is int:
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{what} must be an integer, got bool {value!r}")
+    try:
+        return operator.index(value)
+    except TypeError:
+        if hasattr(value, "aval") and hasattr(value, "__index__"):
+            value.__index__()  # a tracer: raises the error that explains the fix
+        raise TypeError(f"{what} must be an integer, got {_describe(value)}") from None
+
+
+def canonicalize_axis(axis, ndim, what="axis"):
+    """`axis` as an int in [0, ndim) (negative axes count from the end)."""
+    if type(axis) is not int:
+        axis = index(axis, what)
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{what} {axis} is out of bounds for an array of rank {ndim}")
+    return axis % ndim
+
+
+def _sequence(value, what, expected):
+    """A tuple of the entries of an int sequence (a tuple, list or 1-D integer array)."""
+    if type(value) is tuple:
+        return value
+    if isinstance(value, (list, range)) or isinstance(value, np.ndarray) and value.ndim == 1:
+        return tuple(value)
+    raise TypeError(f"{what} must be {expected}, got {_describe(value)}")
+
+
+def int_tuple(value, what):
+    """A sequence of ints (a tuple, list or 1-D integer array) as a tuple of Python ints."""
+    if type(value) is tuple and all(type(v) is int for v in value):
+        return value
+    return tuple(index(v, what) for v in _sequence(value, what, "a sequence of integers"))
+
+
+def entries(value, what):
+    """The entries of a sequence of sequences (a tuple, list or 2-D array) as a tuple."""
+    if isinstance(value, np.ndarray) and value.ndim == 2:
+        return tuple(value)
+    return _sequence(value, what, "a sequence")
+
+
+def canonicalize_axes(axes, ndim, what="axis"):
+    """`axes` (an int or a sequence of ints) as a tuple of distinct axes in [0, ndim), in
+    the given order."""
+    if type(axes) is int or isinstance(axes, (np.integer,)):
+        return (canonicalize_axis(axes, ndim, what),)
+    entries = _sequence(axes, what, "an integer or a tuple of integers")
+    out = tuple(canonicalize_axis(a, ndim, what) for a in entries)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{what} {tuple(entries)} has a repeated axis (array of rank {ndim})")
+    return out
+
+
+def check_permutation(perm, ndim, what="axes", allow_negative=False):
+    """`perm` as a tuple that holds each of 0..ndim-1 exactly once (negative entries count
+    from the end when allow_negative, as in fx.numpy)."""
+    entries = _sequence(perm, what, f"a tuple of {ndim} integers")
+    if allow_negative:
+        out = tuple(canonicalize_axis(p, ndim, what) for p in entries) if len(entries) == ndim else ()
+    else:
+        out = tuple(index(p, what) for p in entries)
+    if len(entries) != ndim or sorted(out) != list(range(ndim)):
+        raise ValueError(f"{what} {tuple(entries)} is not a permutation of the axes of an array "
+                         f"of rank {ndim}")
+    return out
+
+
+def canonicalize_shape(shape, what="shape"):
+    """`shape` (an int or a sequence of ints) as a tuple of non-negative ints."""
+    if type(shape) is tuple and all(type(d) is int and d >= 0 for d in shape):
+        return shape
+    if type(shape) is int or isinstance(shape, np.integer) or hasattr(shape, "aval") and not shape.shape:
+        shape = (shape,)
+    entries = _sequence(shape, what, "an integer or a sequence of integers")
+    out = tuple(index(d, f"each size in {what}") for d in entries)
+    if any(d < 0 for d in out):
+        raise ValueError(f"{what} must have non-negative sizes, got {out}")
+    return out
