@@ -15,6 +15,7 @@ from fx.array import ArrayImpl
 from fx.core import Tracer, get_aval
 from fx.lax import elementwise as _ew
 from fx.lax._args import canonicalize_shape as _canonicalize_shape, index as _index
+from fx.lax._args import scalar_value as _scalar_value
 from fx.lax.elementwise import (ROUND_AWAY_FROM_ZERO, ROUND_TO_NEAREST_EVEN, abs_p, add_p, and_p,
                                 ceil_p, convert_element_type_p, cos_p, div_p, eq_p, erf_p, exp2_p,
                                 exp_p, expm1_p, floor_p, ge_p, gt_p, integer_pow_p, le_p, log1p_p,
@@ -58,8 +59,8 @@ def _is_python_scalar(x):
 
 def _const(value, dtype, weak_type=False):
     """A concrete scalar of `dtype` (inlined as a literal when staged)."""
-    return ArrayImpl._wrap(np.asarray(value, dtype), get_aval(np.asarray(value, dtype)).update(
-        dtype=dtype, weak_type=weak_type))
+    value = _scalar_value(value, dtype, "a scalar argument")
+    return ArrayImpl._wrap(value, get_aval(value).update(dtype=dtype, weak_type=weak_type))
 
 
 def _as_operand(x, like=None):

@@ -90,6 +90,32 @@ def check_permutation(perm, ndim, what="axes", allow_negative=False):
     return out
 
 
+def array_sequence(arrays, what):
+    """The arrays of a sequence argument (concatenate's, stack's ...): a list or a tuple, or
+    an array, whose entries along the first axis are the arrays (as in NumPy and JAX)."""
+    if isinstance(arrays, (list, tuple)):
+        return arrays
+    if hasattr(arrays, "shape") and hasattr(arrays, "dtype") and len(arrays.shape) > 0:
+        return list(arrays)
+    raise TypeError(f"{what} must be a sequence of arrays, got {_describe(arrays)}")
+
+
+def scalar_value(value, dtype, what):
+    """`value` as a NumPy scalar of `dtype`, or a TypeError that names `what`."""
+    try:
+        return np.asarray(value, dtype)
+    except (TypeError, ValueError):
+        raise TypeError(f"{what} must be a number, got {_describe(value)}") from None
+
+
+def numpy_dtype(value, what):
+    """np.dtype(value), or a TypeError that names `what`."""
+    try:
+        return np.dtype(value)
+    except TypeError:
+        raise TypeError(f"{what} must be a dtype, got {_describe(value)}") from None
+
+
 def canonicalize_shape(shape, what="shape"):
     """`shape` (an int or a sequence of ints) as a tuple of non-negative ints."""
     if type(shape) is tuple and all(type(d) is int and d >= 0 for d in shape):

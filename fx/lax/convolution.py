@@ -22,6 +22,7 @@ import numpy as np
 
 from fx import dtypes
 from fx.core import Primitive, ShapedArray, UndefinedPrimal, get_aval
+from fx.lax._args import int_tuple
 from fx.lax.examples import example, randn
 from fx.lax.shape import reshape, transpose
 from fx.lax.slicing import rev
@@ -367,10 +368,10 @@ conv_general_dilated_p.lower = _lower
 def _ints(name, seq, n):
     if seq is None:
         return (1,) * n
-    seq = tuple(int(v) for v in seq)
-    if len(seq) != n:
-        raise TypeError(f"conv_general_dilated: {name} needs {n} entries (one per spatial "
-                        f"dimension), got {seq}")
+    seq = int_tuple(seq, f"conv_general_dilated {name}")
+    if len(seq) != n or any(v < 1 for v in seq):
+        raise TypeError(f"conv_general_dilated: {name} needs {n} positive entries (one per "
+                        f"spatial dimension), got {seq}")
     return seq
 
 

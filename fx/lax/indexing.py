@@ -22,6 +22,7 @@ import numpy as np
 
 from fx import dtypes
 from fx.core import Primitive, UndefinedPrimal, Zero, get_aval, tangent_aval
+from fx.lax._args import int_tuple, scalar_value
 from fx.lax.examples import example, randn
 from fx.lax.slicing import broadcasted_iota, concatenate, iota
 from fx.transforms.batching import axis_size_of, bdim_at_front, moveaxis
@@ -171,7 +172,7 @@ def _fill_value(fill_value, dtype):
     if fill_value is None:
         fill_value = (np.nan if dtypes.is_floating(dtype) else True if dtypes.is_bool(dtype)
                       else np.iinfo(dtype).max if dtype.kind == "u" else np.iinfo(dtype).min)
-    return np.asarray(fill_value, dtype)
+    return scalar_value(fill_value, dtype, "fill_value")
 
 
 def _gather_impl(operand, indices, *, dimension_numbers, slice_sizes, mode, fill_value):
@@ -236,7 +237,12 @@ gather_p.batch = _gather_batch
 
 
 def _dimension_numbers(cls, dimension_numbers):
-    return cls(*(tuple(int(a) for a in axes) for axes in dimension_numbers))
+    fields = cls._fields
+    if not isinstance(dimension_numbers, tuple) or len(dimension_numbers) != len(fields):
+        raise TypeError(f"dimension_numbers must be a {cls.__name__}({', '.join(fields)}), got "
+                        f"{type(dimension_numbers).__name__} {dimension_numbers!r:.60}")
+    return cls(*(int_tuple(axes, f"dimension_numbers.{field}")
+                 for field, axes in zip(fields, dimension_numbers)))
 
 
 def gather(operand, start_indices, dimension_numbers, slice_sizes, *, unique_indices=False,

@@ -26,6 +26,7 @@ import numpy as np
 
 from fx import dtypes
 from fx.core import Primitive, ShapedArray, get_aval
+from fx.lax._args import int_tuple
 from fx.lax.examples import example, randn
 from fx.lax.reductions import _identity, argmax, argmin, reduce_prod, reduce_sum
 from fx.lax.shape import broadcast_in_dim
@@ -298,10 +299,13 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
     operand = lax._as_operand(operand)
     aval = get_aval(operand)
     ndim = aval.ndim
-    window_dimensions = tuple(int(k) for k in window_dimensions)
-    window_strides = (1,) * ndim if window_strides is None else tuple(int(s) for s in window_strides)
-    base_dilation = (1,) * ndim if base_dilation is None else tuple(int(d) for d in base_dilation)
-    window_dilation = (1,) * ndim if window_dilation is None else tuple(int(d) for d in window_dilation)
+    window_dimensions = int_tuple(window_dimensions, "reduce_window window_dimensions")
+    window_strides = (1,) * ndim if window_strides is None else int_tuple(
+        window_strides, "reduce_window window_strides")
+    base_dilation = (1,) * ndim if base_dilation is None else int_tuple(
+        base_dilation, "reduce_window base_dilation")
+    window_dilation = (1,) * ndim if window_dilation is None else int_tuple(
+        window_dilation, "reduce_window window_dilation")
     if isinstance(padding, str):
         if len(window_dimensions) != ndim:
             raise TypeError(f"reduce_window: window_dimensions needs {ndim} entries, got "

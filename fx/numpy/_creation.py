@@ -9,7 +9,7 @@ import numpy as np
 
 from fx import dtypes, lax
 from fx.core import Tracer, get_aval
-from fx.lax._args import canonicalize_shape, index
+from fx.lax._args import canonicalize_axis, canonicalize_shape, index
 from fx.numpy._promote import _operand, asarray, broadcast_arrays, broadcast_to
 
 
@@ -84,10 +84,8 @@ def arange(start, stop=None, step=None, dtype=None):
 
 def _move_axis_from_front(x, axis):
     ndim = get_aval(x).ndim
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"axis {axis} is out of bounds for an output of rank {ndim}")
     perm = list(range(1, ndim))
-    perm.insert(axis % ndim, 0)
+    perm.insert(canonicalize_axis(axis, ndim), 0)
     return lax.transpose(x, tuple(perm))
 
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from fx import dtypes, lax
 from fx.core import get_aval
+from fx.lax._args import index
 from fx.numpy._creation import _diagonal_offsets
 from fx.numpy._reductions import _array
 from fx.numpy._reductions import sum as _sum
@@ -94,9 +95,15 @@ def diagflat(v, k=0):
     return diag(ravel(v), k)
 
 
+def _triangle_indices(np_indices, name, n, k, m):
+    n, k = index(n, f"{name} n"), index(k, f"{name} k")
+    m = n if m is None else index(m, f"{name} m")
+    return tuple(lax._as_operand(np.asarray(i, dtypes.default_int_dtype())) for i in np_indices(n, k, m))
+
+
 def tril_indices(n, k=0, m=None):
-    return tuple(lax._as_operand(np.asarray(i, dtypes.default_int_dtype())) for i in np.tril_indices(n, k, m))
+    return _triangle_indices(np.tril_indices, "tril_indices", n, k, m)
 
 
 def triu_indices(n, k=0, m=None):
-    return tuple(lax._as_operand(np.asarray(i, dtypes.default_int_dtype())) for i in np.triu_indices(n, k, m))
+    return _triangle_indices(np.triu_indices, "triu_indices", n, k, m)

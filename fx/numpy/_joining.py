@@ -7,6 +7,7 @@ import numpy as np
 
 from fx import dtypes, lax
 from fx.core import Tracer, get_aval
+from fx.lax._args import array_sequence
 from fx.numpy._indexing import take
 from fx.numpy._reductions import _array, cumsum
 from fx.numpy._reductions import sum as _sum
@@ -15,6 +16,7 @@ from fx.numpy._shape import (_axis, atleast_1d, atleast_2d, atleast_3d, concaten
 
 
 def _arrays(tup, name):
+    tup = array_sequence(tup, f"{name}: the arrays")
     if not len(tup):
         raise ValueError(f"{name} needs at least one array, got an empty sequence")
     return [_array(x) for x in tup]

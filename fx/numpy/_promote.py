@@ -10,6 +10,7 @@ import numpy as np
 from fx import dtypes, lax
 from fx.array import ArrayImpl
 from fx.core import Tracer, get_aval, masked_array_error
+from fx.lax._args import canonicalize_shape
 
 
 def asarray(x, dtype=None):
@@ -93,7 +94,7 @@ def broadcast_shapes(*shapes):
 def broadcast_to(x, shape):
     """NumPy broadcasting of x to shape, as one broadcast_in_dim."""
     x = _operand(x)
-    shape = (shape,) if isinstance(shape, int) else tuple(int(s) for s in shape)
+    shape = canonicalize_shape(shape, "broadcast_to shape")
     aval = get_aval(x)
     if aval.shape == shape:
         return lax._as_operand(x)

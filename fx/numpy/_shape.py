@@ -5,7 +5,8 @@ import numpy as np
 
 from fx import lax
 from fx.core import Tracer, get_aval
-from fx.lax._args import canonicalize_axes, canonicalize_axis as _axis, check_permutation, index, int_tuple
+from fx.lax._args import (array_sequence, canonicalize_axes, canonicalize_axis as _axis, check_permutation,
+                          index, int_tuple)
 from fx.numpy._promote import _operand, asarray, promote_dtypes
 
 
@@ -88,6 +89,7 @@ def squeeze(a, axis=None):
 
 def concatenate(arrays, axis=0, dtype=None):
     """Join arrays along an existing axis (the flattened arrays when axis is None)."""
+    arrays = array_sequence(arrays, "concatenate: the arrays")
     if not len(arrays):
         raise ValueError("need at least one array to concatenate")
     arrays = promote_dtypes(*arrays)

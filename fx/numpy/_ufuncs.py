@@ -153,11 +153,22 @@ def _integer_power(x, y):
 def floor_divide(x, y):
     x, y = promote_args(x, y)
     if dtypes.is_floating(get_aval(x).dtype):
-        return lax.floor(lax.div(x, y))
+        return _float_floor_divide(x, y)
     q = lax.div(x, y)  # rounds toward zero; step down where the signs differ and it was inexact
     fix = lax.bitwise_and(lax.ne(lax.lt(x, lax.full_like(x, 0)), lax.lt(y, lax.full_like(y, 0))),
                           lax.ne(lax.rem(x, y), lax.full_like(x, 0)))
     return lax.select(fix, lax.sub(q, lax.full_like(q, 1)), q)
+
+
+def _float_floor_divide(x, y):
+    """floor(x / y) computed from the exact remainder, as NumPy and JAX do: the rounded
+    quotient x / y can land on the next integer (1 / 0.2 is 5.0 in float32, yet 0.2f * 5
+    exceeds 1, so the floor is 4). Division by zero gives x / 0, as in JAX."""
+    mod = lax.rem(x, y)
+    zero = lax.full_like(mod, 0)
+    div = lax.div(lax.select(lax.eq(y, zero), x, lax.sub(x, mod)), y)
+    step_down = lax.bitwise_and(lax.ne(mod, zero), lax.ne(lax.sign(y), lax.sign(mod)))
+    return lax.round(lax.select(step_down, lax.sub(div, lax.full_like(div, 1)), div))
 
 
 def remainder(x, y):

@@ -19,7 +19,8 @@ import fx.numpy as jnp
 from fx import dtypes
 from fx.core import get_aval
 from fx.lax import linalg as lax_linalg
-from fx.numpy._promote import broadcast_shapes, promote_dtypes_inexact
+from fx.lax._args import array_sequence, canonicalize_axes, index
+from fx.numpy._promote import _operand, broadcast_shapes, promote_dtypes_inexact
 
 
 class EighResult(NamedTuple):
@@ -44,7 +45,7 @@ class SVDResult(NamedTuple):
 
 
 def _inexact(*arrays):
-    return promote_dtypes_inexact(*(jnp.asarray(a) for a in arrays))
+    return promote_dtypes_inexact(*(jnp.asarray(_operand(a)) for a in arrays))
 
 
 def _matrices(name, a, square=False):
@@ -86,7 +87,7 @@ def qr(a, mode="reduced"):
 
 def eigh(a, UPLO=None, symmetrize_input=True):
     """EighResult(eigenvalues ascending, eigenvectors in columns) of symmetric matrices."""
-    if UPLO not in (None, "L", "U"):
+    if UPLO is not None and not (isinstance(UPLO, str) and UPLO in ("L", "U")):
         raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
     v, w = lax_linalg.eigh(_matrices("eigh", a, square=True), lower=UPLO != "U",
                            symmetrize_input=symmetrize_input)
@@ -239,7 +240,8 @@ def lstsq(a, b, rcond=None, *, numpy_resid=False):
     if vector:
         b = b[:, None]
     u, s, vt = lax_linalg.svd(a, full_matrices=False)
-    rcond = float(dtypes.finfo(get_aval(a).dtype).eps) * max(m, n) if rcond is None else rcond
+    rcond = float(dtypes.finfo(get_aval(a).dtype).eps) * max(m, n) if rcond is None else jnp.asarray(
+        _operand(rcond))
     kept = s >= rcond * s[:1]
     rank = jnp.sum(kept)
     s_inv = _reciprocal_kept(s, kept)
@@ -318,10 +320,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
         if ndim not in (1, 2):
             raise ValueError(f"norm: with an ord, axis=None needs a 1-D or 2-D array, got {ndim}-D")
         axis = tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    if any(not -ndim <= a < ndim for a in axes) or len({a % ndim for a in axes}) != len(axes):
-        raise ValueError(f"norm: invalid axis {axis} for an array of rank {ndim}")
-    axes = tuple(int(a) % ndim for a in axes)
+    axes = canonicalize_axes(axis, ndim, "norm axis")
     if len(axes) == 1:
         return _vector_norm(x, ord, axes[0], keepdims)
     if len(axes) == 2:
@@ -334,6 +333,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
 def multi_dot(arrays, *, precision=None):
     """arrays[0] @ arrays[1] @ ..., left to right; the first and last may be vectors."""
     del precision
+    arrays = array_sequence(arrays, "multi_dot: the arrays")
     if len(arrays) < 2:
         raise ValueError(f"multi_dot: expected at least two arrays, got {len(arrays)}")
     out = jnp.asarray(arrays[0])
@@ -350,6 +350,7 @@ def tensorinv(a, ind=2):
     """The inverse of a as the matrix (prod(shape[:ind]), prod(shape[ind:]))."""
     (a,) = _inexact(a)
     shape = get_aval(a).shape
+    ind = index(ind, "tensorinv ind")
     if not 0 < ind <= len(shape) or _size(shape[:ind]) != _size(shape[ind:]):
         raise ValueError(f"tensorinv: shape {shape} split at ind={ind} is not square")
     matrix = inv(jnp.reshape(a, (_size(shape[:ind]), _size(shape[ind:]))))

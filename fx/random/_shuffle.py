@@ -11,6 +11,7 @@ import numpy as np
 
 import fx.numpy as jnp
 from fx import dtypes, lax
+from fx.lax._args import index as _index
 from fx.random._distributions import gumbel, randint, uniform
 from fx.random._threefry import canonical_axis, canonical_shape, check_key, random_bits, split
 
@@ -30,6 +31,7 @@ def permutation(key, x, axis=0, independent=False):
     """A random permutation of range(x) for an integer x, else of x's slices along `axis`
     (or, with `independent`, of each line along `axis` separately)."""
     key = check_key("permutation", key)
+    axis = _index(axis, "permutation: axis")
     if np.ndim(x) == 0:
         if not dtypes.is_integer(dtypes.dtype_of(x)):
             raise TypeError(f"permutation: x must be an integer or an array, got {x!r:.60}")
@@ -45,6 +47,7 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0):
     """Draws from range(a) for an integer a, else from a's slices along `axis`; uniformly or
     with probabilities p, with or without replacement."""
     key = check_key("choice", key)
+    axis = _index(axis, "choice: axis")
     if isinstance(shape, (int, np.integer)):
         raise TypeError(f"choice: shape must be a sequence, got {shape}")
     shape = canonical_shape("choice", shape)

@@ -99,6 +99,8 @@ def describe(target, call):
             tag = LOOSE  # the parameter's own default, spelled out
         elif "*" in target.accepts or code in target.accepts:
             tag = EDGE
+        elif code in target.loose:
+            tag = LOOSE
         codes[p.name] = code
     ref = target.source(codes, ref=True) if (target.ref or target.ref_call) else None
     return target.source(codes), ref, tag
@@ -142,11 +144,13 @@ def _where(tb):
     return where
 
 
-def classify_error(exc):
-    """'clear' or 'unclear' for an exception a call raised."""
+def classify_error(exc, where):
+    """'clear' or 'unclear' for an exception a call raised (`where`: see _where)."""
     message = str(exc)
     if not isinstance(exc, CLEAR_CLASSES) or not message.strip():
         return "unclear"
+    if not where and message.startswith("unsupported operand type"):
+        return "clear"  # Python's own error for an operator neither side supports
     if any(m in message for m in UNCLEAR_MESSAGES):
         return "unclear"
     return "clear"
@@ -165,8 +169,9 @@ def run_one(ns, target, call):
         record.update(outcome="hang")
         return record
     except Exception as exc:  # noqa: BLE001 (classifying every exception is the point)
-        record.update(outcome=classify_error(exc), detail=f"{type(exc).__name__}: {str(exc)[:160]}",
-                      where=_where(exc.__traceback__))
+        where = _where(exc.__traceback__)
+        record.update(outcome=classify_error(exc, where), where=where,
+                      detail=f"{type(exc).__name__}: {str(exc)[:160]}")
         if call.param is None:
             record["outcome"] = "broken"
         return record

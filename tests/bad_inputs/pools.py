@@ -88,7 +88,8 @@ MODE = WRONG_TYPES + [
 
 FLOAT = WRONG_TYPES + [
     ("None", BAD), ("np.array([1.0, 2.0])", EDGE), ("np.nan", EDGE), ("np.inf", EDGE), ("-1.0", EDGE),
-    ("0", EDGE), ("1e300", EDGE), ("True", EDGE),
+    ("0", EDGE), ("True", EDGE),
+    ("1e300", LOOSE),  # overflows float32: JAX's and NumPy's (float64) answers differ
 ]
 
 # Flags: JAX takes any value's truth, as Python does.

@@ -35,13 +35,15 @@ class Param:
 class Target:
     """name: the function's qualified name in the namespace (`jnp.sum`); ref: NumPy's
     (`np.sum`) or None; call/ref_call: format strings for non-function syntax (indexing);
-    accepts: pool values that are valid for this function although the pool says BAD."""
+    accepts: pool values that are valid for this function although the pool says BAD;
+    loose: pool values JAX accepts here although NumPy refuses them (see pools.LOOSE)."""
     name: str
     params: tuple
     ref: str | None = None
     call: str | None = None
     ref_call: str | None = None
     accepts: frozenset = frozenset()
+    loose: frozenset = frozenset()
 
     def source(self, codes, ref=False):
         """The call as source: codes maps parameter names to value sources."""
@@ -133,7 +135,8 @@ def _target(module_alias, name, fn, ref_module, overrides, accepts=frozenset()):
         params = [p for p in params if "{" + p.name + "}" in overrides["call"]]
     ref = overrides.get("ref", f"{ref_module}.{name}" if ref_module else None)
     return Target(f"{module_alias}.{name}", tuple(params), ref, overrides.get("call"),
-                  overrides.get("ref_call"), frozenset(overrides.get("accepts", ())) | accepts)
+                  overrides.get("ref_call"), frozenset(overrides.get("accepts", ())) | accepts,
+                  frozenset(overrides.get("loose", ())))
 
 
 SQUARE = {"a": ("array", "S"), "x": ("array", "S"), "M": ("array", "S")}
@@ -195,7 +198,11 @@ NUMPY_OVERRIDES = {
     "full_like": {"params": {"fill_value": ("array", "1.5")}},
     "clip": {"params": {"min": ("array", "0.2"), "max": ("array", "0.8")}},
     "repeat": {"params": {"repeats": ("int", "2")}},
-    "can_cast": {"params": {"from_": ("dtype", "np.int32"), "to": ("dtype", "np.float64")}},
+    # fx compares canonical dtypes (float64 is float32 without x64); JAX and NumPy do not.
+    "can_cast": {"params": {"from_": ("dtype", "np.int32"), "to": ("dtype", "np.float64")}, "ref": None},
+    "indices": {"loose": {"np.int64(3)", "0"}},
+    # JAX computes 1 / x in floating point for integers too; NumPy stays integer.
+    "reciprocal": {"ref": None},
     "finfo": {"params": {"dtype": ("dtype", "np.float32")}}, "iinfo": {"params": {"dtype": ("dtype", "np.int32")}},
     "average": {"params": {"weights": ("array", "None")}},
     "argpartition": {"params": {"kth": ("int", "1")}}, "partition": {"params": {"kth": ("int", "1")}},
@@ -307,6 +314,7 @@ RANDOM_OVERRIDES = {
     "bernoulli": {"params": {"p": ("array", "0.5")}},
     "truncated_normal": {"params": {"lower": ("array", "-1.0"), "upper": ("array", "1.0")}},
     "fold_in": {"params": {"data": ("int", "3")}},
+    "split": {"accepts": {"np.array([1, 2])", "[1]"}},  # num may be a shape
     "key_data": {"params": {"keys": ("key", "K")}},
 }
 
