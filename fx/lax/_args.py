@@ -61,7 +61,15 @@ def entries(value, what):
     """The entries of a sequence of sequences (a tuple, list or 2-D array) as a tuple."""
     if isinstance(value, np.ndarray) and value.ndim == 2:
         return tuple(value)
-    return _sequence(value, what, "a sequence")
+    return _sequence(value, what, "a sequence of sequences")
+
+
+def int_pairs(value, what):
+    """A sequence of (low, high) integer pairs (padding) as a tuple of int 2-tuples."""
+    pairs = tuple(int_tuple(p, what) for p in entries(value, what))
+    if any(len(p) != 2 for p in pairs):
+        raise TypeError(f"{what} must be a sequence of (low, high) pairs, got {value!r:.60}")
+    return pairs
 
 
 def canonicalize_axes(axes, ndim, what="axis"):
@@ -90,6 +98,15 @@ def check_permutation(perm, ndim, what="axes", allow_negative=False):
     return out
 
 
+def check_choice(value, choices, what):
+    """`value`, checked to be one of the strings `choices` (a TypeError for a non-string,
+    which `value in choices` would compare elementwise or fail to hash)."""
+    if not isinstance(value, str) or value not in choices:
+        kind = TypeError if not isinstance(value, str) else ValueError
+        raise kind(f"{what} must be one of {', '.join(map(repr, choices))}, got {_describe(value)}")
+    return value
+
+
 def array_sequence(arrays, what):
     """The arrays of a sequence argument (concatenate's, stack's ...): a list or a tuple, or
     an array, whose entries along the first axis are the arrays (as in NumPy and JAX)."""
@@ -101,11 +118,16 @@ def array_sequence(arrays, what):
 
 
 def scalar_value(value, dtype, what):
-    """`value` as a NumPy scalar of `dtype`, or a TypeError that names `what`."""
+    """`value` as a NumPy array of `dtype`, or a TypeError that names `what` (also for a
+    date or a string, which NumPy would convert)."""
     try:
-        return np.asarray(value, dtype)
+        if type(value) is int or type(value) is float or type(value) is bool:
+            return np.asarray(value, dtype)
+        if np.asarray(value).dtype.kind in "biuf":
+            return np.asarray(value, dtype)
     except (TypeError, ValueError):
-        raise TypeError(f"{what} must be a number, got {_describe(value)}") from None
+        pass
+    raise TypeError(f"{what} must be a number, got {_describe(value)}")
 
 
 def numpy_dtype(value, what):

@@ -22,7 +22,7 @@ import numpy as np
 
 from fx import dtypes
 from fx.core import Primitive, UndefinedPrimal, Zero, get_aval, tangent_aval
-from fx.lax._args import int_tuple, scalar_value
+from fx.lax._args import canonicalize_shape, int_tuple, scalar_value
 from fx.lax.examples import example, randn
 from fx.lax.slicing import broadcasted_iota, concatenate, iota
 from fx.transforms.batching import axis_size_of, bdim_at_front, moveaxis
@@ -59,6 +59,9 @@ def _canonical_mode(mode, out_of_bounds):
     in-bounds indices may give any answer; clamping never reads out of bounds."""
     if isinstance(mode, GatherScatterMode):
         mode = mode.value
+    if mode is not None and not isinstance(mode, str):
+        raise TypeError(f"gather/scatter mode must be a string or a GatherScatterMode, got "
+                        f"{type(mode).__name__} {mode!r:.40}")
     if mode in ("clip", "promise_in_bounds"):
         return "clip"
     if mode in (None, "fill", "drop", "fill_or_drop"):
@@ -253,7 +256,7 @@ def gather(operand, start_indices, dimension_numbers, slice_sizes, *, unique_ind
     del unique_indices, indices_are_sorted
     dnums = _dimension_numbers(GatherDimensionNumbers, dimension_numbers)
     return gather_p.bind(operand, start_indices, dimension_numbers=dnums,
-                         slice_sizes=tuple(int(k) for k in slice_sizes),
+                         slice_sizes=canonicalize_shape(slice_sizes, "gather slice_sizes"),
                          mode=_canonical_mode(mode, "fill"),
                          fill_value=None if fill_value is None else np.asarray(fill_value).item())
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from fx import dtypes
 from fx.core import Primitive, ShapedArray, get_aval
-from fx.lax._args import int_tuple
+from fx.lax._args import int_pairs, int_tuple
 from fx.lax.examples import example, randn
 from fx.lax.reductions import _identity, argmax, argmin, reduce_prod, reduce_sum
 from fx.lax.shape import broadcast_in_dim
@@ -313,7 +313,7 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
         padding = padtype_to_pads([dilate_dim(n, d) for n, d in zip(aval.shape, base_dilation)],
                                   [dilate_dim(k, d) for k, d in zip(window_dimensions, window_dilation)],
                                   window_strides, padding)
-    padding = tuple((int(lo), int(hi)) for lo, hi in padding)
+    padding = int_pairs(padding, "reduce_window padding ('VALID', 'SAME' or (low, high) pairs)")
     params = dict(window_dimensions=window_dimensions, window_strides=window_strides,
                   padding=padding, base_dilation=base_dilation, window_dilation=window_dilation)
     name = _monoid_name(computation, aval.dtype)

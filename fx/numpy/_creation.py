@@ -75,10 +75,14 @@ def arange(start, stop=None, step=None, dtype=None):
     for v in bounds:
         if isinstance(v, Tracer):
             v.__index__()
+        if np.ndim(v) != 0:
+            raise TypeError(f"arange: start, stop and step must be scalars, got {v!r:.40}")
     if step is not None and step == 0:
         raise ValueError("arange: step must not be zero")
     if dtype is None:
         dtype = dtypes.result_type(*bounds)
+    if dtypes.is_bool(dtypes.canonicalize_dtype(dtype)):
+        raise TypeError("arange: dtype must be numeric, got bool")
     return asarray(np.arange(*(np.asarray(v) for v in bounds)), dtypes.canonicalize_dtype(dtype))
 
 

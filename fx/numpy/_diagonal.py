@@ -31,7 +31,7 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
         raise ValueError(f"diagonal: axis1 and axis2 cannot be the same axis ({axis1}, {axis2})")
     a = moveaxis(a, (i, j), (-2, -1))
     *batch, n, m = get_aval(a).shape
-    offset = operator.index(offset)
+    offset = index(offset, "diagonal offset")
     length = max(0, min(n + min(offset, 0), m - max(offset, 0)))
     flat = lax.reshape(a, (*batch, n * m))
     start = offset if offset >= 0 else -offset * m
@@ -82,7 +82,7 @@ def diag(v, k=0):
         return diagonal(v, k)
     if len(shape) != 1:
         raise ValueError(f"diag input must be 1d or 2d, got shape {shape}")
-    k = operator.index(k)
+    k = index(k, "diag k")
     n = shape[0] + abs(k)
     # Element (r, c) of the k-th diagonal is v[r] above the main diagonal, v[c] below it.
     padded = lax.pad(v, 0, ((0, abs(k), 0),))

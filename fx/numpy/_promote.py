@@ -85,6 +85,7 @@ def promote_dtypes_inexact(*args):
 
 
 def broadcast_shapes(*shapes):
+    shapes = [canonicalize_shape(s) for s in shapes]
     try:
         return tuple(np.broadcast_shapes(*shapes))
     except ValueError:

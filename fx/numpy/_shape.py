@@ -17,7 +17,7 @@ def _ndim(x):
 def reshape(a, newshape=None, order="C", *, shape=None):
     a = _operand(a)
     newshape = shape if newshape is None else newshape
-    if order != "C":
+    if not isinstance(order, str) or order != "C":
         raise NotImplementedError("fx.numpy.reshape supports order='C' only")
     size = get_aval(a).size
     newshape = int_tuple((newshape,) if np.ndim(newshape) == 0 else newshape, "reshape shape")
@@ -107,6 +107,7 @@ def stack(arrays, axis=0, out=None, dtype=None):
     """Join arrays of one shape along a new axis."""
     if out is not None:
         raise NotImplementedError("fx.numpy.stack: `out` is not supported (fx arrays are immutable)")
+    arrays = array_sequence(arrays, "stack: the arrays")
     arrays = [asarray(a) if not hasattr(a, "aval") else a for a in arrays]
     if not arrays:
         raise ValueError("need at least one array to stack")

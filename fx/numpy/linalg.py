@@ -19,7 +19,7 @@ import fx.numpy as jnp
 from fx import dtypes
 from fx.core import get_aval
 from fx.lax import linalg as lax_linalg
-from fx.lax._args import array_sequence, canonicalize_axes, index
+from fx.lax._args import array_sequence, canonicalize_axes, check_choice, index
 from fx.numpy._promote import _operand, broadcast_shapes, promote_dtypes_inexact
 
 
@@ -79,8 +79,7 @@ def cholesky(a, *, upper=False, symmetrize_input=True):
 
 def qr(a, mode="reduced"):
     """QRResult(Q, R) ("reduced" or "complete"), or R alone (mode "r")."""
-    if mode not in ("reduced", "complete", "r"):
-        raise ValueError(f"qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
+    check_choice(mode, ("reduced", "complete", "r"), "qr: mode")
     q, r = lax_linalg.qr(_matrices("qr", a), full_matrices=mode == "complete")
     return r if mode == "r" else QRResult(q, r)
 
@@ -126,10 +125,18 @@ def det(a):
     return parity * jnp.prod(diagonal, axis=-1)
 
 
+def _check_order(what, order):
+    """A norm order is None, a number or a name ('fro', 'nuc'); an array would be compared
+    elementwise with each of those."""
+    if order is not None and not isinstance(order, (int, float, str, np.number)):
+        raise TypeError(f"{what} must be None, a number or 'fro' / 'nuc', got "
+                        f"{type(order).__name__} {order!r:.40}")
+
+
 def slogdet(a, *, method=None):
     """SlogdetResult(sign, log|det|): sign 0 and log|det| -inf for a singular matrix."""
-    if method not in (None, "lu"):
-        raise ValueError(f"slogdet: method must be 'lu', got {method!r}")
+    if method is not None:
+        check_choice(method, ("lu",), "slogdet: method")
     diagonal, parity = _lu_parts(_matrices("slogdet", a, square=True))
     sign = parity * jnp.prod(jnp.sign(diagonal), axis=-1)
     return SlogdetResult(sign, jnp.sum(jnp.log(jnp.abs(diagonal)), axis=-1))
@@ -173,10 +180,12 @@ def matrix_power(a, n):
         raise TypeError(f"matrix_power: n must be an integer, got {n!r}") from None
     if n < 0:
         a, n = inv(a), -n
-    result, power = _eye_like(a), a
+    if n == 0:
+        return _eye_like(a)
+    result, power = None, a  # no product with the identity: 0 * inf would give NaN
     while n:
         if n & 1:
-            result = jnp.matmul(result, power)
+            result = power if result is None else jnp.matmul(result, power)
         n >>= 1
         if n:
             power = jnp.matmul(power, power)
@@ -257,6 +266,7 @@ def cond(x, p=None):
     """The condition number in norm p (None or 2: through the singular values); inf for
     a singular matrix."""
     x = _matrices("cond", x)
+    _check_order("cond: p", p)
     if p in (None, 2, -2):
         s = svd(x, compute_uv=False)
         r = s[..., 0] / s[..., -1] if p != -2 else s[..., -1] / s[..., 0]
@@ -312,6 +322,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
     (None/'fro', 'nuc', 1, -1, 2, -2, inf, -inf) over two; axis=None means every axis
     for ord None (the 2-norm of the flattened array), else the one or two axes x has."""
     (x,) = _inexact(x)
+    _check_order("norm: ord", ord)
     ndim = get_aval(x).ndim
     if axis is None:
         if ord is None:

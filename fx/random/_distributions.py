@@ -159,7 +159,7 @@ def categorical(key, logits, axis=-1, shape=None):
 # ---------------------------------------------------------------------------- randint
 
 def _as_int_array(x):
-    x = jnp.asarray(x)
+    x = jnp.asarray(_operand(x))
     return x if dtypes.is_integer(x.dtype) else x.astype(dtypes.default_int_dtype())
 
 

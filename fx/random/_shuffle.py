@@ -12,6 +12,7 @@ import numpy as np
 import fx.numpy as jnp
 from fx import dtypes, lax
 from fx.lax._args import index as _index
+from fx.numpy._promote import _operand
 from fx.random._distributions import gumbel, randint, uniform
 from fx.random._threefry import canonical_axis, canonical_shape, check_key, random_bits, split
 
@@ -31,12 +32,12 @@ def permutation(key, x, axis=0, independent=False):
     """A random permutation of range(x) for an integer x, else of x's slices along `axis`
     (or, with `independent`, of each line along `axis` separately)."""
     key = check_key("permutation", key)
-    axis = _index(axis, "permutation: axis")
     if np.ndim(x) == 0:
         if not dtypes.is_integer(dtypes.dtype_of(x)):
             raise TypeError(f"permutation: x must be an integer or an array, got {x!r:.60}")
+        canonical_axis("permutation", axis, 1)
         return _shuffle(key, jnp.arange(int(x)), 0)
-    x = jnp.asarray(x)
+    x = jnp.asarray(_operand(x))
     axis = canonical_axis("permutation", axis, x.ndim)
     if independent or x.ndim == 1:
         return _shuffle(key, x, axis)
@@ -51,7 +52,7 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0):
     if isinstance(shape, (int, np.integer)):
         raise TypeError(f"choice: shape must be a sequence, got {shape}")
     shape = canonical_shape("choice", shape)
-    arr = jnp.asarray(a)
+    arr = jnp.asarray(_operand(a))
     if arr.ndim == 0:
         n = int(a)
     else:
