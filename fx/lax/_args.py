@@ -52,8 +52,12 @@ def _sequence(value, what, expected):
 
 def int_tuple(value, what):
     """A sequence of ints (a tuple, list or 1-D integer array) as a tuple of Python ints."""
-    if type(value) is tuple and all(type(v) is int for v in value):
-        return value
+    if type(value) is tuple:
+        for v in value:
+            if type(v) is not int:
+                break
+        else:
+            return value
     return tuple(index(v, what) for v in _sequence(value, what, "a sequence of integers"))
 
 
@@ -140,8 +144,12 @@ def numpy_dtype(value, what):
 
 def canonicalize_shape(shape, what="shape"):
     """`shape` (an int or a sequence of ints) as a tuple of non-negative ints."""
-    if type(shape) is tuple and all(type(d) is int and d >= 0 for d in shape):
-        return shape
+    if type(shape) is tuple:
+        for d in shape:
+            if type(d) is not int or d < 0:
+                break
+        else:
+            return shape
     if type(shape) is int or isinstance(shape, np.integer) or hasattr(shape, "aval") and not shape.shape:
         shape = (shape,)
     entries = _sequence(shape, what, "an integer or a sequence of integers")

@@ -369,9 +369,9 @@ def _ints(name, seq, n):
     if seq is None:
         return (1,) * n
     seq = int_tuple(seq, f"conv_general_dilated {name}")
-    if len(seq) != n or any(v < 1 for v in seq):
-        raise TypeError(f"conv_general_dilated: {name} needs {n} positive entries (one per "
-                        f"spatial dimension), got {seq}")
+    if len(seq) != n:
+        raise TypeError(f"conv_general_dilated: {name} needs {n} entries (one per spatial "
+                        f"dimension), got {seq}")
     return seq
 
 

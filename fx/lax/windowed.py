@@ -56,6 +56,8 @@ def padtype_to_pads(in_shape, window_shape, window_strides, padding):
         raise ValueError(f"padding must be 'VALID', 'SAME' or 'SAME_LOWER', got {padding!r}")
     if mode == "VALID":
         return [(0, 0)] * len(in_shape)
+    if any(s < 1 for s in window_strides):
+        raise ValueError(f"window_strides must be positive, got {tuple(window_strides)}")
     pads = []
     for n, k, s in zip(in_shape, window_shape, window_strides):
         total = builtins.max((-(-n // s) - 1) * s + k - n, 0)

@@ -98,6 +98,8 @@ def diagflat(v, k=0):
 def _triangle_indices(np_indices, name, n, k, m):
     n, k = index(n, f"{name} n"), index(k, f"{name} k")
     m = n if m is None else index(m, f"{name} m")
+    if n < 0 or m < 0:
+        raise ValueError(f"{name}: n and m must be non-negative, got n={n}, m={m}")
     return tuple(lax._as_operand(np.asarray(i, dtypes.default_int_dtype())) for i in np_indices(n, k, m))
 
 
