@@ -189,8 +189,6 @@ def broadcast(operand, sizes):
 def full(shape, fill_value, dtype=None):
     """An array of `shape` filled with `fill_value` (JAX's lax.full)."""
     shape = _canonicalize_shape(shape)
-    if fill_value is None or isinstance(fill_value, (str, bytes)):
-        raise TypeError(f"full: fill_value must be a number or a scalar array, got {fill_value!r:.40}")
     weak = dtype is None and dtypes.is_weakly_typed(fill_value)
     dtype = dtypes.canonicalize_dtype(dtype) if dtype is not None else dtypes.dtype_of(fill_value)
     if isinstance(fill_value, Tracer):

@@ -42,7 +42,8 @@ def canonicalize_axis(axis, ndim, what="axis"):
 
 
 def _sequence(value, what, expected):
-    """A tuple of the entries of an int sequence (a tuple, list or 1-D integer array)."""
+    """The entries of a sequence argument (a tuple, list, range or 1-D array) as a tuple;
+    anything else (a string, a set, a scalar) is a TypeError saying what was `expected`."""
     if type(value) is tuple:
         return value
     if isinstance(value, (list, range)) or isinstance(value, np.ndarray) and value.ndim == 1:
@@ -81,23 +82,23 @@ def canonicalize_axes(axes, ndim, what="axis"):
     the given order."""
     if type(axes) is int or isinstance(axes, (np.integer,)):
         return (canonicalize_axis(axes, ndim, what),)
-    entries = _sequence(axes, what, "an integer or a tuple of integers")
-    out = tuple(canonicalize_axis(a, ndim, what) for a in entries)
+    items = _sequence(axes, what, "an integer or a tuple of integers")
+    out = tuple(canonicalize_axis(a, ndim, what) for a in items)
     if len(set(out)) != len(out):
-        raise ValueError(f"{what} {tuple(entries)} has a repeated axis (array of rank {ndim})")
+        raise ValueError(f"{what} {items} has a repeated axis (array of rank {ndim})")
     return out
 
 
 def check_permutation(perm, ndim, what="axes", allow_negative=False):
     """`perm` as a tuple that holds each of 0..ndim-1 exactly once (negative entries count
     from the end when allow_negative, as in fx.numpy)."""
-    entries = _sequence(perm, what, f"a tuple of {ndim} integers")
+    items = _sequence(perm, what, f"a tuple of {ndim} integers")
     if allow_negative:
-        out = tuple(canonicalize_axis(p, ndim, what) for p in entries) if len(entries) == ndim else ()
+        out = tuple(canonicalize_axis(p, ndim, what) for p in items) if len(items) == ndim else ()
     else:
-        out = tuple(index(p, what) for p in entries)
-    if len(entries) != ndim or sorted(out) != list(range(ndim)):
-        raise ValueError(f"{what} {tuple(entries)} is not a permutation of the axes of an array "
+        out = tuple(index(p, what) for p in items)
+    if len(items) != ndim or sorted(out) != list(range(ndim)):
+        raise ValueError(f"{what} {items} is not a permutation of the axes of an array "
                          f"of rank {ndim}")
     return out
 
@@ -152,8 +153,8 @@ def canonicalize_shape(shape, what="shape"):
             return shape
     if type(shape) is int or isinstance(shape, np.integer) or hasattr(shape, "aval") and not shape.shape:
         shape = (shape,)
-    entries = _sequence(shape, what, "an integer or a sequence of integers")
-    out = tuple(index(d, f"each size in {what}") for d in entries)
+    items = _sequence(shape, what, "an integer or a sequence of integers")
+    out = tuple(index(d, f"each size in {what}") for d in items)
     if any(d < 0 for d in out):
         raise ValueError(f"{what} must have non-negative sizes, got {out}")
     return out

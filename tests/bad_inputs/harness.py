@@ -162,11 +162,12 @@ def classify_error(exc, where):
     return "clear"
 
 
-def run_one(ns, target, call):
-    """The outcome of one call: dict(outcome, src, detail, where)."""
+def run_one(ns, target, call, timeout_s=CALL_TIMEOUT_S):
+    """The outcome of one call: dict(outcome, src, detail, where, target, valid)."""
     src, ref_src, tag = describe(target, call)
-    record = {"outcome": "ok", "src": src, "detail": "", "where": "", "target": target.name}
-    signal.alarm(CALL_TIMEOUT_S)
+    record = {"outcome": "ok", "src": src, "detail": "", "where": "", "target": target.name,
+              "valid": call.param is None}
+    signal.alarm(timeout_s)
     try:
         value = eval(src, dict(ns))
         _leaves(value)
@@ -216,7 +217,9 @@ def _reference_helpers():
     return {"_assigned": assigned, "_updated": updated}
 
 
-def child_main(seed, calls, start):
+def child_main(seed, calls, start, extra, timeout_s):
+    """Run the plan from call `start` on, reporting on stdout: "B i" before call i and
+    "R i <json record>" after it."""
     import resource
     import warnings
     warnings.simplefilter("ignore")
@@ -229,14 +232,14 @@ def child_main(seed, calls, start):
     ns.update(_reference_helpers())
     for name, code in FIXTURES.items():
         ns[name] = eval(code, ns)
-    targets = all_targets()
+    targets = all_targets() + list(extra)
     out = sys.stdout
     for i, call in enumerate(plan(targets, calls, seed)):
         if i < start:
             continue
         out.write(f"B {i}\n")
         out.flush()
-        record = run_one(ns, targets[call.target], call)
+        record = run_one(ns, targets[call.target], call, timeout_s)
         out.write(f"R {i} {json.dumps(record)}\n")
         out.flush()
 
@@ -257,23 +260,32 @@ class Report:
     def of(self, *outcomes):
         return [r for r in self.records if r["outcome"] in outcomes]
 
+    @property
+    def bad_calls(self):
+        """Calls with a pool value in place of a valid argument."""
+        return sum(1 for r in self.records if not r.get("valid"))
+
     def summary(self):
-        return ", ".join([f"calls {self.calls}"] + [f"{k} {v}" for k, v in self.counts.items()])
+        return ", ".join([f"calls {self.calls} (bad {self.bad_calls})"]
+                         + [f"{k} {v}" for k, v in self.counts.items()])
 
 
-def run(calls, seed, timeout_s=CALL_TIMEOUT_S + 20):
-    """Run the plan in child processes; returns a Report."""
+def run(calls, seed, extra=(), timeout_s=CALL_TIMEOUT_S):
+    """Run the plan over every target (and the `extra` ones) in child processes; a call
+    that kills its child is a crash, one that outlives `timeout_s` a hang. Returns a Report."""
     report = Report()
-    targets = all_targets()
+    targets = all_targets() + list(extra)
     the_plan = plan(targets, calls, seed)
     start = 0
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [os.path.dirname(os.path.dirname(os.path.abspath(__file__))), os.environ.get("PYTHONPATH", "")]))
     while start < len(the_plan):
-        proc = subprocess.Popen([sys.executable, "-c",
-                                 f"from bad_inputs.harness import child_main; child_main({seed}, {calls}, {start})"],
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
-        current, start = _drain(proc, report, start, timeout_s)
+        source = ("from bad_inputs.harness import child_main\n"
+                  "from bad_inputs.targets import Param, Target\n"
+                  f"child_main({seed}, {calls}, {start}, {tuple(extra)!r}, {timeout_s})")
+        proc = subprocess.Popen([sys.executable, "-c", source], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, env=env, text=True)
+        current, start = _drain(proc, report, start, timeout_s + 20)
         if current is not None:  # the child died or hung inside call `current`
             target = targets[the_plan[current].target]
             src, _, _ = describe(target, the_plan[current])
@@ -281,8 +293,8 @@ def run(calls, seed, timeout_s=CALL_TIMEOUT_S + 20):
             if proc.returncode is None:
                 proc.kill()
             proc.wait()
-            report.add({"outcome": outcome, "src": src, "target": target.name,
-                        "detail": f"exit status {proc.returncode}", "where": ""})
+            report.add({"outcome": outcome, "src": src, "target": target.name, "where": "",
+                        "detail": f"exit status {proc.returncode}", "valid": the_plan[current].param is None})
             start = current + 1
         else:
             proc.wait()
