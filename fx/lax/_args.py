@@ -85,7 +85,7 @@ def canonicalize_axes(axes, ndim, what="axis"):
     items = _sequence(axes, what, "an integer or a tuple of integers")
     out = tuple(canonicalize_axis(a, ndim, what) for a in items)
     if len(set(out)) != len(out):
-        raise ValueError(f"{what} {items} has a repeated axis (array of rank {ndim})")
+        raise ValueError(f"{what} {items} has a duplicate axis; the axes must be different")
     return out
 
 
