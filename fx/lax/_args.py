@@ -93,6 +93,13 @@ def check_permutation(perm, ndim, what="axes", allow_negative=False):
     """`perm` as a tuple that holds each of 0..ndim-1 exactly once (negative entries count
     from the end when allow_negative, as in fx.numpy)."""
     items = _sequence(perm, what, f"a tuple of {ndim} integers")
+    if len(items) == ndim:  # the common case: non-negative Python ints, each axis once
+        for p in items:
+            if type(p) is not int:
+                break
+        else:
+            if sorted(items) == list(range(ndim)):
+                return items
     if allow_negative:
         out = tuple(canonicalize_axis(p, ndim, what) for p in items) if len(items) == ndim else ()
     else:

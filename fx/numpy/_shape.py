@@ -20,7 +20,9 @@ def reshape(a, newshape=None, order="C", *, shape=None):
     if not isinstance(order, str) or order != "C":
         raise NotImplementedError("fx.numpy.reshape supports order='C' only")
     size = get_aval(a).size
-    newshape = int_tuple((newshape,) if np.ndim(newshape) == 0 else newshape, "reshape shape")
+    if type(newshape) is not tuple and np.ndim(newshape) == 0:
+        newshape = (newshape,)
+    newshape = int_tuple(newshape, "reshape shape")
     if any(s < -1 for s in newshape):
         raise ValueError(f"reshape: sizes must be non-negative (or -1 for one of them), got {newshape}")
     if newshape.count(-1) > 1:
