@@ -9,7 +9,8 @@ import collections
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]  # this checkout's fx, and the harness
 
 from bad_inputs import harness  # noqa: E402
 from bad_inputs.targets import FIXTURES  # noqa: E402

@@ -120,17 +120,18 @@ def _leaves(value):
     return [np.asarray(value)]
 
 
-def _agree(got, want):
+def _agree(got, want, reference="NumPy"):
+    """None when fx's result `got` matches the reference's `want`, else what differs."""
     got, want = _leaves(got), _leaves(want)
     if len(got) != len(want):
-        return f"{len(got)} results, NumPy {len(want)}"
+        return f"{len(got)} results, {reference} {len(want)}"
     for g, w in zip(got, want):
         if g.shape != w.shape:
-            return f"shape {g.shape}, NumPy {w.shape}"
+            return f"shape {g.shape}, {reference} {w.shape}"
         if w.dtype.kind not in "biuf" or g.dtype.kind not in "biuf" or w.dtype in NARROW_DTYPES:
             continue  # not numbers, or NumPy computed in a dtype fx widens
         if not np.allclose(g.astype(np.float64), w.astype(np.float64), rtol=1e-4, atol=1e-5, equal_nan=True):
-            return f"value {g.ravel()[:4]}..., NumPy {w.ravel()[:4]}..."
+            return f"value {g.ravel()[:4]}..., {reference} {w.ravel()[:4]}..."
     return None
 
 
@@ -277,8 +278,10 @@ def run(calls, seed, extra=(), timeout_s=CALL_TIMEOUT_S):
     targets = all_targets() + list(extra)
     the_plan = plan(targets, calls, seed)
     start = 0
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [os.path.dirname(os.path.dirname(os.path.abspath(__file__))), os.environ.get("PYTHONPATH", "")]))
+    import fx  # the child imports the same fx as this process, and this harness
+    paths = [os.path.dirname(os.path.dirname(fx.__file__)),
+             os.path.dirname(os.path.dirname(os.path.abspath(__file__))), os.environ.get("PYTHONPATH", "")]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths))
     while start < len(the_plan):
         source = ("from bad_inputs.harness import child_main\n"
                   "from bad_inputs.targets import Param, Target\n"

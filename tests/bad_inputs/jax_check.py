@@ -56,7 +56,7 @@ def compare(report):
 
 def _safe_agree(a, b):
     try:
-        return _agree(a, b)
+        return _agree(a, b, "JAX")
     except Exception as exc:  # noqa: BLE001
         return f"cannot compare: {exc}"
 
