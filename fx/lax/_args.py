@@ -59,7 +59,7 @@ def int_tuple(value, what):
                 break
         else:
             return value
-    return tuple(index(v, what) for v in _sequence(value, what, "a sequence of integers"))
+    return tuple(index(v, f"each entry of {what}") for v in _sequence(value, what, "a sequence of integers"))
 
 
 def entries(value, what):

@@ -27,7 +27,7 @@ def _broadcast_in_dim_abstract_eval(x, *, shape, broadcast_dimensions):
     if len(broadcast_dimensions) != x.ndim:
         raise TypeError(f"broadcast_in_dim: {x.str_short()} needs {x.ndim} broadcast_dimensions, "
                         f"got {broadcast_dimensions}")
-    if any(d >= len(shape) for d in broadcast_dimensions) or list(broadcast_dimensions) != sorted(
+    if any(not 0 <= d < len(shape) for d in broadcast_dimensions) or list(broadcast_dimensions) != sorted(
             set(broadcast_dimensions)):
         raise TypeError(f"broadcast_in_dim: broadcast_dimensions {broadcast_dimensions} must be "
                         f"strictly increasing axes of the output shape {shape}")
@@ -70,11 +70,9 @@ broadcast_in_dim_p.batch = _broadcast_in_dim_batch
 
 
 def broadcast_in_dim(x, shape, broadcast_dimensions):
-    shape = canonicalize_shape(shape, "broadcast_in_dim shape")
-    if type(broadcast_dimensions) is not tuple or not all(type(d) is int for d in broadcast_dimensions):
-        broadcast_dimensions = canonicalize_axes(broadcast_dimensions, len(shape),
-                                                 "broadcast_in_dim broadcast_dimensions")
-    return broadcast_in_dim_p.bind(x, shape=shape, broadcast_dimensions=broadcast_dimensions)
+    return broadcast_in_dim_p.bind(
+        x, shape=canonicalize_shape(shape, "broadcast_in_dim shape"),
+        broadcast_dimensions=int_tuple(broadcast_dimensions, "broadcast_in_dim broadcast_dimensions"))
 
 
 # ---------------------------------------------------------------------------- reshape

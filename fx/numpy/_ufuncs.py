@@ -121,7 +121,7 @@ def reciprocal(x):
 
 
 def power(x, y):
-    """x ** y. A static integer exponent (a Python int, or a concrete integer scalar) uses
+    """x ** y. A static integer exponent (a Python int or a NumPy integer scalar) uses
     integer_pow, exact and cheap, which refuses negative powers of integers as JAX does."""
     if isinstance(y, (int, np.integer)) and not isinstance(y, (bool, np.bool_)):
         (x,) = promote_args(x)
