@@ -205,3 +205,8 @@ def test_random_rejects_bad_shapes_and_axes(call):
 def test_an_overflowing_diagonal_offset_is_an_empty_diagonal():
     np.testing.assert_array_equal(jnp.eye(3, k=-2 ** 40), np.zeros((3, 3)))
     np.testing.assert_array_equal(jnp.eye(3, k=2 ** 40), np.zeros((3, 3)))
+
+
+def test_linspace_to_bool_is_nonzero_as_in_jax():
+    np.testing.assert_array_equal(jnp.linspace(0.0, 1.0, 5, dtype=bool), [False, True, True, True, True])
+    np.testing.assert_array_equal(jnp.linspace(-1.0, 1.0, 5, dtype=np.int32), [-1, -1, 0, 0, 1])

@@ -111,7 +111,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
             series = lax.concatenate([series, lax.broadcast(stop, (1,))], 0)
     else:
         series = lax.broadcast(start, (num,))
-    if not dtypes.is_floating(out_dtype):
+    if dtypes.is_integer(out_dtype):  # integers round down; bools are "nonzero", as in JAX
         series = lax.floor(series)
     out = _move_axis_from_front(lax.convert_element_type(series, out_dtype), axis)
     return (out, lax.convert_element_type(delta, out_dtype)) if retstep else out
