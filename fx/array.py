@@ -95,6 +95,9 @@ class ArrayImpl(Array):
         return complex(self._value)
 
     def __index__(self):
+        if self._value.ndim or self._value.dtype.kind not in "iub":
+            raise TypeError(f"only an integer scalar array can be used as a Python integer (an "
+                            f"index, a size, a repeat count), got {self._aval.str_short()}")
         return self._value.__index__()
 
     def __hash__(self):

@@ -73,9 +73,18 @@ def get_aval(x) -> ShapedArray:
     if isinstance(x, (bool, int, float)):  # Python numbers are weakly typed; bools are not
         return ShapedArray((), dtypes.dtype_of(x), type(x) is not bool)
     if isinstance(x, (np.ndarray, np.generic)):
+        if type(x) is not np.ndarray and isinstance(x, np.ma.MaskedArray):
+            raise masked_array_error()
         return ShapedArray(x.shape, dtypes.canonicalize_dtype(x.dtype), False)
     raise TypeError(f"Value {_brief(x)} of type {type(x).__name__} is not a valid fx type: "
                     "expected an fx.ArrayImpl, a NumPy array or a Python scalar.")
+
+
+def masked_array_error():
+    """The error for a NumPy masked array given as an array argument: fx would drop the
+    mask and compute with the hidden values, so it refuses, as JAX does."""
+    return ValueError("NumPy masked arrays are not supported as fx array arguments (the mask "
+                      "would be ignored); use x.filled(value) to choose the masked entries' value")
 
 
 def _brief(x, limit=60):

@@ -278,7 +278,11 @@ def result_type(*args, return_weak_type_flag=False):
 
 def issubdtype(a, b):
     """``np.issubdtype`` (no canonicalisation, so uint64 stays unsigned)."""
-    return np.issubdtype(a, b)
+    try:
+        return np.issubdtype(a, b)
+    except TypeError:
+        raise TypeError(f"issubdtype expects two dtypes or dtype classes, got {a!r:.40} and "
+                        f"{b!r:.40}") from None
 
 
 def _kind(dtype):

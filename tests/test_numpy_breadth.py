@@ -127,7 +127,7 @@ ERRORS = [
     (lambda: jnp.repeat(X, [1, 2], axis=1), ValueError, "2 repeats for an axis of length 3"),
     (lambda: jnp.repeat(X, -1), ValueError, "negative"),
     (lambda: jnp.repeat(X, 1.5), TypeError, "ints"),
-    (lambda: jnp.flip(X, (0, 0)), ValueError, "repeated axis"),
+    (lambda: jnp.flip(X, (0, 0)), ValueError, "duplicate axis"),
     (lambda: jnp.fliplr(np.ones(3)), ValueError, "two dimensions"),
     (lambda: jnp.roll(X, (1, 2), (0, 1, 1)), ValueError, "2 shifts do not match 3 axes"),
     (lambda: jnp.rot90(X, axes=(1, 1)), ValueError, "different"),

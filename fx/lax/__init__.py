@@ -19,6 +19,8 @@ from fx import dtypes
 from fx.array import ArrayImpl
 from fx.core import Tracer, get_aval
 from fx.lax import elementwise as _ew
+from fx.lax._args import canonicalize_shape as _canonicalize_shape, index as _index
+from fx.lax._args import scalar_value as _scalar_value
 from fx.lax.elementwise import (ROUND_AWAY_FROM_ZERO, ROUND_TO_NEAREST_EVEN, abs_p, add_p, and_p,
                                 ceil_p, convert_element_type_p, cos_p, div_p, eq_p, erf_p, exp2_p,
                                 exp_p, expm1_p, floor_p, ge_p, gt_p, integer_pow_p, le_p, log1p_p,
@@ -62,8 +64,8 @@ def _is_python_scalar(x):
 
 def _const(value, dtype, weak_type=False):
     """A concrete scalar of `dtype` (inlined as a literal when staged)."""
-    return ArrayImpl._wrap(np.asarray(value, dtype), get_aval(np.asarray(value, dtype)).update(
-        dtype=dtype, weak_type=weak_type))
+    value = _scalar_value(value, dtype, "a scalar argument")
+    return ArrayImpl._wrap(value, get_aval(value).update(dtype=dtype, weak_type=weak_type))
 
 
 def _as_operand(x, like=None):
@@ -73,10 +75,10 @@ def _as_operand(x, like=None):
             return _const(x, like_aval.dtype, like_aval.weak_type)
         aval = get_aval(x)
         return _const(x, aval.dtype, aval.weak_type)
-    if isinstance(x, (np.ndarray, np.generic)):
-        return ArrayImpl(np.asarray(x, dtypes.canonicalize_dtype(x.dtype)))
     if isinstance(x, (ArrayImpl, Tracer)):
         return x
+    if isinstance(x, (np.ndarray, np.generic)):
+        return ArrayImpl(np.asarray(x, get_aval(x).dtype))
     raise TypeError(f"fx.lax expected an array or a Python scalar, got {type(x).__name__}: {x!r:.60}")
 
 
@@ -128,11 +130,11 @@ cbrt, is_finite, square = map(_unary, [cbrt_p, is_finite_p, square_p])
 
 
 def integer_pow(x, y: int):
-    return integer_pow_p.bind(_as_operand(x), y=int(y))
+    return integer_pow_p.bind(_as_operand(x), y=_index(y, "integer_pow exponent"))
 
 
 def round(x, rounding_method=RoundingMethod.AWAY_FROM_ZERO):
-    return round_p.bind(_as_operand(x), rounding_method=int(rounding_method))
+    return round_p.bind(_as_operand(x), rounding_method=_index(rounding_method, "rounding_method"))
 
 
 def select_n(which, *cases):
@@ -174,7 +176,8 @@ def reshape(operand, new_sizes, dimensions=None):
     operand = _as_operand(operand)
     if dimensions is not None:
         operand = transpose(operand, dimensions)
-    if tuple(new_sizes) == get_aval(operand).shape:
+    new_sizes = _canonicalize_shape(new_sizes, "reshape new_sizes")
+    if new_sizes == get_aval(operand).shape:
         return operand
     return _reshape(operand, new_sizes)
 
@@ -183,13 +186,14 @@ def broadcast(operand, sizes):
     """Add leading axes of the given sizes."""
     operand = _as_operand(operand)
     ndim = get_aval(operand).ndim
-    return broadcast_in_dim(operand, tuple(sizes) + get_aval(operand).shape,
+    sizes = _canonicalize_shape(sizes, "broadcast sizes")
+    return broadcast_in_dim(operand, sizes + get_aval(operand).shape,
                             tuple(range(len(sizes), len(sizes) + ndim)))
 
 
 def full(shape, fill_value, dtype=None):
     """An array of `shape` filled with `fill_value` (JAX's lax.full)."""
-    shape = tuple(int(s) for s in shape) if not isinstance(shape, int) else (shape,)
+    shape = _canonicalize_shape(shape)
     weak = dtype is None and dtypes.is_weakly_typed(fill_value)
     dtype = dtypes.canonicalize_dtype(dtype) if dtype is not None else dtypes.dtype_of(fill_value)
     if isinstance(fill_value, Tracer):

@@ -22,6 +22,7 @@ import numpy as np
 
 from fx import dtypes
 from fx.core import Primitive, ShapedArray, UndefinedPrimal, get_aval
+from fx.lax._args import index, int_pairs, int_tuple
 from fx.lax.examples import example, randn
 from fx.lax.shape import reshape, transpose
 from fx.lax.slicing import rev
@@ -367,7 +368,7 @@ conv_general_dilated_p.lower = _lower
 def _ints(name, seq, n):
     if seq is None:
         return (1,) * n
-    seq = tuple(int(v) for v in seq)
+    seq = int_tuple(seq, f"conv_general_dilated {name}")
     if len(seq) != n:
         raise TypeError(f"conv_general_dilated: {name} needs {n} entries (one per spatial "
                         f"dimension), got {seq}")
@@ -395,17 +396,14 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None, r
         kernel = [dilate_dim(rhs_shape[d], r) for d, r in zip(dnums.rhs_spec[2:], rhs_dilation)]
         padding = padtype_to_pads([lhs_shape[d] for d in dnums.lhs_spec[2:]], kernel,
                                   window_strides, padding)
-    try:
-        padding = tuple((int(lo), int(hi)) for lo, hi in padding)
-    except (TypeError, ValueError) as e:
-        raise TypeError("conv_general_dilated: padding must be 'SAME', 'SAME_LOWER', 'VALID' or "
-                        f"a sequence of (low, high) pairs, got {padding!r}") from e
+    padding = int_pairs(padding, "conv_general_dilated padding ('SAME', 'SAME_LOWER', 'VALID' or "
+                                 "(low, high) pairs)")
     if preferred_element_type is not None:
         preferred_element_type = dtypes.canonicalize_dtype(preferred_element_type)
     return _bind(lhs, rhs, window_strides=window_strides, padding=padding,
                  lhs_dilation=lhs_dilation, rhs_dilation=rhs_dilation, dimension_numbers=dnums,
-                 feature_group_count=int(feature_group_count),
-                 batch_group_count=int(batch_group_count),
+                 feature_group_count=index(feature_group_count, "feature_group_count"),
+                 batch_group_count=index(batch_group_count, "batch_group_count"),
                  preferred_element_type=preferred_element_type)
 
 
@@ -461,7 +459,7 @@ def conv_transpose(lhs, rhs, strides, padding, rhs_dilation=None, dimension_numb
     dn = conv_dimension_numbers(get_aval(lhs).shape, get_aval(rhs).shape, dimension_numbers)
     strides = _ints("strides", strides, ndim - 2)
     rhs_dilation = _ints("rhs_dilation", rhs_dilation, ndim - 2)
-    if use_consistent_padding or padding in ("SAME", "VALID"):
+    if use_consistent_padding or isinstance(padding, str) and padding in ("SAME", "VALID"):
         sizes = [dilate_dim(get_aval(rhs).shape[d], r) for d, r in zip(dn.rhs_spec[2:], rhs_dilation)]
         modes = [padding] * len(sizes) if isinstance(padding, str) else padding
         padding = [_transpose_pads(k, s, p) for k, s, p in zip(sizes, strides, modes)]

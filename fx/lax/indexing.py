@@ -22,6 +22,7 @@ import numpy as np
 
 from fx import dtypes
 from fx.core import Primitive, UndefinedPrimal, Zero, get_aval, tangent_aval
+from fx.lax._args import canonicalize_shape, int_tuple, scalar_value
 from fx.lax.examples import example, randn
 from fx.lax.slicing import broadcasted_iota, concatenate, iota
 from fx.transforms.batching import axis_size_of, bdim_at_front, moveaxis
@@ -58,6 +59,9 @@ def _canonical_mode(mode, out_of_bounds):
     in-bounds indices may give any answer; clamping never reads out of bounds."""
     if isinstance(mode, GatherScatterMode):
         mode = mode.value
+    if mode is not None and not isinstance(mode, str):
+        raise TypeError(f"gather/scatter mode must be a string or a GatherScatterMode, got "
+                        f"{type(mode).__name__} {mode!r:.40}")
     if mode in ("clip", "promise_in_bounds"):
         return "clip"
     if mode in (None, "fill", "drop", "fill_or_drop"):
@@ -171,7 +175,7 @@ def _fill_value(fill_value, dtype):
     if fill_value is None:
         fill_value = (np.nan if dtypes.is_floating(dtype) else True if dtypes.is_bool(dtype)
                       else np.iinfo(dtype).max if dtype.kind == "u" else np.iinfo(dtype).min)
-    return np.asarray(fill_value, dtype)
+    return scalar_value(fill_value, dtype, "fill_value")
 
 
 def _gather_impl(operand, indices, *, dimension_numbers, slice_sizes, mode, fill_value):
@@ -236,7 +240,12 @@ gather_p.batch = _gather_batch
 
 
 def _dimension_numbers(cls, dimension_numbers):
-    return cls(*(tuple(int(a) for a in axes) for axes in dimension_numbers))
+    fields = cls._fields
+    if not isinstance(dimension_numbers, tuple) or len(dimension_numbers) != len(fields):
+        raise TypeError(f"dimension_numbers must be a {cls.__name__}({', '.join(fields)}), got "
+                        f"{type(dimension_numbers).__name__} {dimension_numbers!r:.60}")
+    return cls(*(int_tuple(axes, f"dimension_numbers.{field}")
+                 for field, axes in zip(fields, dimension_numbers)))
 
 
 def gather(operand, start_indices, dimension_numbers, slice_sizes, *, unique_indices=False,
@@ -247,7 +256,7 @@ def gather(operand, start_indices, dimension_numbers, slice_sizes, *, unique_ind
     del unique_indices, indices_are_sorted
     dnums = _dimension_numbers(GatherDimensionNumbers, dimension_numbers)
     return gather_p.bind(operand, start_indices, dimension_numbers=dnums,
-                         slice_sizes=tuple(int(k) for k in slice_sizes),
+                         slice_sizes=canonicalize_shape(slice_sizes, "gather slice_sizes"),
                          mode=_canonical_mode(mode, "fill"),
                          fill_value=None if fill_value is None else np.asarray(fill_value).item())
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from fx import dtypes
 from fx.core import Primitive, ShapedArray, get_aval
+from fx.lax._args import index, int_tuple
 from fx.lax.elementwise import div, eq, mul, select_n
 from fx.lax.examples import example, randn
 from fx.lax.shape import broadcast_in_dim, reshape, transpose
@@ -56,7 +57,7 @@ def _reduction_batcher(prim):
 
 
 def _canonical_axes(axes):
-    return tuple(sorted(int(a) for a in axes))
+    return tuple(sorted(int_tuple(axes, "axes")))
 
 
 def _identity(ufunc, dtype):
@@ -273,13 +274,13 @@ argmin_p = _arg_chooser("argmin", np.argmin)
 
 def argmax(operand, axis, index_dtype):
     """Index of the first maximum along `axis` (a NaN counts as the maximum)."""
-    return argmax_p.bind(operand, axes=(int(axis),),
+    return argmax_p.bind(operand, axes=(index(axis, "axis"),),
                          index_dtype=dtypes.canonicalize_dtype(index_dtype))
 
 
 def argmin(operand, axis, index_dtype):
     """Index of the first minimum along `axis` (a NaN counts as the minimum)."""
-    return argmin_p.bind(operand, axes=(int(axis),),
+    return argmin_p.bind(operand, axes=(index(axis, "axis"),),
                          index_dtype=dtypes.canonicalize_dtype(index_dtype))
 
 
@@ -339,19 +340,19 @@ _prefix_jvp(cummin_p, reduce_min_p, lambda dtype: _identity(np.minimum, dtype))
 
 
 def cumsum(operand, axis=0, reverse=False):
-    return cumsum_p.bind(operand, axis=int(axis), reverse=bool(reverse))
+    return cumsum_p.bind(operand, axis=index(axis, "axis"), reverse=bool(reverse))
 
 
 def cumprod(operand, axis=0, reverse=False):
-    return cumprod_p.bind(operand, axis=int(axis), reverse=bool(reverse))
+    return cumprod_p.bind(operand, axis=index(axis, "axis"), reverse=bool(reverse))
 
 
 def cummax(operand, axis=0, reverse=False):
-    return cummax_p.bind(operand, axis=int(axis), reverse=bool(reverse))
+    return cummax_p.bind(operand, axis=index(axis, "axis"), reverse=bool(reverse))
 
 
 def cummin(operand, axis=0, reverse=False):
-    return cummin_p.bind(operand, axis=int(axis), reverse=bool(reverse))
+    return cummin_p.bind(operand, axis=index(axis, "axis"), reverse=bool(reverse))
 
 
 # ---------------------------------------------------------------------------- examples

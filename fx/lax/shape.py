@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from fx.core import Primitive, ShapedArray
+from fx.core import Primitive, ShapedArray, get_aval
+from fx.lax._args import canonicalize_axes, canonicalize_shape, check_permutation, int_tuple
 from fx.lax.examples import example, randn
 from fx.transforms.jvp import deflinear
 
@@ -26,7 +27,7 @@ def _broadcast_in_dim_abstract_eval(x, *, shape, broadcast_dimensions):
     if len(broadcast_dimensions) != x.ndim:
         raise TypeError(f"broadcast_in_dim: {x.str_short()} needs {x.ndim} broadcast_dimensions, "
                         f"got {broadcast_dimensions}")
-    if any(d >= len(shape) for d in broadcast_dimensions) or list(broadcast_dimensions) != sorted(
+    if any(not 0 <= d < len(shape) for d in broadcast_dimensions) or list(broadcast_dimensions) != sorted(
             set(broadcast_dimensions)):
         raise TypeError(f"broadcast_in_dim: broadcast_dimensions {broadcast_dimensions} must be "
                         f"strictly increasing axes of the output shape {shape}")
@@ -69,8 +70,9 @@ broadcast_in_dim_p.batch = _broadcast_in_dim_batch
 
 
 def broadcast_in_dim(x, shape, broadcast_dimensions):
-    return broadcast_in_dim_p.bind(x, shape=tuple(shape),
-                                   broadcast_dimensions=tuple(broadcast_dimensions))
+    return broadcast_in_dim_p.bind(
+        x, shape=canonicalize_shape(shape, "broadcast_in_dim shape"),
+        broadcast_dimensions=int_tuple(broadcast_dimensions, "broadcast_in_dim broadcast_dimensions"))
 
 
 # ---------------------------------------------------------------------------- reshape
@@ -100,7 +102,7 @@ reshape_p.batch = _reshape_batch
 
 
 def reshape(x, new_sizes):
-    return reshape_p.bind(x, new_sizes=tuple(int(s) for s in new_sizes))
+    return reshape_p.bind(x, new_sizes=canonicalize_shape(new_sizes, "reshape new_sizes"))
 
 
 # ---------------------------------------------------------------------------- transpose
@@ -130,7 +132,7 @@ transpose_p.batch = _transpose_batch
 
 
 def transpose(x, permutation):
-    permutation = tuple(int(p) for p in permutation)
+    permutation = check_permutation(permutation, get_aval(x).ndim, "transpose permutation")
     if permutation == tuple(range(len(permutation))):
         return x
     return transpose_p.bind(x, permutation=permutation)
@@ -159,8 +161,9 @@ deflinear(squeeze_p, lambda ct, x, *, dimensions: [reshape(ct, x.aval.shape)])
 
 
 def squeeze(x, dimensions):
-    ndim = np.ndim(x) if not hasattr(x, "aval") else x.aval.ndim
-    return squeeze_p.bind(x, dimensions=tuple(sorted(int(d) % max(ndim, 1) for d in dimensions)))
+    ndim = get_aval(x).ndim
+    return squeeze_p.bind(x, dimensions=tuple(sorted(canonicalize_axes(dimensions, ndim,
+                                                                       "squeeze dimensions"))))
 
 
 expand_dims_p = Primitive("expand_dims")
@@ -180,8 +183,10 @@ deflinear(expand_dims_p, lambda ct, x, *, dimensions: [squeeze(ct, dimensions)])
 
 
 def expand_dims(x, dimensions):
-    ndim = (np.ndim(x) if not hasattr(x, "aval") else x.aval.ndim) + len(dimensions)
-    return expand_dims_p.bind(x, dimensions=tuple(sorted(int(d) % ndim for d in dimensions)))
+    dimensions = int_tuple(dimensions, "expand_dims dimensions")
+    ndim = get_aval(x).ndim + len(dimensions)
+    return expand_dims_p.bind(x, dimensions=tuple(sorted(canonicalize_axes(dimensions, ndim,
+                                                                           "expand_dims dimensions"))))
 
 
 def _front_batcher(binder):

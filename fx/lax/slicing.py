@@ -16,6 +16,7 @@ import numpy as np
 
 from fx import dtypes
 from fx.core import Primitive, ShapedArray, UndefinedPrimal, get_aval
+from fx.lax._args import array_sequence, canonicalize_shape, entries, index, int_tuple
 from fx.lax.examples import example, randn
 from fx.transforms.batching import axis_size_of, bdim_at_front
 from fx.transforms.jvp import defjvp_zero, deflinear, zeros_like_aval
@@ -84,10 +85,10 @@ slice_p.batch = _slice_batch
 
 def slice(operand, start_indices, limit_indices, strides=None):
     """operand[start:limit:stride] along every axis (JAX's lax.slice)."""
-    start_indices = tuple(int(i) for i in start_indices)
-    strides = (1,) * len(start_indices) if strides is None else tuple(int(s) for s in strides)
+    start_indices = int_tuple(start_indices, "slice start_indices")
+    strides = (1,) * len(start_indices) if strides is None else int_tuple(strides, "slice strides")
     return slice_p.bind(operand, start_indices=start_indices,
-                        limit_indices=tuple(int(i) for i in limit_indices), strides=strides)
+                        limit_indices=int_tuple(limit_indices, "slice limit_indices"), strides=strides)
 
 
 # ---------------------------------------------------------------------------- pad
@@ -169,8 +170,12 @@ pad_p.batch = _pad_batch
 def pad(operand, padding_value, padding_config):
     """Pad each axis by (low, high, interior); negative low/high crop (JAX's lax.pad)."""
     padding_value = _lax()._as_operand(padding_value, like=operand)
-    return pad_p.bind(operand, padding_value,
-                      padding_config=tuple((int(lo), int(hi), int(i)) for lo, hi, i in padding_config))
+    config = tuple(int_tuple(c, "each (low, high, interior) of padding_config")
+                   for c in entries(padding_config, "padding_config"))
+    if any(len(c) != 3 for c in config):
+        raise TypeError(f"pad: padding_config must hold one (low, high, interior) triple per axis, "
+                        f"got {padding_config!r:.80}")
+    return pad_p.bind(operand, padding_value, padding_config=config)
 
 
 # ---------------------------------------------------------------------------- concatenate
@@ -224,10 +229,11 @@ concatenate_p.batch = _concatenate_batch
 
 def concatenate(operands, dimension):
     """Join arrays along an existing axis (JAX's lax.concatenate)."""
-    operands = list(operands)
+    operands = list(array_sequence(operands, "concatenate operands"))
+    dimension = index(dimension, "concatenate dimension")
     if len(operands) == 1:
         return operands[0]
-    return concatenate_p.bind(*operands, dimension=int(dimension))
+    return concatenate_p.bind(*operands, dimension=dimension)
 
 
 # ---------------------------------------------------------------------------- iota
@@ -255,8 +261,9 @@ defjvp_zero(iota_p)  # no operands, so nothing to batch either
 
 def broadcasted_iota(dtype, shape, dimension):
     """An array of `shape` counting 0, 1, ... along `dimension` (JAX's lax.broadcasted_iota)."""
-    shape = tuple(int(n) for n in shape)
-    return iota_p.bind(dtype=dtypes.canonicalize_dtype(dtype), shape=shape, dimension=int(dimension))
+    shape = canonicalize_shape(shape, "broadcasted_iota shape")
+    return iota_p.bind(dtype=dtypes.canonicalize_dtype(dtype), shape=shape,
+                       dimension=index(dimension, "broadcasted_iota dimension"))
 
 
 def iota(dtype, size):
@@ -335,6 +342,10 @@ def _start_indices(name, operand, start_indices):
     lax = _lax()
     shape = get_aval(operand).shape
     if not isinstance(start_indices, (list, tuple)):  # one 1-D array of starts
+        if get_aval(start_indices).ndim != 1:
+            raise TypeError(f"{name}: start_indices must be a sequence of {len(shape)} scalar indices "
+                            f"or a 1-D array of them, got {type(start_indices).__name__} "
+                            f"{start_indices!r:.40}")
         start_indices = [lax.reshape(slice(start_indices, (i,), (i + 1,)), ())
                          for i in range(get_aval(start_indices).shape[0])]
     if len(start_indices) != len(shape):
@@ -354,7 +365,7 @@ def dynamic_slice(operand, start_indices, slice_sizes):
     """The window of `slice_sizes` at traced `start_indices`, clamped to fit
     (JAX's lax.dynamic_slice)."""
     return dynamic_slice_p.bind(operand, *_start_indices("dynamic_slice", operand, start_indices),
-                                slice_sizes=tuple(int(k) for k in slice_sizes))
+                                slice_sizes=canonicalize_shape(slice_sizes, "dynamic_slice slice_sizes"))
 
 
 # ---------------------------------------------------------------------------- dynamic_update_slice
@@ -437,7 +448,7 @@ rev_p.batch = lambda args, dims, *, dimensions: (
 
 def rev(operand, dimensions):
     """operand reversed along `dimensions` (JAX's lax.rev)."""
-    return rev_p.bind(operand, dimensions=tuple(sorted(int(d) for d in dimensions)))
+    return rev_p.bind(operand, dimensions=tuple(sorted(int_tuple(dimensions, "rev dimensions"))))
 
 
 # ---------------------------------------------------------------------------- lowering

@@ -16,6 +16,7 @@ import numpy as np
 
 from fx import dtypes
 from fx.core import Primitive, Zero, get_aval, tangent_aval
+from fx.lax._args import canonicalize_axis
 from fx.lax.examples import example, randn
 from fx.lax.indexing import GatherDimensionNumbers, gather
 from fx.lax.slicing import broadcasted_iota, concatenate
@@ -106,10 +107,8 @@ def sort(operand, dimension=-1, is_stable=True, num_keys=1):
     if not operands:
         raise TypeError("sort needs at least one operand, got an empty sequence")
     ndim = get_aval(operands[0]).ndim
-    if not -ndim <= dimension < ndim:
-        raise ValueError(f"sort: dimension {dimension} is out of bounds for "
-                         f"{get_aval(operands[0]).str_short()}")
-    out = sort_p.bind(*operands, dimension=int(dimension) % ndim, is_stable=bool(is_stable),
+    dimension = canonicalize_axis(dimension, ndim, "sort dimension")
+    out = sort_p.bind(*operands, dimension=dimension, is_stable=bool(is_stable),
                       num_keys=int(num_keys))
     return out[0] if single else tuple(out)
 
@@ -159,8 +158,7 @@ def top_k(operand, k, *, axis=-1):
     from fx.lax import _as_operand
     operand = _as_operand(operand)
     ndim = get_aval(operand).ndim
-    if ndim == 0 or not -ndim <= axis < ndim:
-        raise ValueError(f"top_k: axis {axis} is out of bounds for {get_aval(operand).str_short()}")
+    axis = canonicalize_axis(axis, ndim, "top_k axis")
     if not isinstance(k, (int, np.integer)):
         raise TypeError(f"top_k: k must be a Python int, got {type(k).__name__}")
     values, indices = top_k_p.bind(operand, k=int(k), axis=int(axis) % ndim)

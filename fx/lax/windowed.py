@@ -26,6 +26,7 @@ import numpy as np
 
 from fx import dtypes
 from fx.core import Primitive, ShapedArray, get_aval
+from fx.lax._args import int_pairs, int_tuple
 from fx.lax.examples import example, randn
 from fx.lax.reductions import _identity, argmax, argmin, reduce_prod, reduce_sum
 from fx.lax.shape import broadcast_in_dim
@@ -55,6 +56,8 @@ def padtype_to_pads(in_shape, window_shape, window_strides, padding):
         raise ValueError(f"padding must be 'VALID', 'SAME' or 'SAME_LOWER', got {padding!r}")
     if mode == "VALID":
         return [(0, 0)] * len(in_shape)
+    if any(s < 1 for s in window_strides):
+        raise ValueError(f"window_strides must be positive, got {tuple(window_strides)}")
     pads = []
     for n, k, s in zip(in_shape, window_shape, window_strides):
         total = builtins.max((-(-n // s) - 1) * s + k - n, 0)
@@ -298,10 +301,13 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
     operand = lax._as_operand(operand)
     aval = get_aval(operand)
     ndim = aval.ndim
-    window_dimensions = tuple(int(k) for k in window_dimensions)
-    window_strides = (1,) * ndim if window_strides is None else tuple(int(s) for s in window_strides)
-    base_dilation = (1,) * ndim if base_dilation is None else tuple(int(d) for d in base_dilation)
-    window_dilation = (1,) * ndim if window_dilation is None else tuple(int(d) for d in window_dilation)
+    window_dimensions = int_tuple(window_dimensions, "reduce_window window_dimensions")
+    window_strides = (1,) * ndim if window_strides is None else int_tuple(
+        window_strides, "reduce_window window_strides")
+    base_dilation = (1,) * ndim if base_dilation is None else int_tuple(
+        base_dilation, "reduce_window base_dilation")
+    window_dilation = (1,) * ndim if window_dilation is None else int_tuple(
+        window_dilation, "reduce_window window_dilation")
     if isinstance(padding, str):
         if len(window_dimensions) != ndim:
             raise TypeError(f"reduce_window: window_dimensions needs {ndim} entries, got "
@@ -309,7 +315,7 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
         padding = padtype_to_pads([dilate_dim(n, d) for n, d in zip(aval.shape, base_dilation)],
                                   [dilate_dim(k, d) for k, d in zip(window_dimensions, window_dilation)],
                                   window_strides, padding)
-    padding = tuple((int(lo), int(hi)) for lo, hi in padding)
+    padding = int_pairs(padding, "reduce_window padding ('VALID', 'SAME' or (low, high) pairs)")
     params = dict(window_dimensions=window_dimensions, window_strides=window_strides,
                   padding=padding, base_dilation=base_dilation, window_dilation=window_dilation)
     name = _monoid_name(computation, aval.dtype)

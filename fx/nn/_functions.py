@@ -6,14 +6,15 @@ import numpy as np
 import fx.numpy as jnp
 from fx import dtypes, lax
 from fx.core import get_aval
-from fx.numpy._promote import promote_args_inexact
+from fx.numpy._promote import _operand, promote_args_inexact
+from fx.lax._args import canonicalize_axis, index
 from fx.numpy._reductions import _axes
 from fx.transforms.custom import custom_jvp
 
 
 def _array(x):
-    """x as an fx array: fx arrays and tracers (they have an aval) pass through as they are."""
-    return x if hasattr(x, "aval") else jnp.asarray(x)
+    """x as an fx array (an array or a scalar; lists are refused, as in fx.numpy)."""
+    return x if hasattr(x, "aval") else jnp.asarray(_operand(x))
 
 
 @custom_jvp
@@ -35,16 +36,19 @@ relu6.defjvps(lambda g, ans, x: jnp.where((x > 0) & (x < 6), g, 0))
 
 
 def leaky_relu(x, negative_slope=0.01):
+    x, negative_slope = _array(x), _array(negative_slope)
     return jnp.where(x >= 0, x, negative_slope * x)
 
 
 def elu(x, alpha=1.0):
     """x above 0, alpha (e^x - 1) below; expm1 of a clamped argument, so a large positive
     x never overflows into the unused branch (and its gradient)."""
+    x, alpha = _array(x), _array(alpha)
     return jnp.where(x > 0, x, alpha * jnp.expm1(jnp.where(x > 0, 0.0, x)))
 
 
 def celu(x, alpha=1.0):
+    x, alpha = _array(x), _array(alpha)
     return jnp.where(x > 0, x, alpha * jnp.expm1(jnp.where(x > 0, 0.0, x) / alpha))
 
 
@@ -56,6 +60,7 @@ def selu(x):
 
 
 def soft_sign(x):
+    x = _array(x)
     return x / (jnp.abs(x) + 1)
 
 
@@ -64,10 +69,12 @@ def sigmoid(x):
 
 
 def hard_sigmoid(x):
+    x = _array(x)
     return relu6(x + 3.0) / 6.0
 
 
 def hard_silu(x):
+    x = _array(x)
     return x * hard_sigmoid(x)
 
 
@@ -76,6 +83,7 @@ hard_swish = hard_silu
 
 def hard_tanh(x):
     """x clipped to [-1, 1]; derivative 1 on the closed interval, as in JAX."""
+    x = _array(x)
     return jnp.where(x > 1, 1.0, jnp.where(x < -1, -1.0, x))
 
 
@@ -86,10 +94,12 @@ def softplus(x):
 
 def sparse_plus(x):
     """0 below -1, x above 1, (x + 1)^2 / 4 between."""
+    x = _array(x)
     return jnp.where(x <= -1, 0.0, jnp.where(x >= 1, x, (x + 1) ** 2 / 4))
 
 
 def mish(x):
+    x = _array(x)
     return x * jnp.tanh(softplus(x))
 
 
@@ -97,7 +107,7 @@ def glu(x, axis=-1):
     """The first half of x along `axis` gated by the sigmoid of the second half."""
     x = _array(x)
     shape = get_aval(x).shape
-    axis = axis % len(shape)
+    axis = canonicalize_axis(axis, len(shape), "glu axis")
     if shape[axis] % 2:
         raise ValueError(f"glu needs an even size along axis {axis}, got shape {shape}")
     half = shape[axis] // 2
@@ -110,10 +120,12 @@ def glu(x, axis=-1):
 
 
 def log_sigmoid(x):
+    x = _array(x)
     return -softplus(-x)
 
 
 def silu(x):
+    x = _array(x)
     return x * sigmoid(x)
 
 
@@ -122,6 +134,7 @@ swish = silu
 
 def gelu(x, approximate=True):
     """GELU; the tanh approximation by default, as in JAX."""
+    x = _array(x)
     if approximate:
         c = np.sqrt(2 / np.pi)
         return 0.5 * x * (1 + jnp.tanh(c * (x + 0.044715 * (x * x * x))))
@@ -184,16 +197,18 @@ def one_hot(x, num_classes, dtype=None, axis=-1):
     """x's integer labels as one-hot vectors along a new axis (out of range: all zeros)."""
     x = _array(x)
     dtype = dtypes.canonicalize_dtype(dtype) if dtype is not None else dtypes.default_float_dtype()
-    classes = lax.broadcasted_iota(get_aval(x).dtype, (int(num_classes),), 0)
+    num_classes = index(num_classes, "one_hot num_classes")
+    classes = lax.broadcasted_iota(get_aval(x).dtype, (num_classes,), 0)
     ndim = get_aval(x).ndim + 1
-    axis = axis % ndim
+    axis = canonicalize_axis(axis, ndim, "one_hot axis")
     lhs = jnp.expand_dims(x, axis)
-    rhs = jnp.reshape(classes, tuple(int(num_classes) if d == axis else 1 for d in range(ndim)))
+    rhs = jnp.reshape(classes, tuple(num_classes if d == axis else 1 for d in range(ndim)))
     return (lhs == rhs).astype(dtype)
 
 
 def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None):
     """(x - mean) / sqrt(variance + epsilon) along axis (statistics over `where` only)."""
+    x, epsilon = _array(x), _array(epsilon)
     mean = jnp.mean(x, axis, keepdims=True, where=where) if mean is None else mean
     variance = jnp.var(x, axis, keepdims=True, where=where) if variance is None else variance
     return (x - mean) * lax.rsqrt(variance + epsilon)

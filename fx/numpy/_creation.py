@@ -5,32 +5,24 @@ linspace's endpoints or full's fill value may be traced.
 """
 from __future__ import annotations
 
-import operator
-
 import numpy as np
 
 from fx import dtypes, lax
 from fx.core import Tracer, get_aval
+from fx.lax._args import canonicalize_axis, canonicalize_shape, index
 from fx.numpy._promote import _operand, asarray, broadcast_arrays, broadcast_to
 
 
 def _size(n, what="size"):
     """A concrete, non-negative int (a traced value raises the concretization error)."""
-    if isinstance(n, Tracer):
-        n.__index__()  # raises the error that explains the fix
-    try:
-        n = operator.index(n)
-    except TypeError:
-        raise TypeError(f"{what} must be an integer, got {type(n).__name__} {n!r:.40}") from None
+    n = index(n, what)
     if n < 0:
         raise ValueError(f"{what} must be non-negative, got {n}")
     return n
 
 
 def _shape(shape):
-    if np.ndim(shape) == 0:
-        return (_size(shape, "shape"),)
-    return tuple(_size(s, "every dimension of a shape") for s in shape)
+    return canonicalize_shape(shape)
 
 
 def _dtype(dtype, default):
@@ -83,19 +75,21 @@ def arange(start, stop=None, step=None, dtype=None):
     for v in bounds:
         if isinstance(v, Tracer):
             v.__index__()
+        if np.ndim(v) != 0:
+            raise TypeError(f"arange: start, stop and step must be scalars, got {v!r:.40}")
     if step is not None and step == 0:
         raise ValueError("arange: step must not be zero")
     if dtype is None:
         dtype = dtypes.result_type(*bounds)
+    if dtypes.is_bool(dtypes.canonicalize_dtype(dtype)):
+        raise TypeError("arange: dtype must be numeric, got bool")
     return asarray(np.arange(*(np.asarray(v) for v in bounds)), dtypes.canonicalize_dtype(dtype))
 
 
 def _move_axis_from_front(x, axis):
     ndim = get_aval(x).ndim
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"axis {axis} is out of bounds for an output of rank {ndim}")
     perm = list(range(1, ndim))
-    perm.insert(axis % ndim, 0)
+    perm.insert(canonicalize_axis(axis, ndim), 0)
     return lax.transpose(x, tuple(perm))
 
 
@@ -117,7 +111,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
             series = lax.concatenate([series, lax.broadcast(stop, (1,))], 0)
     else:
         series = lax.broadcast(start, (num,))
-    if not dtypes.is_floating(out_dtype):
+    if dtypes.is_integer(out_dtype):  # integers round down; bools are "nonzero", as in JAX
         series = lax.floor(series)
     out = _move_axis_from_front(lax.convert_element_type(series, out_dtype), axis)
     return (out, lax.convert_element_type(delta, out_dtype)) if retstep else out
@@ -134,7 +128,8 @@ def _diagonal_offsets(n, m, k):
     """col - row - k for an n×m grid: zero on the k-th diagonal."""
     rows = lax.broadcasted_iota(np.int32, (n, m), 0)
     cols = lax.broadcasted_iota(np.int32, (n, m), 1)
-    return lax.sub(cols, lax.add(rows, lax.full_like(rows, operator.index(k))))
+    k = min(max(index(k, "diagonal offset k"), -n), m)  # beyond the grid, every k gives the same
+    return lax.sub(cols, lax.add(rows, lax.full_like(rows, k)))
 
 
 def eye(N, M=None, k=0, dtype=None):

@@ -12,6 +12,7 @@ import numpy as np
 
 from fx import dtypes, lax
 from fx.core import get_aval
+from fx.lax._args import index
 from fx.numpy._creation import _diagonal_offsets
 from fx.numpy._reductions import _array
 from fx.numpy._reductions import sum as _sum
@@ -30,7 +31,7 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
         raise ValueError(f"diagonal: axis1 and axis2 cannot be the same axis ({axis1}, {axis2})")
     a = moveaxis(a, (i, j), (-2, -1))
     *batch, n, m = get_aval(a).shape
-    offset = operator.index(offset)
+    offset = index(offset, "diagonal offset")
     length = max(0, min(n + min(offset, 0), m - max(offset, 0)))
     flat = lax.reshape(a, (*batch, n * m))
     start = offset if offset >= 0 else -offset * m
@@ -81,7 +82,7 @@ def diag(v, k=0):
         return diagonal(v, k)
     if len(shape) != 1:
         raise ValueError(f"diag input must be 1d or 2d, got shape {shape}")
-    k = operator.index(k)
+    k = index(k, "diag k")
     n = shape[0] + abs(k)
     # Element (r, c) of the k-th diagonal is v[r] above the main diagonal, v[c] below it.
     padded = lax.pad(v, 0, ((0, abs(k), 0),))
@@ -94,9 +95,17 @@ def diagflat(v, k=0):
     return diag(ravel(v), k)
 
 
+def _triangle_indices(np_indices, name, n, k, m):
+    n, k = index(n, f"{name} n"), index(k, f"{name} k")
+    m = n if m is None else index(m, f"{name} m")
+    if n < 0 or m < 0:
+        raise ValueError(f"{name}: n and m must be non-negative, got n={n}, m={m}")
+    return tuple(lax._as_operand(np.asarray(i, dtypes.default_int_dtype())) for i in np_indices(n, k, m))
+
+
 def tril_indices(n, k=0, m=None):
-    return tuple(lax._as_operand(np.asarray(i, dtypes.default_int_dtype())) for i in np.tril_indices(n, k, m))
+    return _triangle_indices(np.tril_indices, "tril_indices", n, k, m)
 
 
 def triu_indices(n, k=0, m=None):
-    return tuple(lax._as_operand(np.asarray(i, dtypes.default_int_dtype())) for i in np.triu_indices(n, k, m))
+    return _triangle_indices(np.triu_indices, "triu_indices", n, k, m)

@@ -28,6 +28,7 @@ import numpy as np
 from fx import dtypes, lax
 from fx.array import ArrayImpl
 from fx.core import ConcretizationTypeError, Tracer, get_aval
+from fx.lax._args import canonicalize_axis, index
 from fx.numpy._promote import _operand, asarray, broadcast_shapes, broadcast_to
 
 
@@ -75,6 +76,7 @@ def _normalize_index(x, idx, allow_strides):
         idx = idx[:pos] + (slice(None),) * (ndim - n_real) + idx[pos + 1:]
     else:
         idx = idx + (slice(None),) * (ndim - n_real)
+    _check_mask_shapes(idx, get_aval(x).shape)
     new_axes = tuple(k for k, i in enumerate(_expand_masks(idx)) if i is None)
     if new_axes:
         x = lax.expand_dims(x, new_axes)
@@ -99,6 +101,23 @@ def _normalize_index(x, idx, allow_strides):
             out.append(_normalize_int_index(entry, size, axis))
     advanced = [a for a, e in enumerate(out) if e is not None and not isinstance(e, _Window)]
     return _Index(x, out, advanced)
+
+
+def _check_mask_shapes(idx, shape):
+    """Every boolean mask must match the shape of the axes it indexes (NumPy and JAX raise
+    IndexError; a short mask is not padded, a long one not cut)."""
+    axis = 0
+    for k, i in enumerate(idx):
+        if i is None:
+            continue
+        if _is_bool_mask(i):
+            mask_shape = get_aval(i).shape
+            if mask_shape != shape[axis:axis + len(mask_shape)]:
+                raise IndexError(f"boolean index did not match shape of indexed array in index {k}: "
+                                 f"got {mask_shape}, expected {shape[axis:axis + len(mask_shape)]}")
+            axis += len(mask_shape)
+        else:
+            axis += 1
 
 
 def _is_array(i):
@@ -236,9 +255,7 @@ def take(a, indices, axis=None, out=None, mode=None, unique_indices=False,
     if axis is None:
         a, axis = lax.reshape(a, (get_aval(a).size,)), 0
     shape = get_aval(a).shape
-    if not isinstance(axis, (int, np.integer)) or not -len(shape) <= axis < len(shape):
-        raise ValueError(f"fx.numpy.take: axis {axis!r} is out of bounds for {get_aval(a).str_short()}")
-    axis = int(axis) % len(shape)
+    axis = canonicalize_axis(axis, len(shape), "take axis")
     indices = _int_indices("take", indices)
     gather_mode, mode = _gather_mode("take", mode)
     indices = lax.convert_element_type(_normalize_indices(indices, shape[axis], mode), np.int32)
@@ -252,15 +269,19 @@ def take(a, indices, axis=None, out=None, mode=None, unique_indices=False,
 
 def compress(condition, a, axis=None, *, size=None, fill_value=0):
     """The slices of `a` along `axis` where `condition` (1-D) holds."""
-    condition = asarray(condition)
+    condition = asarray(_operand(condition))
     if get_aval(condition).ndim != 1:
         raise ValueError(f"fx.numpy.compress: condition must be 1-D, got {get_aval(condition).str_short()}")
     a = lax._as_operand(_operand(a))
     if axis is None:
         a, axis = lax.reshape(a, (get_aval(a).size,)), 0
+    axis = canonicalize_axis(axis, get_aval(a).ndim, "compress axis")
     n = get_aval(a).shape[axis]
     if not isinstance(condition, Tracer):  # stays concrete, so no size= is needed
         condition = np.asarray(condition)
+        if condition[n:].any():
+            raise ValueError(f"fx.numpy.compress: condition has True entries beyond the {n} "
+                             f"elements of axis {axis}")
     condition = condition[:n]
     (positions,) = nonzero(condition, size=size, fill_value=-1)
     return take(a, positions, axis, mode="fill", fill_value=fill_value)
@@ -279,14 +300,16 @@ def _static_count(name, x):
 def nonzero(a, *, size=None, fill_value=None):
     """The indices of the nonzero elements, one array per axis. With `size` the arrays have
     that static length, padded with fill_value (default 0) or truncated."""
-    a = asarray(a)
+    a = asarray(_operand(a))
     shape = get_aval(a).shape
     if not shape:
         raise ValueError("fx.numpy.nonzero: calling nonzero on a 0-d array is not allowed; "
                          "use atleast_1d first")
     if size is None:
         size = _static_count("nonzero", a)
-    size, n = int(size), get_aval(a).size
+    size, n = index(size, "nonzero size"), get_aval(a).size
+    if size < 0:
+        raise ValueError(f"fx.numpy.nonzero: size must be non-negative, got {size}")
     int_dtype = dtypes.default_int_dtype()
     flat = lax.reshape(a, (n,))
     found = flat if get_aval(flat).dtype == np.bool_ else lax.ne(flat, lax.full_like(flat, 0))
@@ -312,13 +335,13 @@ def nonzero(a, *, size=None, fill_value=None):
 
 def flatnonzero(a, *, size=None, fill_value=None):
     """Indices of the nonzero elements of the flattened array."""
-    a = asarray(a)
+    a = asarray(_operand(a))
     return nonzero(lax.reshape(a, (get_aval(a).size,)), size=size, fill_value=fill_value)[0]
 
 
 def argwhere(a, *, size=None, fill_value=None):
     """The indices of the nonzero elements, one row each: (count or size, ndim)."""
-    a = asarray(a)
+    a = asarray(_operand(a))
     ndim = get_aval(a).ndim
     columns = nonzero(lax.reshape(a, (1,)) if ndim == 0 else a, size=size, fill_value=fill_value)
     out = lax.concatenate([lax.expand_dims(c, (1,)) for c in columns], 1)

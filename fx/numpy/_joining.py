@@ -7,6 +7,7 @@ import numpy as np
 
 from fx import dtypes, lax
 from fx.core import Tracer, get_aval
+from fx.lax._args import array_sequence, index, int_tuple
 from fx.numpy._indexing import take
 from fx.numpy._reductions import _array, cumsum
 from fx.numpy._reductions import sum as _sum
@@ -15,6 +16,7 @@ from fx.numpy._shape import (_axis, atleast_1d, atleast_2d, atleast_3d, concaten
 
 
 def _arrays(tup, name):
+    tup = array_sequence(tup, f"{name}: the arrays")
     if not len(tup):
         raise ValueError(f"{name} needs at least one array, got an empty sequence")
     return [_array(x) for x in tup]
@@ -107,7 +109,7 @@ dsplit = _split_on("dsplit", 2, 3)
 def tile(A, reps):
     """A repeated reps[i] times along each axis (leading 1s pad the shorter of the two)."""
     A = _array(A)
-    reps = (operator.index(reps),) if np.ndim(reps) == 0 else tuple(operator.index(r) for r in reps)
+    reps = (index(reps, "tile reps"),) if np.ndim(reps) == 0 else int_tuple(reps, "tile reps")
     if any(r < 0 for r in reps):
         raise ValueError(f"tile: repetitions must be non-negative, got {reps}")
     shape = get_aval(A).shape
@@ -146,7 +148,7 @@ def repeat(a, repeats, axis=None, *, total_repeat_length=None):
         return _repeat_each(a, axis, int(repeats.reshape(())))
     indices = np.repeat(np.arange(n), np.broadcast_to(repeats, (n,)))
     if total_repeat_length is not None:
-        indices = _fit(indices, operator.index(total_repeat_length), n)
+        indices = _fit(indices, index(total_repeat_length, "repeat total_repeat_length"), n)
     return take(a, indices, axis)
 
 
@@ -169,7 +171,7 @@ def _fit(indices, total, n):
 def _traced_repeat_indices(repeats, n, total_repeat_length):
     """Source index of each output position: how many cumulative repeat counts lie at or
     below it (clipped to the last element, which also pads a short total)."""
-    total = operator.index(total_repeat_length)
+    total = index(total_repeat_length, "repeat total_repeat_length")
     repeats = lax.convert_element_type(repeats, dtypes.default_int_dtype())
     if get_aval(repeats).ndim == 0:
         repeats = lax.broadcast(repeats, (n,))

@@ -40,7 +40,10 @@ def pad(array, pad_width, mode="constant", **kwargs):
     'odd'), 'wrap'."""
     array = _array(array)
     widths = _pad_widths(pad_width, get_aval(array).ndim)
-    if callable(mode) or mode not in _MODES:
+    if not isinstance(mode, str):
+        raise TypeError(f"fx.numpy.pad: mode must be a string (one of {', '.join(_MODES)}), got "
+                        f"{type(mode).__name__} {mode!r:.40}")
+    if mode not in _MODES:
         raise NotImplementedError(f"fx.numpy.pad: mode {mode!r} is not supported; supported "
                                   f"modes are {', '.join(_MODES)}")
     allowed = {"constant": {"constant_values"}, "reflect": {"reflect_type"},

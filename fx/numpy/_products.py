@@ -5,6 +5,7 @@ import numpy as np
 
 from fx import lax
 from fx.core import get_aval
+from fx.lax._args import index, int_tuple
 from fx.numpy._promote import broadcast_arrays, broadcast_shapes, broadcast_to, promote_dtypes
 from fx.numpy._shape import _axis, moveaxis, ravel, slice_along, stack
 
@@ -61,7 +62,7 @@ def outer(a, b):
 
 
 def _axes_list(axes, ndim, name):
-    axes = (axes,) if isinstance(axes, (int, np.integer)) else tuple(axes)
+    axes = (axes,) if isinstance(axes, (int, np.integer)) else int_tuple(axes, f"tensordot {name}")
     return [_axis(a, ndim, name) for a in axes]
 
 
@@ -69,7 +70,8 @@ def tensordot(a, b, axes=2, *, precision=None, preferred_element_type=None):
     """Sum over the last `axes` axes of a and the first of b, or over the given axis pairs."""
     a, b = promote_dtypes(a, b)
     na, nb = get_aval(a).ndim, get_aval(b).ndim
-    if isinstance(axes, (int, np.integer)):
+    if not isinstance(axes, (list, tuple)):
+        axes = index(axes, "tensordot axes")
         if not 0 <= axes <= min(na, nb):
             raise ValueError(f"tensordot: axes={axes} must be in [0, {min(na, nb)}] for operands "
                              f"of rank {na} and {nb}")

@@ -9,7 +9,8 @@ import numpy as np
 
 from fx import dtypes, lax
 from fx.array import ArrayImpl
-from fx.core import Tracer, get_aval
+from fx.core import Tracer, get_aval, masked_array_error
+from fx.lax._args import canonicalize_shape
 
 
 def asarray(x, dtype=None):
@@ -27,10 +28,13 @@ def asarray(x, dtype=None):
         return ArrayImpl._wrap(np.asarray(x, aval.dtype), aval)
     if isinstance(x, (str, bytes)):
         raise TypeError(f"fx.numpy expected an array or a number, got {type(x).__name__} {x!r:.40}")
+    if isinstance(x, np.ma.MaskedArray):
+        raise masked_array_error()
     value = np.asarray(x)
     if value.dtype == object:
         raise TypeError(f"fx.numpy.asarray: cannot convert {x!r:.60} to an array")
-    target = dtypes.canonicalize_dtype(dtype if dtype is not None else value.dtype)
+    source = dtypes.canonicalize_dtype(value.dtype)  # rejects strings, dates, complex numbers
+    target = source if dtype is None else dtypes.canonicalize_dtype(dtype)
     return ArrayImpl(value.astype(target, copy=False))
 
 
@@ -38,7 +42,7 @@ def astype(x, dtype, /, *, copy=False, device=None):
     """x converted to `dtype` (JAX's jnp.astype); copy and device are accepted for
     compatibility: fx arrays are immutable and live on one device."""
     del copy, device
-    return lax.convert_element_type(asarray(x), dtype)
+    return lax.convert_element_type(asarray(_operand(x)), dtype)
 
 
 def _has_traced(seq):
@@ -51,8 +55,14 @@ def array(x, dtype=None, copy=True):
 
 
 def _operand(x):
+    """An array argument of an fx.numpy function: an array or a scalar, as in JAX. Lists and
+    tuples are refused (only asarray and array convert them), so that a function never
+    silently builds a constant from a nested structure."""
     if isinstance(x, (ArrayImpl, Tracer, bool, int, float)):
         return x
+    if isinstance(x, (list, tuple)):
+        raise TypeError(f"fx.numpy functions take arrays or scalars as array arguments, got a "
+                        f"{type(x).__name__} {x!r:.40}; convert it with fx.numpy.asarray first")
     return asarray(x)
 
 
@@ -75,6 +85,7 @@ def promote_dtypes_inexact(*args):
 
 
 def broadcast_shapes(*shapes):
+    shapes = [canonicalize_shape(s) for s in shapes]
     try:
         return tuple(np.broadcast_shapes(*shapes))
     except ValueError:
@@ -84,7 +95,7 @@ def broadcast_shapes(*shapes):
 def broadcast_to(x, shape):
     """NumPy broadcasting of x to shape, as one broadcast_in_dim."""
     x = _operand(x)
-    shape = (shape,) if isinstance(shape, int) else tuple(int(s) for s in shape)
+    shape = canonicalize_shape(shape, "broadcast_to shape")
     aval = get_aval(x)
     if aval.shape == shape:
         return lax._as_operand(x)

@@ -10,23 +10,14 @@ import numpy as np
 
 from fx import dtypes, lax
 from fx.core import get_aval
+from fx.lax._args import canonicalize_axes
 from fx.numpy._promote import _operand, broadcast_to
 
 
 def _axes(axis, ndim):
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    out = []
-    for a in axes:
-        if not isinstance(a, (int, np.integer)):
-            raise TypeError(f"axis must be an int or a tuple of ints, got {axis!r}")
-        if not -ndim <= a < ndim:
-            raise ValueError(f"axis {a} is out of bounds for an array of rank {ndim}")
-        out.append(int(a) % ndim)
-    if len(set(out)) != len(out):
-        raise ValueError(f"duplicate value in axis: {axis}")
-    return tuple(sorted(out))
+    return tuple(sorted(canonicalize_axes(axis, ndim)))
 
 
 def _keep(x, axes, keepdims):
@@ -50,7 +41,7 @@ def _mask(where, shape):
     """`where` as a boolean array of `shape` (NumPy broadcasting)."""
     where = _operand(where)
     if not dtypes.is_bool(get_aval(where).dtype):
-        where = lax.ne(where, lax.full_like(where, 0))
+        raise ValueError(f"where must be None or a boolean array, got {get_aval(where).str_short()}")
     return broadcast_to(where, shape)
 
 
@@ -73,6 +64,8 @@ def _accumulator(dtype):
 def _reduce_then_join(a, axes, keepdims, initial, lax_reduce, lax_combine):
     """Reduce over axes, then combine `initial` in once (NumPy's `initial=`)."""
     result = lax_reduce(a, axes) if axes else a
+    if initial is not None and np.ndim(initial) != 0:
+        raise ValueError(f"initial must be a scalar, got {initial!r:.40}")
     if initial is not None:
         result = lax_combine(result, lax.full_like(result, initial))
     return _keep(result, axes, keepdims)

@@ -1,12 +1,12 @@
 """Shape manipulation: reshape, transpose, concatenate, stack, squeeze, expand_dims ..."""
 from __future__ import annotations
 
-import operator
-
 import numpy as np
 
 from fx import lax
 from fx.core import Tracer, get_aval
+from fx.lax._args import (array_sequence, canonicalize_axes, canonicalize_axis as _axis, check_permutation,
+                          index, int_tuple)
 from fx.numpy._promote import _operand, asarray, promote_dtypes
 
 
@@ -14,20 +14,17 @@ def _ndim(x):
     return get_aval(x).ndim
 
 
-def _axis(axis, ndim, name="axis"):
-    axis = int(axis)
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"{name} {axis} is out of bounds for an array of rank {ndim}")
-    return axis % ndim
-
-
 def reshape(a, newshape=None, order="C", *, shape=None):
     a = _operand(a)
     newshape = shape if newshape is None else newshape
-    if order != "C":
+    if not isinstance(order, str) or order != "C":
         raise NotImplementedError("fx.numpy.reshape supports order='C' only")
     size = get_aval(a).size
-    newshape = (newshape,) if isinstance(newshape, int) else tuple(int(s) for s in newshape)
+    if type(newshape) is not tuple and np.ndim(newshape) == 0:
+        newshape = (newshape,)
+    newshape = int_tuple(newshape, "reshape shape")
+    if any(s < -1 for s in newshape):
+        raise ValueError(f"reshape: sizes must be non-negative (or -1 for one of them), got {newshape}")
     if newshape.count(-1) > 1:
         raise ValueError("can only specify one unknown dimension (-1) in reshape")
     if -1 in newshape:
@@ -45,7 +42,8 @@ def ravel(a, order="C"):
 def transpose(a, axes=None):
     a = _operand(a)
     ndim = _ndim(a)
-    axes = tuple(range(ndim))[::-1] if axes is None else tuple(_axis(x, ndim) for x in axes)
+    axes = tuple(range(ndim))[::-1] if axes is None else check_permutation(
+        axes, ndim, "transpose axes", allow_negative=True)
     return lax.transpose(lax._as_operand(a), axes)
 
 
@@ -60,8 +58,11 @@ def swapaxes(a, axis1, axis2):
 def moveaxis(a, source, destination):
     a = _operand(a)
     ndim = _ndim(a)
-    src = [_axis(s, ndim) for s in np.atleast_1d(source)]
-    dst = [_axis(d, ndim) for d in np.atleast_1d(destination)]
+    src = canonicalize_axes(source, ndim, "moveaxis source")
+    dst = canonicalize_axes(destination, ndim, "moveaxis destination")
+    if len(src) != len(dst):
+        raise ValueError(f"moveaxis: source {source} and destination {destination} must name "
+                         f"the same number of axes")
     perm = [i for i in range(ndim) if i not in src]
     for d, s in sorted(zip(dst, src)):
         perm.insert(d, s)
@@ -70,9 +71,8 @@ def moveaxis(a, source, destination):
 
 def expand_dims(a, axis):
     a = lax._as_operand(_operand(a))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    out_ndim = _ndim(a) + len(axes)
-    return lax.expand_dims(a, tuple(_axis(x, out_ndim) for x in axes))
+    axes = (axis,) if type(axis) is int else int_tuple(axis, "expand_dims axis")
+    return lax.expand_dims(a, canonicalize_axes(axes, _ndim(a) + len(axes), "expand_dims axis"))
 
 
 def squeeze(a, axis=None):
@@ -81,7 +81,7 @@ def squeeze(a, axis=None):
     if axis is None:
         axes = tuple(i for i, s in enumerate(shape) if s == 1)
     else:
-        axes = tuple(_axis(x, len(shape)) for x in ((axis,) if isinstance(axis, int) else axis))
+        axes = canonicalize_axes(axis, len(shape))
         for x in axes:
             if shape[x] != 1:
                 raise ValueError(f"cannot select an axis to squeeze out which has size not equal "
@@ -91,6 +91,7 @@ def squeeze(a, axis=None):
 
 def concatenate(arrays, axis=0, dtype=None):
     """Join arrays along an existing axis (the flattened arrays when axis is None)."""
+    arrays = array_sequence(arrays, "concatenate: the arrays")
     if not len(arrays):
         raise ValueError("need at least one array to concatenate")
     arrays = promote_dtypes(*arrays)
@@ -108,6 +109,7 @@ def stack(arrays, axis=0, out=None, dtype=None):
     """Join arrays of one shape along a new axis."""
     if out is not None:
         raise NotImplementedError("fx.numpy.stack: `out` is not supported (fx arrays are immutable)")
+    arrays = array_sequence(arrays, "stack: the arrays")
     arrays = [asarray(a) if not hasattr(a, "aval") else a for a in arrays]
     if not arrays:
         raise ValueError("need at least one array to stack")
@@ -144,10 +146,7 @@ def atleast_3d(*arys):
 def _axes_or_all(axis, ndim):
     if axis is None:
         return tuple(range(ndim))
-    axes = tuple(_axis(a, ndim) for a in ((axis,) if isinstance(axis, (int, np.integer)) else axis))
-    if len(set(axes)) != len(axes):
-        raise ValueError(f"repeated axis in {axis}")
-    return axes
+    return canonicalize_axes(axis, ndim)
 
 
 def flip(m, axis=None):
@@ -176,12 +175,10 @@ def rot90(m, k=1, axes=(0, 1)):
     """m rotated by k quarter turns in the plane of `axes`, from the first towards the second."""
     m = lax._as_operand(_operand(m))
     ndim = _ndim(m)
-    if len(axes) != 2:
-        raise ValueError(f"rot90: axes must name two axes, got {axes}")
-    a, b = _axis(axes[0], ndim), _axis(axes[1], ndim)
-    if a == b:
-        raise ValueError(f"rot90: axes must be different, got {axes}")
-    k = operator.index(k) % 4
+    if np.ndim(axes) != 1 or len(axes) != 2:
+        raise ValueError(f"rot90: axes must name two axes, got {axes!r:.40}")
+    a, b = canonicalize_axes(axes, ndim, "rot90 axes")
+    k = index(k, "rot90 k") % 4
     if k == 2:
         return flip(m, (a, b))
     if k == 0:
@@ -196,7 +193,9 @@ def roll(a, shift, axis=None):
     a = lax._as_operand(_operand(a))
     if axis is None:
         return reshape(roll(ravel(a), shift, 0), get_aval(a).shape)
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else int_tuple(axis, "roll axis")
+    if np.ndim(shift) > 1:
+        raise ValueError(f"roll: shift must be an integer or a 1-D sequence of them, got {shift!r:.40}")
     shifts = (shift,) if np.ndim(shift) == 0 else tuple(shift)
     if len(shifts) == 1:
         shifts *= len(axes)
@@ -216,7 +215,7 @@ def _roll_axis(a, shift, axis):
     if n == 0:
         return a
     if not isinstance(shift, Tracer):
-        split = n - operator.index(shift) % n
+        split = n - index(shift, "roll shift") % n
         if split == n:
             return a
         return lax.concatenate([slice_along(a, axis, split, n), slice_along(a, axis, 0, split)], axis)

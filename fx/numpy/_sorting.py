@@ -11,6 +11,7 @@ import numpy as np
 
 from fx import dtypes, lax
 from fx.core import ConcretizationTypeError, Tracer, get_aval
+from fx.lax._args import check_choice, index
 from fx.lax.sorting import gather_along
 from fx.numpy._promote import asarray, broadcast_shapes, broadcast_to, promote_dtypes, \
     promote_dtypes_inexact
@@ -80,7 +81,10 @@ def lexsort(keys, axis=-1):
     if not keys:
         raise TypeError("fx.numpy.lexsort needs at least one key")
     keys = list(promote_dtypes(*keys)) if len({get_aval(k).dtype for k in keys}) > 1 else keys
-    shape = broadcast_shapes(*(get_aval(k).shape for k in keys))
+    shapes = {get_aval(k).shape for k in keys}
+    if len(shapes) > 1:
+        raise ValueError(f"fx.numpy.lexsort: all keys need to be the same shape, got {sorted(shapes)}")
+    (shape,) = shapes
     if not shape:
         raise ValueError("fx.numpy.lexsort: 0-d keys have no axis to sort")
     axis = _axis(axis, len(shape), "lexsort")
@@ -127,7 +131,7 @@ def _gather_mode(name, mode):
              "promise_in_bounds": "clip"}
     if isinstance(mode, lax.GatherScatterMode):
         mode = {"fill_or_drop": "fill"}.get(mode.value, mode.value)
-    if mode not in modes:
+    if mode is not None and not isinstance(mode, str) or mode not in modes:
         raise ValueError(f"fx.numpy.{name}: mode must be one of 'fill', 'clip', 'wrap', "
                          f"'promise_in_bounds', got {mode!r}")
     return modes[mode], mode
@@ -179,16 +183,16 @@ def searchsorted(a, v, side="left", sorter=None, *, method="scan"):
     `a` before each v (side='left') or not after it ('right'): a comparison per pair,
     fused into one reduction, which suits vector units better than a binary search's
     dependent loads. `method` is accepted for JAX compatibility."""
-    if side not in ("left", "right"):
-        raise ValueError(f"fx.numpy.searchsorted: side must be 'left' or 'right', got {side!r}")
-    if method not in ("scan", "scan_unrolled", "sort", "compare_all"):
-        raise ValueError("fx.numpy.searchsorted: method must be 'scan', 'scan_unrolled', 'sort' "
-                         f"or 'compare_all', got {method!r}")
+    check_choice(side, ("left", "right"), "fx.numpy.searchsorted: side")
+    check_choice(method, ("scan", "scan_unrolled", "sort", "compare_all"), "fx.numpy.searchsorted: method")
     a, v = promote_dtypes(a, v)
     a, v = _array(a), _array(v)
     if get_aval(a).ndim != 1:
         raise ValueError(f"fx.numpy.searchsorted: a must be 1-D, got {get_aval(a).str_short()}")
     if sorter is not None:
+        if np.shape(sorter) != get_aval(a).shape:
+            raise ValueError(f"fx.numpy.searchsorted: sorter must have a's shape {get_aval(a).shape}, "
+                             f"got {np.shape(sorter)}")
         a = take_along_axis(a, sorter, 0, mode="clip")
     shape = get_aval(v).shape + get_aval(a).shape
     a_b = lax.broadcast_in_dim(a, shape, (len(shape) - 1,))
@@ -239,7 +243,7 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
     ar = _array(ar)
     if size is None:
         size = _concrete_size("unique", ar, lambda v: _count_unique(v, equal_nan))
-    size = int(size)
+    size = index(size, "fx.numpy.unique: size")
     in_shape = get_aval(ar).shape
     n = get_aval(ar).size
     x = lax.reshape(ar, (n,))
@@ -295,8 +299,7 @@ def _moved_to_last(a, axis, name):
 
 
 def _quantile(a, q, axis, method, keepdims, name, ignore_nan):
-    if method not in _METHODS:
-        raise ValueError(f"fx.numpy.{name}: method must be one of {_METHODS}, got {method!r}")
+    check_choice(method, _METHODS, f"fx.numpy.{name}: method")
     (a,) = promote_dtypes_inexact(a)  # q takes a's dtype, as in JAX
     a = _array(a)
     q = lax.convert_element_type(_array(q), get_aval(a).dtype)

@@ -8,6 +8,7 @@ import numpy as np
 from fx import dtypes, lax
 from fx.array import Array
 from fx.core import get_aval
+from fx.lax._args import index
 from fx.numpy._promote import broadcast_arrays, promote_args, promote_args_inexact, promote_dtypes
 from fx.transforms.custom import custom_jvp
 
@@ -99,6 +100,7 @@ rint = _float_only_or_identity(lambda x: lax.round(x, lax.RoundingMethod.TO_NEAR
 
 
 def round(a, decimals=0):
+    decimals = index(decimals, "round decimals")
     (a,) = promote_args(a)
     if not dtypes.is_floating(get_aval(a).dtype):
         return a
@@ -119,10 +121,11 @@ def reciprocal(x):
 
 
 def power(x, y):
-    """x ** y: integer exponents that are Python ints use integer_pow (exact, cheap)."""
-    if isinstance(y, int) and not isinstance(y, bool):
+    """x ** y. A static integer exponent (a Python int or a NumPy integer scalar) uses
+    integer_pow, exact and cheap, which refuses negative powers of integers as JAX does."""
+    if isinstance(y, (int, np.integer)) and not isinstance(y, (bool, np.bool_)):
         (x,) = promote_args(x)
-        return lax.integer_pow(x, y)
+        return lax.integer_pow(x, int(y))
     x, y = promote_args(x, y)
     if dtypes.is_floating(get_aval(x).dtype):
         return lax.pow(x, y)
@@ -130,15 +133,21 @@ def power(x, y):
 
 
 def _integer_power(x, y):
-    """Integer x ** y for traced integer y: binary exponentiation over the bits of y."""
+    """Integer x ** y for array y: binary exponentiation over the bits of y. A negative
+    exponent gives the integer part of the true power: 1 for x = 1, ±1 for x = -1, else 0."""
     bits = np.iinfo(get_aval(y).dtype).bits
-    acc = lax.full_like(x, 1)
+    one, zero = lax.full_like(x, 1), lax.full_like(x, 0)
+    negative = lax.lt(y, lax.full_like(y, 0))
+    odd_y = lax.ne(lax.bitwise_and(y, lax.full_like(y, 1)), lax.full_like(y, 0))
+    reciprocal = lax.select(lax.eq(x, one), one,
+                            lax.select(lax.eq(x, lax.neg(one)), lax.select(odd_y, x, one), zero))
+    acc = one
     for _ in range(bits):
         odd = lax.ne(lax.bitwise_and(y, lax.full_like(y, 1)), lax.full_like(y, 0))
         acc = lax.select(odd, lax.mul(acc, x), acc)
         x = lax.mul(x, x)
         y = lax.div(y, lax.full_like(y, 2))
-    return acc
+    return lax.select(negative, reciprocal, acc)
 
 
 def floor_divide(x, y):

@@ -19,7 +19,8 @@ import fx.numpy as jnp
 from fx import dtypes
 from fx.core import get_aval
 from fx.lax import linalg as lax_linalg
-from fx.numpy._promote import broadcast_shapes, promote_dtypes_inexact
+from fx.lax._args import array_sequence, canonicalize_axes, check_choice, index
+from fx.numpy._promote import _operand, broadcast_shapes, promote_dtypes_inexact
 
 
 class EighResult(NamedTuple):
@@ -44,7 +45,7 @@ class SVDResult(NamedTuple):
 
 
 def _inexact(*arrays):
-    return promote_dtypes_inexact(*(jnp.asarray(a) for a in arrays))
+    return promote_dtypes_inexact(*(jnp.asarray(_operand(a)) for a in arrays))
 
 
 def _matrices(name, a, square=False):
@@ -78,15 +79,14 @@ def cholesky(a, *, upper=False, symmetrize_input=True):
 
 def qr(a, mode="reduced"):
     """QRResult(Q, R) ("reduced" or "complete"), or R alone (mode "r")."""
-    if mode not in ("reduced", "complete", "r"):
-        raise ValueError(f"qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
+    check_choice(mode, ("reduced", "complete", "r"), "qr: mode")
     q, r = lax_linalg.qr(_matrices("qr", a), full_matrices=mode == "complete")
     return r if mode == "r" else QRResult(q, r)
 
 
 def eigh(a, UPLO=None, symmetrize_input=True):
     """EighResult(eigenvalues ascending, eigenvectors in columns) of symmetric matrices."""
-    if UPLO not in (None, "L", "U"):
+    if UPLO is not None and not (isinstance(UPLO, str) and UPLO in ("L", "U")):
         raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
     v, w = lax_linalg.eigh(_matrices("eigh", a, square=True), lower=UPLO != "U",
                            symmetrize_input=symmetrize_input)
@@ -125,10 +125,18 @@ def det(a):
     return parity * jnp.prod(diagonal, axis=-1)
 
 
+def _check_order(what, order):
+    """A norm order is None, a number or a name ('fro', 'nuc'); an array would be compared
+    elementwise with each of those."""
+    if order is not None and not isinstance(order, (int, float, str, np.number)):
+        raise TypeError(f"{what} must be None, a number or 'fro' / 'nuc', got "
+                        f"{type(order).__name__} {order!r:.40}")
+
+
 def slogdet(a, *, method=None):
     """SlogdetResult(sign, log|det|): sign 0 and log|det| -inf for a singular matrix."""
-    if method not in (None, "lu"):
-        raise ValueError(f"slogdet: method must be 'lu', got {method!r}")
+    if method is not None:
+        check_choice(method, ("lu",), "slogdet: method")
     diagonal, parity = _lu_parts(_matrices("slogdet", a, square=True))
     sign = parity * jnp.prod(jnp.sign(diagonal), axis=-1)
     return SlogdetResult(sign, jnp.sum(jnp.log(jnp.abs(diagonal)), axis=-1))
@@ -172,10 +180,12 @@ def matrix_power(a, n):
         raise TypeError(f"matrix_power: n must be an integer, got {n!r}") from None
     if n < 0:
         a, n = inv(a), -n
-    result, power = _eye_like(a), a
+    if n == 0:
+        return _eye_like(a)
+    result, power = None, a  # no product with the identity: 0 * inf would give NaN
     while n:
         if n & 1:
-            result = jnp.matmul(result, power)
+            result = power if result is None else jnp.matmul(result, power)
         n >>= 1
         if n:
             power = jnp.matmul(power, power)
@@ -239,7 +249,8 @@ def lstsq(a, b, rcond=None, *, numpy_resid=False):
     if vector:
         b = b[:, None]
     u, s, vt = lax_linalg.svd(a, full_matrices=False)
-    rcond = float(dtypes.finfo(get_aval(a).dtype).eps) * max(m, n) if rcond is None else rcond
+    rcond = float(dtypes.finfo(get_aval(a).dtype).eps) * max(m, n) if rcond is None else jnp.asarray(
+        _operand(rcond))
     kept = s >= rcond * s[:1]
     rank = jnp.sum(kept)
     s_inv = _reciprocal_kept(s, kept)
@@ -255,6 +266,7 @@ def cond(x, p=None):
     """The condition number in norm p (None or 2: through the singular values); inf for
     a singular matrix."""
     x = _matrices("cond", x)
+    _check_order("cond: p", p)
     if p in (None, 2, -2):
         s = svd(x, compute_uv=False)
         r = s[..., 0] / s[..., -1] if p != -2 else s[..., -1] / s[..., 0]
@@ -310,6 +322,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
     (None/'fro', 'nuc', 1, -1, 2, -2, inf, -inf) over two; axis=None means every axis
     for ord None (the 2-norm of the flattened array), else the one or two axes x has."""
     (x,) = _inexact(x)
+    _check_order("norm: ord", ord)
     ndim = get_aval(x).ndim
     if axis is None:
         if ord is None:
@@ -318,10 +331,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
         if ndim not in (1, 2):
             raise ValueError(f"norm: with an ord, axis=None needs a 1-D or 2-D array, got {ndim}-D")
         axis = tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    if any(not -ndim <= a < ndim for a in axes) or len({a % ndim for a in axes}) != len(axes):
-        raise ValueError(f"norm: invalid axis {axis} for an array of rank {ndim}")
-    axes = tuple(int(a) % ndim for a in axes)
+    axes = canonicalize_axes(axis, ndim, "norm axis")
     if len(axes) == 1:
         return _vector_norm(x, ord, axes[0], keepdims)
     if len(axes) == 2:
@@ -334,6 +344,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
 def multi_dot(arrays, *, precision=None):
     """arrays[0] @ arrays[1] @ ..., left to right; the first and last may be vectors."""
     del precision
+    arrays = array_sequence(arrays, "multi_dot: the arrays")
     if len(arrays) < 2:
         raise ValueError(f"multi_dot: expected at least two arrays, got {len(arrays)}")
     out = jnp.asarray(arrays[0])
@@ -350,6 +361,7 @@ def tensorinv(a, ind=2):
     """The inverse of a as the matrix (prod(shape[:ind]), prod(shape[ind:]))."""
     (a,) = _inexact(a)
     shape = get_aval(a).shape
+    ind = index(ind, "tensorinv ind")
     if not 0 < ind <= len(shape) or _size(shape[:ind]) != _size(shape[ind:]):
         raise ValueError(f"tensorinv: shape {shape} split at ind={ind} is not square")
     matrix = inv(jnp.reshape(a, (_size(shape[:ind]), _size(shape[ind:]))))

@@ -13,6 +13,7 @@ import numpy as np
 import fx.numpy as jnp
 from fx import dtypes, lax
 from fx.core import Tracer
+from fx.numpy._promote import _operand
 from fx.random._threefry import canonical_axis, canonical_shape, check_key, random_bits, split
 
 
@@ -140,7 +141,7 @@ def categorical(key, logits, axis=-1, shape=None):
     """Category indices drawn with probabilities softmax(logits) along `axis` (the Gumbel-max
     trick); `shape` may add leading sample dimensions to the batch shape."""
     key = check_key("categorical", key)
-    logits = jnp.asarray(logits)
+    logits = jnp.asarray(_operand(logits))
     if not dtypes.is_floating(logits.dtype):
         logits = logits.astype(dtypes.default_float_dtype())
     if logits.ndim == 0:
@@ -158,7 +159,7 @@ def categorical(key, logits, axis=-1, shape=None):
 # ---------------------------------------------------------------------------- randint
 
 def _as_int_array(x):
-    x = jnp.asarray(x)
+    x = jnp.asarray(_operand(x))
     return x if dtypes.is_integer(x.dtype) else x.astype(dtypes.default_int_dtype())
 
 

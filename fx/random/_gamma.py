@@ -19,6 +19,7 @@ import math
 
 import fx.numpy as jnp
 from fx import lax
+from fx.numpy._promote import _operand
 from fx.random._distributions import _float_dtype, exponential, normal, uniform
 from fx.random._threefry import canonical_shape, check_key, split
 from fx.transforms.custom import custom_jvp
@@ -91,7 +92,7 @@ _gamma_draws.defjvp(_no_alpha_derivative)
 def _gamma(name, key, a, shape, dtype, log_space):
     key = check_key(name, key)
     dtype = _float_dtype(name, dtype)
-    a = jnp.asarray(a)
+    a = jnp.asarray(_operand(a))
     shape = a.shape if shape is None else canonical_shape(name, shape, a.shape)
     a = jnp.broadcast_to(lax.convert_element_type(a, dtype), shape)
     return _gamma_draws(key, a, log_space)
@@ -115,7 +116,7 @@ def dirichlet(key, alpha, shape=None, dtype=None):
     from fx import nn
     key = check_key("dirichlet", key)
     dtype = _float_dtype("dirichlet", dtype)
-    alpha = jnp.asarray(alpha)
+    alpha = jnp.asarray(_operand(alpha))
     if alpha.ndim < 1:
         raise ValueError(f"dirichlet: alpha must have at least one dimension (the categories), "
                          f"got shape {alpha.shape}")

@@ -11,6 +11,8 @@ import numpy as np
 
 import fx.numpy as jnp
 from fx import dtypes, lax
+from fx.lax._args import index as _index
+from fx.numpy._promote import _operand
 from fx.random._distributions import gumbel, randint, uniform
 from fx.random._threefry import canonical_axis, canonical_shape, check_key, random_bits, split
 
@@ -33,8 +35,9 @@ def permutation(key, x, axis=0, independent=False):
     if np.ndim(x) == 0:
         if not dtypes.is_integer(dtypes.dtype_of(x)):
             raise TypeError(f"permutation: x must be an integer or an array, got {x!r:.60}")
+        canonical_axis("permutation", axis, 1)
         return _shuffle(key, jnp.arange(int(x)), 0)
-    x = jnp.asarray(x)
+    x = jnp.asarray(_operand(x))
     axis = canonical_axis("permutation", axis, x.ndim)
     if independent or x.ndim == 1:
         return _shuffle(key, x, axis)
@@ -45,10 +48,11 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0):
     """Draws from range(a) for an integer a, else from a's slices along `axis`; uniformly or
     with probabilities p, with or without replacement."""
     key = check_key("choice", key)
+    axis = _index(axis, "choice: axis")
     if isinstance(shape, (int, np.integer)):
         raise TypeError(f"choice: shape must be a sequence, got {shape}")
     shape = canonical_shape("choice", shape)
-    arr = jnp.asarray(a)
+    arr = jnp.asarray(_operand(a))
     if arr.ndim == 0:
         n = int(a)
     else:

@@ -15,7 +15,8 @@ import numpy as np
 from fx import dtypes, lax
 from fx.array import Array
 from fx.config import config
-from fx.core import Tracer, get_aval
+from fx.core import get_aval
+from fx.lax._args import canonicalize_axis, canonicalize_shape, numpy_dtype
 
 _U32 = dtypes.uint32
 _MASK = 2 ** 32 - 1
@@ -106,9 +107,7 @@ def split(key, num=2):
     """`num` new keys (shape (num, 2), or `num` may be a shape), independent of `key`'s
     own stream and of each other."""
     key = check_key("split", key)
-    shape = (int(num),) if np.ndim(num) == 0 else tuple(int(n) for n in num)
-    if any(n < 0 for n in shape):
-        raise ValueError(f"split: the number of keys must be non-negative, got {num}")
+    shape = canonicalize_shape(num, "split: num")
     words = _hash_counters(key, shape)
     return lax.concatenate([lax.reshape(w, (*shape, 1)) for w in words], len(shape))
 
@@ -141,7 +140,7 @@ def bits(key, shape=(), dtype=None):
     """Uniformly random unsigned integers (JAX's random.bits). Narrow types (uint8, uint16)
     keep their width's worth of bits in fx's uint32; uint64 (x64 only) comes as int64."""
     key = check_key("bits", key)
-    requested = np.dtype(dtype if dtype is not None else np.uint32)
+    requested = numpy_dtype(dtype if dtype is not None else np.uint32, "bits: dtype")
     if requested.kind != "u":
         raise TypeError(f"bits: dtype must be an unsigned integer type, got {requested}")
     shape = canonical_shape("bits", shape)
@@ -154,11 +153,7 @@ def bits(key, shape=(), dtype=None):
 
 def canonical_shape(name, shape, *param_shapes):
     """`shape` as a tuple of ints, checked to hold the broadcast of the parameters' shapes."""
-    if isinstance(shape, (int, np.integer, Tracer)):
-        shape = (shape,)
-    shape = tuple(int(d) for d in shape)
-    if any(d < 0 for d in shape):
-        raise ValueError(f"{name}: shape must have non-negative sizes, got {shape}")
+    shape = canonicalize_shape(shape, f"{name}: shape")
     if param_shapes:
         try:
             full = np.broadcast_shapes(shape, *param_shapes)
@@ -171,7 +166,4 @@ def canonical_shape(name, shape, *param_shapes):
 
 
 def canonical_axis(name, axis, ndim):
-    axis = int(axis)
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"{name}: axis {axis} is out of bounds for {ndim} dimensions")
-    return axis % ndim
+    return canonicalize_axis(axis, ndim, f"{name}: axis")
