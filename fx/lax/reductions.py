@@ -111,7 +111,8 @@ def _cumsum(x, *, axis, reverse):
     plus the total of the blocks before, itself such a cumulative sum of the blocks'
     totals, so the error grows with the number of levels, not with the line's length."""
     lines = np.moveaxis(x, axis, -1)
-    out = _scan_last(lines[..., ::-1] if reverse else lines)
+    with np.errstate(all="ignore"):  # inf - inf is a NaN result, as in native code
+        out = _scan_last(lines[..., ::-1] if reverse else lines)
     return np.moveaxis(out[..., ::-1] if reverse else out, -1, axis)
 
 
