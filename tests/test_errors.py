@@ -103,3 +103,33 @@ def test_invalid_values_into_numpy_functions():
         jnp.sin("hello")
     with pytest.raises(TypeError, match="cannot convert"):
         jnp.asarray([object()])
+
+
+@pytest.mark.parametrize("fun", [lambda v: np.exp(v) * v, np.sin, lambda v: np.asarray(v).sum() * v])
+def test_numpy_function_on_tracer_raises_even_when_its_value_is_known(fun):
+    """Under grad without jit a tracer's value is known, but NumPy would treat it as a
+    constant and drop its derivative: JAX's TracerArrayConversionError, not a wrong number."""
+    with pytest.raises(fx.errors.TracerArrayConversionError, match=r"fx\.numpy.*") as info:
+        fx.grad(fun)(1.0)
+    assert "vjp(" in str(info.value) and "test_errors.py" in str(info.value)
+    with pytest.raises(fx.errors.TracerArrayConversionError, match="vmap"):
+        fx.vmap(fun)(jnp.ones(2))
+
+
+def test_error_classes_follow_jax():
+    e = fx.errors
+    for cls in (e.ConcretizationTypeError, e.TracerArrayConversionError, e.UnexpectedTracerError,
+                e.TracerIntegerConversionError, e.TracerBoolConversionError):
+        assert issubclass(cls, TypeError)
+    assert issubclass(e.TracerBoolConversionError, e.ConcretizationTypeError)
+    assert fx.ConcretizationTypeError is e.ConcretizationTypeError
+    with pytest.raises(e.TracerBoolConversionError, match="bool"):
+        fx.jit(lambda x: x if x else -x)(1.0)
+    with pytest.raises(e.TracerIntegerConversionError, match="__index__"):
+        fx.jit(lambda i: [1.0, 2.0][i])(1)
+
+
+def test_concrete_arrays_still_convert_without_a_copy():
+    x = jnp.arange(6.0)
+    assert np.asarray(x) is np.asarray(x)  # the buffer itself, not a copy
+    assert float(np.sin(x).sum()) == pytest.approx(np.sin(np.arange(6.0)).sum())
