@@ -70,8 +70,10 @@ def test_vmap_bad_axes():
 def test_jvp_structure_and_shape_mismatch():
     with pytest.raises(ValueError, match="tree structure"):
         fx.jvp(lambda x, y: x, (1.0, 2.0), (1.0,))
-    with pytest.raises(ValueError, match="does not match"):
+    with pytest.raises(ValueError, match=r"tangent 0 has shape \(4,\) but its primal has shape \(3,\)"):
         fx.jvp(jnp.sin, (jnp.ones(3),), (jnp.ones(4),))
+    with pytest.raises(TypeError, match="tangent 0 has dtype int32 but its primal has dtype float32"):
+        fx.jvp(jnp.sin, (jnp.ones(3),), (jnp.ones(3, jnp.int32),))
 
 
 def test_lax_shape_and_dtype_errors():
