@@ -314,6 +314,8 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None):
             return vmap(lambda a, k: fun(*a, **k), (in_axes, 0), out_axes,
                         axis_size=axis_size)(args, kwargs)
         leaves, in_tree = tree_util.tree_flatten(args)
+        for leaf in leaves:
+            _arg_aval(leaf, where, "argument")
         axes_prefix = in_axes if isinstance(in_axes, tuple) else (in_axes,) * len(args)
         if isinstance(in_axes, tuple) and len(in_axes) != len(args):
             raise ValueError(f"{where}: in_axes must be an int, None, or a tuple with one entry "

@@ -322,7 +322,12 @@ def tree_structure(tree, is_leaf: Callable[[Any], bool] | None = None) -> PyTree
 
 
 def tree_unflatten(treedef: PyTreeDef, leaves: Iterable) -> Any:
-    return treedef.unflatten(leaves)
+    try:
+        unflatten = treedef.unflatten
+    except AttributeError:  # (not checked up front: this runs on every jitted call)
+        raise TypeError(f"tree_unflatten: expected a PyTreeDef as treedef, got "
+                        f"{type(treedef).__name__} {treedef!r:.60}") from None
+    return unflatten(leaves)
 
 
 def _unflatten(node, next_leaf):
@@ -480,6 +485,8 @@ def all_leaves(iterable: Iterable, is_leaf: Callable[[Any], bool] | None = None)
 def tree_map(f: Callable, tree, *rest, is_leaf: Callable[[Any], bool] | None = None) -> Any:
     """Applies f to corresponding leaves. Each tree in `rest` must have `tree`'s structure,
     or `tree`'s structure as a prefix (its subtree at a leaf of `tree` is passed whole)."""
+    if not callable(f):
+        raise TypeError(f"tree_map: expected a callable for f, got {type(f).__name__} {f!r:.60}")
     leaves, treedef = tree_flatten(tree, is_leaf)
     if not rest:
         return treedef.unflatten(list(map(f, leaves)))
