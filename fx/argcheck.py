@@ -39,9 +39,9 @@ def check_bool(x, where, name):
 
 def check_int(x, where, name, *, minimum=None):
     """x as a Python int (anything with __index__ but a bool), at least `minimum`."""
-    if isinstance(x, (bool, np.bool_)) or not hasattr(type(x), "__index__"):
+    value = _index(x)
+    if value is None:
         raise TypeError(f"{where}: {name} must be an int, got {describe(x)}")
-    value = operator.index(x)
     if minimum is not None and value < minimum:
         raise ValueError(f"{where}: {name} must be an int >= {minimum}, got {value}")
     return value
@@ -53,9 +53,20 @@ def check_int_tuple(x, where, name, *, allow_none=False):
         return ()
     if isinstance(x, (tuple, list)):
         return tuple(check_int(i, where, f"{name} entry") for i in x)
-    if isinstance(x, (bool, np.bool_)) or not hasattr(type(x), "__index__"):
+    value = _index(x)
+    if value is None:
         raise TypeError(f"{where}: {name} must be an int or a tuple of ints, got {describe(x)}")
-    return (operator.index(x),)
+    return (value,)
+
+
+def _index(x):
+    """x as a Python int if it is an integer (not a bool, not an array of several), else None."""
+    if isinstance(x, (bool, np.bool_)):
+        return None
+    try:
+        return operator.index(x)
+    except TypeError:
+        return None
 
 
 def check_str_tuple(x, where, name):

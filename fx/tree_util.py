@@ -430,7 +430,11 @@ class PyTreeDef:
 
     def unflatten(self, leaves: Iterable) -> Any:
         if type(leaves) is not list and type(leaves) is not tuple:
-            leaves = list(leaves)
+            try:
+                leaves = list(leaves)
+            except TypeError:
+                raise TypeError(f"tree_unflatten: expected an iterable of leaves, got "
+                                f"{type(leaves).__name__} {leaves!r:.60}") from None
         if len(leaves) != self.num_leaves:
             raise ValueError(f"tree_unflatten: {self} expects {self.num_leaves} leaves, "
                              f"got {len(leaves)}")
@@ -518,6 +522,10 @@ def tree_transpose(outer_treedef: PyTreeDef, inner_treedef: PyTreeDef | None, py
     `inner_treedef=None` takes the structure of the first inner tree. Unlike JAX, which
     only compares leaf counts, the whole structure must equal outer.compose(inner).
     """
+    for name, treedef in (("outer_treedef", outer_treedef), ("inner_treedef", inner_treedef)):
+        if not isinstance(treedef, PyTreeDef) and not (name == "inner_treedef" and treedef is None):
+            raise TypeError(f"tree_transpose: expected a PyTreeDef as {name}, got "
+                            f"{type(treedef).__name__} {treedef!r:.60}")
     if inner_treedef is None:
         inner_treedef = tree_structure(outer_treedef.flatten_up_to(pytree_to_transpose)[0])
     leaves, treedef = tree_flatten(pytree_to_transpose)
