@@ -339,8 +339,7 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None):
 def _check_axis_spec(axes, where, name):
     """in_axes/out_axes: an int, None, or a container of those (a top-level dict is not a
     valid in_axes, as in JAX: in_axes has one entry per positional argument)."""
-    if isinstance(axes, bool) or name == "in_axes" and not isinstance(
-            axes, (tuple, int, np.integer, type(None))):
+    if name == "in_axes" and not isinstance(axes, (tuple, int, np.integer, type(None))):
         raise TypeError(f"{where}: {name} must be an int, None, or a tuple with one entry per "
                         f"positional argument, got {describe(axes)}")
     for leaf in tree_util.tree_leaves(axes, is_leaf=lambda x: x is None):

@@ -13,7 +13,7 @@ supported", "not iterable") fails.
 The test runs a fixed-seed sample; `python tests/test_transform_errors.py` runs every
 combination and prints the counts.
 """
-import linecache
+import dis
 import os
 import random
 import re
@@ -143,11 +143,11 @@ def _raised_on_purpose(e) -> bool:
     tb = e.__traceback__
     while tb.tb_next is not None:
         tb = tb.tb_next
-    path = os.path.abspath(tb.tb_frame.f_code.co_filename)
+    code = tb.tb_frame.f_code
+    path = os.path.abspath(code.co_filename)
     if path == os.path.abspath(__file__):
         return True
-    line = linecache.getline(path, tb.tb_lineno).strip()
-    return path.startswith(FX_DIR) and line.startswith("raise")
+    return path.startswith(FX_DIR) and dis.opname[code.co_code[tb.tb_lasti]] == "RAISE_VARARGS"
 
 
 def outcome(target, slot, value):
