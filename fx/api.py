@@ -596,7 +596,11 @@ def linear_transpose(fun, *primals):
         ct_leaves = _check_avals(ct_leaves, out_avals, f"{where} function", "cotangent leaf",
                                  TypeError)
         undefined = [UndefinedPrimal(v.aval) for v in jaxpr.invars]
-        cts = backward_pass(jaxpr, consts, undefined, ct_leaves)
+        try:
+            cts = backward_pass(jaxpr, consts, undefined, ct_leaves)
+        except (TypeError, NotImplementedError) as e:  # a rule met a non-linear use of an input
+            raise TypeError(f"{where}: fun must be linear in its inputs, but transposing it "
+                            f"failed ({type(e).__name__}: {e})") from e
         return tree_util.tree_unflatten(p_tree, [instantiate(c) for c in cts])
     return transposed
 

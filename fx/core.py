@@ -293,10 +293,21 @@ class Tracer(Array):
         return int(self._concrete("int()"))
 
     def __float__(self):
-        return float(self._concrete("float()"))
+        raise self._conversion_error("float()")
 
     def __complex__(self):
-        return complex(self._concrete("complex()"))
+        raise self._conversion_error("complex()")
+
+    def _conversion_error(self, what):
+        """float() and complex() fail even where the value is known, as in JAX: under grad
+        they would turn the traced value into a constant and silently drop its derivative
+        (int() and bool() give piecewise-constant results, whose derivative is zero)."""
+        if not self._trace.alive:
+            return escaped_tracer_error(self)
+        return ConcretizationTypeError(
+            self, what, f"{what} would make the traced value a Python constant, so the "
+            "transform would lose track of it (a derivative would silently be dropped). To "
+            "change the dtype use x.astype(...).")
 
     def __index__(self):
         return self._concrete("__index__()", TracerIntegerConversionError).__index__()

@@ -35,12 +35,13 @@ def _traced(tracer) -> str:
 class ConcretizationTypeError(TypeError):
     """A traced value was used where Python needs a concrete one."""
 
-    def __init__(self, tracer, what):
+    def __init__(self, tracer, what, why=None):
+        why = why or ("Its value is unknown while tracing, because it depends on a function "
+                      "argument.")
         super().__init__(
             f"Abstract tracer value encountered where a concrete value is expected: {what} "
             f"was applied to {_traced(tracer)}.\n  at {user_frame_summary()}\n"
-            "Its value is unknown while tracing, because it depends on a function argument. "
-            "For value-dependent control flow use fx.numpy.where or fx.lax.cond/select "
+            f"{why} For value-dependent control flow use fx.numpy.where or fx.lax.cond/select "
             "instead of Python `if`/`while`; if the value is really configuration, mark the "
             "argument static with jit(..., static_argnums=...) or static_argnames=...; and "
             "pass shapes as Python ints, not arrays.")

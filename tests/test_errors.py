@@ -118,6 +118,15 @@ def test_numpy_function_on_tracer_raises_even_when_its_value_is_known(fun):
         fx.vmap(fun)(jnp.ones(2))
 
 
+@pytest.mark.parametrize("convert", [float, complex])
+def test_float_of_a_tracer_raises_even_under_grad(convert):
+    """float(x) * x under grad would differentiate as if float(x) were a constant (JAX
+    raises too); int() and bool() stay usable, their results being piecewise constant."""
+    with pytest.raises(fx.errors.ConcretizationTypeError, match="derivative would silently"):
+        fx.grad(lambda x: convert(x) * x)(3.0)
+    assert float(fx.grad(lambda x: int(x) * x)(3.0)) == 3.0
+
+
 def test_error_classes_follow_jax():
     e = fx.errors
     for cls in (e.ConcretizationTypeError, e.TracerArrayConversionError, e.UnexpectedTracerError,

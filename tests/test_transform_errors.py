@@ -257,6 +257,8 @@ CASES = [
      ValueError, r"tree structure PyTreeDef\(\*\), got PyTreeDef\(\(\*,\)\)"),
     (lambda: fx.linearize(jnp.sin, jnp.ones(3))[1](jnp.ones(4)), ValueError, r"tangent 0 has type f32\[4\]"),
     (lambda: fx.linear_transpose(jnp.negative, jnp.ones(3))((jnp.ones(3),)), TypeError, "tree structure"),
+    (lambda: fx.linear_transpose(lambda x: x * x, 1.0)(1.0), TypeError, "must be linear in its inputs"),
+    (lambda: fx.linear_transpose(jnp.sin, 1.0)(1.0), TypeError, "must be linear.*'sin'"),
     (lambda: lax.scan(lambda c, x: (jnp.ones(2), x), 0.0, jnp.ones(3)), TypeError, "shapes do not match"),
     (lambda: lax.scan(lambda c, x: (c, x), 0.0, jnp.ones(3), length=2.5),
      TypeError, "length must be an int, got float"),
