@@ -5,7 +5,7 @@ trace_to_jaxpr) and by jit.
 from __future__ import annotations
 
 import functools
-from typing import NamedTuple
+import operator
 
 import numpy as np
 
@@ -545,10 +545,24 @@ def make_jaxpr(fun, static_argnums=(), return_shape=False):
     return make
 
 
-class ShapeDtypeStruct(NamedTuple):
-    shape: tuple
-    dtype: np.dtype
-    weak_type: bool = False
+class ShapeDtypeStruct:
+    """A shape and a dtype standing for an array argument (eval_shape, make_jaxpr) or
+    describing a result. A pytree leaf, as in JAX, so tree_map visits it whole."""
+    __slots__ = ("shape", "dtype", "weak_type")
+
+    def __init__(self, shape, dtype, weak_type=False):
+        try:
+            shape = tuple(operator.index(d) for d in shape)
+        except TypeError:
+            raise TypeError(f"ShapeDtypeStruct: shape must be a tuple of ints, got "
+                            f"{describe(shape)}") from None
+        if any(d < 0 for d in shape):
+            raise ValueError(f"ShapeDtypeStruct: shape must not have negative sizes, got {shape}")
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"ShapeDtypeStruct: expected a dtype, got {describe(dtype)}") from None
+        self.shape, self.dtype, self.weak_type = shape, dtype, bool(weak_type)
 
     @property
     def ndim(self):
@@ -556,12 +570,23 @@ class ShapeDtypeStruct(NamedTuple):
 
     @property
     def size(self):
-        return int(np.prod(self.shape))
+        return int(np.prod(self.shape, dtype=np.int64))
 
     @property
     def aval(self):
         from fx.core import ShapedArray
-        return ShapedArray(self.shape, self.dtype, self.weak_type)
+        return ShapedArray(self.shape, dtypes.canonicalize_dtype(self.dtype), self.weak_type)
+
+    def __eq__(self, other):
+        return (type(other) is ShapeDtypeStruct and self.shape == other.shape
+                and self.dtype == other.dtype and self.weak_type == other.weak_type)
+
+    def __hash__(self):
+        return hash((self.shape, self.dtype, self.weak_type))
+
+    def __repr__(self):
+        weak = ", weak_type=True" if self.weak_type else ""
+        return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name}{weak})"
 
 
 def _shape_aval(x, where):

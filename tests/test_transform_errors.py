@@ -297,3 +297,17 @@ def test_negative_static_argnums_count_from_the_end():
     assert float(f(2.0, 3)) == 6.0 and float(f(2.0, -1)) == -2.0  # n is static: `if` works
     g = fx.jit(lambda *a: a[0] * a[-1] if a[-1] > 0 else 0.0, static_argnums=-1)
     assert float(g(2.0, 3)) == 6.0 and float(g(2.0, 1.0, 4)) == 8.0
+
+
+def test_shape_dtype_struct_is_a_leaf_argument():
+    """eval_shape/make_jaxpr take ShapeDtypeStructs as stand-ins for arrays (they were
+    flattened as tuples, so the dtype became an argument), and tree_map sees them whole."""
+    s = fx.ShapeDtypeStruct((3,), np.float32)
+    out = fx.eval_shape(lambda x: (x, x.sum()), s)
+    assert out == (s, fx.ShapeDtypeStruct((), np.float32))
+    assert tree_util.tree_map(lambda a: a.shape, out) == ((3,), ())
+    assert "f32[3]" in str(fx.make_jaxpr(jnp.sin)(s))
+    with pytest.raises(TypeError, match="shape must be a tuple of ints, got str"):
+        fx.ShapeDtypeStruct("a", np.float32)
+    with pytest.raises(TypeError, match="expected a dtype, got str 'nope'"):
+        fx.ShapeDtypeStruct((2,), "nope")
