@@ -321,7 +321,7 @@ class Tracer(Array):
         raise TracerArrayConversionError(self)
 
     def tolist(self):
-        return self._concrete("tolist()").tolist()
+        return self.__array__().tolist()  # a NumPy conversion, so an error as in JAX
 
     def item(self, *args):
         return self._concrete("item()").item(*args)

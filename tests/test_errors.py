@@ -125,6 +125,8 @@ def test_float_of_a_tracer_raises_even_under_grad(convert):
     with pytest.raises(fx.errors.ConcretizationTypeError, match="derivative would silently"):
         fx.grad(lambda x: convert(x) * x)(3.0)
     assert float(fx.grad(lambda x: int(x) * x)(3.0)) == 3.0
+    with pytest.raises(fx.errors.TracerArrayConversionError):
+        fx.grad(lambda x: x.tolist() * x)(3.0)
 
 
 def test_error_classes_follow_jax():
