@@ -5,11 +5,13 @@ trace_to_jaxpr) and by jit.
 from __future__ import annotations
 
 import functools
-from typing import NamedTuple
+import operator
 
 import numpy as np
 
 from fx import dtypes, tree_util
+from fx.argcheck import (check_bool, check_callable, check_int, check_int_tuple, describe,
+                         normalize_argnums)
 from fx.core import get_aval, is_array_like, tangent_aval
 from fx.ir.jaxpr import ClosedJaxpr
 from fx.transforms.batching import batch_flat, moveaxis
@@ -42,14 +44,24 @@ def _check_array(x, where):
         raise TypeError(f"{where}: expected arrays or Python numbers, got {type(x).__name__} ({x!r:.60})")
 
 
-def _argnums_tuple(argnums, nargs, fun):
-    single = isinstance(argnums, int)
-    nums = (argnums,) if single else tuple(argnums)
-    for a in nums:
-        if not -nargs <= a < nargs:
-            raise ValueError(f"{_name(fun)}: argnums {argnums} out of range for {nargs} positional "
-                             "arguments")
-    return single, tuple(a % nargs for a in nums)
+def _argnums_spec(argnums, where):
+    """(whether argnums is one int, the positions), checked when the transform is built."""
+    nums = check_int_tuple(argnums, where, "argnums")
+    if not nums:
+        raise ValueError(f"{where}: argnums must name at least one argument, got {argnums!r}")
+    return not isinstance(argnums, (tuple, list)), nums
+
+
+def _resolve_argnums(nums, nargs, where):
+    """The positions for a call with `nargs` positional arguments, each at most once."""
+    for i in nums:
+        if i >= nargs:
+            raise TypeError(f"{where}: differentiating with respect to argnums={i} requires at "
+                            f"least {i + 1} positional arguments, got {nargs}")
+    resolved = normalize_argnums(nums, nargs, where, "argnums")
+    if len(set(resolved)) != len(resolved):
+        raise ValueError(f"{where}: argnums {nums} names an argument more than once")
+    return resolved
 
 
 def _partial_args(fun, args, argnums):
@@ -59,31 +71,71 @@ def _partial_args(fun, args, argnums):
         for i, a in zip(argnums, dyn):
             full[i] = a
         return fun(*full)
+    partial.__name__ = _name(fun)
     return partial, tuple(args[i] for i in argnums)
+
+
+def _check_avals(values, expected, where, what, error=ValueError):
+    """Each value has the shape and (for floating expectations) dtype of its expected aval;
+    a weakly typed value takes the expected float dtype."""
+    out = []
+    for i, (x, want) in enumerate(zip(values, expected)):
+        got = get_aval(x)
+        dtype_ok = (got.dtype == want.dtype or not dtypes.is_floating(want.dtype)
+                    or got.weak_type and dtypes.is_floating(got.dtype))
+        if got.shape != want.shape or not dtype_ok:
+            raise error(f"{where}: {what} {i} has type {got.str_short()}, but "
+                        f"{want.str_short()} was expected (the shape and floating dtype must "
+                        "match)")
+        if got.dtype != want.dtype and dtypes.is_floating(want.dtype):
+            from fx import lax
+            x = lax.convert_element_type(x, want.dtype)
+        out.append(x)
+    return out
+
+
+def _check_tree(tree, expected, where, what, error=ValueError):
+    if tree != expected:
+        raise error(f"{where}: {what} must have the tree structure {expected}, got {tree}")
 
 
 # ---------------------------------------------------------------------------- forward mode
 
 def jvp(fun, primals, tangents, has_aux=False):
     """(fun(*primals), the directional derivative of fun at primals along tangents)."""
+    where = f"jvp({_name(fun)})"
+    check_callable(fun, "jvp")
+    check_bool(has_aux, where, "has_aux")
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
-        raise TypeError("jvp expects primals and tangents as tuples or lists, got "
-                        f"{type(primals).__name__} and {type(tangents).__name__}")
+        raise TypeError(f"{where}: primals and tangents must be tuples or lists (one entry per "
+                        f"argument), got {type(primals).__name__} and {type(tangents).__name__}")
     p_leaves, p_tree = tree_util.tree_flatten(tuple(primals))
     t_leaves, t_tree = tree_util.tree_flatten(tuple(tangents))
     if p_tree != t_tree:
-        raise ValueError(f"jvp: primal and tangent arguments must have equal tree structure, "
+        raise ValueError(f"{where}: primal and tangent arguments must have equal tree structure, "
                          f"got {p_tree} and {t_tree}")
-    for p, t in zip(p_leaves, t_leaves):
-        pa, ta = get_aval(p), get_aval(t)
-        if pa.shape != ta.shape or tangent_aval(pa).dtype != ta.dtype and dtypes.is_floating(pa.dtype):
-            raise ValueError(f"jvp: tangent {ta.str_short()} does not match primal {pa.str_short()} "
-                             "(shapes and float dtypes must agree)")
+    for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
+        pa, ta = _arg_aval(p, where, "primal"), _arg_aval(t, where, "tangent")
+        if pa.shape != ta.shape:
+            raise ValueError(f"{where}: tangent {i} has shape {ta.shape} but its primal has "
+                             f"shape {pa.shape}; they must be equal")
+        if dtypes.is_floating(pa.dtype) and tangent_aval(pa).dtype != ta.dtype:
+            raise TypeError(f"{where}: tangent {i} has dtype {ta.dtype.name} but its primal has "
+                            f"dtype {pa.dtype.name}; a floating primal takes a tangent of its "
+                            "own dtype")
     out_store = []
     flat = _flatten_fun(_aux_wrapper(fun, has_aux), p_tree, out_store)
     out_p, out_t = jvp_flat(flat, p_leaves, t_leaves, f"jvp({_name(fun)})")
     out_t = [instantiate(t) for t in out_t]
     return _split_aux(out_store[0], out_p, out_t, has_aux)
+
+
+def _arg_aval(x, where, what):
+    try:
+        return get_aval(x)
+    except TypeError:
+        raise TypeError(f"{where}: each {what} must be an array or a Python number, got "
+                        f"{describe(x)}") from None
 
 
 def _aux_wrapper(fun, has_aux):
@@ -94,7 +146,7 @@ def _aux_wrapper(fun, has_aux):
         out = fun(*args)
         if not (isinstance(out, (tuple, list)) and len(out) == 2):
             raise TypeError(f"{_name(fun)} was transformed with has_aux=True, so it must return a "
-                            f"pair (output, aux), got {type(out).__name__}")
+                            f"pair (output, aux), got {describe(out)}")
         return tuple(out)
     return wrapped
 
@@ -117,7 +169,11 @@ def linearize(fun, *primals, has_aux=False):
     The primal computation runs once now; f_jvp replays only the linear part, staged
     as a jaxpr over the saved residuals.
     """
+    check_callable(fun, "linearize")
+    check_bool(has_aux, f"linearize({_name(fun)})", "has_aux")
     p_leaves, p_tree = tree_util.tree_flatten(primals)
+    for leaf in p_leaves:
+        _check_array(leaf, f"linearize({_name(fun)}) argument")
     out_store = []
     flat = _flatten_fun(_aux_wrapper(fun, has_aux), p_tree, out_store)
     out_p, jaxpr, residuals = linearize_flat(flat, p_leaves, f"linearize({_name(fun)})")
@@ -127,9 +183,10 @@ def linearize(fun, *primals, has_aux=False):
 
     def f_jvp(*tangents):
         t_leaves, t_tree = tree_util.tree_flatten(tangents)
-        if t_tree != p_tree:
-            raise ValueError(f"linearized function expects tangents structured like {p_tree}, "
-                             f"got {t_tree}")
+        where = f"linearize({_name(fun)}) jvp function"
+        _check_tree(t_tree, p_tree, where, "its tangents (one per primal)")
+        t_leaves = _check_avals(t_leaves, [tangent_aval(get_aval(p)) for p in p_leaves], where,
+                                "tangent")
         from fx.ir.jaxpr import eval_jaxpr
         outs = eval_jaxpr(jaxpr, residuals, *t_leaves)
         return tree_util.tree_unflatten(main_tree, outs[:n_main])
@@ -144,6 +201,8 @@ def linearize(fun, *primals, has_aux=False):
 
 def vjp(fun, *primals, has_aux=False):
     """(fun(*primals), f_vjp) where f_vjp(cotangent) returns the cotangents of the primals."""
+    check_callable(fun, "vjp")
+    check_bool(has_aux, f"vjp({_name(fun)})", "has_aux")
     p_leaves, p_tree = tree_util.tree_flatten(primals)
     for leaf in p_leaves:
         _check_array(leaf, f"vjp({_name(fun)}) argument")
@@ -157,13 +216,9 @@ def vjp(fun, *primals, has_aux=False):
 
     def f_vjp(ct):
         ct_leaves, ct_tree = tree_util.tree_flatten(ct)
-        if ct_tree != main_tree:
-            raise ValueError(f"vjp function expects a cotangent structured like the output "
-                             f"{main_tree}, got {ct_tree}")
-        for c, a in zip(ct_leaves, main_avals):
-            if get_aval(c).shape != a.shape:
-                raise ValueError(f"vjp: cotangent {get_aval(c).str_short()} does not match output "
-                                 f"{a.str_short()}")
+        where = f"vjp({_name(fun)}) function"
+        _check_tree(ct_tree, main_tree, where, "its cotangent (structured like the output)")
+        ct_leaves = _check_avals(ct_leaves, main_avals, where, "cotangent leaf")
         cts = [_like_primal(c, a) for c, a in zip(pullback(ct_leaves), primal_avals)]
         return tree_util.tree_unflatten(p_tree, cts)
 
@@ -184,33 +239,12 @@ def _like_primal(ct, aval):
 
 def value_and_grad(fun, argnums=0, has_aux=False, allow_int=False):
     """A function returning (fun(*args), the gradient of fun wrt args[argnums])."""
-    @functools.wraps(fun)
-    def value_and_grad_f(*args, **kwargs):
-        single, nums = _argnums_tuple(argnums, len(args), fun)
-        f = functools.partial(fun, **kwargs) if kwargs else fun
-        partial, dyn = _partial_args(f, args, nums)
-        for leaf in tree_util.tree_leaves(dyn):
-            _check_grad_input(leaf, allow_int)
-        out = vjp(partial, *dyn, has_aux=has_aux)
-        value, f_vjp = out[0], out[1]
-        leaves = tree_util.tree_leaves(value)
-        if len(leaves) != 1 or get_aval(leaves[0]).shape != ():
-            shape = get_aval(leaves[0]).shape if len(leaves) == 1 else f"a pytree of {len(leaves)} arrays"
-            raise TypeError(f"Gradient only defined for scalar-output functions. Output had shape: "
-                            f"{shape}. Use jacrev/jacfwd for non-scalar outputs, or vjp.")
-        if not dtypes.is_floating(get_aval(leaves[0]).dtype):
-            raise TypeError(f"grad requires a real-valued (floating) output, got "
-                            f"{get_aval(leaves[0]).str_short()}")
-        from fx import lax
-        grads = f_vjp(lax.full_like(value, 1.0))
-        grads = grads[0] if single else grads
-        return ((value, out[2]), grads) if has_aux else (value, grads)
-    return value_and_grad_f
+    return _value_and_grad(fun, argnums, has_aux, allow_int, "value_and_grad")
 
 
 def grad(fun, argnums=0, has_aux=False, allow_int=False):
     """The gradient of a scalar function with respect to args[argnums] (JAX's jax.grad)."""
-    vg = value_and_grad(fun, argnums, has_aux, allow_int)
+    vg = _value_and_grad(fun, argnums, has_aux, allow_int, "grad")
 
     @functools.wraps(fun)
     def grad_f(*args, **kwargs):
@@ -219,19 +253,60 @@ def grad(fun, argnums=0, has_aux=False, allow_int=False):
     return grad_f
 
 
-def _check_grad_input(x, allow_int):
-    dtype = get_aval(x).dtype
+def _value_and_grad(fun, argnums, has_aux, allow_int, kind):
+    where = f"{kind}({_name(check_callable(fun, kind))})"
+    single, argnums = _argnums_spec(argnums, where)
+    check_bool(has_aux, where, "has_aux")
+    check_bool(allow_int, where, "allow_int")
+
+    @functools.wraps(fun)
+    def value_and_grad_f(*args, **kwargs):
+        nums = _resolve_argnums(argnums, len(args), where)
+        f = functools.partial(fun, **kwargs) if kwargs else fun
+        partial, dyn = _partial_args(f, args, nums)
+        for leaf in tree_util.tree_leaves(dyn):
+            _check_grad_input(leaf, allow_int, where)
+        out = vjp(partial, *dyn, has_aux=has_aux)
+        value, f_vjp = out[0], out[1]
+        _check_scalar_output(value, where)
+        from fx import lax
+        grads = f_vjp(lax.full_like(value, 1.0))
+        grads = grads[0] if single else grads
+        return ((value, out[2]), grads) if has_aux else (value, grads)
+    return value_and_grad_f
+
+
+def _check_scalar_output(value, where):
+    tree = tree_util.tree_structure(value)
+    shape = get_aval(value).shape if tree_util.treedef_is_leaf(tree) else None
+    if shape != ():
+        got = f"shape {shape}" if shape is not None else f"a pytree {tree}, not one array"
+        raise TypeError(f"{where}: gradient only defined for scalar-output functions. Output had "
+                        f"{got}. Use jacrev/jacfwd for non-scalar outputs, or vjp.")
+    if not dtypes.is_floating(get_aval(value).dtype):
+        raise TypeError(f"{where} requires a real-valued (floating) output, got "
+                        f"{get_aval(value).str_short()}")
+
+
+def _check_grad_input(x, allow_int, where, int_hint=" or set allow_int=True"):
+    dtype = _arg_aval(x, where, "differentiated argument").dtype
     if not dtypes.is_floating(dtype) and not allow_int:
-        raise TypeError(f"grad requires real-valued inputs (a floating dtype), but got {dtype.name}. "
-                        "If you want to use integer or boolean inputs, use vjp or set allow_int=True.")
+        raise TypeError(f"{where} requires real-valued inputs (a floating dtype), but got "
+                        f"{dtype.name}. If you want to use integer or boolean inputs, use "
+                        f"vjp{int_hint}.")
 
 
 # ---------------------------------------------------------------------------- vmap
 
 def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None):
     """Vectorise fun over an axis of its inputs (JAX's jax.vmap)."""
+    where = f"vmap({_name(check_callable(fun, 'vmap'))})"
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)  # JAX treats a list prefix like a tuple
+    _check_axis_spec(in_axes, where, "in_axes")
+    _check_axis_spec(out_axes, where, "out_axes")
+    if axis_size is not None:
+        axis_size = check_int(axis_size, where, "axis_size", minimum=0)
 
     @functools.wraps(fun)
     def vmapped(*args, **kwargs):
@@ -239,11 +314,14 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None):
             return vmap(lambda a, k: fun(*a, **k), (in_axes, 0), out_axes,
                         axis_size=axis_size)(args, kwargs)
         leaves, in_tree = tree_util.tree_flatten(args)
+        for leaf in leaves:
+            _arg_aval(leaf, where, "argument")
         axes_prefix = in_axes if isinstance(in_axes, tuple) else (in_axes,) * len(args)
         if isinstance(in_axes, tuple) and len(in_axes) != len(args):
-            raise ValueError(f"vmap in_axes must be an int, None, or a tuple with one entry per "
-                             f"positional argument; got in_axes={in_axes} for {len(args)} arguments")
-        dims = tree_util.broadcast_prefix(axes_prefix, args)
+            raise ValueError(f"{where}: in_axes must be an int, None, or a tuple with one entry "
+                             f"per positional argument; got in_axes={in_axes} for {len(args)} "
+                             "arguments")
+        dims = _broadcast_axes(axes_prefix, args, where, "in_axes", "the arguments")
         size = _mapped_size(fun, leaves, dims, axis_size, in_tree)
         dims = [None if d is None else _canonical_axis(d, get_aval(x).ndim, "in_axes")
                 for x, d in zip(leaves, dims)]
@@ -251,11 +329,32 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None):
         flat = _flatten_fun(fun, in_tree, out_store)
         outs, out_dims = batch_flat(flat, leaves, dims, size, f"vmap({_name(fun)})")
         out_tree = out_store[0]
-        out_axes_flat = tree_util.broadcast_prefix(
-            out_axes, tree_util.tree_unflatten(out_tree, outs), is_leaf=lambda x: x is None)
+        out_axes_flat = _broadcast_axes(out_axes, tree_util.tree_unflatten(out_tree, outs), where,
+                                        "out_axes", "the outputs", is_leaf=lambda x: x is None)
         final = [_to_out_axis(o, d, a, size) for o, d, a in zip(outs, out_dims, out_axes_flat)]
         return tree_util.tree_unflatten(out_tree, final)
     return vmapped
+
+
+def _check_axis_spec(axes, where, name):
+    """in_axes/out_axes: an int, None, or a container of those (a top-level dict is not a
+    valid in_axes, as in JAX: in_axes has one entry per positional argument)."""
+    if name == "in_axes" and not isinstance(axes, (tuple, int, np.integer, type(None))):
+        raise TypeError(f"{where}: {name} must be an int, None, or a tuple with one entry per "
+                        f"positional argument, got {describe(axes)}")
+    for leaf in tree_util.tree_leaves(axes, is_leaf=lambda x: x is None):
+        if leaf is not None and (isinstance(leaf, bool) or not isinstance(leaf, (int, np.integer))):
+            raise TypeError(f"{where}: {name} must be an int, None, or a container of those, "
+                            f"got {describe(leaf)}"
+                            + (f" in {name}={describe(axes)}" if leaf is not axes else ""))
+
+
+def _broadcast_axes(axes, tree, where, name, what, is_leaf=None):
+    try:
+        return tree_util.broadcast_prefix(axes, tree, is_leaf=is_leaf)
+    except ValueError as e:
+        raise ValueError(f"{where}: {name} must be a tree prefix of {what}, but it is not.\n"
+                         f"{e}") from None
 
 
 def _canonical_axis(axis, ndim, what):
@@ -305,10 +404,11 @@ def _to_out_axis(x, bdim, out_axis, size):
 
 def jacfwd(fun, argnums=0, has_aux=False):
     """The Jacobian by forward mode: one jvp per input element, batched with vmap."""
+    single, selected = _jacobian_spec(fun, argnums, has_aux, False, "jacfwd")
+
+    @functools.wraps(fun)
     def jac(*args, **kwargs):
-        single, nums = _argnums_tuple(argnums, len(args), fun)
-        f = functools.partial(fun, **kwargs) if kwargs else fun
-        partial, dyn = _partial_args(f, args, nums)
+        partial, dyn = selected(args, kwargs)
         in_leaves, in_tree = tree_util.tree_flatten(dyn)
         basis = _basis(in_leaves)
 
@@ -326,10 +426,11 @@ def jacfwd(fun, argnums=0, has_aux=False):
 
 def jacrev(fun, argnums=0, has_aux=False, allow_int=False):
     """The Jacobian by reverse mode: one vjp per output element, batched with vmap."""
+    single, selected = _jacobian_spec(fun, argnums, has_aux, allow_int, "jacrev")
+
+    @functools.wraps(fun)
     def jac(*args, **kwargs):
-        single, nums = _argnums_tuple(argnums, len(args), fun)
-        f = functools.partial(fun, **kwargs) if kwargs else fun
-        partial, dyn = _partial_args(f, args, nums)
+        partial, dyn = selected(args, kwargs)
         in_leaves, in_tree = tree_util.tree_flatten(dyn)
         out = vjp(partial, *dyn, has_aux=has_aux)
         y, f_vjp = out[0], out[1]
@@ -356,7 +457,26 @@ def jacrev(fun, argnums=0, has_aux=False, allow_int=False):
 
 def hessian(fun, argnums=0, has_aux=False):
     """Second derivatives: jacfwd of jacrev, as in JAX."""
+    check_callable(fun, "hessian")
     return jacfwd(jacrev(fun, argnums, has_aux=has_aux), argnums, has_aux=has_aux)
+
+
+def _jacobian_spec(fun, argnums, has_aux, allow_int, kind):
+    """Check a Jacobian's arguments once; returns (whether argnums is one int, a function
+    from a call's (args, kwargs) to (fun of the differentiated args, those args))."""
+    where = f"{kind}({_name(check_callable(fun, kind))})"
+    single, argnums = _argnums_spec(argnums, where)
+    check_bool(has_aux, where, "has_aux")
+    check_bool(allow_int, where, "allow_int")
+
+    def selected(args, kwargs):
+        nums = _resolve_argnums(argnums, len(args), where)
+        partial, dyn = _partial_args(functools.partial(fun, **kwargs) if kwargs else fun, args, nums)
+        for leaf in tree_util.tree_leaves(dyn):
+            _check_grad_input(leaf, allow_int, where, "" if kind == "jacfwd" else
+                              " or set allow_int=True")
+        return partial, dyn
+    return single, selected
 
 
 def _basis(leaves):
@@ -397,10 +517,13 @@ def _reshape_jac(j, out_shape, in_leaves, in_tree, single):
 
 def make_jaxpr(fun, static_argnums=(), return_shape=False):
     """A function returning the ClosedJaxpr fx traces for fun at the given arguments."""
-    static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    where = f"make_jaxpr({_name(check_callable(fun, 'make_jaxpr'))})"
+    static_argnums = check_int_tuple(static_argnums, where, "static_argnums", allow_none=True)
+    check_bool(return_shape, where, "return_shape")
 
     @functools.wraps(fun)
     def make(*args, **kwargs):
+        static = normalize_argnums(static_argnums, len(args), where, "static_argnums")
         dyn_idx = [i for i in range(len(args)) if i not in static]
         dyn = [args[i] for i in dyn_idx]
 
@@ -412,7 +535,7 @@ def make_jaxpr(fun, static_argnums=(), return_shape=False):
         leaves, in_tree = tree_util.tree_flatten(tuple(dyn))
         out_store = []
         jaxpr, consts = trace_to_jaxpr(_flatten_fun(f, in_tree, out_store),
-                                       [_shape_aval(x) for x in leaves], f"make_jaxpr({_name(fun)})")
+                                       [_shape_aval(x, where) for x in leaves], where)
         closed = ClosedJaxpr(jaxpr, consts)
         if return_shape:
             shapes = [ShapeDtypeStruct(v.aval.shape, v.aval.dtype, v.aval.weak_type)
@@ -422,10 +545,24 @@ def make_jaxpr(fun, static_argnums=(), return_shape=False):
     return make
 
 
-class ShapeDtypeStruct(NamedTuple):
-    shape: tuple
-    dtype: np.dtype
-    weak_type: bool = False
+class ShapeDtypeStruct:
+    """A shape and a dtype standing for an array argument (eval_shape, make_jaxpr) or
+    describing a result. A pytree leaf, as in JAX, so tree_map visits it whole."""
+    __slots__ = ("shape", "dtype", "weak_type")
+
+    def __init__(self, shape, dtype, weak_type=False):
+        try:
+            shape = tuple(operator.index(d) for d in shape)
+        except TypeError:
+            raise TypeError(f"ShapeDtypeStruct: shape must be a tuple of ints, got "
+                            f"{describe(shape)}") from None
+        if any(d < 0 for d in shape):
+            raise ValueError(f"ShapeDtypeStruct: shape must not have negative sizes, got {shape}")
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"ShapeDtypeStruct: expected a dtype, got {describe(dtype)}") from None
+        self.shape, self.dtype, self.weak_type = shape, dtype, bool(weak_type)
 
     @property
     def ndim(self):
@@ -433,41 +570,62 @@ class ShapeDtypeStruct(NamedTuple):
 
     @property
     def size(self):
-        return int(np.prod(self.shape))
+        return int(np.prod(self.shape, dtype=np.int64))
 
     @property
     def aval(self):
         from fx.core import ShapedArray
-        return ShapedArray(self.shape, self.dtype, self.weak_type)
+        return ShapedArray(self.shape, dtypes.canonicalize_dtype(self.dtype), self.weak_type)
+
+    def __eq__(self, other):
+        return (type(other) is ShapeDtypeStruct and self.shape == other.shape
+                and self.dtype == other.dtype and self.weak_type == other.weak_type)
+
+    def __hash__(self):
+        return hash((self.shape, self.dtype, self.weak_type))
+
+    def __repr__(self):
+        weak = ", weak_type=True" if self.weak_type else ""
+        return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name}{weak})"
 
 
-def _shape_aval(x):
+def _shape_aval(x, where):
     if isinstance(x, ShapeDtypeStruct):
         return x.aval
-    return get_aval(x)
+    return _arg_aval(x, where, "argument")
 
 
 def eval_shape(fun, *args, **kwargs):
     """The output shapes and dtypes of fun, without computing anything."""
+    where = f"eval_shape({_name(check_callable(fun, 'eval_shape'))})"
     leaves, in_tree = tree_util.tree_flatten(args)
     out_store = []
     jaxpr, _ = trace_to_jaxpr(_flatten_fun(lambda *a: fun(*a, **kwargs), in_tree, out_store),
-                              [_shape_aval(x) for x in leaves], f"eval_shape({_name(fun)})")
+                              [_shape_aval(x, where) for x in leaves], where)
     return tree_util.tree_unflatten(out_store[0], [
         ShapeDtypeStruct(v.aval.shape, v.aval.dtype, v.aval.weak_type) for v in jaxpr.outvars])
 
 
 def linear_transpose(fun, *primals):
     """The transpose of a linear function, traced at the primals' shapes."""
+    where = f"linear_transpose({_name(check_callable(fun, 'linear_transpose'))})"
     p_leaves, p_tree = tree_util.tree_flatten(primals)
     out_store = []
     jaxpr, consts = trace_to_jaxpr(_flatten_fun(fun, p_tree, out_store),
-                                   [get_aval(x) for x in p_leaves], "linear_transpose")
+                                   [_shape_aval(x, where) for x in p_leaves], where)
+    out_avals = [v.aval for v in jaxpr.outvars]
 
     def transposed(ct):
-        ct_leaves, _ = tree_util.tree_flatten(ct)
+        ct_leaves, ct_tree = tree_util.tree_flatten(ct)
+        _check_tree(ct_tree, out_store[0], f"{where} function", "its cotangent", TypeError)
+        ct_leaves = _check_avals(ct_leaves, out_avals, f"{where} function", "cotangent leaf",
+                                 TypeError)
         undefined = [UndefinedPrimal(v.aval) for v in jaxpr.invars]
-        cts = backward_pass(jaxpr, consts, undefined, ct_leaves)
+        try:
+            cts = backward_pass(jaxpr, consts, undefined, ct_leaves)
+        except (TypeError, NotImplementedError) as e:  # a rule met a non-linear use of an input
+            raise TypeError(f"{where}: fun must be linear in its inputs, but transposing it "
+                            f"failed ({type(e).__name__}: {e})") from e
         return tree_util.tree_unflatten(p_tree, [instantiate(c) for c in cts])
     return transposed
 

@@ -10,14 +10,15 @@ makes nested derivatives free of perturbation confusion without levels or sublev
 from __future__ import annotations
 
 import contextlib
-import os
-import sys
 import threading
 
 import numpy as np
 
 from fx import dtypes
 from fx.array import ArrayImpl, Array
+from fx.errors import (ConcretizationTypeError, TracerArrayConversionError,  # noqa: F401
+                       TracerBoolConversionError, TracerIntegerConversionError,
+                       UnexpectedTracerError, user_frame_summary)
 
 
 # ---------------------------------------------------------------------------- avals
@@ -284,36 +285,52 @@ class Tracer(Array):
         """The tracer (possibly inside this one) whose trace knows no concrete value."""
         return self
 
-    def _concrete(self, what):
+    def _concrete(self, what, error=None):
+        """The concrete value, or `error(tracer)` (else a ConcretizationTypeError) if unknown."""
         if not self._trace.alive:
             raise escaped_tracer_error(self)
         value = self.to_concrete_value()
         if value is None:
-            raise ConcretizationTypeError(self._abstract_origin(), what)
+            origin = self._abstract_origin()
+            raise error(origin) if error else ConcretizationTypeError(origin, what)
         return value
 
     def __bool__(self):
-        return bool(self._concrete("bool()"))
+        return bool(self._concrete("bool()", TracerBoolConversionError))
 
     def __int__(self):
         return int(self._concrete("int()"))
 
     def __float__(self):
-        return float(self._concrete("float()"))
+        raise self._conversion_error("float()")
 
     def __complex__(self):
-        return complex(self._concrete("complex()"))
+        raise self._conversion_error("complex()")
+
+    def _conversion_error(self, what):
+        """float() and complex() fail even where the value is known, as in JAX: under grad
+        they would turn the traced value into a constant and silently drop its derivative
+        (int() and bool() give piecewise-constant results, whose derivative is zero)."""
+        if not self._trace.alive:
+            return escaped_tracer_error(self)
+        return ConcretizationTypeError(
+            self, what, f"{what} would make the traced value a Python constant, so the "
+            "transform would lose track of it (a derivative would silently be dropped). To "
+            "change the dtype use x.astype(...).")
 
     def __index__(self):
-        return self._concrete("an index or shape (__index__)").__index__()
+        return self._concrete("__index__()", TracerIntegerConversionError).__index__()
 
     def __array__(self, dtype=None, copy=None):
-        if self.to_concrete_value() is None:
-            raise TracerArrayConversionError(self._abstract_origin())
-        return np.asarray(self._concrete("numpy.asarray()"), dtype=dtype)
+        """Always an error, as in JAX, even where the value is known (under grad outside
+        jit): a NumPy function would treat the traced value as a constant and the
+        transform would silently miss the operation."""
+        if not self._trace.alive:
+            raise escaped_tracer_error(self)
+        raise TracerArrayConversionError(self)
 
     def tolist(self):
-        return self._concrete("tolist()").tolist()
+        return self.__array__().tolist()  # a NumPy conversion, so an error as in JAX
 
     def item(self, *args):
         return self._concrete("item()").item(*args)
@@ -330,57 +347,5 @@ class Tracer(Array):
 
 # ---------------------------------------------------------------------------- errors
 
-_FX_DIR = os.path.dirname(os.path.abspath(__file__))
-
-
-def user_frame_summary() -> str:
-    """'file:line (function): source' of the innermost frame outside the fx package."""
-    frame = sys._getframe(1)
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_FX_DIR):
-        frame = frame.f_back
-    if frame is None:
-        return "<unknown location>"
-    import linecache
-    line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
-    where = f"{frame.f_code.co_filename}:{frame.f_lineno} (in {frame.f_code.co_name})"
-    return f"{where}\n    {line}" if line else where
-
-
-class ConcretizationTypeError(TypeError):
-    """A traced value was used where Python needs a concrete one."""
-
-    def __init__(self, tracer, what):
-        trace = tracer._trace
-        super().__init__(
-            f"Abstract tracer value encountered where a concrete value is expected: {what} "
-            f"was applied to a traced array {tracer.aval.str_short()} inside "
-            f"{trace.description}.\n  at {user_frame_summary()}\n"
-            "Its value is unknown while tracing, because it depends on a function argument. "
-            "For value-dependent control flow use fx.numpy.where or fx.lax.cond/select "
-            "instead of Python `if`/`while`; if the value is really configuration, mark the "
-            "argument static with jit(..., static_argnums=...) or static_argnames=...; and "
-            "pass shapes as Python ints, not arrays.")
-
-
-class TracerArrayConversionError(TypeError):
-    def __init__(self, tracer):
-        super().__init__(
-            f"The numpy.ndarray conversion method __array__() was called on a traced array "
-            f"{tracer.aval.str_short()} inside {tracer._trace.description}.\n"
-            f"  at {user_frame_summary()}\n"
-            "NumPy functions cannot work on traced values: use the matching fx.numpy "
-            "function instead (import fx.numpy as jnp), or mark the argument static.")
-
-
-class UnexpectedTracerError(Exception):
-    """A tracer escaped the transform that made it (saved in a global, a closure...)."""
-
-
 def escaped_tracer_error(tracer) -> UnexpectedTracerError:
-    return UnexpectedTracerError(
-        f"Encountered an unexpected tracer {tracer.aval.str_short()} that escaped from "
-        f"{tracer._trace.description}, which has already finished.\n"
-        f"  used at {user_frame_summary()}\n"
-        "A value computed inside a transformed function was kept after the function "
-        "returned (stored in a global, an attribute or a list). Return it from the "
-        "function instead, or pass it in as an argument.")
+    return UnexpectedTracerError(tracer)

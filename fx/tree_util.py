@@ -322,7 +322,12 @@ def tree_structure(tree, is_leaf: Callable[[Any], bool] | None = None) -> PyTree
 
 
 def tree_unflatten(treedef: PyTreeDef, leaves: Iterable) -> Any:
-    return treedef.unflatten(leaves)
+    try:
+        unflatten = treedef.unflatten
+    except AttributeError:  # (not checked up front: this runs on every jitted call)
+        raise TypeError(f"tree_unflatten: expected a PyTreeDef as treedef, got "
+                        f"{type(treedef).__name__} {treedef!r:.60}") from None
+    return unflatten(leaves)
 
 
 def _unflatten(node, next_leaf):
@@ -425,7 +430,11 @@ class PyTreeDef:
 
     def unflatten(self, leaves: Iterable) -> Any:
         if type(leaves) is not list and type(leaves) is not tuple:
-            leaves = list(leaves)
+            try:
+                leaves = list(leaves)
+            except TypeError:
+                raise TypeError(f"tree_unflatten: expected an iterable of leaves, got "
+                                f"{type(leaves).__name__} {leaves!r:.60}") from None
         if len(leaves) != self.num_leaves:
             raise ValueError(f"tree_unflatten: {self} expects {self.num_leaves} leaves, "
                              f"got {len(leaves)}")
@@ -480,6 +489,8 @@ def all_leaves(iterable: Iterable, is_leaf: Callable[[Any], bool] | None = None)
 def tree_map(f: Callable, tree, *rest, is_leaf: Callable[[Any], bool] | None = None) -> Any:
     """Applies f to corresponding leaves. Each tree in `rest` must have `tree`'s structure,
     or `tree`'s structure as a prefix (its subtree at a leaf of `tree` is passed whole)."""
+    if not callable(f):
+        raise TypeError(f"tree_map: expected a callable for f, got {type(f).__name__} {f!r:.60}")
     leaves, treedef = tree_flatten(tree, is_leaf)
     if not rest:
         return treedef.unflatten(list(map(f, leaves)))
@@ -511,6 +522,10 @@ def tree_transpose(outer_treedef: PyTreeDef, inner_treedef: PyTreeDef | None, py
     `inner_treedef=None` takes the structure of the first inner tree. Unlike JAX, which
     only compares leaf counts, the whole structure must equal outer.compose(inner).
     """
+    for name, treedef in (("outer_treedef", outer_treedef), ("inner_treedef", inner_treedef)):
+        if not isinstance(treedef, PyTreeDef) and not (name == "inner_treedef" and treedef is None):
+            raise TypeError(f"tree_transpose: expected a PyTreeDef as {name}, got "
+                            f"{type(treedef).__name__} {treedef!r:.60}")
     if inner_treedef is None:
         inner_treedef = tree_structure(outer_treedef.flatten_up_to(pytree_to_transpose)[0])
     leaves, treedef = tree_flatten(pytree_to_transpose)

@@ -275,14 +275,16 @@ def test_switch_clamps_and_scan_of_length_zero():
     (lambda: lax.cond(True, lambda: (1.0, 2.0), lambda: 1.0), TypeError, "tree structure"),
     (lambda: lax.cond(True, lambda: jnp.ones(2), lambda: jnp.ones(3)), TypeError,
      r"f64\[3\].*f64\[2\].*shapes do not match"),
-    (lambda: lax.cond(jnp.ones(2) > 0, lambda: 1.0, lambda: 2.0), TypeError, "pred must be a scalar"),
-    (lambda: lax.cond(1.5, lambda: 1.0, lambda: 2.0), TypeError, "boolean or integer"),
-    (lambda: lax.cond(True, 1.0, lambda: 2.0), TypeError, "true_fun must be callable"),
+    (lambda: lax.cond(jnp.ones(2) > 0, lambda: 1.0, lambda: 2.0), TypeError,
+     r"pred must be a boolean or numeric scalar, got bool\[2\]"),
+    (lambda: lax.cond("yes", lambda: 1.0, lambda: 2.0), TypeError, "pred must be a boolean"),
+    (lambda: lax.cond(True, 1.0, lambda: 2.0), TypeError, "callable for true_fun, got float"),
     (lambda: lax.switch(1, []), ValueError, "non-empty"),
     (lambda: lax.switch(1.0, [lambda: 1.0, lambda: 2.0]), TypeError, "integer scalar"),
     (lambda: lax.while_loop(lambda c: c < 3, lambda c: (c + 1,), 1), TypeError, "tree structure"),
     (lambda: lax.while_loop(lambda c: c, lambda c: c + 1, 1), TypeError, "boolean scalar"),
-    (lambda: lax.fori_loop(0.0, 3, lambda i, v: v, 1.0), TypeError, "integer scalars"),
+    (lambda: lax.fori_loop(0.0, 3, lambda i, v: v, 1.0), TypeError,
+     r"lower must be an integer scalar, got f(32|64)\[\]"),
     (lambda: lax.scan(lambda c, x: (c + x, x), 0.0, jnp.ones((3, 2))), TypeError,
      "shapes do not match"),
     (lambda: lax.scan(lambda c, x: c, 0.0, jnp.ones(3)), TypeError, "pair"),
@@ -296,6 +298,11 @@ def test_switch_clamps_and_scan_of_length_zero():
 def test_bad_input_raises_clear_errors(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_cond_takes_a_numeric_predicate_as_jax_does():
+    assert float(lax.cond(1.5, lambda: 1.0, lambda: 2.0)) == 1.0
+    assert float(lax.cond(0.0, lambda: 1.0, lambda: 2.0)) == 2.0
 
 
 # ---------------------------------------------------------------------------- jit

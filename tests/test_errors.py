@@ -70,8 +70,10 @@ def test_vmap_bad_axes():
 def test_jvp_structure_and_shape_mismatch():
     with pytest.raises(ValueError, match="tree structure"):
         fx.jvp(lambda x, y: x, (1.0, 2.0), (1.0,))
-    with pytest.raises(ValueError, match="does not match"):
+    with pytest.raises(ValueError, match=r"tangent 0 has shape \(4,\) but its primal has shape \(3,\)"):
         fx.jvp(jnp.sin, (jnp.ones(3),), (jnp.ones(4),))
+    with pytest.raises(TypeError, match="tangent 0 has dtype int32 but its primal has dtype float32"):
+        fx.jvp(jnp.sin, (jnp.ones(3),), (jnp.ones(3, jnp.int32),))
 
 
 def test_lax_shape_and_dtype_errors():
@@ -103,3 +105,44 @@ def test_invalid_values_into_numpy_functions():
         jnp.sin("hello")
     with pytest.raises(TypeError, match="cannot convert"):
         jnp.asarray([object()])
+
+
+@pytest.mark.parametrize("fun", [lambda v: np.exp(v) * v, np.sin, lambda v: np.asarray(v).sum() * v])
+def test_numpy_function_on_tracer_raises_even_when_its_value_is_known(fun):
+    """Under grad without jit a tracer's value is known, but NumPy would treat it as a
+    constant and drop its derivative: JAX's TracerArrayConversionError, not a wrong number."""
+    with pytest.raises(fx.errors.TracerArrayConversionError, match=r"fx\.numpy.*") as info:
+        fx.grad(fun)(1.0)
+    assert "vjp(" in str(info.value) and "test_errors.py" in str(info.value)
+    with pytest.raises(fx.errors.TracerArrayConversionError, match="vmap"):
+        fx.vmap(fun)(jnp.ones(2))
+
+
+@pytest.mark.parametrize("convert", [float, complex])
+def test_float_of_a_tracer_raises_even_under_grad(convert):
+    """float(x) * x under grad would differentiate as if float(x) were a constant (JAX
+    raises too); int() and bool() stay usable, their results being piecewise constant."""
+    with pytest.raises(fx.errors.ConcretizationTypeError, match="derivative would silently"):
+        fx.grad(lambda x: convert(x) * x)(3.0)
+    assert float(fx.grad(lambda x: int(x) * x)(3.0)) == 3.0
+    with pytest.raises(fx.errors.TracerArrayConversionError):
+        fx.grad(lambda x: x.tolist() * x)(3.0)
+
+
+def test_error_classes_follow_jax():
+    e = fx.errors
+    for cls in (e.ConcretizationTypeError, e.TracerArrayConversionError, e.UnexpectedTracerError,
+                e.TracerIntegerConversionError, e.TracerBoolConversionError):
+        assert issubclass(cls, TypeError)
+    assert issubclass(e.TracerBoolConversionError, e.ConcretizationTypeError)
+    assert fx.ConcretizationTypeError is e.ConcretizationTypeError
+    with pytest.raises(e.TracerBoolConversionError, match="bool"):
+        fx.jit(lambda x: x if x else -x)(1.0)
+    with pytest.raises(e.TracerIntegerConversionError, match="__index__"):
+        fx.jit(lambda i: [1.0, 2.0][i])(1)
+
+
+def test_concrete_arrays_still_convert_without_a_copy():
+    x = jnp.arange(6.0)
+    assert np.asarray(x) is np.asarray(x)  # the buffer itself, not a copy
+    assert float(np.sin(x).sum()) == pytest.approx(np.sin(np.arange(6.0)).sum())

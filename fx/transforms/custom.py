@@ -17,7 +17,8 @@ import inspect
 
 import numpy as np
 
-from fx import tree_util
+from fx import dtypes, tree_util
+from fx.argcheck import check_callable, check_int_tuple, describe
 from fx.core import (EVAL_TRACE, Primitive, Zero, current_trace, get_aval, set_current_trace,
                      tangent_aval, user_frame_summary)
 from fx.ir.jaxpr import eval_jaxpr
@@ -36,9 +37,11 @@ class _CustomFunction:
     """Shared by custom_jvp and custom_vjp: argument handling and tracing the primal."""
 
     def __init__(self, fun, nondiff_argnums=()):
+        kind = type(self).__name__
+        check_callable(fun, kind)
         functools.update_wrapper(self, fun)
         self.fun = fun
-        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.nondiff_argnums = check_int_tuple(nondiff_argnums, kind, "nondiff_argnums")
 
     def _prepare(self, args, kwargs):
         """Flatten the differentiable args; trace fun over them into a jaxpr."""
@@ -75,7 +78,7 @@ class custom_jvp(_CustomFunction):
         self.jvp = None
 
     def defjvp(self, jvp):
-        self.jvp = jvp
+        self.jvp = check_callable(jvp, f"custom_jvp({self.__name__}).defjvp", "jvp")
         return jvp
 
     def defjvps(self, *jvps):
@@ -101,13 +104,17 @@ class custom_jvp(_CustomFunction):
         def jvp_flat(primals, tangents):
             p = tree_util.tree_unflatten(in_tree, primals)
             t = tree_util.tree_unflatten(in_tree, tangents)
-            out, out_t = self.jvp(*nondiff, tuple(p), tuple(t))
+            where = f"custom_jvp rule {_name(self.jvp)} of {self.__name__}"
+            out, out_t = _pair(self.jvp(*nondiff, tuple(p), tuple(t)), where,
+                               "(primal_out, tangent_out)")
             out_leaves, tree = tree_util.tree_flatten(out)
             t_leaves, t_tree = tree_util.tree_flatten(out_t)
             if tree != out_tree or t_tree != out_tree:
-                raise TypeError(f"custom_jvp rule of {self.__name__} must return (primal_out, "
-                                f"tangent_out) structured like the function's output {out_tree}; "
-                                f"got {tree} and {t_tree}")
+                raise TypeError(f"{where} must return (primal_out, tangent_out) structured like "
+                                f"the function's output {out_tree}; got {tree} and {t_tree}")
+            _check_types(out_leaves, closed.out_avals, where, "primal output")
+            _check_types(t_leaves, [tangent_aval(a) for a in closed.out_avals], where,
+                         "tangent output")
             return out_leaves, t_leaves
 
         outs = custom_jvp_call_p.bind(*hoisted, *leaves, call_jaxpr=closed, jvp=jvp_flat,
@@ -116,6 +123,28 @@ class custom_jvp(_CustomFunction):
 
 
 custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
+
+
+def _name(fun):
+    return getattr(fun, "__name__", type(fun).__name__)
+
+
+def _pair(out, where, what):
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        raise TypeError(f"{where} must return a pair {what} (a tuple or list of length two), "
+                        f"got {describe(out)}")
+    return out
+
+
+def _check_types(values, avals, where, what, error=TypeError):
+    """Each value has its aval's shape and dtype (a weakly typed number may differ in
+    dtype: it is converted)."""
+    for i, (x, want) in enumerate(zip(values, avals)):
+        got = get_aval(x)
+        if got.shape != want.shape or got.dtype != want.dtype and not (
+                got.weak_type and dtypes.is_floating(want.dtype) or not dtypes.is_floating(want.dtype)):
+            raise error(f"{where}: {what} {i} has type {got.str_short()} but {want.str_short()} "
+                        "was expected: the shapes and dtypes must match the function's")
 
 
 def _call_impl(*args, call_jaxpr, **_):
@@ -180,7 +209,8 @@ class custom_vjp(_CustomFunction):
         self.fwd = self.bwd = None
 
     def defvjp(self, fwd, bwd, symbolic_zeros=False):
-        self.fwd, self.bwd = fwd, bwd
+        where = f"custom_vjp({self.__name__}).defvjp"
+        self.fwd, self.bwd = check_callable(fwd, where, "fwd"), check_callable(bwd, where, "bwd")
 
     def __call__(self, *args, **kwargs):
         if self.fwd is None:
@@ -196,11 +226,13 @@ class custom_vjp(_CustomFunction):
             diff = iter(tree_util.tree_unflatten(in_tree, primals))
             call = [full_args[i] if i in self.nondiff_argnums else next(diff)
                     for i in range(len(full_args))]
-            out, res = self.fwd(*call)
+            where = f"custom_vjp fwd rule {_name(self.fwd)} of {self.__name__}"
+            out, res = _pair(self.fwd(*call), where, "(output, residuals)")
             out_leaves, tree = tree_util.tree_flatten(out)
             if tree != out_tree:
-                raise TypeError(f"custom_vjp fwd of {self.__name__} must return (output, residuals) "
-                                f"with output structured like {out_tree}, got {tree}")
+                raise TypeError(f"{where} must return (output, residuals) with output structured "
+                                f"like {out_tree}, got {tree}")
+            _check_types(out_leaves, closed.out_avals, where, "output")
             res_leaves, res_tree = tree_util.tree_flatten(res)
             res_store.append(res_tree)
             return out_leaves, res_leaves
@@ -208,19 +240,36 @@ class custom_vjp(_CustomFunction):
         def bwd_flat(res_leaves, cts):
             res = tree_util.tree_unflatten(res_store[-1], res_leaves)
             ct_in = self.bwd(*nondiff, res, tree_util.tree_unflatten(out_tree, cts))
-            if not isinstance(ct_in, tuple):
-                raise TypeError(f"custom_vjp bwd of {self.__name__} must return a tuple with one "
-                                f"cotangent per differentiable argument, got {type(ct_in).__name__}")
+            where = f"custom_vjp bwd rule {_name(self.bwd)} of {self.__name__}"
+            diff_args = tree_util.tree_unflatten(in_tree, leaves)
+            if not isinstance(ct_in, tuple) or len(ct_in) != len(diff_args):
+                raise TypeError(f"{where} must return a tuple with one cotangent per "
+                                f"differentiable argument ({len(diff_args)}), got {describe(ct_in)}")
+            ct_tree = tree_util.tree_structure(ct_in, is_leaf=lambda c: c is None)
+            if ct_tree != tree_util.tree_structure(diff_args) and not _none_prefix(ct_in, diff_args):
+                raise TypeError(f"{where} must return cotangents structured like the arguments "
+                                f"{in_tree}, got {ct_tree}")
             avals = [get_aval(x) for x in leaves]
             ct_leaves = tree_util.tree_leaves(
                 tree_util.tree_map(lambda c, x: _zeros_if_none(c, x), ct_in,
                                    tree_util.tree_unflatten(in_tree, leaves),
                                    is_leaf=lambda c: c is None))
+            _check_types(ct_leaves, [tangent_aval(a) for a in avals], where, "cotangent",
+                         ValueError)
             return [_match_tangent(c, a) for c, a in zip(ct_leaves, avals)]
 
         outs = custom_vjp_call_p.bind(*hoisted, *leaves, call_jaxpr=closed, fwd=fwd_flat,
                                       bwd=bwd_flat, num_consts=len(hoisted))
         return tree_util.tree_unflatten(out_tree, outs)
+
+
+def _none_prefix(cts, args):
+    """Whether cts matches args' structure, with None standing for whole subtrees."""
+    try:
+        tree_util.broadcast_prefix(cts, args)
+    except ValueError:
+        return False
+    return True
 
 
 def _zeros_if_none(ct, like):

@@ -12,6 +12,7 @@ import inspect
 import weakref
 
 from fx import tree_util
+from fx.argcheck import check_callable, check_int_tuple, check_str_tuple, normalize_argnums
 from fx.array import ArrayImpl
 from fx.backends import get_backend
 from fx.config import config
@@ -169,16 +170,10 @@ class Jitted:
         self._name = getattr(fun, "__name__", "fun")
         self._backend = backend
         self._signature = _signature(fun)
-        static_argnums = _as_tuple(static_argnums)
-        static_argnames = _as_tuple(static_argnames)
-        if self._signature is not None:  # JAX resolves names <-> positions both ways
-            params = list(self._signature.parameters)
-            static_argnums += tuple(params.index(n) for n in static_argnames
-                                    if n in params and params.index(n) not in static_argnums)
-            static_argnames += tuple(params[i] for i in static_argnums
-                                     if i < len(params) and params[i] not in static_argnames)
-        self._static_argnums = frozenset(static_argnums)
-        self._static_argnames = frozenset(static_argnames)
+        nums, self._negative_static, names = _static_args(
+            self._signature, static_argnums, static_argnames, f"jit({self._name})")
+        self._static_argnums = frozenset(nums)
+        self._static_argnames = frozenset(names)
         self._cache = {}
         self._flat_cache = {}  # (x64, avals) -> entry, for calls with only array arguments
 
@@ -199,7 +194,8 @@ class Jitted:
             return tree_util.tree_unflatten(entry.out_tree, outs)
         if entry.executable is None:
             entry.executable = compiled(entry.jaxpr, self._backend)
-        if not kwargs and not self._static_argnums and len(dyn_leaves) == len(args) and all(
+        if not kwargs and not self._static_argnums and not self._negative_static and len(
+                dyn_leaves) == len(args) and all(
                 type(a) in _FLAT_ARG_TYPES for a in args):
             self._flat_cache[_flat_key(args)] = entry
         return entry.run(dyn_leaves)
@@ -217,11 +213,14 @@ class Jitted:
         return entry, leaves
 
     def _split_static(self, args, kwargs):
-        if not self._static_argnums and not self._static_argnames:
+        if not self._static_argnums and not self._static_argnames and not self._negative_static:
             return args, kwargs, ()
-        dyn_args = tuple(a for i, a in enumerate(args) if i not in self._static_argnums)
+        nums = self._static_argnums
+        if self._negative_static:  # counted from the end of this call's positional args
+            nums = nums | {i + len(args) for i in self._negative_static if i + len(args) >= 0}
+        dyn_args = tuple(a for i, a in enumerate(args) if i not in nums)
         dyn_kwargs = {k: v for k, v in kwargs.items() if k not in self._static_argnames}
-        static = (tuple((i, a) for i, a in enumerate(args) if i in self._static_argnums)
+        static = (tuple((i, a) for i, a in enumerate(args) if i in nums)
                   + tuple(sorted((k, v) for k, v in kwargs.items() if k in self._static_argnames)))
         try:
             hash(static)
@@ -308,16 +307,48 @@ def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=(),
     """
     if fun is None:
         return functools.partial(jit, static_argnums=static_argnums,
-                                 static_argnames=static_argnames, backend=backend)
-    if not callable(fun):
-        raise TypeError(f"jit expects a callable, got {fun!r} of type {type(fun).__name__}")
+                                 static_argnames=static_argnames, donate_argnums=donate_argnums,
+                                 donate_argnames=donate_argnames, backend=backend)
+    check_callable(fun, "jit")
+    check_int_tuple(donate_argnums, "jit", "donate_argnums", allow_none=True)
+    check_str_tuple(donate_argnames, "jit", "donate_argnames")
     if backend is not None:
         get_backend(backend)  # fail early on a bad name
     return Jitted(fun, static_argnums, static_argnames, backend)
 
 
-def _as_tuple(x):
-    return (x,) if isinstance(x, (int, str)) else tuple(x)
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+def _static_args(signature, static_argnums, static_argnames, where):
+    """(non-negative static positions, negative ones left to each call, static names).
+
+    As in JAX, positions and names are checked against the signature and resolved both
+    ways (a static position is static when passed by name too); a negative position
+    counts from the end of the positional parameters, or of each call's arguments when
+    the function takes *args."""
+    nums = check_int_tuple(static_argnums, where, "static_argnums", allow_none=True)
+    names = check_str_tuple(static_argnames, where, "static_argnames")
+    if signature is None:
+        return tuple(i for i in nums if i >= 0), tuple(i for i in nums if i < 0), names
+    params = list(signature.parameters.values())
+    positional = [p.name for p in params if p.kind in _POSITIONAL]
+    kinds = {p.kind for p in params}
+    if inspect.Parameter.VAR_POSITIONAL in kinds:
+        negative = tuple(i for i in nums if i < 0)
+        nums = tuple(i for i in nums if i >= 0)
+    else:
+        negative = ()
+        nums = normalize_argnums(nums, len(positional), where, "static_argnums")
+    if inspect.Parameter.VAR_KEYWORD not in kinds:
+        unknown = [n for n in names if n not in signature.parameters]
+        if unknown:
+            raise ValueError(f"{where}: static_argnames {unknown} are not parameters of the "
+                             f"function, whose parameters are {list(signature.parameters)}")
+    named = {p.name for p in params if p.kind is not inspect.Parameter.POSITIONAL_ONLY}
+    nums += tuple(positional.index(n) for n in names if n in positional and n in named)
+    names += tuple(positional[i] for i in nums if i < len(positional) and positional[i] in named)
+    return tuple(dict.fromkeys(nums)), negative, tuple(dict.fromkeys(names))
 
 
 def _signature(fun):

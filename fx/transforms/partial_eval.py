@@ -38,7 +38,7 @@ def linearize_flat(fun, primals, description="linearize"):
         tangent_avals = [tangent_aval(get_aval(p)) for p in primals]
         tangent_args = [trace.new_arg(a) for a in tangent_avals]
         tangents = [t if _differentiable(a) else Zero(a) for t, a in zip(tangent_args, tangent_avals)]
-        primals_out, tangents_out = jvp_flat(fun, primals, tangents)
+        primals_out, tangents_out = jvp_flat(fun, primals, tangents, description)
         with set_current_trace(trace.parent):
             tangents_out = [zeros_like_aval(t.aval) if type(t) is Zero else t for t in tangents_out]
         outvars = [trace.to_var(t) for t in tangents_out]

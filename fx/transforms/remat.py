@@ -16,6 +16,7 @@ import functools
 import types
 
 from fx import tree_util
+from fx.argcheck import check_callable, check_int_tuple, normalize_argnums
 from fx.core import Primitive, UndefinedPrimal, Zero, set_current_trace, tangent_aval
 from fx.ir.jaxpr import ClosedJaxpr, Jaxpr, Literal
 from fx.ir.passes import dce
@@ -33,14 +34,16 @@ def checkpoint(fun, *, prevent_cse=True, policy=None, static_argnums=()):
     """`fun`, recomputed in the backward pass instead of saving its intermediates
     (JAX's jax.checkpoint / jax.remat). `policy` names the intermediates worth saving
     anyway (see checkpoint_policies); static_argnums are passed through untraced."""
-    if not callable(fun):
-        raise TypeError(f"checkpoint expects a callable, got {type(fun).__name__}")
-    static = {static_argnums} if isinstance(static_argnums, int) else set(static_argnums)
+    check_callable(fun, "checkpoint")
     name = getattr(fun, "__name__", "fun")
+    where = f"checkpoint({name})"
+    static = check_int_tuple(static_argnums, where, "static_argnums")
+    if policy is not None:
+        check_callable(policy, where, "policy")
 
     @functools.wraps(fun)
     def wrapped(*args, **kwargs):
-        fixed = {i % len(args): args[i] for i in static if -len(args) <= i < len(args)}
+        fixed = {i: args[i] for i in normalize_argnums(static, len(args), where, "static_argnums")}
         dyn = tuple(a for i, a in enumerate(args) if i not in fixed)
 
         def call_fun(dyn_args, kw):

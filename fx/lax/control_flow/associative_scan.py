@@ -9,7 +9,9 @@ following even positions; interleaving the two gives every prefix.
 from __future__ import annotations
 
 from fx import tree_util
+from fx.argcheck import check_callable, check_int
 from fx.core import get_aval
+from fx.lax.control_flow.common import leaf_aval
 
 
 def associative_scan(fn, elems, reverse=False, axis=0):
@@ -17,11 +19,13 @@ def associative_scan(fn, elems, reverse=False, axis=0):
     (JAX's lax.associative_scan); fn must be associative and work on pytrees of arrays
     like elems, elementwise along `axis`."""
     from fx import lax
-    if not callable(fn):
-        raise TypeError(f"associative_scan: fn must be callable, got {type(fn).__name__}")
+    check_callable(fn, "associative_scan", "fn")
+    axis = check_int(axis, "associative_scan", "axis")
     leaves, tree = tree_util.tree_flatten(elems)
     if not leaves:
         raise ValueError("associative_scan: elems has no arrays")
+    for x in leaves:
+        leaf_aval(x, "associative_scan elems")  # a TypeError naming a non-array leaf
     leaves = [lax._as_operand(x) for x in leaves]
     ndim = get_aval(leaves[0]).ndim
     if not -ndim <= axis < max(ndim, 1) or ndim == 0:

@@ -49,6 +49,20 @@ def leaf_aval(x, where):
                         f"{type(x).__name__} ({x!r:.60})") from None
 
 
+def scalar_operand(x, where, name, kinds, expected):
+    """x as an fx operand that is a scalar whose dtype kind is in `kinds`, else a TypeError
+    naming `where` and `name` (`expected` says what is allowed, in words)."""
+    from fx import lax
+    from fx.argcheck import describe
+    if not is_array_like(x):
+        raise TypeError(f"{where}: {name} must be {expected}, got {describe(x)}")
+    x = lax._as_operand(x)
+    aval = get_aval(x)
+    if aval.shape != () or aval.dtype.kind not in kinds:
+        raise TypeError(f"{where}: {name} must be {expected}, got {aval.str_short()}")
+    return x
+
+
 def type_mismatch(a, b):
     """Why two avals differ ('' when they agree up to weak types)."""
     if a.shape != b.shape:

@@ -17,10 +17,11 @@ from __future__ import annotations
 import numpy as np
 
 from fx import tree_util
+from fx.argcheck import check_callable, describe
 from fx.core import Primitive, UndefinedPrimal, Zero, get_aval, set_current_trace, tangent_aval
 from fx.lax.control_flow.common import (any_of, call, check_trees, check_types, interpret, leaf_aval,
-                                        pad_inputs, permute, retrace, select_outputs, split,
-                                        trace_callable, weak_to_match)
+                                        pad_inputs, permute, retrace, scalar_operand,
+                                        select_outputs, split, trace_callable, weak_to_match)
 from fx.transforms.batching import axis_size_of, batch_jaxpr, moveaxis
 from fx.transforms.jvp import instantiate, jvp_jaxpr, zeros_like_aval
 from fx.transforms.partial_eval import partial_eval_jaxpr
@@ -31,18 +32,12 @@ cond_p = Primitive("cond", multiple_results=True)
 
 def cond(pred, true_fun, false_fun, *operands):
     """true_fun(*operands) if pred else false_fun(*operands), with only one branch run
-    (JAX's lax.cond). pred is a scalar bool or integer (nonzero is true)."""
+    (JAX's lax.cond). pred is a scalar bool or number (nonzero is true)."""
     from fx import lax
     for name, fun in (("true_fun", true_fun), ("false_fun", false_fun)):
-        if not callable(fun):
-            raise TypeError(f"cond: {name} must be callable, got {type(fun).__name__}")
-    pred = lax._as_operand(pred)
-    aval = get_aval(pred)
-    if aval.shape != ():
-        raise TypeError(f"cond: pred must be a scalar, got an array of shape {aval.shape}")
-    if aval.dtype.kind not in "biu":
-        raise TypeError(f"cond: pred must be a boolean or integer scalar, got {aval.str_short()}")
-    if aval.dtype != np.bool_:
+        check_callable(fun, "cond", name)
+    pred = scalar_operand(pred, "cond", "pred", "biuf", "a boolean or numeric scalar")
+    if get_aval(pred).dtype != np.bool_:
         pred = lax.ne(pred, 0)
     index = lax.convert_element_type(pred, np.int32)
     return _bind_branches(index, [("false_fun", false_fun), ("true_fun", true_fun)], operands, "cond")
@@ -51,16 +46,14 @@ def cond(pred, true_fun, false_fun, *operands):
 def switch(index, branches, *operands):
     """branches[index](*operands), index clamped to [0, len(branches) - 1] (JAX's lax.switch)."""
     from fx import lax
-    branches = list(branches)
+    if not isinstance(branches, (tuple, list)):
+        raise TypeError(f"switch: branches must be a sequence of callables, got "
+                        f"{describe(branches)}")
     if not branches:
         raise ValueError("switch: branches must be a non-empty sequence of callables")
     for i, fun in enumerate(branches):
-        if not callable(fun):
-            raise TypeError(f"switch: branches[{i}] must be callable, got {type(fun).__name__}")
-    index = lax._as_operand(index)
-    aval = get_aval(index)
-    if aval.shape != () or aval.dtype.kind not in "iu":
-        raise TypeError(f"switch: index must be an integer scalar, got {aval.str_short()}")
+        check_callable(fun, "switch", f"branches[{i}]")
+    index = scalar_operand(index, "switch", "index", "iu", "an integer scalar")
     if len(branches) == 1:
         return branches[0](*operands)
     index = lax.convert_element_type(index, np.int32)

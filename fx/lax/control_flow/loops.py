@@ -17,11 +17,12 @@ from __future__ import annotations
 import numpy as np
 
 from fx import tree_util
+from fx.argcheck import check_callable
 from fx.core import Primitive, Zero, get_aval, set_current_trace, tangent_aval
 from fx.lax.control_flow.common import (call, check_trees, check_types, drop_inputs, floating,
                                         interpret, is_concrete, permute, pad_inputs,
-                                        promote_weak_carry, retrace, select_outputs, split,
-                                        trace_callable, used_inputs)
+                                        promote_weak_carry, retrace, scalar_operand,
+                                        select_outputs, split, trace_callable, used_inputs)
 from fx.transforms.batching import axis_size_of, batch_jaxpr, bdim_at_front, moveaxis
 from fx.transforms.jvp import instantiate, jvp_jaxpr
 from fx.transforms.partial_eval import partial_eval_jaxpr
@@ -36,8 +37,7 @@ def while_loop(cond_fun, body_fun, init_val):
     fori_loop with static bounds, for that.
     """
     for name, fun in (("cond_fun", cond_fun), ("body_fun", body_fun)):
-        if not callable(fun):
-            raise TypeError(f"while_loop: {name} must be callable, got {type(fun).__name__}")
+        check_callable(fun, "while_loop", name)
     leaves, tree = tree_util.tree_flatten(init_val)
     while True:
         init_val = tree_util.tree_unflatten(tree, leaves)
@@ -67,13 +67,10 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
     """
     from fx import lax
     from fx.lax.control_flow.scan import scan
-    if not callable(body_fun):
-        raise TypeError(f"fori_loop: body_fun must be callable, got {type(body_fun).__name__}")
-    lower, upper = lax._as_operand(lower), lax._as_operand(upper)
+    check_callable(body_fun, "fori_loop", "body_fun")
+    lower, upper = (scalar_operand(b, "fori_loop", name, "iu", "an integer scalar")
+                    for b, name in ((lower, "lower"), (upper, "upper")))
     lo, hi = get_aval(lower), get_aval(upper)
-    if lo.shape != () or hi.shape != () or lo.dtype.kind not in "iu" or hi.dtype.kind not in "iu":
-        raise TypeError(f"fori_loop: lower and upper must be integer scalars, got "
-                        f"{lo.str_short()} and {hi.str_short()}")
     if lo.dtype != hi.dtype:  # a Python int gives way to the other bound's dtype
         if lo.weak_type:
             lower = lax._convert_weak(lower, hi.dtype, hi.weak_type)
