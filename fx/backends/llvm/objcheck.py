@@ -1,0 +1,128 @@
+"""Structural checks of an object file before the JIT linker sees it.
+
+LLVM's object readers and linkers trust their input: a damaged ELF file can fail one of
+their assertions or an unchecked error and abort the process (found by flipping bytes of
+fx's own objects: "Alignment must be power of 2", "Offset out of bounds!", "section header
+string table index ... does not exist"). Object files that fx compiled in this process are
+linked as they are; those read back from the disk cache pass `check_object` first, which
+rejects what those paths cannot take: every table, string and relocation must lie inside
+the file and the section it belongs to, every index must name an entry that exists.
+
+The checks cover ELF64 little-endian (Linux on x86-64, AArch64, ...); other formats get only
+the header comparison, and LLVM's own parsing.
+"""
+from __future__ import annotations
+
+import struct
+
+_EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
+_SHDR = struct.Struct("<IIQQQQIIQQ")
+_SYM = struct.Struct("<IBBHQQ")
+_RELA = struct.Struct("<QQq")
+_REL = struct.Struct("<QQ")
+SHT_SYMTAB, SHT_STRTAB, SHT_RELA, SHT_NOBITS, SHT_REL = 2, 3, 4, 8, 9
+SHN_LORESERVE, SHN_ABS, SHN_COMMON = 0xFF00, 0xFFF1, 0xFFF2
+STB_LOCAL = 0
+_BINDINGS = {0, 1, 2}                 # local, global, weak
+_SYMBOL_TYPES = {0, 1, 2, 3, 4}       # none, object, function, section, file
+# Relocations LLVM emits for fx's code (large code model, no GOT or PLT), by machine;
+# a machine not listed is left to the linker. x86-64: 64, PC32, 32, 32S, PC64.
+_RELOCATION_TYPES = {62: {1, 2, 10, 11, 24}}
+_ELF64_LE = b"\x7fELF\x02\x01"
+
+
+class BadObject(ValueError):
+    """An object file that must not reach the linker; the message says what is wrong."""
+
+
+def identity_length(obj: bytes) -> int:
+    """How many leading bytes all object files for one machine share: ELF's identification,
+    type and machine; Mach-O's magic, CPU and file type; COFF's machine."""
+    if obj.startswith(b"\x7fELF"):
+        return 20
+    return 16 if obj[:4] in (b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe") else 2
+
+
+def check_object(obj: bytes, identity: bytes) -> None:
+    """Raise BadObject unless `obj` starts with `identity` (the leading bytes of an object
+    this process emits) and, for ELF64 little-endian, is structurally sound."""
+    if not obj.startswith(identity):
+        raise BadObject("not an object file for this machine")
+    if obj.startswith(_ELF64_LE):
+        _check_elf64(memoryview(obj))
+
+
+def _check_elf64(data):
+    size = len(data)
+    _need(size >= _EHDR.size, "shorter than an ELF header")
+    (_ident, _type, machine, version, _entry, _phoff, shoff, _flags, ehsize, _phentsize, phnum,
+     shentsize, shnum, shstrndx) = _EHDR.unpack_from(data)
+    _need(version == 1 and ehsize == _EHDR.size and shentsize == _SHDR.size and phnum == 0,
+          "unexpected ELF header fields")
+    _need(0 < shnum < SHN_LORESERVE and shstrndx < shnum, "bad section count or name table index")
+    _need(shoff + shnum * _SHDR.size <= size, "section table past the end of the file")
+    sections = [_SHDR.unpack_from(data, shoff + i * _SHDR.size) for i in range(shnum)]
+    _need(not any(sections[0]), "section 0 is not empty")
+    for _name, kind, _flags, _addr, offset, length, link, _info, align, _entsize in sections:
+        _need(align == 0 or align & (align - 1) == 0, "section alignment not a power of two")
+        _need(kind == SHT_NOBITS or offset + length <= size, "section past the end of the file")
+        _need(link < shnum, "section link out of range")
+        _need(kind != SHT_STRTAB or length > 0 and data[offset + length - 1] == 0,
+              "string table not terminated")
+    for _name, kind, _flags, _addr, offset, length, link, info, _align, entsize in sections:
+        if kind == SHT_SYMTAB:
+            _check_symbols(data, sections, offset, length, link, info, entsize)
+        elif kind in (SHT_RELA, SHT_REL):
+            _check_relocations(data, machine, sections, kind, offset, length, link, info, entsize)
+    _need(sections[shstrndx][1] == SHT_STRTAB, "section names are not a string table")
+    names_length = sections[shstrndx][5]
+    _need(all(s[0] < names_length for s in sections), "section name out of range")
+
+
+def _check_symbols(data, sections, offset, length, link, info, entsize):
+    _need(entsize == _SYM.size and length % _SYM.size == 0 and 0 < info <= length // _SYM.size,
+          "bad symbol table shape")
+    _need(sections[link][1] == SHT_STRTAB, "symbol names are not a string table")
+    _need(not any(data[offset:offset + _SYM.size]), "symbol 0 is not empty")
+    names_offset, names_length = sections[link][4], sections[link][5]
+    defined, exported = set(), []   # names of the defined symbols; of the non-local ones
+    for pos in range(offset + _SYM.size, offset + length, _SYM.size):
+        name, kind, _other, shndx, value, _size = _SYM.unpack_from(data, pos)
+        binding = kind >> 4
+        _need(name < names_length, "symbol name out of range")
+        _need(kind & 0xF in _SYMBOL_TYPES and binding in _BINDINGS, "unsupported symbol type or binding")
+        _need((binding == STB_LOCAL) == ((pos - offset) // _SYM.size < info), "local symbols not first")
+        if 0 < shndx < SHN_LORESERVE:
+            _need(shndx < len(sections), "symbol in a section that does not exist")
+            _need(sections[shndx][1] == SHT_NOBITS or value <= sections[shndx][5],
+                  "symbol past the end of its section")
+        else:
+            _need(shndx in (0, SHN_ABS, SHN_COMMON), "symbol with an unsupported section index")
+        if shndx and name:
+            start = names_offset + name
+            text = bytes(data[start:data.obj.index(b"\0", start)])
+            if binding != STB_LOCAL:
+                exported.append(text)
+            else:
+                defined.add(text)
+    _need(len(set(exported)) == len(exported) and defined.isdisjoint(exported), "a symbol defined twice")
+
+
+def _check_relocations(data, machine, sections, kind, offset, length, link, info, entsize):
+    layout = _RELA if kind == SHT_RELA else _REL
+    _need(entsize == layout.size and length % layout.size == 0, "bad relocation table shape")
+    _need(sections[link][1] == SHT_SYMTAB and 0 < info < len(sections),
+          "relocations without a symbol table or target section")
+    symbols = sections[link][5] // _SYM.size
+    target_length = sections[info][5]
+    types = _RELOCATION_TYPES.get(machine)
+    for pos in range(offset, offset + length, layout.size):
+        where, rinfo = layout.unpack_from(data, pos)[:2]
+        _need(where + 8 <= target_length, "relocation past the end of its section")
+        _need(rinfo >> 32 < symbols, "relocation of a symbol that does not exist")
+        _need(types is None or rinfo & 0xFFFFFFFF in types, "unsupported relocation type")
+
+
+def _need(condition, problem):
+    if not condition:
+        raise BadObject(problem)
