@@ -94,6 +94,17 @@ def _structure_damaged(a, b):
     _rewrite(b, [o[:-200] + b"\x41" * 200 for o in objects])
 
 
+def _unresolved(a, b):
+    """Sound objects that define the entry point but call a function nobody defines."""
+    import llvmlite.binding as llvm
+    for path in (a, b):
+        key = path.name[:-len(dc._SUFFIX)]
+        entry = f"fx_{key[:24]}_entry" + ("_objects" if compiler.ndarray_data_offset() is not None else "")
+        module = llvm.parse_assembly(f"""declare void @fx_no_such_function()
+            define void @{entry}() {{ call void @fx_no_such_function() ret void }}""")
+        _rewrite(path, [compiler.engine().target_machine().emit_object(module)])
+
+
 def _empty(a, b):
     a.write_bytes(b"")
     b.write_bytes(b"")
@@ -121,8 +132,11 @@ def _symlinks(a, b):
 
 
 STATES = {"swapped": _swap, "garbage": _garbage, "truncated": _truncated,
-          "structure": _structure_damaged, "empty": _empty, "fifo": _fifo,
+          "structure": _structure_damaged, "unresolved": _unresolved, "empty": _empty, "fifo": _fifo,
           "directory": _directory, "symlinks": _symlinks}
+# What the (one) warning names as the reason, where that is certain.
+REASONS = {"swapped": "another key", "garbage": "not an object file for this machine",
+           "unresolved": "fx_no_such_function", "fifo": "not a regular file", "empty": "shorter than a header"}
 
 
 @pytest.mark.parametrize("state", STATES)
@@ -134,6 +148,7 @@ def test_a_damaged_entry_is_recompiled_not_run(reference, tmp_path, state):
     assert got == results
     assert compiled == 2 and from_disk == 0           # nothing bad was loaded
     assert stderr.count("RuntimeWarning") <= 2        # at most one warning per kind
+    assert REASONS.get(state, "") in stderr
     if state == "directory":
         assert (b / "somebody's file").read_text() == "kept"   # never deletes what it did not write
         return

@@ -746,7 +746,7 @@ class Engine:
                                                   suppress_errors=True)
         self.links += 1
         builder = llvm.JITLibraryBuilder()
-        for name, address in self._runtime_symbols().items():
+        for name, address in self._imports(objects).items():
             builder.import_symbol(name, address)
         for obj in objects:
             builder.add_object_img(obj)
@@ -755,6 +755,21 @@ class Engine:
             tracker.close()
             raise RuntimeError(f"the entry point {symbol} resolved to address 0")
         return Library(tracker, tracker[symbol])
+
+    def _imports(self, objects):
+        """The address of each symbol the objects use but do not define: fx's runtime
+        functions, else what the process (or `llvm.add_symbol`) provides, as MCJIT
+        resolved them. A symbol with no address anywhere is an error before linking."""
+        runtime_symbols = self._runtime_symbols()
+        tables = [objcheck.global_symbols(obj) for obj in objects]
+        if None in tables:   # not ELF: ORC looks up what the runtime does not define in the process
+            return runtime_symbols
+        imports = {}
+        for name in set().union(*(u for _, u in tables)).difference(*(d for d, _ in tables)):
+            imports[name] = runtime_symbols.get(name) or llvm.address_of_symbol(name)
+            if not imports[name]:
+                raise RuntimeError(f"compiled code calls {name!r}, which this process does not define")
+        return imports
 
     def _runtime_symbols(self):
         """The runtime functions generated code calls by name (runtime.bind_symbols), each

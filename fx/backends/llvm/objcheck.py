@@ -126,3 +126,23 @@ def _check_relocations(data, machine, sections, kind, offset, length, link, info
 def _need(condition, problem):
     if not condition:
         raise BadObject(problem)
+
+
+def global_symbols(obj: bytes) -> tuple[set[str], set[str]] | None:
+    """(names defined, names used but not defined) among a sound ELF64 little-endian
+    object's global and weak symbols; None for another format."""
+    if not obj.startswith(_ELF64_LE):
+        return None
+    data = memoryview(obj)
+    shoff, shnum = _EHDR.unpack_from(data)[6], _EHDR.unpack_from(data)[12]
+    sections = [_SHDR.unpack_from(data, shoff + i * _SHDR.size) for i in range(shnum)]
+    defined, undefined = set(), set()
+    for _name, kind, _flags, _addr, offset, length, link, info, _align, _entsize in sections:
+        if kind != SHT_SYMTAB:
+            continue
+        names = sections[link][4]
+        for pos in range(offset + info * _SYM.size, offset + length, _SYM.size):
+            name, _kind, _other, shndx, _value, _size = _SYM.unpack_from(data, pos)
+            text = obj[names + name:obj.index(b"\0", names + name)].decode("utf-8", "replace")
+            (defined if shndx else undefined).add(text)
+    return defined, undefined
