@@ -136,7 +136,8 @@ STATES = {"swapped": _swap, "garbage": _garbage, "truncated": _truncated,
           "directory": _directory, "symlinks": _symlinks}
 # What the (one) warning names as the reason, where that is certain.
 REASONS = {"swapped": "another key", "garbage": "not an object file for this machine",
-           "unresolved": "fx_no_such_function", "fifo": "not a regular file", "empty": "shorter than a header"}
+           "unresolved": "fx_no_such_function", "fifo": "not a regular file",
+           "empty": "shorter than a header"}
 
 
 @pytest.mark.parametrize("state", STATES)
@@ -189,3 +190,71 @@ def test_an_unusable_cache_directory_still_computes(reference, tmp_path, kind):
             cache_dir.chmod(0o700)
     assert got == results and compiled + from_disk == 2
     assert stderr.count("RuntimeWarning") <= 1
+
+
+def _sections(obj):
+    from fx.backends.llvm import objcheck as oc
+    header = oc._EHDR.unpack_from(obj)
+    return [(header[6] + i * oc._SHDR.size, oc._SHDR.unpack_from(obj, header[6] + i * oc._SHDR.size))
+            for i in range(header[12])]
+
+
+def _first(obj, kind):
+    return next((at, s) for at, s in _sections(obj) if s[1] == kind)
+
+
+def _misaligned(obj):
+    at, _ = _sections(obj)[1]
+    obj[at + 48:at + 56] = (3).to_bytes(8, "little")
+
+
+def _got_relocation(obj):           # needs a GOT entry for a symbol that may have no name
+    _, rela = _first(obj, 4)
+    obj[rela[4] + 8:rela[4] + 12] = (9).to_bytes(4, "little")
+
+
+def _tls_symbol(obj):
+    _, symtab = _first(obj, 2)
+    obj[symtab[4] + symtab[5] - 24 + 4] = 0x16   # global, TLS
+
+
+def _duplicate_definition(obj):
+    _, symtab = _first(obj, 2)
+    last = symtab[4] + symtab[5] - 24
+    globals_ = [p for p in range(symtab[4] + symtab[7] * 24, last + 1, 24)
+                if int.from_bytes(obj[p + 6:p + 8], "little")]
+    obj[globals_[0]:globals_[0] + 4] = obj[globals_[-1]:globals_[-1] + 4]
+
+
+def _sections_past_the_end(obj):
+    obj[40:48] = (len(obj) - 10).to_bytes(8, "little")
+
+
+@pytest.mark.parametrize("damage", [_misaligned, _got_relocation, _tls_symbol, _duplicate_definition,
+                                    _sections_past_the_end])
+def test_object_checks_refuse_what_would_abort_the_linker(damage):
+    """Damage found by fuzzing to abort LLVM (assertions, unreachable code) is refused."""
+    import llvmlite.binding as llvm
+
+    from fx.backends.llvm import objcheck
+    engine = compiler.engine()
+    module = llvm.parse_assembly("""
+        @table = global [2 x double] [double 1.0, double 2.0]
+        declare double @sin(double)
+        define double @fx_test_a(i64 %i) {
+          %p = getelementptr [2 x double], [2 x double]* @table, i64 0, i64 %i
+          %x = load double, double* %p
+          %y = call double @sin(double %x)
+          ret double %y
+        }
+        define double @fx_test_b(double %x) { ret double %x }""")
+    obj = engine.target_machine().emit_object(module)
+    if not obj.startswith(b"\x7fELF\x02\x01") or obj[18] != 62:
+        pytest.skip("the checks are written for ELF64 x86-64 objects")
+    empty = engine.target_machine().emit_object(llvm.parse_assembly(""))
+    identity = empty[:objcheck.identity_length(empty)]
+    objcheck.check_object(obj, identity)                  # sound as emitted
+    damaged = bytearray(obj)
+    damage(damaged)
+    with pytest.raises(objcheck.BadObject):
+        objcheck.check_object(bytes(damaged), identity)

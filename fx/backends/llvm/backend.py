@@ -68,8 +68,8 @@ class Executable:
         with _loaded_lock:
             if self.code is None:
                 library = compiler.engine().library(self.key, self.symbol, self._module_irs)
-                self.code = _Code(library, compiler.entry_point(library.address, self.n_args, self.takes_objects),
-                                  self._new_workspace())
+                fn = compiler.entry_point(library.address, self.n_args, self.takes_objects)
+                self.code = _Code(library, fn, self._new_workspace())
                 _loaded.append(weakref.ref(self))
                 _unload_beyond(config.executable_cache_size)
             return self.code

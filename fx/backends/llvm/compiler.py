@@ -702,7 +702,8 @@ class Engine:
         with self.lock:
             library = self.libraries.get(key)
             if library is None:
-                library = self.libraries[key] = self._from_disk(key, symbol) or self._compile(key, symbol, build_irs)
+                library = self._from_disk(key, symbol) or self._compile(key, symbol, build_irs)
+                self.libraries[key] = library
             return library
 
     def _compile(self, key, symbol, build_irs):

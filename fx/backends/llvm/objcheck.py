@@ -75,8 +75,11 @@ def _check_elf64(data):
         elif kind in (SHT_RELA, SHT_REL):
             _check_relocations(data, machine, sections, kind, offset, length, link, info, entsize)
     _need(sections[shstrndx][1] == SHT_STRTAB, "section names are not a string table")
-    names_length = sections[shstrndx][5]
+    names_offset, names_length = sections[shstrndx][4], sections[shstrndx][5]
     _need(all(s[0] < names_length for s in sections), "section name out of range")
+    for name, kind, _flags, _addr, offset, length, *_ in sections:
+        if kind != SHT_NOBITS and data.obj.startswith(b".eh_frame\0", names_offset + name):
+            _check_eh_frame(data, offset, length)
 
 
 def _check_symbols(data, sections, offset, length, link, info, entsize):
@@ -121,6 +124,48 @@ def _check_relocations(data, machine, sections, kind, offset, length, link, info
         _need(where + 8 <= target_length, "relocation past the end of its section")
         _need(rinfo >> 32 < symbols, "relocation of a symbol that does not exist")
         _need(types is None or rinfo & 0xFFFFFFFF in types, "unsupported relocation type")
+
+
+def _check_eh_frame(data, start, length):
+    """Unwind records: each inside the section, each FDE naming a CIE before it, each CIE's
+    augmentation one the linker's parser supports ("zR" with a pc-relative pointer
+    encoding, or none)."""
+    end, pos, cies = start + length, start, set()
+    while pos < end:
+        _need(pos + 4 <= end, "unwind record past the end of its section")
+        size = int.from_bytes(data[pos:pos + 4], "little")
+        if size == 0:           # terminator
+            break
+        _need(8 <= size + 4 <= end - pos and size != 0xFFFFFFFF, "unwind record past the end of its section")
+        record = bytes(data[pos + 4:pos + 4 + size])
+        cie_pointer = int.from_bytes(record[:4], "little")
+        if cie_pointer == 0:
+            _check_cie(record[4:])
+            cies.add(pos)
+        else:
+            _need(pos + 4 - cie_pointer in cies, "unwind record names no CIE")
+        pos += 4 + size
+
+
+def _check_cie(body):
+    _need(len(body) > 1 and body[0] in (1, 3) and b"\0" in body[1:], "unsupported CIE")
+    augmentation, rest = body[1:].split(b"\0", 1)
+    _need(augmentation in (b"", b"zR"), "unsupported CIE augmentation")
+    if augmentation:
+        for _ in range(3 if body[0] == 3 else 2):   # code and data alignment, return register
+            rest = _skip_leb128(rest)
+        if body[0] == 1:
+            rest = rest[1:]
+        rest = _skip_leb128(rest)                    # augmentation data length
+        _need(rest and rest[0] & 0xF0 == 0x10 and rest[0] & 0x0F in (0, 3, 4, 0xB, 0xC),
+              "unsupported unwind pointer encoding")
+
+
+def _skip_leb128(data):
+    for i, byte in enumerate(data):
+        if not byte & 0x80:
+            return data[i + 1:]
+    raise BadObject("truncated unwind record")
 
 
 def _need(condition, problem):
