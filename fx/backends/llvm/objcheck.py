@@ -21,6 +21,7 @@ _SYM = struct.Struct("<IBBHQQ")
 _RELA = struct.Struct("<QQq")
 _REL = struct.Struct("<QQ")
 SHT_SYMTAB, SHT_STRTAB, SHT_RELA, SHT_NOBITS, SHT_REL = 2, 3, 4, 8, 9
+SHF_ALLOC = 2
 SHN_LORESERVE, SHN_ABS, SHN_COMMON = 0xFF00, 0xFFF1, 0xFFF2
 STB_LOCAL = 0
 _BINDINGS = {0, 1, 2}                 # local, global, weak
@@ -116,14 +117,17 @@ def _check_relocations(data, machine, sections, kind, offset, length, link, info
     _need(entsize == layout.size and length % layout.size == 0, "bad relocation table shape")
     _need(sections[link][1] == SHT_SYMTAB and 0 < info < len(sections),
           "relocations without a symbol table or target section")
-    symbols = sections[link][5] // _SYM.size
-    target_length = sections[info][5]
+    symtab = sections[link]
+    target_flags, target_length = sections[info][2], sections[info][5]
     types = _RELOCATION_TYPES.get(machine)
     for pos in range(offset, offset + length, layout.size):
         where, rinfo = layout.unpack_from(data, pos)[:2]
         _need(where + 8 <= target_length, "relocation past the end of its section")
-        _need(rinfo >> 32 < symbols, "relocation of a symbol that does not exist")
+        _need(rinfo >> 32 < symtab[5] // _SYM.size, "relocation of a symbol that does not exist")
         _need(types is None or rinfo & 0xFFFFFFFF in types, "unsupported relocation type")
+        shndx = _SYM.unpack_from(data, symtab[4] + (rinfo >> 32) * _SYM.size)[3]
+        _need(not target_flags & SHF_ALLOC or not 0 < shndx < SHN_LORESERVE or sections[shndx][2] & SHF_ALLOC,
+              "loaded code refers to a section that is not loaded")
 
 
 def _check_eh_frame(data, start, length):
