@@ -1,12 +1,18 @@
 """Structural checks of an object file before the JIT linker sees it.
 
 LLVM's object readers and linkers trust their input: a damaged ELF file can fail one of
-their assertions or an unchecked error and abort the process (found by flipping bytes of
-fx's own objects: "Alignment must be power of 2", "Offset out of bounds!", "section header
-string table index ... does not exist"). Object files that fx compiled in this process are
-linked as they are; those read back from the disk cache pass `check_object` first, which
-rejects what those paths cannot take: every table, string and relocation must lie inside
-the file and the section it belongs to, every index must name an entry that exists.
+their assertions or reach an unchecked error or unreachable code and abort the process.
+Flipping and truncating bytes of fx's own objects found, among others: "Alignment must be
+power of 2", "Offset out of bounds!", "Duplicate defined symbol", "Edge cannot point to
+anonymous target", "Block in allocated section has edge pointing to no-alloc section",
+"Relocation type not implemented yet!" (RuntimeDyld; fx links with JITLink, which reports
+an unknown relocation as an error) and an unsupported unwind pointer encoding. Object
+files compiled in this process are linked as they are; those read back from the disk
+cache pass `check_object` first, which refuses each of those: tables, strings, symbols
+and relocations must lie inside the file and their sections, indices must name entries
+that exist, symbol kinds, relocation types and unwind records must be ones LLVM emits
+for fx's code. (The disk cache's checksum already makes such damage a deliberate act;
+this is the second line.)
 
 The checks cover ELF64 little-endian (Linux on x86-64, AArch64, ...); other formats get only
 the header comparison, and LLVM's own parsing.
