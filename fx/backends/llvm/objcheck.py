@@ -30,6 +30,9 @@ SHT_SYMTAB, SHT_STRTAB, SHT_RELA, SHT_NOBITS, SHT_REL = 2, 3, 4, 8, 9
 SHF_ALLOC = 2
 SHN_LORESERVE, SHN_ABS, SHN_COMMON = 0xFF00, 0xFFF1, 0xFFF2
 STB_LOCAL = 0
+# progbits, symtab, strtab, rela, note, nobits, rel, init/fini arrays, group, LLVM's
+# address-significance table; and processor-specific types (0x7...): x86-64 unwind, ...
+_SECTION_TYPES = {1, 2, 3, 4, 7, 8, 9, 14, 15, 17, 0x6FFF4C03}
 _BINDINGS = {0, 1, 2}                 # local, global, weak
 _SYMBOL_TYPES = {0, 1, 2, 3, 4}       # none, object, function, section, file
 # Relocations LLVM emits for fx's code (large code model, no GOT or PLT), by machine;
@@ -70,8 +73,9 @@ def _check_elf64(data):
     _need(shoff + shnum * _SHDR.size <= size, "section table past the end of the file")
     sections = [_SHDR.unpack_from(data, shoff + i * _SHDR.size) for i in range(shnum)]
     _need(not any(sections[0]), "section 0 is not empty")
-    for _name, kind, _flags, _addr, offset, length, link, _info, align, _entsize in sections:
-        _need(align == 0 or align & (align - 1) == 0, "section alignment not a power of two")
+    for _name, kind, _flags, _addr, offset, length, link, _info, align, _entsize in sections[1:]:
+        _need(kind in _SECTION_TYPES or kind >> 28 == 7, "unsupported section type")
+        _need(align > 0 and align & (align - 1) == 0, "section alignment not a power of two")
         _need(kind == SHT_NOBITS or offset + length <= size, "section past the end of the file")
         _need(link < shnum, "section link out of range")
         _need(kind != SHT_STRTAB or length > 0 and data[offset + length - 1] == 0,
@@ -79,7 +83,8 @@ def _check_elf64(data):
     for _name, kind, _flags, _addr, offset, length, link, info, _align, entsize in sections:
         if kind == SHT_SYMTAB:
             _check_symbols(data, sections, offset, length, link, info, entsize)
-        elif kind in (SHT_RELA, SHT_REL):
+    for _name, kind, _flags, _addr, offset, length, link, info, _align, entsize in sections:
+        if kind in (SHT_RELA, SHT_REL):   # after the symbols they refer to
             _check_relocations(data, machine, sections, kind, offset, length, link, info, entsize)
     _need(sections[shstrndx][1] == SHT_STRTAB, "section names are not a string table")
     names_offset, names_length = sections[shstrndx][4], sections[shstrndx][5]
