@@ -194,7 +194,8 @@ def global_symbols(obj: bytes) -> tuple[set[str], set[str]] | None:
     if not obj.startswith(_ELF64_LE):
         return None
     data = memoryview(obj)
-    shoff, shnum = _EHDR.unpack_from(data)[6], _EHDR.unpack_from(data)[12]
+    header = _EHDR.unpack_from(data)
+    shoff, shnum = header[6], header[12]
     sections = [_SHDR.unpack_from(data, shoff + i * _SHDR.size) for i in range(shnum)]
     defined, undefined = set(), set()
     for _name, kind, _flags, _addr, offset, length, link, info, _align, _entsize in sections:
