@@ -3,38 +3,59 @@
 ``config.update("jax_enable_x64", True)`` works unchanged from JAX code; the short
 spelling ``"enable_x64"`` works too. Options are plain instance attributes, so the hot
 read in dtype canonicalisation (``config.enable_x64``) is a single attribute load.
+
+Options:
+
+* ``enable_x64`` (``FX_ENABLE_X64``, ``JAX_ENABLE_X64``; default False): 64-bit dtypes.
+* ``executable_cache_size`` (``FX_EXECUTABLE_CACHE_SIZE``; default 1024): how many
+  compiled executables keep their native code and workspace loaded at once; beyond it the
+  least recently used unload, and load again (from the on-disk cache, else by compiling)
+  when next called. Memory for compiled code stays bounded however many programs a
+  process compiles.
 """
 
 import contextlib
 import os
 
-# Option name -> environment variables consulted (in order) for its initial value.
-_OPTIONS = {"enable_x64": ("FX_ENABLE_X64", "JAX_ENABLE_X64")}
+# Option name -> (type, default, environment variables consulted in order for its initial value).
+_OPTIONS = {"enable_x64": (bool, False, ("FX_ENABLE_X64", "JAX_ENABLE_X64")),
+            "executable_cache_size": (int, 1024, ("FX_EXECUTABLE_CACHE_SIZE",))}
 
 _TRUE = {"1", "true", "t", "yes", "y", "on"}
 _FALSE = {"0", "false", "f", "no", "n", "off", ""}
 
 
-def _env_flag(names):
+def _from_env(kind, default, names):
     for var in names:
         raw = os.environ.get(var)
         if raw is None:
             continue
         value = raw.strip().lower()
+        if kind is int:
+            try:
+                return _check_count(var, int(value))
+            except ValueError:
+                raise ValueError(f"environment variable {var}={raw!r} is not an integer >= 1") from None
         if value in _TRUE:
             return True
         if value in _FALSE:
             return False
         raise ValueError(f"environment variable {var}={raw!r} is not a boolean; use 1/0 or true/false")
-    return False
+    return default
+
+
+def _check_count(name, value):
+    if value < 1:
+        raise ValueError(f"config option {name!r} takes an integer >= 1, got {value!r}")
+    return value
 
 
 class Config:
     """fx's options. Read them as attributes; change them with ``update`` or ``override``."""
 
     def __init__(self):
-        for name, env_vars in _OPTIONS.items():
-            setattr(self, name, _env_flag(env_vars))
+        for name, (kind, default, env_vars) in _OPTIONS.items():
+            setattr(self, name, _from_env(kind, default, env_vars))
 
     @staticmethod
     def _canonical_name(name):
@@ -49,10 +70,15 @@ class Config:
         return getattr(self, self._canonical_name(name))
 
     def update(self, name, value):
-        """Set option ``name`` (``"enable_x64"`` or ``"jax_enable_x64"``) to a bool."""
+        """Set option ``name`` (e.g. ``"enable_x64"`` or ``"jax_enable_x64"``) to ``value``."""
         short = self._canonical_name(name)
-        if not isinstance(value, bool):
-            raise TypeError(f"config option {name!r} takes a bool, got {type(value).__name__} {value!r}")
+        if _OPTIONS[short][0] is bool:
+            if not isinstance(value, bool):
+                raise TypeError(f"config option {name!r} takes a bool, got {type(value).__name__} {value!r}")
+        elif isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"config option {name!r} takes an int, got {type(value).__name__} {value!r}")
+        else:
+            _check_count(name, value)
         setattr(self, short, value)
 
     @contextlib.contextmanager

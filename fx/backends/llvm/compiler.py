@@ -13,6 +13,7 @@ import functools
 import hashlib
 import struct
 import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 import llvmlite.binding as llvm
@@ -20,7 +21,7 @@ import numpy as np
 from llvmlite import ir
 
 from fx.backends.llvm import codegen as cg
-from fx.backends.llvm import interrupt, lapack, sort
+from fx.backends.llvm import interrupt, lapack, objcheck, sort
 from fx.ir import kernels as K
 
 SLOT_ALIGN = 64
@@ -903,11 +904,34 @@ def _emit_gemm_loops(b, module, pointers, g: K.Gemm):
 
 # ---------------------------------------------------------------------------- engine
 
+class Library:
+    """One program's native code, linked into a JIT library of its own. `address` (its
+    entry point) is valid while this object lives: ORC frees the code when the object is
+    collected (its resource tracker closes), so whatever calls the code holds this."""
+    __slots__ = ("tracker", "address", "__weakref__")
+
+    def __init__(self, tracker, address):
+        self.tracker, self.address = tracker, address
+
+
+# Libraries linked into one LLJIT before the engine starts another (see Engine). Fresh
+# LLJITs cost ~1.5 ms each; every library ORC has linked costs ~10 KB until its LLJIT goes.
+JIT_GENERATION = 64
+
+
 class Engine:
-    """MCJIT for the host CPU, fed object code that fx compiles itself: a program's
+    """ORC's LLJIT for the host CPU, fed object code that fx compiles itself: a program's
     modules are optimised and compiled on up to `runtime.num_threads()` threads at once
     (LLVM releases the GIL; each thread has its own LLVM context and target machine), and
-    the objects go to the on-disk cache, so a restarted process loads them instead."""
+    the objects go to the on-disk cache, so a restarted process loads them instead.
+
+    Each program is linked (with JITLink) into a library of its own, shared by the
+    executables of that program and freed with the last of them. ORC keeps a record of
+    every library it linked (~10 KB, even after the code is freed) until its LLJIT goes,
+    so the engine links into a fresh LLJIT every `JIT_GENERATION` libraries; each old one
+    goes with its last library. Object files from the disk cache are checked before they
+    are linked, and a library's entry point must resolve: a bad entry is removed and the
+    program compiled again, never run."""
 
     def __init__(self):
         from fx.backends.llvm.disk_cache import DiskCache
@@ -916,12 +940,13 @@ class Engine:
         self.target = llvm.Target.from_default_triple()
         self.cpu = llvm.get_host_cpu_name()
         self.features = llvm.get_host_cpu_features().flatten()
-        self.engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), self.target_machine())
+        self.jit = None
+        self.links = 0
         self.cache = DiskCache()
         self.lock = threading.Lock()
-        self.symbols_bound = False
-        self.loaded = set()
+        self.libraries = weakref.WeakValueDictionary()   # program key -> its live Library
         self.compiled = self.from_disk = 0   # programs LLVM compiled / loaded from the cache
+        self._identity = self._symbols = None   # made on first use
 
     def target_machine(self):
         return self.target.create_target_machine(cpu=self.cpu, features=self.features, opt=3, jit=True)
@@ -942,33 +967,94 @@ class Engine:
         pb.getModulePassManager().run(mod, pb)
         return machine.emit_object(mod)
 
-    def address(self, key, symbol, build_irs):
-        """The address of `symbol` in the program cached under `key`; `build_irs()` gives
-        its modules' IR texts when neither this process nor the disk cache has it."""
-        from fx.backends.llvm import runtime
+    def library(self, key, symbol, build_irs) -> Library:
+        """The program cached under `key`, linked, with `symbol` as its entry point;
+        `build_irs()` gives its modules' IR texts when neither a live library nor the disk
+        cache has it."""
         with self.lock:
-            if key not in self.loaded:
-                objects = _unpack(self.cache.get(key))
-                if objects is None:
-                    texts = build_irs()
-                    with ThreadPoolExecutor(min(len(texts), runtime.num_threads())) as threads:
-                        objects = list(threads.map(self.object_code, texts))
-                    self.cache.put(key, _pack(objects))
-                    self.compiled += 1
-                else:
-                    self.from_disk += 1
-                self._bind_symbols()
-                for obj in objects:
-                    self.engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
-                self.engine.finalize_object()
-                self.loaded.add(key)
-            return self.engine.get_function_address(symbol)
+            library = self.libraries.get(key)
+            if library is None:
+                library = self._from_disk(key, symbol) or self._compile(key, symbol, build_irs)
+                self.libraries[key] = library
+            return library
 
-    def _bind_symbols(self):
+    def _compile(self, key, symbol, build_irs):
         from fx.backends.llvm import runtime
-        if not self.symbols_bound:
-            runtime.bind_symbols()
-            self.symbols_bound = True
+        texts = build_irs()
+        with ThreadPoolExecutor(min(len(texts), runtime.num_threads())) as threads:
+            objects = list(threads.map(self.object_code, texts))
+        library = self._link(key, symbol, objects)
+        self.cache.put(key, _pack(objects))
+        self.compiled += 1
+        return library
+
+    def _from_disk(self, key, symbol):
+        """The library linked from the disk cache's entry for `key`, or None: no entry, or a
+        bad one (removed)."""
+        objects = _unpack(self.cache.get(key))
+        if objects is None:
+            return None
+        try:
+            self._check_objects(objects)
+            library = self._link(key, symbol, objects)
+        except (objcheck.BadObject, RuntimeError) as e:   # RuntimeError: llvmlite's link errors
+            self.cache.discard(key, str(e).strip()[:200])
+            return None
+        self.from_disk += 1
+        return library
+
+    def _check_objects(self, objects):
+        """Raise objcheck.BadObject unless each object starts as this engine's objects do
+        and is structurally sound (see objcheck.py)."""
+        if self._identity is None:
+            empty = self.target_machine().emit_object(llvm.parse_assembly(""))
+            self._identity = empty[:objcheck.identity_length(empty)]
+        for obj in objects:
+            objcheck.check_object(obj, self._identity)
+
+    def _link(self, key, symbol, objects) -> Library:
+        if self.links % JIT_GENERATION == 0:
+            # JITLink: unlike RuntimeDyld, it reports a bad object as an error (fuzzed)
+            self.jit = llvm.create_lljit_compiler(self.target_machine(), use_jit_link=True,
+                                                  suppress_errors=True)
+        self.links += 1
+        builder = llvm.JITLibraryBuilder()
+        for name, address in self._imports(objects).items():
+            builder.import_symbol(name, address)
+        for obj in objects:
+            builder.add_object_img(obj)
+        tracker = builder.export_symbol(symbol).link(self.jit, f"fx_{key[:24]}_{self.links}")
+        if not tracker[symbol]:
+            tracker.close()
+            raise RuntimeError(f"the entry point {symbol} resolved to address 0")
+        return Library(tracker, tracker[symbol])
+
+    def _imports(self, objects):
+        """The address of each symbol the objects use but do not define: fx's runtime
+        functions, else what the process (or `llvm.add_symbol`) provides, as MCJIT
+        resolved them. A symbol with no address anywhere is an error before linking."""
+        runtime_symbols = self._runtime_symbols()
+        tables = [objcheck.global_symbols(obj) for obj in objects]
+        if None in tables:   # not ELF: ORC looks up what the runtime does not define in the process
+            return runtime_symbols
+        imports = {}
+        for name in set().union(*(u for _, u in tables)).difference(*(d for d, _ in tables)):
+            imports[name] = runtime_symbols.get(name) or llvm.address_of_symbol(name)
+            if not imports[name]:
+                raise RuntimeError(f"compiled code calls {name!r}, which this process does not define")
+        return imports
+
+    def _runtime_symbols(self):
+        """The runtime functions generated code calls by name (runtime.bind_symbols), each
+        at a nonzero address."""
+        from fx.backends.llvm import runtime
+        if self._symbols is None:
+            symbols = runtime.bind_symbols()
+            missing = sorted(name for name, address in symbols.items() if not address)
+            if missing:
+                raise RuntimeError(f"fx runtime symbols {missing} have no address")
+            self._symbols = symbols
+        return self._symbols
 
 
 def _pack(objects: list[bytes]) -> bytes:
