@@ -16,8 +16,10 @@ A `Program` is a list of statements over `Buffer`s:
   while loop, a cond), so a loop runs natively, its body's kernels inside it.
 
 Backends implement the scalar ops (`SCALAR_OPS`), loops, reductions, library calls and
-buffers; they never see jaxpr primitives. Expressions are immutable trees, hashed
-structurally, so identical subtrees are emitted once.
+buffers; they never see jaxpr primitives. Expressions are immutable trees, compared
+structurally, so identical subtrees are emitted once; each node computes its hash once,
+from its children's, so hashing a tree costs O(1) however deep it is (a per-node hash
+over the whole subtree made code generation quadratic in the expression's size).
 """
 from __future__ import annotations
 
@@ -58,59 +60,84 @@ class Buffer:
         return self.name
 
 
+# ---------------------------------------------------------------------------- tree nodes
+
+class _Node:
+    """An immutable tree node (index or scalar expression), equal to another of its type
+    with equal fields. The hash is computed once, at construction, from the fields'
+    hashes (the children's own cached ones), and equality compares hashes first."""
+    __slots__ = ()
+
+    def __post_init__(self):
+        object.__setattr__(self, "_hash", hash((type(self).__name__, self._key())))
+
+    def _key(self):
+        return tuple(getattr(self, f) for f in self.__match_args__)
+
+    def __hash__(self):
+        return self._hash
+
+    def __eq__(self, other):
+        return self is other or (type(other) is type(self) and self._hash == other._hash
+                                 and self._key() == other._key())
+
+    def __ne__(self, other):
+        return not self == other
+
+
 # ---------------------------------------------------------------------------- index expressions
 # Integer (int64) functions of the loop variables. Constructors fold constants, so index
 # maps composed by lowering stay small.
 
-@dataclass(frozen=True)
-class Idx:
+@dataclass(frozen=True, eq=False)
+class Idx(_Node):
     pass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class IVar(Idx):
     """Loop variable number k of the enclosing kernel (parallel first, then reduction)."""
     k: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class IConst(Idx):
     value: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class IAdd(Idx):
     a: Idx
     b: Idx
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class IMul(Idx):
     a: Idx
     c: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class IDiv(Idx):
     """Floor division by a positive constant (operands are never negative)."""
     a: Idx
     c: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class IMod(Idx):
     a: Idx
     c: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class IClamp(Idx):
     a: Idx
     lo: int
     hi: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class IFromExpr(Idx):
     """The value of an integer scalar expression, as an index (gathers, dynamic slices)."""
     expr: "Expr"
@@ -184,29 +211,32 @@ EXPENSIVE_OPS = frozenset({"exp", "exp2", "log", "log1p", "expm1", "tanh", "logi
                            "cbrt", "atan2"})
 
 
-@dataclass(frozen=True)
-class Expr:
+@dataclass(frozen=True, eq=False)
+class Expr(_Node):
     dtype: np.dtype
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Load(Expr):
     buffer: Buffer
     index: tuple  # one Idx per buffer dimension
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Const(Expr):
     value: object  # a Python scalar of the dtype's kind
 
+    def _key(self):  # repr tells -0.0 from 0.0 and makes NaN equal NaN, unlike ==
+        return self.dtype, repr(self.value)
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, eq=False)
 class Op(Expr):
     op: str
     args: tuple
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class IndexValue(Expr):
     """An index expression's value as a scalar of `dtype` (iota, pad/concat predicates)."""
     index: Idx

@@ -8,7 +8,13 @@ into whichever kernel finally reads them. A value is materialised into a buffer 
 - it is a program output, or feeds a library call (matrix products want memory);
 - it is expensive (exp, log, division ...) and would be recomputed: read by several
   consumers, broadcast, or gathered from (each of its elements read many times);
-- its expression has grown large and is read more than once.
+- its expression has grown large and is read more than once;
+- its expression has grown past `MAX_KERNEL_NODES` nodes or `MAX_KERNEL_DEPTH` levels,
+  whoever reads it: a very long elementwise chain becomes several kernels with
+  materialised intermediates. This bounds the size of every kernel's expression trees,
+  hence the work and the recursion depth of every pass over them (lowering closures,
+  printing, hashing, code generation), and LLVM's time per kernel. The bounds are far
+  above what ordinary programs reach (GELU, softmax, an MLP step: under 150 nodes).
 
 Reductions take their producers into the same kernel, so `sum(a[:, :, None] * b[None],
 axis=1)` never materialises its 3-D product; a value both materialised and reduced
@@ -26,6 +32,8 @@ from fx.ir import kernels as K
 from fx.ir.jaxpr import ClosedJaxpr, Literal
 
 _MAX_INLINE_NODES = 48
+MAX_KERNEL_NODES = 256
+MAX_KERNEL_DEPTH = 64
 
 
 class Value:
@@ -43,7 +51,7 @@ class BufferValue(Value):
     def __init__(self, buffer):
         super().__init__(buffer.shape, buffer.dtype)
         self.buffer = buffer
-        self.cost, self.nodes = 0, 1
+        self.cost, self.nodes, self.depth = 0, 1, 1
 
     def at(self, index):
         assert len(index) == len(self.shape), (index, self.shape)
@@ -51,11 +59,12 @@ class BufferValue(Value):
 
 
 class InlineValue(Value):
-    """A value computed on demand inside its consumers' kernels."""
+    """A value computed on demand inside its consumers' kernels. `nodes` and `depth`
+    estimate the size and height of its expression tree."""
 
-    def __init__(self, shape, dtype, fn, cost=0, nodes=1):
+    def __init__(self, shape, dtype, fn, cost=0, nodes=1, depth=1):
         super().__init__(shape, dtype)
-        self.fn, self.cost, self.nodes = fn, cost, nodes
+        self.fn, self.cost, self.nodes, self.depth = fn, cost, nodes, depth
 
     def at(self, index):
         assert len(index) == len(self.shape), (index, self.shape)
@@ -90,7 +99,8 @@ class LoweringContext:
         """An inline value computed by fn(index) from operand values (for cost bookkeeping)."""
         cost = sum(o.cost for o in operands)
         nodes = 1 + sum(o.nodes for o in operands)
-        return InlineValue(shape, dtype, fn, cost, nodes)
+        depth = 1 + max((o.depth for o in operands), default=0)
+        return InlineValue(shape, dtype, fn, cost, nodes, depth)
 
     def elementwise(self, opname, operands, dtype):
         expensive = opname in K.EXPENSIVE_OPS
@@ -339,8 +349,9 @@ def lower_eqns(ctx, closed: ClosedJaxpr, args, uses=None):
         out = rule(ctx, *map(read, eqn.invars), **eqn.params)
         outs = out if eqn.prim.multiple_results else [out]
         for v, value in zip(eqn.outvars, outs):
-            if isinstance(value, InlineValue) and uses.get(v, 0) > 1 and (
-                    value.cost or value.nodes > _MAX_INLINE_NODES):
+            if isinstance(value, InlineValue) and (
+                    value.nodes > MAX_KERNEL_NODES or value.depth > MAX_KERNEL_DEPTH or (
+                        uses.get(v, 0) > 1 and (value.cost or value.nodes > _MAX_INLINE_NODES))):
                 value = ctx.materialize(value)
             if isinstance(value, BufferValue):  # one buffer may back several variables
                 ctx.buffer_uses[value.buffer] = ctx.buffer_uses.get(value.buffer, 0) + uses.get(v, 0)
