@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from fx.core import ShapedArray
+from fx.core import ShapedArray, deep_recursion
 
 
 class Var:
@@ -200,4 +200,5 @@ class _Printer:
 
 
 def pp_jaxpr(jaxpr: Jaxpr) -> str:
-    return _Printer().jaxpr(jaxpr)
+    with deep_recursion("print a jaxpr"):  # one level per nested jaxpr (jit, control flow)
+        return _Printer().jaxpr(jaxpr)
