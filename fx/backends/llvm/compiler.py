@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import hashlib
+import re
 import struct
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -76,11 +77,13 @@ def build_modules(program: K.Program, prefix: str, groups: int = 1):
 class _EntryBody:
     """Emits the statements into the entry function: a call per statement (its function
     goes to the smallest part module), loops and branches as native control flow around
-    the calls of their blocks."""
+    the calls of their blocks. Statements that differ only in their buffers share one
+    function (see `_function_key`)."""
 
     def __init__(self, module, parts, prefix, pointers):
         self.module, self.parts, self.prefix, self.pointers = module, parts, prefix, pointers
         self.part_sizes = [0] * len(parts)
+        self.functions = {}  # _function_key -> the function, declared in the entry module
 
     def block(self, b, stmts):
         for stmt in stmts:
@@ -93,10 +96,13 @@ class _EntryBody:
 
     def call(self, b, stmt):
         buffers = _stmt_buffers(stmt)
-        k = self.part_sizes.index(min(self.part_sizes))
-        fn = statement_function(self.parts[k], self.prefix, stmt, buffers)
-        self.part_sizes[k] += sum(len(block.instructions) for block in fn.blocks) + 1
-        fn = ir.Function(self.module, fn.function_type, fn.name)  # called by name across modules
+        key = _function_key(stmt, buffers)
+        fn = self.functions.get(key)
+        if fn is None:
+            k = self.part_sizes.index(min(self.part_sizes))
+            fn = statement_function(self.parts[k], self.prefix, stmt, buffers)
+            self.part_sizes[k] += sum(len(block.instructions) for block in fn.blocks) + 1
+            fn = self.functions[key] = ir.Function(self.module, fn.function_type, fn.name)  # called by name
         args = [self.pointers[buf] for buf in buffers]
         grain, outer = _parallel_grain(stmt), _outer_loop(stmt)
         if grain is None:
@@ -142,6 +148,18 @@ class _EntryBody:
             self.block(b, body)
             b.branch(after)
         b.position_at_end(after)
+
+
+def _function_key(stmt, buffers):
+    """What a statement's function depends on: the statement's text with its name and its
+    buffers' names replaced by their positions among the function's arguments, and those
+    buffers' types. (The text is complete: the disk cache keys object code by it.) A long
+    elementwise chain split into kernels, or a layer applied many times, then costs LLVM
+    one function, not one per statement."""
+    names = {b.name: f"%{k}" for k, b in enumerate(buffers)}
+    names[stmt.name] = "%s"
+    text = re.sub(r"\w+", lambda m: names.get(m.group(0), m.group(0)), K.pp_stmt(stmt))
+    return text, tuple((tuple(b.shape), np.dtype(b.dtype)) for b in buffers)
 
 
 def _continue_if(b, flag, exit_block):
@@ -224,14 +242,16 @@ def _call_parallel(b, module, fn, args, n, grain):
     unpacks them and runs the kernel over its chunk of the outermost loop."""
     from fx.backends.llvm import runtime
     i8p = ir.PointerType(cg.I8)
-    task = ir.Function(module, runtime.BODY_TYPE, fn.name + "_task")
-    task.linkage = "internal"
-    tb = ir.IRBuilder(task.append_basic_block("entry"))
-    ctx_array = tb.bitcast(task.args[0], ir.PointerType(i8p))
-    unpacked = [tb.bitcast(tb.load(tb.gep(ctx_array, [ir.Constant(cg.I64, i)])), a.type)
-                for i, a in enumerate(args)]
-    tb.call(fn, unpacked + [task.args[1], task.args[2]])
-    tb.ret_void()
+    task = module.globals.get(fn.name + "_task")  # a function called more than once
+    if task is None:
+        task = ir.Function(module, runtime.BODY_TYPE, fn.name + "_task")
+        task.linkage = "internal"
+        tb = ir.IRBuilder(task.append_basic_block("entry"))
+        ctx_array = tb.bitcast(task.args[0], ir.PointerType(i8p))
+        unpacked = [tb.bitcast(tb.load(tb.gep(ctx_array, [ir.Constant(cg.I64, i)])), a.type)
+                    for i, a in enumerate(args)]
+        tb.call(fn, unpacked + [task.args[1], task.args[2]])
+        tb.ret_void()
     ctx = _entry_alloca(b, ir.ArrayType(i8p, max(len(args), 1)))
     for i, a in enumerate(args):
         b.store(b.bitcast(a, i8p), b.gep(ctx, [ir.Constant(cg.I32, 0), ir.Constant(cg.I32, i)]))
