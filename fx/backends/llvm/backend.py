@@ -58,9 +58,9 @@ class Backend:
         program = lower_jaxpr(closed)
         key = compiler.program_key(program)
         prefix = f"fx_{key[:24]}_"  # the same program gets the same symbols in every process
-        objects = compiler.ndarray_data_offset() is not None
-        address = compiler.engine().address(
-            key, prefix + ("entry_objects" if objects else "entry"),
-            lambda: [str(m) for m in compiler.build_modules(program, prefix, runtime.num_threads())[0]])
         n_args = len(program.inputs) + len(program.outputs) + 1  # + the workspace
-        return Executable(program, compiler.entry_point(address, n_args, objects), objects)
+        kind = compiler.entry_kind(n_args)
+        address = compiler.engine().address(
+            key, prefix + "entry" + (f"_{kind}" if kind else ""),
+            lambda: [str(m) for m in compiler.build_modules(program, prefix, runtime.num_threads())[0]])
+        return Executable(program, compiler.entry_point(address, n_args, kind), kind == "objects")

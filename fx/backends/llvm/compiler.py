@@ -49,7 +49,9 @@ def build_modules(program: K.Program, prefix: str, groups: int = 1):
 
     With a known NumPy array layout, the entry module also gets `<entry>_objects`, which
     takes the ndarray objects themselves and reads their data pointers natively:
-    extracting addresses in Python (`__array_interface__`) would cost more than the call."""
+    extracting addresses in Python (`__array_interface__`) would cost more than the call.
+    A program with more arguments than ctypes can pass gets `<entry>_packed` instead,
+    taking one array of the pointers (see `entry_kind`)."""
     module = ir.Module(prefix + "program")
     parts = [ir.Module(f"{prefix}part{k}") for k in range(max(groups, 1))]
     params = program.inputs + program.outputs
@@ -69,7 +71,9 @@ def build_modules(program: K.Program, prefix: str, groups: int = 1):
     body = _EntryBody(module, parts, prefix, pointers)
     body.block(b, program.body)
     b.ret_void()
-    if ndarray_data_offset() is not None:
+    if entry_kind(len(entry.args)) == "packed":
+        _packed_entry(module, entry)
+    elif ndarray_data_offset() is not None:
         _objects_entry(module, entry)
     return [module] + [part for part, size in zip(parts, body.part_sizes) if size], entry.name
 
@@ -167,6 +171,28 @@ def _continue_if(b, flag, exit_block):
     go = b.append_basic_block("go")
     b.cbranch(flag, go, exit_block)
     b.position_at_end(go)
+
+
+# ctypes passes at most 1024 arguments; beyond this many (a gradient's forward pass
+# can return thousands of residuals) the entry takes one array of the pointers.
+MAX_DIRECT_ARGS = 1000
+
+
+def entry_kind(n_args):
+    """Which entry point Python calls: "packed" (one array of the n_args pointers),
+    "objects" (the ndarray objects) or "" (the pointers)."""
+    if n_args > MAX_DIRECT_ARGS:
+        return "packed"
+    return "objects" if ndarray_data_offset() is not None else ""
+
+
+def _packed_entry(module, entry):
+    i8p = ir.PointerType(cg.I8)
+    fn = ir.Function(module, ir.FunctionType(cg.VOID, [ir.PointerType(i8p)]), entry.name + "_packed")
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    b.call(entry, [b.bitcast(b.load(b.gep(fn.args[0], [ir.Constant(cg.I64, k)])), arg.type)
+                   for k, arg in enumerate(entry.args)])
+    b.ret_void()
 
 
 def _objects_entry(module, entry):
@@ -767,6 +793,11 @@ def _codegen_fingerprint():
     return hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()
 
 
-def entry_point(address, n_args, objects=False):
-    arg = ctypes.py_object if objects else ctypes.c_void_p
+def entry_point(address, n_args, kind=""):
+    """A Python callable for the entry point of `entry_kind(n_args)` at `address`."""
+    if kind == "packed":
+        packed = ctypes.CFUNCTYPE(None, ctypes.POINTER(ctypes.c_void_p))(address)
+        pointers = ctypes.c_void_p * n_args
+        return lambda *args: packed(pointers(*args))  # the array lives until the call returns
+    arg = ctypes.py_object if kind == "objects" else ctypes.c_void_p
     return ctypes.CFUNCTYPE(None, *([arg] * n_args))(address)
