@@ -51,31 +51,81 @@ def build_modules(program: K.Program, prefix: str, groups: int = 1):
     takes the ndarray objects themselves and reads their data pointers natively:
     extracting addresses in Python (`__array_interface__`) would cost more than the call.
     A program with more arguments than ctypes can pass gets `<entry>_packed` instead,
-    taking one array of the pointers (see `entry_kind`)."""
+    taking one array of the pointers (see `entry_kind`). A program of more than
+    `SEGMENT_STATEMENTS` statements runs them in functions of that many each, which
+    `<entry>_packed` calls in turn (`<entry>` passes them its arguments in an array)."""
     module = ir.Module(prefix + "program")
     parts = [ir.Module(f"{prefix}part{k}") for k in range(max(groups, 1))]
     params = program.inputs + program.outputs
-    entry = ir.Function(module, ir.FunctionType(
-        cg.VOID, [_ptr(b) for b in params] + [ir.PointerType(cg.I8)]), prefix + "entry")
-    b = ir.IRBuilder(entry.append_basic_block("entry"))
-    pointers = dict(zip(params, entry.args))
-    for arg in entry.args:
-        arg.add_attribute("noalias")
-    for buf in program.consts:
-        pointers[buf] = b.bitcast(_global_constant(module, prefix, buf), _ptr(buf))
-    workspace = entry.args[-1]
-    offsets, _ = slot_offsets(program)
-    for buf in program.temps:
-        slot = b.gep(workspace, [ir.Constant(cg.I64, offsets[buf.slot])], inbounds=True)
-        pointers[buf] = b.bitcast(slot, _ptr(buf))
-    body = _EntryBody(module, parts, prefix, pointers)
-    body.block(b, program.body)
-    b.ret_void()
-    if entry_kind(len(entry.args)) == "packed":
-        _packed_entry(module, entry)
-    elif ndarray_data_offset() is not None:
-        _objects_entry(module, entry)
-    return [module] + [part for part, size in zip(parts, body.part_sizes) if size], entry.name
+    n_args = len(params) + 1
+    body = _EntryBody(module, parts, prefix, None)
+    constants = {buf: _global_constant(module, prefix, buf) for buf in program.consts}
+    offsets = slot_offsets(program)[0]
+    segments = [program.body[k:k + SEGMENT_STATEMENTS]
+                for k in range(0, len(program.body), SEGMENT_STATEMENTS)]
+    entry_name = prefix + "entry"
+    if len(segments) > 1:
+        # entry_packed(args) calls one function per segment with the array of pointers
+        i8pp = ir.PointerType(ir.PointerType(cg.I8))
+        packed = ir.Function(module, ir.FunctionType(cg.VOID, [i8pp]), entry_name + "_packed")
+        b = ir.IRBuilder(packed.append_basic_block("entry"))
+        for k, stmts in enumerate(segments):
+            fn = ir.Function(module, packed.function_type, f"{entry_name}_seg{k}")
+            fn.linkage = "internal"
+            fn.attributes.add("noinline")
+            sb = ir.IRBuilder(fn.append_basic_block("entry"))
+            used = _buffers_used(stmts)
+            arg = lambda i, t: sb.bitcast(sb.load(sb.gep(fn.args[0], [ir.Constant(cg.I64, i)])), t)  # noqa: E731
+            pointers = {buf: arg(i, _ptr(buf)) for i, buf in enumerate(params) if buf in used}
+            _segment(body, sb, pointers, arg(len(params), ir.PointerType(cg.I8)), stmts,
+                     constants, offsets)
+            sb.ret_void()
+            b.call(fn, packed.args)
+        b.ret_void()
+    if entry_kind(n_args) != "packed" or len(segments) <= 1:
+        entry = ir.Function(module, ir.FunctionType(
+            cg.VOID, [_ptr(b) for b in params] + [ir.PointerType(cg.I8)]), entry_name)
+        for a in entry.args:
+            a.add_attribute("noalias")
+        b = ir.IRBuilder(entry.append_basic_block("entry"))
+        if len(segments) > 1:
+            array = b.alloca(ir.PointerType(cg.I8), n_args)
+            for k, a in enumerate(entry.args):
+                b.store(b.bitcast(a, ir.PointerType(cg.I8)), b.gep(array, [ir.Constant(cg.I64, k)]))
+            b.call(packed, [array])
+        else:
+            _segment(body, b, dict(zip(params, entry.args)), entry.args[-1], program.body,
+                     constants, offsets)
+        b.ret_void()
+        if entry_kind(n_args) == "packed":
+            _packed_entry(module, entry)
+        elif ndarray_data_offset() is not None:
+            _objects_entry(module, entry)
+    return [module] + [part for part, size in zip(parts, body.part_sizes) if size], entry_name
+
+
+# Top-level statements per function of the entry: LLVM's instruction selection, register
+# allocation and scheduling grow faster than linearly in the size of one function
+# (4,000 statement calls in one: 7.5 s; 2,000: 0.8 s), so a long program's entry calls
+# a sequence of functions of at most this many statements each.
+SEGMENT_STATEMENTS = 256
+
+
+def _buffers_used(stmts):
+    return set().union(*(set(s.reads()) | set(s.writes()) for s in stmts))
+
+
+def _segment(body, b, pointers, workspace, stmts, constants, offsets):
+    """Emit `stmts` at `b`: the addresses of the constants and temporaries they use (the
+    program's inputs and outputs are in `pointers`), then the statements."""
+    body.pointers = pointers
+    for buf in sorted(_buffers_used(stmts), key=lambda buf: buf.name):
+        if buf in constants:
+            pointers[buf] = b.bitcast(constants[buf], _ptr(buf))
+        elif buf.role == "temp":
+            slot = b.gep(workspace, [ir.Constant(cg.I64, offsets[buf.slot])], inbounds=True)
+            pointers[buf] = b.bitcast(slot, _ptr(buf))
+    body.block(b, stmts)
 
 
 class _EntryBody:
