@@ -463,7 +463,8 @@ def plan_buffers(program: K.Program):
     for pos, stmt in enumerate(program.body):
         for b in stmt.reads():
             last_use[b] = pos
-    free, slot_sizes, live = [], [], []
+    free, slot_sizes = [], []
+    dying = {}  # position -> the buffers whose slots free up after it, in assignment order
     for pos, stmt in enumerate(program.body):
         for b in stmt.writes():
             if b.role != "temp" or b.slot is not None:
@@ -475,8 +476,6 @@ def plan_buffers(program: K.Program):
             else:
                 b.slot = len(slot_sizes)
                 slot_sizes.append(b.nbytes)
-            live.append(b)
-        for b in [b for b in live if last_use.get(b, pos) <= pos]:
-            live.remove(b)
-            free.append(b.slot)
+            dying.setdefault(max(pos, last_use.get(b, pos)), []).append(b)
+        free += [b.slot for b in dying.pop(pos, ())]
     program.slot_sizes = slot_sizes
