@@ -78,8 +78,20 @@ class _Node:
         return self._hash
 
     def __eq__(self, other):
-        return self is other or (type(other) is type(self) and self._hash == other._hash
-                                 and self._key() == other._key())
+        pending = [(self, other)]  # a worklist, so comparing deep trees needs no recursion
+        while pending:
+            a, b = pending.pop()
+            if a is b:
+                continue
+            if not isinstance(a, _Node) and not isinstance(a, tuple):
+                if a != b:
+                    return False
+            elif type(a) is not type(b) or (isinstance(a, tuple) and len(a) != len(b)) or (
+                    isinstance(a, _Node) and a._hash != b._hash):
+                return False
+            else:
+                pending += zip(a, b) if isinstance(a, tuple) else zip(a._key(), b._key())
+        return True
 
     def __ne__(self, other):
         return not self == other
