@@ -169,3 +169,21 @@ def test_expression_nodes_hash_once_and_compare_without_recursion():
     assert a is not b and a == b and hash(a) == hash(b) and a != deep(4999)
     assert K.const(-0.0, np.float32) != K.const(0.0, np.float32)  # not merged by codegen
     assert K.const(np.nan, np.float32) == K.const(np.nan, np.float32)
+
+
+def test_a_long_chain_of_distinct_transcendentals_calls_shared_copies():
+    """Past MAX_INLINE_TRANSCENDENTALS sites a program calls one out-of-line copy per
+    function: compile time stays linear, and the values are the same polynomials'."""
+    from fx.backends.llvm.codegen import MAX_INLINE_TRANSCENDENTALS
+
+    def distinct(x):
+        for i in range(CHAIN_OPS // 3):
+            x = jnp.sin(x) * (0.5 + i * 1e-6) + 0.25
+        return x
+    x = X.astype(np.float64)
+    for i in range(CHAIN_OPS // 3):
+        x = np.sin(x) * np.float32(0.5 + i * 1e-6) + 0.25
+    np.testing.assert_allclose(fx.jit(distinct)(X), x, rtol=1e-5, atol=1e-6)
+    llvm_ir = fx.jit(distinct).lower(X).as_text("llvm")
+    calls = llvm_ir.count('call float @"fx_math_sin_f32"')
+    assert calls == CHAIN_OPS // 3 - MAX_INLINE_TRANSCENDENTALS

@@ -56,11 +56,15 @@ def build_modules(program: K.Program, prefix: str, groups: int = 1):
     `<entry>_packed` calls in turn (`<entry>` passes them its arguments in an array)."""
     module = ir.Module(prefix + "program")
     parts = [ir.Module(f"{prefix}part{k}") for k in range(max(groups, 1))]
+    budget = [cg.MAX_INLINE_TRANSCENDENTALS]
+    for m in [module, *parts]:
+        m.inline_transcendentals = budget  # shared by the program's modules
     params = program.inputs + program.outputs
     n_args = len(params) + 1
     body = _EntryBody(module, parts, prefix, None)
     constants = {buf: _global_constant(module, prefix, buf) for buf in program.consts}
-    offsets = slot_offsets(program)[0]
+    slots = slot_offsets(program)[0]
+    offsets = {buf: slots[buf.slot] for buf in program.temps}
     segments = [program.body[k:k + SEGMENT_STATEMENTS]
                 for k in range(0, len(program.body), SEGMENT_STATEMENTS)]
     entry_name = prefix + "entry"
@@ -116,14 +120,17 @@ def _buffers_used(stmts):
 
 
 def _segment(body, b, pointers, workspace, stmts, constants, offsets):
-    """Emit `stmts` at `b`: the addresses of the constants and temporaries they use (the
-    program's inputs and outputs are in `pointers`), then the statements."""
+    """Emit `stmts` at `b`: the addresses of the constants (globals) and temporaries
+    (workspace offsets) they use, in program order (the program's inputs and outputs
+    are in `pointers`), then the statements."""
     body.pointers = pointers
-    for buf in sorted(_buffers_used(stmts), key=lambda buf: buf.name):
-        if buf in constants:
-            pointers[buf] = b.bitcast(constants[buf], _ptr(buf))
-        elif buf.role == "temp":
-            slot = b.gep(workspace, [ir.Constant(cg.I64, offsets[buf.slot])], inbounds=True)
+    used = _buffers_used(stmts)
+    for buf, g in constants.items():
+        if buf in used:
+            pointers[buf] = b.bitcast(g, _ptr(buf))
+    for buf, offset in offsets.items():
+        if buf in used:
+            slot = b.gep(workspace, [ir.Constant(cg.I64, offset)], inbounds=True)
             pointers[buf] = b.bitcast(slot, _ptr(buf))
     body.block(b, stmts)
 
