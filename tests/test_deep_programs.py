@@ -1,6 +1,7 @@
 """Deep and long programs: long elementwise chains and deeply nested jits compile, run and
 transform correctly, every pass over them staying within Python's recursion limit, and
 compile time staying linear (issue #9, part 2)."""
+import hashlib
 import subprocess
 import sys
 import textwrap
@@ -155,6 +156,18 @@ def test_more_arguments_than_ctypes_can_pass():
     assert len(outs) == 600
     for i in (0, 317, 599):
         np.testing.assert_array_equal(outs[i], xs[i] * 2.0)
+
+
+def test_a_long_entry_runs_in_segments(monkeypatch):
+    """Past SEGMENT_STATEMENTS statements the entry calls functions of that many each."""
+    from fx.backends.llvm import compiler
+    monkeypatch.setattr(compiler, "SEGMENT_STATEMENTS", 4)
+    key = compiler.program_key  # another key: the disk cache must not hand back unsegmented code
+    monkeypatch.setattr(compiler, "program_key", lambda p: hashlib.sha256(
+        f"{key(p)} segments=4".encode()).hexdigest())
+    f = lambda x: chain(x * 2.0)  # noqa: E731
+    assert "_seg7" in fx.jit(f).lower(X).as_text("llvm")
+    np.testing.assert_allclose(fx.jit(f)(X), chain_reference(X * 2.0)[0], rtol=1e-5, atol=1e-6)
 
 
 def test_expression_nodes_hash_once_and_compare_without_recursion():
