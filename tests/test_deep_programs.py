@@ -2,6 +2,7 @@
 transform correctly, every pass over them staying within Python's recursion limit, and
 compile time staying linear (issue #9, part 2)."""
 import hashlib
+import re
 import subprocess
 import sys
 import textwrap
@@ -156,6 +157,25 @@ def test_more_arguments_than_ctypes_can_pass():
     assert len(outs) == 600
     for i in (0, 317, 599):
         np.testing.assert_array_equal(outs[i], xs[i] * 2.0)
+
+
+def test_hundreds_of_matrix_products_returned():
+    """Each product's statement is redirected to write its output buffer (BlockUses
+    indexes the block once, so this stays linear in the number of outputs)."""
+    def f(x):
+        outs = []
+        for _ in range(300):
+            x = jnp.tanh(x @ x) * 0.5
+            outs.append(x.T @ x)
+        return outs
+    a = np.random.RandomState(0).randn(4, 4).astype(np.float32)
+    outs, x = fx.jit(f)(a), a.astype(np.float64)
+    for i in range(300):
+        x = np.tanh(x @ x) * 0.5
+        if i in (0, 150, 299):
+            np.testing.assert_allclose(outs[i], x.T @ x, rtol=1e-4, atol=1e-6)
+    program = fx.jit(f).lower(a).as_text("kernels")
+    assert len(re.findall(r"gemm g\d+: out\d+ = ", program)) == 300
 
 
 def test_a_long_entry_runs_in_segments(monkeypatch):

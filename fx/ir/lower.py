@@ -259,19 +259,39 @@ class LoweringContext:
                 continue
             self.materialize(v, dest=dest)
 
-    def redirect(self, temp, dest):
+    def redirect(self, temp, dest, uses=None):
         """Make the one statement of the current block that writes `temp` write `dest`
         instead, if nothing reads `temp` and nothing from that statement on reads or
-        writes `dest`. Returns whether it did."""
-        writers = [k for k, s in enumerate(self.body) if temp in s.writes()]
-        if temp.role != "temp" or len(writers) != 1 or any(temp in s.reads() for s in self.body):
+        writes `dest`. Returns whether it did. `uses`, a `BlockUses` of the current
+        block, saves rescanning the block when redirecting many buffers."""
+        uses = uses or BlockUses()
+        uses.update(self.body)
+        writers = uses.writers.get(temp, [])
+        if temp.role != "temp" or len(writers) != 1 or uses.readers.get(temp):
             return False
-        if any(dest in s.reads() or dest in s.writes() for s in self.body[writers[0]:]):
+        if any(k >= writers[0] for k in uses.readers.get(dest, []) + uses.writers.get(dest, [])):
             return False
         _rename_writes(self.body[writers[0]], temp, dest)
+        uses.writers[dest] = sorted(uses.writers.get(dest, []) + uses.writers.pop(temp))
         self.temps.remove(temp)
         self._materialized = {e: b for e, b in self._materialized.items() if b is not temp}
         return True
+
+
+class BlockUses:
+    """The positions of the statements of a block that read and that write each buffer,
+    indexed once and then only for statements appended since (`update`)."""
+
+    def __init__(self):
+        self.readers, self.writers, self.indexed = {}, {}, 0
+
+    def update(self, body):
+        for k in range(self.indexed, len(body)):
+            for b in body[k].reads():
+                self.readers.setdefault(b, []).append(k)
+            for b in dict.fromkeys(body[k].writes()):
+                self.writers.setdefault(b, []).append(k)
+        self.indexed = len(body)
 
 
 def _value_reads(value):
@@ -368,13 +388,13 @@ def _output_buffers(ctx, results):
     for out, r, is_temp in zip(outs, results, temps):
         if not is_temp:
             ctx.materialize(r, dest=out)
-    renamed = {}
+    renamed, uses = {}, BlockUses()
     for out, r, is_temp in zip(outs, results, temps):
         if not is_temp:
             continue
         if r.buffer in renamed:
             ctx.materialize(BufferValue(renamed[r.buffer]), dest=out)
-        elif ctx.redirect(r.buffer, out):
+        elif ctx.redirect(r.buffer, out, uses):
             renamed[r.buffer] = out
         else:
             ctx.materialize(r, dest=out)
