@@ -24,6 +24,8 @@ the primitive (`prim.lower`); this module owns the mechanism.
 """
 from __future__ import annotations
 
+import bisect
+import collections
 import contextlib
 
 import numpy as np
@@ -483,19 +485,44 @@ def plan_buffers(program: K.Program):
     for pos, stmt in enumerate(program.body):
         for b in stmt.reads():
             last_use[b] = pos
-    free, slot_sizes = [], []
+    free, slot_sizes = _FreeSlots(), []
     dying = {}  # position -> the buffers whose slots free up after it, in assignment order
     for pos, stmt in enumerate(program.body):
         for b in stmt.writes():
             if b.role != "temp" or b.slot is not None:
                 continue
-            fits = [s for s in free if slot_sizes[s] >= b.nbytes]
-            if fits:
-                b.slot = min(fits, key=lambda s: slot_sizes[s])
-                free.remove(b.slot)
-            else:
+            nbytes = b.nbytes
+            b.slot = free.take(nbytes)
+            if b.slot is None:
                 b.slot = len(slot_sizes)
-                slot_sizes.append(b.nbytes)
+                slot_sizes.append(nbytes)
             dying.setdefault(max(pos, last_use.get(b, pos)), []).append(b)
-        free += [b.slot for b in dying.pop(pos, ())]
+        for b in dying.pop(pos, ()):
+            free.give(b.slot, slot_sizes[b.slot])
     program.slot_sizes = slot_sizes
+
+
+class _FreeSlots:
+    """Free storage slots by size: `take(n)` removes and returns the smallest slot of at
+    least n bytes, the one freed first among equals (None if there is none), in time
+    logarithmic in the number of distinct sizes."""
+
+    def __init__(self):
+        self.sizes, self.slots = [], {}  # sorted distinct sizes; size -> deque of slots
+
+    def take(self, nbytes):
+        k = bisect.bisect_left(self.sizes, nbytes)
+        if k == len(self.sizes):
+            return None
+        size = self.sizes[k]
+        slots = self.slots[size]
+        slot = slots.popleft()
+        if not slots:
+            del self.slots[size], self.sizes[k]
+        return slot
+
+    def give(self, slot, size):
+        if size not in self.slots:
+            bisect.insort(self.sizes, size)
+            self.slots[size] = collections.deque()
+        self.slots[size].append(slot)
