@@ -85,6 +85,21 @@ def test_printing_a_long_chain():
     assert 'define void @"fx_entry' in lowered.as_text("llvm")
 
 
+def test_long_chain_of_reshapes_and_transposes():
+    """Each reshape composes an index map that can double the tree (flat index, then
+    div and mod of it): fusion measures such trees and splits the kernel in time."""
+    from fx.ir.lower import MAX_KERNEL_TREE
+    f = lambda x: [x := x.T.reshape(8, 16) for _ in range(200)][-1]  # noqa: E731
+    a = np.arange(128, dtype=np.float32).reshape(8, 16)
+    ref = a
+    for _ in range(200):
+        ref = ref.T.reshape(8, 16)
+    np.testing.assert_array_equal(fx.jit(f)(a), ref)
+    program = lower_jaxpr(optimize(fx.jit(f).trace_jaxpr(a)))
+    assert all(K.tree_size(e) <= 2 * MAX_KERNEL_TREE
+               for s in program.body for _, e in s.outputs)
+
+
 def nested_jits(levels, body=lambda y: y * 0.999 + 0.001):
     f = lambda x: x  # noqa: E731
     for _ in range(levels):

@@ -386,11 +386,48 @@ class Program:
         return pp_program(self)
 
 
+def tree_size(expr):
+    """Nodes of an expression, index expressions included, counted as a tree: a subtree
+    shared by several parents once per parent, as printing and the passes that walk
+    trees see it (index maps composed by reshapes share, so this can grow exponentially
+    in their number). Computed over the shared structure, without recursion."""
+    sizes, pending = {}, [expr]
+    while pending:
+        e = pending[-1]
+        if id(e) in sizes:
+            pending.pop()
+            continue
+        kids = list(_subnodes(e))
+        missing = [c for c in kids if id(c) not in sizes]
+        if missing:
+            pending += missing
+            continue
+        pending.pop()
+        sizes[id(e)] = 1 + sum(sizes[id(c)] for c in kids)
+    return sizes[id(expr)]
+
+
+def _subnodes(e):
+    """The nodes (scalar or index expressions) directly inside a node."""
+    for f in e._key():
+        if isinstance(f, _Node):
+            yield f
+        elif isinstance(f, tuple):
+            yield from (x for x in f if isinstance(x, _Node))
+
+
 def loads(expr):
-    """Every Load in an expression (indices included), in a stable order."""
-    found = [expr] if isinstance(expr, Load) else []
-    for child in _children(expr):
-        found += loads(child)
+    """Every Load in an expression (indices included), in a stable order: each shared
+    subexpression visited once, without recursion."""
+    found, seen, pending = [], set(), [expr]
+    while pending:
+        e = pending.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, Load):
+            found.append(e)
+        pending += reversed(list(_children(e)))
     return found
 
 
@@ -767,13 +804,20 @@ def _children(e):
 
 
 def _idx_exprs(i):
-    if isinstance(i, IFromExpr):
-        yield i.expr
-    elif isinstance(i, IAdd):
-        yield from _idx_exprs(i.a)
-        yield from _idx_exprs(i.b)
-    elif isinstance(i, (IMul, IDiv, IMod, IClamp)):
-        yield from _idx_exprs(i.a)
+    """The scalar expressions (gathered values) inside an index expression, each shared
+    subexpression visited once, without recursion."""
+    seen, pending = set(), [i]
+    while pending:
+        j = pending.pop()
+        if id(j) in seen:
+            continue
+        seen.add(id(j))
+        if isinstance(j, IFromExpr):
+            yield j.expr
+        elif isinstance(j, IAdd):
+            pending += [j.b, j.a]
+        elif isinstance(j, (IMul, IDiv, IMod, IClamp)):
+            pending.append(j.a)
 
 
 # ---------------------------------------------------------------------------- printing

@@ -15,6 +15,9 @@ into whichever kernel finally reads them. A value is materialised into a buffer 
   hence the work and the recursion depth of every pass over them (lowering closures,
   printing, hashing, code generation), and LLVM's time per kernel. The bounds are far
   above what ordinary programs reach (GELU, softmax, an MLP step: under 150 nodes).
+  Index maps (reshapes, transposes, slices) are counted by `reindexed`; after
+  `REINDEX_CHECK` of them the tree is measured, indices included (`K.tree_size`),
+  since each reshape can double it: it must stay under `MAX_KERNEL_TREE`.
 
 Reductions take their producers into the same kernel, so `sum(a[:, :, None] * b[None],
 axis=1)` never materialises its 3-D product; a value both materialised and reduced
@@ -36,10 +39,13 @@ from fx.ir.jaxpr import ClosedJaxpr, Literal
 _MAX_INLINE_NODES = 48
 MAX_KERNEL_NODES = 256
 MAX_KERNEL_DEPTH = 64
+REINDEX_CHECK = 4
+MAX_KERNEL_TREE = 4096
 
 
 class Value:
     """A jaxpr value during lowering: `at(index)` gives its element as an expression."""
+    reindexed = 0  # index maps composed since the last buffer
 
     def __init__(self, shape, dtype):
         self.shape, self.dtype = tuple(shape), np.dtype(dtype)
@@ -97,18 +103,21 @@ class LoweringContext:
         return buf
 
     # -- values ---------------------------------------------------------------------
-    def inline(self, shape, dtype, fn, operands=()):
-        """An inline value computed by fn(index) from operand values (for cost bookkeeping)."""
+    def inline(self, shape, dtype, fn, operands=(), index_map=True):
+        """An inline value computed by fn(index) from operand values (for cost bookkeeping;
+        `index_map`: fn may rewrite the index it passes to its operands)."""
         cost = sum(o.cost for o in operands)
         nodes = 1 + sum(o.nodes for o in operands)
         depth = 1 + max((o.depth for o in operands), default=0)
-        return InlineValue(shape, dtype, fn, cost, nodes, depth)
+        value = InlineValue(shape, dtype, fn, cost, nodes, depth)
+        value.reindexed = max((o.reindexed for o in operands), default=0) + index_map
+        return value
 
     def elementwise(self, opname, operands, dtype):
         expensive = opname in K.EXPENSIVE_OPS
         value = self.inline(operands[0].shape if operands else (), dtype,
                             lambda idx: K.op(opname, *(o.at(idx) for o in operands), dtype=dtype),
-                            operands)
+                            operands, index_map=False)
         value.cost += expensive
         return value
 
@@ -373,7 +382,9 @@ def lower_eqns(ctx, closed: ClosedJaxpr, args, uses=None):
         for v, value in zip(eqn.outvars, outs):
             if isinstance(value, InlineValue) and (
                     value.nodes > MAX_KERNEL_NODES or value.depth > MAX_KERNEL_DEPTH or (
-                        uses.get(v, 0) > 1 and (value.cost or value.nodes > _MAX_INLINE_NODES))):
+                        uses.get(v, 0) > 1 and (value.cost or value.nodes > _MAX_INLINE_NODES))
+                    or (value.reindexed >= REINDEX_CHECK
+                        and K.tree_size(value.at(loop_index(value.shape))) > MAX_KERNEL_TREE)):
                 value = ctx.materialize(value)
             if isinstance(value, BufferValue):  # one buffer may back several variables
                 ctx.buffer_uses[value.buffer] = ctx.buffer_uses.get(value.buffer, 0) + uses.get(v, 0)
