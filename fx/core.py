@@ -275,15 +275,17 @@ _deep_local = threading.local()             # blocks open in this thread
 
 
 def _stack_bytes():
-    """The C stack of the smallest thread that may be running Python: the main thread's
-    (RLIMIT_STACK) or a new thread's (threading.stack_size(), else the same default)."""
+    """The C stack of this thread: a thread's is threading.stack_size() (else the
+    default, RLIMIT_STACK); the main thread's is RLIMIT_STACK, or the threads' size if
+    smaller (they may run Python under the same, process-wide, limit)."""
     try:
         import resource
         soft, _ = resource.getrlimit(resource.RLIMIT_STACK)
     except (ImportError, OSError, ValueError):
         soft = -1
     main = soft if 0 < soft < (1 << 40) else _DEFAULT_STACK_BYTES
-    return min(main, threading.stack_size() or main)
+    threads = threading.stack_size() or main
+    return min(main, threads) if threading.current_thread() is threading.main_thread() else threads
 
 
 def safe_recursion_limit() -> int:
@@ -321,7 +323,8 @@ def deep_recursion(what):
         with _deep:
             _deep_state["active"] -= 1
             if _deep_state["active"] == 0:
-                sys.setrecursionlimit(_deep_state["saved"])
+                with contextlib.suppress(RecursionError):  # this thread is deeper than the
+                    sys.setrecursionlimit(_deep_state["saved"])  # old limit: keep the safe one
 
 
 # ---------------------------------------------------------------------------- tracers

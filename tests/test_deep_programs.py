@@ -148,8 +148,10 @@ def test_recursion_limit_is_restored_after_tracing():
 
 def test_too_deep_nesting_is_a_clear_error_not_a_crash():
     """Beyond what the C stack safely holds, tracing raises a RecursionError that says
-    so; it never overflows the C stack (which would kill the process)."""
+    so; it never overflows the C stack (which would kill the process). A thread with a
+    larger stack goes deeper."""
     script = textwrap.dedent("""
+        import threading
         import numpy as np, fx
         f = lambda x: x
         for _ in range(4000):
@@ -158,12 +160,17 @@ def test_too_deep_nesting_is_a_clear_error_not_a_crash():
             f(np.ones(2, np.float32))
         except RecursionError as e:
             print("RecursionError:", e)
+        threading.stack_size(256 << 20)
+        t = threading.Thread(target=lambda: print("in a thread:", f(np.ones(2, np.float32))[0]))
+        t.start()
+        t.join()
     """)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "RecursionError: fx could not trace jit(<lambda>)" in result.stdout
     assert "C stack" in result.stdout
+    assert "in a thread: 4001.0" in result.stdout  # 1 + 4,000 increments
 
 
 def test_more_arguments_than_ctypes_can_pass():
