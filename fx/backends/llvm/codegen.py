@@ -263,7 +263,7 @@ def _float_op(em, name, args, dtype):
 
 # Transcendental call sites a program inlines; past this many, they call one out-of-line
 # copy per function and type (see `_transcendental`).
-MAX_INLINE_TRANSCENDENTALS = 64
+MAX_INLINE_TRANSCENDENTALS = 256
 
 
 def _transcendental(em, name, args):
