@@ -69,23 +69,8 @@ def build_modules(program: K.Program, prefix: str, groups: int = 1):
                 for k in range(0, len(program.body), SEGMENT_STATEMENTS)]
     entry_name = prefix + "entry"
     if len(segments) > 1:
-        # entry_packed(args) calls one function per segment with the array of pointers
-        i8pp = ir.PointerType(ir.PointerType(cg.I8))
-        packed = ir.Function(module, ir.FunctionType(cg.VOID, [i8pp]), entry_name + "_packed")
-        b = ir.IRBuilder(packed.append_basic_block("entry"))
-        for k, stmts in enumerate(segments):
-            fn = ir.Function(module, packed.function_type, f"{entry_name}_seg{k}")
-            fn.linkage = "internal"
-            fn.attributes.add("noinline")
-            sb = ir.IRBuilder(fn.append_basic_block("entry"))
-            used = _buffers_used(stmts)
-            arg = lambda i, t: sb.bitcast(sb.load(sb.gep(fn.args[0], [ir.Constant(cg.I64, i)])), t)  # noqa: E731
-            pointers = {buf: arg(i, _ptr(buf)) for i, buf in enumerate(params) if buf in used}
-            _segment(body, sb, pointers, arg(len(params), ir.PointerType(cg.I8)), stmts,
-                     constants, offsets)
-            sb.ret_void()
-            b.call(fn, packed.args)
-        b.ret_void()
+        packed = _segmented_entry(module, entry_name + "_packed", body, params, segments,
+                                  constants, offsets)
     if entry_kind(n_args) != "packed" or len(segments) <= 1:
         entry = ir.Function(module, ir.FunctionType(
             cg.VOID, [_ptr(b) for b in params] + [ir.PointerType(cg.I8)]), entry_name)
@@ -113,6 +98,29 @@ def build_modules(program: K.Program, prefix: str, groups: int = 1):
 # (4,000 statement calls in one: 7.5 s; 2,000: 0.8 s), so a long program's entry calls
 # a sequence of functions of at most this many statements each.
 SEGMENT_STATEMENTS = 256
+
+
+def _segmented_entry(module, name, body, params, segments, constants, offsets):
+    """name(args): runs each segment of statements in a function of its own, passing
+    the array of the entry's pointers (inputs, outputs, workspace) on."""
+    i8p = ir.PointerType(cg.I8)
+    packed = ir.Function(module, ir.FunctionType(cg.VOID, [ir.PointerType(i8p)]), name)
+    b = ir.IRBuilder(packed.append_basic_block("entry"))
+    for k, stmts in enumerate(segments):
+        fn = ir.Function(module, packed.function_type, f"{name}_seg{k}")
+        fn.linkage = "internal"
+        fn.attributes.add("noinline")
+        sb = ir.IRBuilder(fn.append_basic_block("entry"))
+
+        def arg(i, t):
+            return sb.bitcast(sb.load(sb.gep(fn.args[0], [ir.Constant(cg.I64, i)])), t)
+        used = _buffers_used(stmts)
+        pointers = {buf: arg(i, _ptr(buf)) for i, buf in enumerate(params) if buf in used}
+        _segment(body, sb, pointers, arg(len(params), i8p), stmts, constants, offsets)
+        sb.ret_void()
+        b.call(fn, packed.args)
+    b.ret_void()
+    return packed
 
 
 def _buffers_used(stmts):
