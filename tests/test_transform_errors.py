@@ -18,7 +18,6 @@ import os
 import random
 import re
 import sys
-from functools import partial
 
 import numpy as np
 import pytest

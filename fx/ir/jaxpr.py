@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from fx.core import ShapedArray
+from fx.core import ShapedArray, deep_recursion
 
 
 class Var:
@@ -155,6 +155,9 @@ class _Printer:
     def binder(self, v):
         return f"{self.name(v)}:{v.aval.str_short()}"
 
+    # Each method returns the lines of its text: continuation lines carry their absolute
+    # indentation, the first continues the caller's line. Lists, not joined strings, so
+    # that printing deeply nested jaxprs copies each line a few times, not once per level.
     def param(self, value, indent):
         if isinstance(value, ClosedJaxpr):
             value = value.jaxpr
@@ -162,14 +165,15 @@ class _Printer:
             return self.jaxpr(value, indent)
         if isinstance(value, tuple) and value and all(
                 isinstance(v, (Jaxpr, ClosedJaxpr)) for v in value):  # cond's branches
-            pad = " " * (indent + 2)
-            return "(\n" + "\n".join(pad + self.param(v, indent + 2) for v in value) + \
-                "\n" + " " * indent + ")"
+            lines = ["("]
+            for v in value:
+                lines += _continue(" " * (indent + 2), self.param(v, indent + 2))
+            return lines + [" " * indent + ")"]
         if isinstance(value, np.dtype):
-            return value.name
+            return [value.name]
         if callable(value) and hasattr(value, "__name__"):
-            return value.__name__
-        return str(value)
+            return [value.__name__]
+        return str(value).split("\n")
 
     def jaxpr(self, jaxpr, indent=0):
         head = (f"{{ lambda {' '.join(self.binder(v) for v in jaxpr.constvars)}; "
@@ -177,27 +181,39 @@ class _Printer:
         eqns = [self.eqn(eqn, indent) for eqn in jaxpr.eqns]
         outs = ", ".join(self.name(v) for v in jaxpr.outvars)
         tail = f"in ({outs}{',' if len(jaxpr.outvars) == 1 else ''}) }}"
-        one_line = " ".join([head, "; ".join(eqns), tail]) if eqns else f"{head} {tail}"
-        if len(one_line) + indent <= 80 and "\n" not in one_line:
-            return one_line
-        pad = " " * (indent + 4)
-        return "\n".join([head, *(pad + e for e in eqns), " " * (indent + 2) + tail])
+        if all(len(e) == 1 for e in eqns) and sum(len(e[0]) + 2 for e in eqns) + indent <= 80:
+            one_line = " ".join([head, "; ".join(e[0] for e in eqns), tail]) if eqns else f"{head} {tail}"
+            if len(one_line) + indent <= 80:
+                return [one_line]
+        lines = [head]
+        for e in eqns:
+            lines += _continue(" " * (indent + 4), e)
+        return lines + [" " * (indent + 2) + tail]
 
     def eqn(self, eqn, indent):
         lhs = " ".join(self.binder(v) for v in eqn.outvars)
-        params = ""
+        lines = [f"{lhs} = {eqn.prim.name}"]
         if any(v is not None for v in eqn.params.values()):
-            items = [f"{k}={self.param(v, indent + 6)}" for k, v in sorted(eqn.params.items())
-                     if v is not None]
-            joined = " ".join(items)
-            if len(joined) < 60 and "\n" not in joined:
-                params = f"[{joined}]"
+            items = [_continue(f"{k}=", self.param(v, indent + 6))
+                     for k, v in sorted(eqn.params.items()) if v is not None]
+            joined = " ".join(item[0] for item in items)
+            if all(len(item) == 1 for item in items) and len(joined) < 60:
+                lines[0] += f"[{joined}]"
             else:
-                inner = "\n" + " " * (indent + 6)
-                params = "[" + inner + inner.join(items) + "\n" + " " * (indent + 4) + "]"
+                lines[0] += "["
+                for item in items:
+                    lines += _continue(" " * (indent + 6), item)
+                lines.append(" " * (indent + 4) + "]")
         rhs = " ".join(self.name(v) for v in eqn.invars)
-        return f"{lhs} = {eqn.prim.name}{params} {rhs}".rstrip()
+        lines[-1] = f"{lines[-1]} {rhs}".rstrip()
+        return lines
+
+
+def _continue(prefix, lines):
+    """`lines` with `prefix` before the first (which continues a line), in a new list."""
+    return [prefix + lines[0], *lines[1:]]
 
 
 def pp_jaxpr(jaxpr: Jaxpr) -> str:
-    return _Printer().jaxpr(jaxpr)
+    with deep_recursion("print a jaxpr"):  # one level per nested jaxpr (jit, control flow)
+        return "\n".join(_Printer().jaxpr(jaxpr))

@@ -16,8 +16,10 @@ A `Program` is a list of statements over `Buffer`s:
   while loop, a cond), so a loop runs natively, its body's kernels inside it.
 
 Backends implement the scalar ops (`SCALAR_OPS`), loops, reductions, library calls and
-buffers; they never see jaxpr primitives. Expressions are immutable trees, hashed
-structurally, so identical subtrees are emitted once.
+buffers; they never see jaxpr primitives. Expressions are immutable trees, compared
+structurally, so identical subtrees are emitted once; each node computes its hash once,
+from its children's, so hashing a tree costs O(1) however deep it is (a per-node hash
+over the whole subtree made code generation quadratic in the expression's size).
 """
 from __future__ import annotations
 
@@ -58,59 +60,96 @@ class Buffer:
         return self.name
 
 
+# ---------------------------------------------------------------------------- tree nodes
+
+class _Node:
+    """An immutable tree node (index or scalar expression), equal to another of its type
+    with equal fields. The hash is computed once, at construction, from the fields'
+    hashes (the children's own cached ones), and equality compares hashes first."""
+    __slots__ = ()
+
+    def __post_init__(self):
+        object.__setattr__(self, "_hash", hash((type(self).__name__, self._key())))
+
+    def _key(self):
+        return tuple(getattr(self, f) for f in self.__match_args__)
+
+    def __hash__(self):
+        return self._hash
+
+    def __eq__(self, other):
+        pending = [(self, other)]  # a worklist, so comparing deep trees needs no recursion
+        while pending:
+            a, b = pending.pop()
+            if a is b:
+                continue
+            if not isinstance(a, _Node) and not isinstance(a, tuple):
+                if a != b:
+                    return False
+            elif type(a) is not type(b) or (isinstance(a, tuple) and len(a) != len(b)) or (
+                    isinstance(a, _Node) and a._hash != b._hash):
+                return False
+            else:
+                pending += zip(a, b) if isinstance(a, tuple) else zip(a._key(), b._key())
+        return True
+
+    def __ne__(self, other):
+        return not self == other
+
+
 # ---------------------------------------------------------------------------- index expressions
 # Integer (int64) functions of the loop variables. Constructors fold constants, so index
 # maps composed by lowering stay small.
 
-@dataclass(frozen=True)
-class Idx:
+@dataclass(frozen=True, eq=False)
+class Idx(_Node):
     pass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class IVar(Idx):
     """Loop variable number k of the enclosing kernel (parallel first, then reduction)."""
     k: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class IConst(Idx):
     value: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class IAdd(Idx):
     a: Idx
     b: Idx
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class IMul(Idx):
     a: Idx
     c: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class IDiv(Idx):
     """Floor division by a positive constant (operands are never negative)."""
     a: Idx
     c: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class IMod(Idx):
     a: Idx
     c: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class IClamp(Idx):
     a: Idx
     lo: int
     hi: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class IFromExpr(Idx):
     """The value of an integer scalar expression, as an index (gathers, dynamic slices)."""
     expr: "Expr"
@@ -184,29 +223,32 @@ EXPENSIVE_OPS = frozenset({"exp", "exp2", "log", "log1p", "expm1", "tanh", "logi
                            "cbrt", "atan2"})
 
 
-@dataclass(frozen=True)
-class Expr:
+@dataclass(frozen=True, eq=False)
+class Expr(_Node):
     dtype: np.dtype
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Load(Expr):
     buffer: Buffer
     index: tuple  # one Idx per buffer dimension
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Const(Expr):
     value: object  # a Python scalar of the dtype's kind
 
+    def _key(self):  # repr tells -0.0 from 0.0 and makes NaN equal NaN, unlike ==
+        return self.dtype, repr(self.value)
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, eq=False)
 class Op(Expr):
     op: str
     args: tuple
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class IndexValue(Expr):
     """An index expression's value as a scalar of `dtype` (iota, pad/concat predicates)."""
     index: Idx
@@ -344,11 +386,48 @@ class Program:
         return pp_program(self)
 
 
+def tree_size(expr):
+    """Nodes of an expression, index expressions included, counted as a tree: a subtree
+    shared by several parents once per parent, as printing and the passes that walk
+    trees see it (index maps composed by reshapes share, so this can grow exponentially
+    in their number). Computed over the shared structure, without recursion."""
+    sizes, pending = {}, [expr]
+    while pending:
+        e = pending[-1]
+        if id(e) in sizes:
+            pending.pop()
+            continue
+        kids = list(_subnodes(e))
+        missing = [c for c in kids if id(c) not in sizes]
+        if missing:
+            pending += missing
+            continue
+        pending.pop()
+        sizes[id(e)] = 1 + sum(sizes[id(c)] for c in kids)
+    return sizes[id(expr)]
+
+
+def _subnodes(e):
+    """The nodes (scalar or index expressions) directly inside a node."""
+    for f in e._key():
+        if isinstance(f, _Node):
+            yield f
+        elif isinstance(f, tuple):
+            yield from (x for x in f if isinstance(x, _Node))
+
+
 def loads(expr):
-    """Every Load in an expression (indices included), in a stable order."""
-    found = [expr] if isinstance(expr, Load) else []
-    for child in _children(expr):
-        found += loads(child)
+    """Every Load in an expression (indices included), in a stable order: each shared
+    subexpression visited once, without recursion."""
+    found, seen, pending = [], set(), [expr]
+    while pending:
+        e = pending.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, Load):
+            found.append(e)
+        pending += reversed(list(_children(e)))
     return found
 
 
@@ -725,13 +804,20 @@ def _children(e):
 
 
 def _idx_exprs(i):
-    if isinstance(i, IFromExpr):
-        yield i.expr
-    elif isinstance(i, IAdd):
-        yield from _idx_exprs(i.a)
-        yield from _idx_exprs(i.b)
-    elif isinstance(i, (IMul, IDiv, IMod, IClamp)):
-        yield from _idx_exprs(i.a)
+    """The scalar expressions (gathered values) inside an index expression, each shared
+    subexpression visited once, without recursion."""
+    seen, pending = set(), [i]
+    while pending:
+        j = pending.pop()
+        if id(j) in seen:
+            continue
+        seen.add(id(j))
+        if isinstance(j, IFromExpr):
+            yield j.expr
+        elif isinstance(j, IAdd):
+            pending += [j.b, j.a]
+        elif isinstance(j, (IMul, IDiv, IMod, IClamp)):
+            pending.append(j.a)
 
 
 # ---------------------------------------------------------------------------- printing

@@ -8,7 +8,16 @@ into whichever kernel finally reads them. A value is materialised into a buffer 
 - it is a program output, or feeds a library call (matrix products want memory);
 - it is expensive (exp, log, division ...) and would be recomputed: read by several
   consumers, broadcast, or gathered from (each of its elements read many times);
-- its expression has grown large and is read more than once.
+- its expression has grown large and is read more than once;
+- its expression has grown past `MAX_KERNEL_NODES` nodes or `MAX_KERNEL_DEPTH` levels,
+  whoever reads it: a very long elementwise chain becomes several kernels with
+  materialised intermediates. This bounds the size of every kernel's expression trees,
+  hence the work and the recursion depth of every pass over them (lowering closures,
+  printing, hashing, code generation), and LLVM's time per kernel. The bounds are far
+  above what ordinary programs reach (GELU, softmax, an MLP step: under 150 nodes).
+  Index maps (reshapes, transposes, slices) are counted by `reindexed`; after
+  `REINDEX_CHECK` of them the tree is measured, indices included (`K.tree_size`),
+  since each reshape can double it: it must stay under `MAX_KERNEL_TREE`.
 
 Reductions take their producers into the same kernel, so `sum(a[:, :, None] * b[None],
 axis=1)` never materialises its 3-D product; a value both materialised and reduced
@@ -18,6 +27,8 @@ the primitive (`prim.lower`); this module owns the mechanism.
 """
 from __future__ import annotations
 
+import bisect
+import collections
 import contextlib
 
 import numpy as np
@@ -26,10 +37,15 @@ from fx.ir import kernels as K
 from fx.ir.jaxpr import ClosedJaxpr, Literal
 
 _MAX_INLINE_NODES = 48
+MAX_KERNEL_NODES = 256
+MAX_KERNEL_DEPTH = 64
+REINDEX_CHECK = 4
+MAX_KERNEL_TREE = 4096
 
 
 class Value:
     """A jaxpr value during lowering: `at(index)` gives its element as an expression."""
+    reindexed = 0  # index maps composed since the last buffer
 
     def __init__(self, shape, dtype):
         self.shape, self.dtype = tuple(shape), np.dtype(dtype)
@@ -43,7 +59,7 @@ class BufferValue(Value):
     def __init__(self, buffer):
         super().__init__(buffer.shape, buffer.dtype)
         self.buffer = buffer
-        self.cost, self.nodes = 0, 1
+        self.cost, self.nodes, self.depth = 0, 1, 1
 
     def at(self, index):
         assert len(index) == len(self.shape), (index, self.shape)
@@ -51,11 +67,12 @@ class BufferValue(Value):
 
 
 class InlineValue(Value):
-    """A value computed on demand inside its consumers' kernels."""
+    """A value computed on demand inside its consumers' kernels. `nodes` and `depth`
+    estimate the size and height of its expression tree."""
 
-    def __init__(self, shape, dtype, fn, cost=0, nodes=1):
+    def __init__(self, shape, dtype, fn, cost=0, nodes=1, depth=1):
         super().__init__(shape, dtype)
-        self.fn, self.cost, self.nodes = fn, cost, nodes
+        self.fn, self.cost, self.nodes, self.depth = fn, cost, nodes, depth
 
     def at(self, index):
         assert len(index) == len(self.shape), (index, self.shape)
@@ -86,17 +103,21 @@ class LoweringContext:
         return buf
 
     # -- values ---------------------------------------------------------------------
-    def inline(self, shape, dtype, fn, operands=()):
-        """An inline value computed by fn(index) from operand values (for cost bookkeeping)."""
+    def inline(self, shape, dtype, fn, operands=(), index_map=True):
+        """An inline value computed by fn(index) from operand values (for cost bookkeeping;
+        `index_map`: fn may rewrite the index it passes to its operands)."""
         cost = sum(o.cost for o in operands)
         nodes = 1 + sum(o.nodes for o in operands)
-        return InlineValue(shape, dtype, fn, cost, nodes)
+        depth = 1 + max((o.depth for o in operands), default=0)
+        value = InlineValue(shape, dtype, fn, cost, nodes, depth)
+        value.reindexed = max((o.reindexed for o in operands), default=0) + index_map
+        return value
 
     def elementwise(self, opname, operands, dtype):
         expensive = opname in K.EXPENSIVE_OPS
         value = self.inline(operands[0].shape if operands else (), dtype,
                             lambda idx: K.op(opname, *(o.at(idx) for o in operands), dtype=dtype),
-                            operands)
+                            operands, index_map=False)
         value.cost += expensive
         return value
 
@@ -249,19 +270,39 @@ class LoweringContext:
                 continue
             self.materialize(v, dest=dest)
 
-    def redirect(self, temp, dest):
+    def redirect(self, temp, dest, uses=None):
         """Make the one statement of the current block that writes `temp` write `dest`
         instead, if nothing reads `temp` and nothing from that statement on reads or
-        writes `dest`. Returns whether it did."""
-        writers = [k for k, s in enumerate(self.body) if temp in s.writes()]
-        if temp.role != "temp" or len(writers) != 1 or any(temp in s.reads() for s in self.body):
+        writes `dest`. Returns whether it did. `uses`, a `BlockUses` of the current
+        block, saves rescanning the block when redirecting many buffers."""
+        uses = uses or BlockUses()
+        uses.update(self.body)
+        writers = uses.writers.get(temp, [])
+        if temp.role != "temp" or len(writers) != 1 or uses.readers.get(temp):
             return False
-        if any(dest in s.reads() or dest in s.writes() for s in self.body[writers[0]:]):
+        if any(k >= writers[0] for k in uses.readers.get(dest, []) + uses.writers.get(dest, [])):
             return False
         _rename_writes(self.body[writers[0]], temp, dest)
+        uses.writers[dest] = sorted(uses.writers.get(dest, []) + uses.writers.pop(temp))
         self.temps.remove(temp)
         self._materialized = {e: b for e, b in self._materialized.items() if b is not temp}
         return True
+
+
+class BlockUses:
+    """The positions of the statements of a block that read and that write each buffer,
+    indexed once and then only for statements appended since (`update`)."""
+
+    def __init__(self):
+        self.readers, self.writers, self.indexed = {}, {}, 0
+
+    def update(self, body):
+        for k in range(self.indexed, len(body)):
+            for b in body[k].reads():
+                self.readers.setdefault(b, []).append(k)
+            for b in dict.fromkeys(body[k].writes()):
+                self.writers.setdefault(b, []).append(k)
+        self.indexed = len(body)
 
 
 def _value_reads(value):
@@ -339,8 +380,11 @@ def lower_eqns(ctx, closed: ClosedJaxpr, args, uses=None):
         out = rule(ctx, *map(read, eqn.invars), **eqn.params)
         outs = out if eqn.prim.multiple_results else [out]
         for v, value in zip(eqn.outvars, outs):
-            if isinstance(value, InlineValue) and uses.get(v, 0) > 1 and (
-                    value.cost or value.nodes > _MAX_INLINE_NODES):
+            if isinstance(value, InlineValue) and (
+                    value.nodes > MAX_KERNEL_NODES or value.depth > MAX_KERNEL_DEPTH or (
+                        uses.get(v, 0) > 1 and (value.cost or value.nodes > _MAX_INLINE_NODES))
+                    or (value.reindexed >= REINDEX_CHECK
+                        and K.tree_size(value.at(loop_index(value.shape))) > MAX_KERNEL_TREE)):
                 value = ctx.materialize(value)
             if isinstance(value, BufferValue):  # one buffer may back several variables
                 ctx.buffer_uses[value.buffer] = ctx.buffer_uses.get(value.buffer, 0) + uses.get(v, 0)
@@ -357,13 +401,13 @@ def _output_buffers(ctx, results):
     for out, r, is_temp in zip(outs, results, temps):
         if not is_temp:
             ctx.materialize(r, dest=out)
-    renamed = {}
+    renamed, uses = {}, BlockUses()
     for out, r, is_temp in zip(outs, results, temps):
         if not is_temp:
             continue
         if r.buffer in renamed:
             ctx.materialize(BufferValue(renamed[r.buffer]), dest=out)
-        elif ctx.redirect(r.buffer, out):
+        elif ctx.redirect(r.buffer, out, uses):
             renamed[r.buffer] = out
         else:
             ctx.materialize(r, dest=out)
@@ -452,20 +496,44 @@ def plan_buffers(program: K.Program):
     for pos, stmt in enumerate(program.body):
         for b in stmt.reads():
             last_use[b] = pos
-    free, slot_sizes, live = [], [], []
+    free, slot_sizes = _FreeSlots(), []
+    dying = {}  # position -> the buffers whose slots free up after it, in assignment order
     for pos, stmt in enumerate(program.body):
         for b in stmt.writes():
             if b.role != "temp" or b.slot is not None:
                 continue
-            fits = [s for s in free if slot_sizes[s] >= b.nbytes]
-            if fits:
-                b.slot = min(fits, key=lambda s: slot_sizes[s])
-                free.remove(b.slot)
-            else:
+            nbytes = b.nbytes
+            b.slot = free.take(nbytes)
+            if b.slot is None:
                 b.slot = len(slot_sizes)
-                slot_sizes.append(b.nbytes)
-            live.append(b)
-        for b in [b for b in live if last_use.get(b, pos) <= pos]:
-            live.remove(b)
-            free.append(b.slot)
+                slot_sizes.append(nbytes)
+            dying.setdefault(max(pos, last_use.get(b, pos)), []).append(b)
+        for b in dying.pop(pos, ()):
+            free.give(b.slot, slot_sizes[b.slot])
     program.slot_sizes = slot_sizes
+
+
+class _FreeSlots:
+    """Free storage slots by size: `take(n)` removes and returns the smallest slot of at
+    least n bytes, the one freed first among equals (None if there is none), in time
+    logarithmic in the number of distinct sizes."""
+
+    def __init__(self):
+        self.sizes, self.slots = [], {}  # sorted distinct sizes; size -> deque of slots
+
+    def take(self, nbytes):
+        k = bisect.bisect_left(self.sizes, nbytes)
+        if k == len(self.sizes):
+            return None
+        size = self.sizes[k]
+        slots = self.slots[size]
+        slot = slots.popleft()
+        if not slots:
+            del self.slots[size], self.sizes[k]
+        return slot
+
+    def give(self, slot, size):
+        if size not in self.slots:
+            bisect.insort(self.sizes, size)
+            self.slots[size] = collections.deque()
+        self.slots[size].append(slot)

@@ -15,43 +15,45 @@ def optimize(closed: ClosedJaxpr) -> ClosedJaxpr:
 
 
 def inline_jit_calls(closed: ClosedJaxpr) -> ClosedJaxpr:
+    """Splice every jit equation, at any depth of nesting, into one flat jaxpr.
+
+    Iterative (a stack with one entry per call being spliced), so a thousand nested jit
+    calls need no Python recursion."""
     constvars, consts = list(closed.jaxpr.constvars), list(closed.consts)
-    eqns = []
-
-    def splice(inner: ClosedJaxpr, invars, outvars):
-        env = dict(zip(inner.jaxpr.invars, invars))
-        for v, c in zip(inner.jaxpr.constvars, inner.consts):
-            env[v] = Var(v.aval)
-            constvars.append(env[v])
-            consts.append(c)
-
-        def read(v):
-            return v if type(v) is Literal else env[v]
-
-        for eqn in inner.jaxpr.eqns:
-            new_in = [read(v) for v in eqn.invars]
-            new_out = [Var(v.aval) for v in eqn.outvars]
-            env.update(zip(eqn.outvars, new_out))
-            emit(Eqn(eqn.prim, new_in, new_out, eqn.params))
-        # bind the call's outputs to what the inner jaxpr returns
-        aliases.update(zip(outvars, (read(v) for v in inner.jaxpr.outvars)))
-
-    aliases = {}
+    eqns, aliases = [], {}  # a call's output variable -> what its jaxpr returns
 
     def resolve(v):
         while type(v) is not Literal and v in aliases:
             v = aliases[v]
         return v
 
-    def emit(eqn):
-        invars = [resolve(v) for v in eqn.invars]
-        if eqn.prim.name == "jit":
-            splice(eqn.params["jaxpr"], invars, eqn.outvars)
-        else:
-            eqns.append(Eqn(eqn.prim, invars, eqn.outvars, eqn.params))
+    def rename(env, v):  # env maps a spliced jaxpr's variables to the caller's (None: top)
+        return v if env is None or type(v) is Literal else env[v]
 
-    for eqn in closed.jaxpr.eqns:
-        emit(eqn)
+    # (equations left, renaming, the call's output variables, its jaxpr's outputs)
+    stack = [(iter(closed.jaxpr.eqns), None, (), ())]
+    while stack:
+        remaining, env, call_outs, inner_outs = stack[-1]
+        eqn = next(remaining, None)
+        if eqn is None:
+            stack.pop()
+            aliases.update(zip(call_outs, (rename(env, v) for v in inner_outs)))
+            continue
+        invars = [resolve(rename(env, v)) for v in eqn.invars]
+        outvars = eqn.outvars
+        if env is not None:
+            outvars = [Var(v.aval) for v in eqn.outvars]
+            env.update(zip(eqn.outvars, outvars))
+        if eqn.prim.name != "jit":
+            eqns.append(Eqn(eqn.prim, invars, outvars, eqn.params))
+            continue
+        inner = eqn.params["jaxpr"]
+        inner_env = dict(zip(inner.jaxpr.invars, invars))
+        for v, c in zip(inner.jaxpr.constvars, inner.consts):
+            inner_env[v] = Var(v.aval)
+            constvars.append(inner_env[v])
+            consts.append(c)
+        stack.append((iter(inner.jaxpr.eqns), inner_env, outvars, inner.jaxpr.outvars))
     jaxpr = closed.jaxpr
     return ClosedJaxpr(Jaxpr(constvars, jaxpr.invars, [resolve(v) for v in jaxpr.outvars], eqns),
                        consts)

@@ -2,7 +2,7 @@
 
 It checks that every variable is defined once before it is read, that each equation's
 output types are what its primitive's abstract evaluation says for its input types, and
-recurses into the jaxprs that equations hold (jit, control flow).
+checks the jaxprs that equations hold (jit, control flow) too.
 """
 from __future__ import annotations
 
@@ -18,12 +18,20 @@ def _same_type(a, b):
 
 
 def check_jaxpr(jaxpr: Jaxpr | ClosedJaxpr):
+    """Check a jaxpr and every jaxpr inside it (a worklist: no recursion per level)."""
+    pending = [jaxpr]
+    while pending:
+        pending += _check_one(pending.pop())
+
+
+def _check_one(jaxpr):
+    """Check one jaxpr's own equations; returns the jaxprs its equations hold."""
     if isinstance(jaxpr, ClosedJaxpr):
         for v, c in zip(jaxpr.jaxpr.constvars, jaxpr.consts):
             if tuple(c.shape) != v.aval.shape:
                 raise JaxprTypeError(f"constant of shape {c.shape} bound to {v.aval.str_short()}")
         jaxpr = jaxpr.jaxpr
-    defined = set()
+    defined, inner = set(), []
 
     def define(v, where):
         if v in defined:
@@ -52,8 +60,9 @@ def check_jaxpr(jaxpr: Jaxpr | ClosedJaxpr):
         for p in eqn.params.values():
             for sub in (p if isinstance(p, tuple) else (p,)):  # cond holds a tuple of branches
                 if isinstance(sub, (Jaxpr, ClosedJaxpr)):
-                    check_jaxpr(sub)
+                    inner.append(sub)
         for v in eqn.outvars:
             define(v, where)
     for v in jaxpr.outvars:
         read(v, "outputs")
+    return inner

@@ -6,7 +6,6 @@ like any other slice.
 """
 from __future__ import annotations
 
-import operator
 
 import numpy as np
 

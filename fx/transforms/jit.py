@@ -17,12 +17,12 @@ from fx.array import ArrayImpl
 from fx.backends import get_backend
 from fx.config import config
 from fx.core import (EVAL_TRACE, Primitive, Tracer, UndefinedPrimal, Zero, current_trace,
-                     get_aval, set_current_trace, to_numpy)
+                     deep_recursion, get_aval, set_current_trace, to_numpy)
 from fx.ir.jaxpr import ClosedJaxpr
 from fx.transforms.batching import axis_size_of, batch_jaxpr, moveaxis
 from fx.transforms.jvp import instantiate, jvp_jaxpr
 from fx.transforms.partial_eval import partial_eval_jaxpr
-from fx.transforms.staging import hoist_tracer_consts, trace_to_jaxpr
+from fx.transforms.staging import hoist_tracer_consts, staging
 from fx.transforms.transpose import transpose_jaxpr
 
 jit_p = Primitive("jit", multiple_results=True)
@@ -39,7 +39,8 @@ def compiled(closed: ClosedJaxpr, backend=None):
     exe = per_jaxpr.get(backend.name)
     if exe is None:
         from fx.ir.passes import optimize
-        exe = per_jaxpr[backend.name] = backend.compile(optimize(closed))
+        with deep_recursion("compile a jit"):
+            exe = per_jaxpr[backend.name] = backend.compile(optimize(closed))
     return exe
 
 
@@ -71,7 +72,8 @@ jit_p.lower = _jit_lower
 
 def _jit_jvp(primals, tangents, *, jaxpr, name, backend):
     nonzeros = tuple(type(t) is not Zero for t in tangents)
-    jvp_closed, out_nonzeros = jvp_jaxpr(jaxpr, nonzeros)
+    with deep_recursion(f"differentiate jit({name})"):  # nested jits: one level each
+        jvp_closed, out_nonzeros = jvp_jaxpr(jaxpr, nonzeros)
     outs = jit_p.bind(*primals, *(t for t in tangents if type(t) is not Zero),
                       jaxpr=jvp_closed, name=f"jvp({name})", backend=backend)
     n = len(jaxpr.out_avals)
@@ -83,7 +85,8 @@ def _jit_jvp(primals, tangents, *, jaxpr, name, backend):
 def _jit_batch(args, dims, *, jaxpr, name, backend):
     size = axis_size_of(args, dims)
     args = [x if d is None else moveaxis(x, d, 0) for x, d in zip(args, dims)]
-    batched, out_batched = batch_jaxpr(jaxpr, size, tuple(d is not None for d in dims))
+    with deep_recursion(f"batch jit({name})"):
+        batched, out_batched = batch_jaxpr(jaxpr, size, tuple(d is not None for d in dims))
     outs = jit_p.bind(*args, jaxpr=batched, name=f"vmap({name})", backend=backend)
     return outs, [0 if b else None for b in out_batched]
 
@@ -91,7 +94,8 @@ def _jit_batch(args, dims, *, jaxpr, name, backend):
 def _jit_partial_eval(trace, args, params):
     jaxpr, name, backend = params["jaxpr"], params["name"], params["backend"]
     unknowns = tuple(trace.is_own(x) for x in args)
-    known, unknown, out_unknowns, num_res = partial_eval_jaxpr(jaxpr, unknowns)
+    with deep_recursion(f"linearize jit({name})"):
+        known, unknown, out_unknowns, num_res = partial_eval_jaxpr(jaxpr, unknowns)
     with set_current_trace(trace.parent):
         known_outs = jit_p.bind(*(x for x, u in zip(args, unknowns) if not u),
                                 jaxpr=known, name=name, backend=backend)
@@ -105,7 +109,8 @@ def _jit_partial_eval(trace, args, params):
 
 def _jit_transpose(cts, *args, jaxpr, name, backend):
     linear = tuple(isinstance(x, UndefinedPrimal) for x in args)
-    transposed = transpose_jaxpr(jaxpr, linear)
+    with deep_recursion(f"transpose jit({name})"):
+        transposed = transpose_jaxpr(jaxpr, linear)
     outs = iter(jit_p.bind(*(x for x in args if not isinstance(x, UndefinedPrimal)),
                            *map(instantiate, cts),
                            jaxpr=transposed, name=f"transpose({name})", backend=backend))
@@ -231,25 +236,22 @@ class Jitted:
         return dyn_args, dyn_kwargs, static
 
     def _trace(self, in_tree, avals, static, args, kwargs):
+        """Stage the function for one signature; the user's function runs in this frame
+        (no callbacks), so nested jits cost few frames per level."""
         static_args = dict(i_a for i_a in static if isinstance(i_a[0], int))
         static_kwargs = dict(k_v for k_v in static if isinstance(k_v[0], str))
-        n_args = len(args)
-        out_tree_box = []
-
-        def flat_fun(*leaves):
+        with deep_recursion(f"trace jit({self._name})"), \
+                staging(avals, f"jit({self._name})") as (trace, leaves):
             dyn_args, dyn_kwargs = tree_util.tree_unflatten(in_tree, leaves)
             it = iter(dyn_args)
-            full_args = [static_args[i] if i in static_args else next(it) for i in range(n_args)]
+            full_args = [static_args[i] if i in static_args else next(it) for i in range(len(args))]
             out = self._fun(*full_args, **dyn_kwargs, **static_kwargs)
             out_leaves, out_tree = tree_util.tree_flatten(out)
             for leaf in out_leaves:
                 _check_output(leaf, self._name)
-            out_tree_box.append(out_tree)
-            return out_leaves
-
-        jaxpr, consts = trace_to_jaxpr(flat_fun, avals, f"jit({self._name})")
+            jaxpr, consts = trace.to_jaxpr(leaves, out_leaves)
         closed, hoisted = hoist_tracer_consts(jaxpr, consts)
-        return _CacheEntry(closed, out_tree_box[0], hoisted)
+        return _CacheEntry(closed, out_tree, hoisted)
 
     def lower(self, *args, **kwargs) -> "Lowered":
         """The program jit compiles for these arguments, at each level (JAX's .lower())."""

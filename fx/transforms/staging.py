@@ -6,6 +6,8 @@ transforms) become constants: scalars inline as literals, the rest as constvars.
 """
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from fx.array import ArrayImpl
@@ -72,6 +74,11 @@ class StagingTrace(Trace):
     def process_primitive(self, prim, args, params):
         return self.stage(prim, args, params)
 
+    def to_jaxpr(self, arg_tracers, outs):
+        """(jaxpr, consts) from the tracers `new_arg` made and the traced outputs."""
+        outvars = [self.to_var(o) for o in outs]
+        return self.builder.build([a.var for a in arg_tracers], outvars)
+
     def stage(self, prim, args, params, out_avals=None):
         invars = [self.to_var(x) for x in args]
         if out_avals is None:
@@ -82,12 +89,20 @@ class StagingTrace(Trace):
         return outs if prim.multiple_results else outs[0]
 
 
+@contextlib.contextmanager
+def staging(in_avals, description="make_jaxpr"):
+    """`with staging(avals) as (trace, args):` stages what the block computes from the
+    tracers `args`; `trace.to_jaxpr(args, outputs)` ends it. Callers that trace user code
+    inline use this rather than a callback, so each level of nested jits costs no
+    Python frames beyond the user's own and jit's."""
+    with new_trace(StagingTrace(current_trace(), description)) as trace:
+        yield trace, [trace.new_arg(a) for a in in_avals]
+
+
 def trace_to_jaxpr(fun, in_avals, description="make_jaxpr"):
     """Trace `fun(*tracers) -> list of outputs`; return (jaxpr, consts)."""
-    with new_trace(StagingTrace(current_trace(), description)) as trace:
-        args = [trace.new_arg(a) for a in in_avals]
-        outvars = [trace.to_var(o) for o in fun(*args)]
-    return trace.builder.build([a.var for a in args], outvars)
+    with staging(in_avals, description) as (trace, args):
+        return trace.to_jaxpr(args, fun(*args))
 
 
 def trace_to_closed_jaxpr(fun, in_avals, description="make_jaxpr") -> ClosedJaxpr:

@@ -37,11 +37,12 @@ class Executable:
     cache, or LLVM. So compiling many programs keeps memory bounded, and dropping an
     executable frees its code."""
 
-    def __init__(self, program, key, takes_objects):
-        self.program, self.key, self.takes_objects = program, key, takes_objects
+    def __init__(self, program, key):
+        self.program, self.key = program, key
         self.prefix = f"fx_{key[:24]}_"  # the same program gets the same symbols in every process
-        self.symbol = self.prefix + ("entry_objects" if takes_objects else "entry")
         self.n_args = len(program.inputs) + len(program.outputs) + 1  # + the workspace
+        self.kind = compiler.entry_kind(self.n_args)
+        self.symbol = self.prefix + "entry" + (f"_{self.kind}" if self.kind else "")
         # a program with loops may stop early for Ctrl-C (interrupt.py): the flag it sets
         self.interrupt_flag = interrupt.native().flag if any(
             isinstance(s, K.Loop) for s in K.all_statements(program.body)) else None
@@ -77,7 +78,7 @@ class Executable:
         with _loaded_lock:
             if self.code is None:
                 library = compiler.engine().library(self.key, self.symbol, self._module_irs)
-                fn = compiler.entry_point(library.address, self.n_args, self.takes_objects)
+                fn = compiler.entry_point(library.address, self.n_args, self.kind)
                 self.code = _Code(library, fn, self._new_workspace())
                 _loaded.append(weakref.ref(self))
                 _unload_beyond(config.executable_cache_size)
@@ -92,7 +93,7 @@ class Executable:
         return buffer[-buffer.__array_interface__["data"][0] % compiler.SLOT_ALIGN:]
 
     def _run(self, fn, args, outs, workspace):
-        if self.takes_objects:
+        if self.kind == "objects":
             fn(*args, *outs, workspace)
         else:
             fn(*[a.__array_interface__["data"][0] for a in (*args, *outs, workspace)])
@@ -130,4 +131,4 @@ class Backend:
     def compile(self, closed: ClosedJaxpr):
         program = lower_jaxpr(closed)
         interrupt.install()
-        return Executable(program, compiler.program_key(program), compiler.ndarray_data_offset() is not None)
+        return Executable(program, compiler.program_key(program))

@@ -258,7 +258,37 @@ def _float_op(em, name, args, dtype):
         return b.fdiv(ir.Constant(x.type, 1.0), _intrinsic(em, "llvm.sqrt", x))
     if name == "is_finite":
         return b.fcmp_ordered("<", _intrinsic(em, "llvm.fabs", x), ir.Constant(x.type, float("inf")))
-    return mathlib.emit(b, name, args)  # transcendentals: inline, vectorisable polynomials
+    return _transcendental(em, name, args)
+
+
+# Transcendental call sites a program inlines; past this many, they call one out-of-line
+# copy per function and type (see `_transcendental`).
+MAX_INLINE_TRANSCENDENTALS = 256
+
+
+def _transcendental(em, name, args):
+    """Inline, vectorisable polynomials (mathlib), for the first MAX_INLINE_TRANSCENDENTALS
+    sites of a program; beyond them, a call to a copy shared by the module. Each inlined
+    float32 sin costs LLVM ~5 ms, so a program of thousands of distinct ones would spend
+    minutes compiling; its later kernels run scalar instead (not vectorised), which costs
+    less than that for any array of ordinary size. The budget is the module's
+    `inline_transcendentals` (a one-element list shared by a program's modules; absent:
+    no limit)."""
+    budget = getattr(em.module, "inline_transcendentals", None)
+    if budget is None or budget[0] > 0:
+        if budget is not None:
+            budget[0] -= 1
+        return mathlib.emit(em.b, name, args)
+    fn_name = f"fx_math_{name}_{mangle(args[0].type)}"
+    fn = em.module.globals.get(fn_name)
+    if fn is None:
+        t = args[0].type
+        fn = ir.Function(em.module, ir.FunctionType(t, [t] * len(args)), fn_name)
+        fn.linkage = "internal"
+        fn.attributes.add("noinline")
+        fb = ir.IRBuilder(fn.append_basic_block("entry"))
+        fb.ret(mathlib.emit(fb, name, list(fn.args)))
+    return em.b.call(fn, args)
 
 
 def _int_op(b, name, args, dtype):

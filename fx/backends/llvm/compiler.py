@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import hashlib
+import re
 import struct
 import threading
 import weakref
@@ -49,39 +50,110 @@ def build_modules(program: K.Program, prefix: str, groups: int = 1):
 
     With a known NumPy array layout, the entry module also gets `<entry>_objects`, which
     takes the ndarray objects themselves and reads their data pointers natively:
-    extracting addresses in Python (`__array_interface__`) would cost more than the call."""
+    extracting addresses in Python (`__array_interface__`) would cost more than the call.
+    A program with more arguments than ctypes can pass gets `<entry>_packed` instead,
+    taking one array of the pointers (see `entry_kind`). A program of more than
+    `SEGMENT_STATEMENTS` statements runs them in functions of that many each, which
+    `<entry>_packed` calls in turn (`<entry>` passes them its arguments in an array)."""
     module = ir.Module(prefix + "program")
     parts = [ir.Module(f"{prefix}part{k}") for k in range(max(groups, 1))]
+    budget = [cg.MAX_INLINE_TRANSCENDENTALS]
+    for m in [module, *parts]:
+        m.inline_transcendentals = budget  # shared by the program's modules
     params = program.inputs + program.outputs
-    entry = ir.Function(module, ir.FunctionType(
-        cg.VOID, [_ptr(b) for b in params] + [ir.PointerType(cg.I8)]), prefix + "entry")
-    b = ir.IRBuilder(entry.append_basic_block("entry"))
-    pointers = dict(zip(params, entry.args))
-    for arg in entry.args:
-        arg.add_attribute("noalias")
-    for buf in program.consts:
-        pointers[buf] = b.bitcast(_global_constant(module, prefix, buf), _ptr(buf))
-    workspace = entry.args[-1]
-    offsets, _ = slot_offsets(program)
-    for buf in program.temps:
-        slot = b.gep(workspace, [ir.Constant(cg.I64, offsets[buf.slot])], inbounds=True)
-        pointers[buf] = b.bitcast(slot, _ptr(buf))
-    body = _EntryBody(module, parts, prefix, pointers)
-    body.block(b, program.body)
+    n_args = len(params) + 1
+    body = _EntryBody(module, parts, prefix, None)
+    constants = {buf: _global_constant(module, prefix, buf) for buf in program.consts}
+    slots = slot_offsets(program)[0]
+    offsets = {buf: slots[buf.slot] for buf in program.temps}
+    segments = [program.body[k:k + SEGMENT_STATEMENTS]
+                for k in range(0, len(program.body), SEGMENT_STATEMENTS)]
+    entry_name = prefix + "entry"
+    if len(segments) > 1:
+        packed = _segmented_entry(module, entry_name + "_packed", body, params, segments,
+                                  constants, offsets)
+    if entry_kind(n_args) != "packed" or len(segments) <= 1:
+        entry = ir.Function(module, ir.FunctionType(
+            cg.VOID, [_ptr(b) for b in params] + [ir.PointerType(cg.I8)]), entry_name)
+        for a in entry.args:
+            a.add_attribute("noalias")
+        b = ir.IRBuilder(entry.append_basic_block("entry"))
+        if len(segments) > 1:
+            array = b.alloca(ir.PointerType(cg.I8), n_args)
+            for k, a in enumerate(entry.args):
+                b.store(b.bitcast(a, ir.PointerType(cg.I8)), b.gep(array, [ir.Constant(cg.I64, k)]))
+            b.call(packed, [array])
+        else:
+            _segment(body, b, dict(zip(params, entry.args)), entry.args[-1], program.body,
+                     constants, offsets)
+        b.ret_void()
+        if entry_kind(n_args) == "packed":
+            _packed_entry(module, entry)
+        elif ndarray_data_offset() is not None:
+            _objects_entry(module, entry)
+    return [module] + [part for part, size in zip(parts, body.part_sizes) if size], entry_name
+
+
+# Top-level statements per function of the entry: LLVM's instruction selection, register
+# allocation and scheduling grow faster than linearly in the size of one function
+# (4,000 statement calls in one: 7.5 s; 2,000: 0.8 s), so a long program's entry calls
+# a sequence of functions of at most this many statements each.
+SEGMENT_STATEMENTS = 256
+
+
+def _segmented_entry(module, name, body, params, segments, constants, offsets):
+    """name(args): runs each segment of statements in a function of its own, passing
+    the array of the entry's pointers (inputs, outputs, workspace) on."""
+    i8p = ir.PointerType(cg.I8)
+    packed = ir.Function(module, ir.FunctionType(cg.VOID, [ir.PointerType(i8p)]), name)
+    b = ir.IRBuilder(packed.append_basic_block("entry"))
+    for k, stmts in enumerate(segments):
+        fn = ir.Function(module, packed.function_type, f"{name}_seg{k}")
+        fn.linkage = "internal"
+        fn.attributes.add("noinline")
+        sb = ir.IRBuilder(fn.append_basic_block("entry"))
+
+        def arg(i, t):
+            return sb.bitcast(sb.load(sb.gep(fn.args[0], [ir.Constant(cg.I64, i)])), t)
+        used = _buffers_used(stmts)
+        pointers = {buf: arg(i, _ptr(buf)) for i, buf in enumerate(params) if buf in used}
+        _segment(body, sb, pointers, arg(len(params), i8p), stmts, constants, offsets)
+        sb.ret_void()
+        b.call(fn, packed.args)
     b.ret_void()
-    if ndarray_data_offset() is not None:
-        _objects_entry(module, entry)
-    return [module] + [part for part, size in zip(parts, body.part_sizes) if size], entry.name
+    return packed
+
+
+def _buffers_used(stmts):
+    return set().union(*(set(s.reads()) | set(s.writes()) for s in stmts))
+
+
+def _segment(body, b, pointers, workspace, stmts, constants, offsets):
+    """Emit `stmts` at `b`: the addresses of the constants (globals) and temporaries
+    (workspace offsets) they use, in program order (the program's inputs and outputs
+    are in `pointers`), then the statements."""
+    body.pointers = pointers
+    used = _buffers_used(stmts)
+    for buf, g in constants.items():
+        if buf in used:
+            pointers[buf] = b.bitcast(g, _ptr(buf))
+    for buf, offset in offsets.items():
+        if buf in used:
+            slot = b.gep(workspace, [ir.Constant(cg.I64, offset)], inbounds=True)
+            pointers[buf] = b.bitcast(slot, _ptr(buf))
+    body.block(b, stmts)
 
 
 class _EntryBody:
     """Emits the statements into the entry function: a call per statement (its function
     goes to the smallest part module), loops and branches as native control flow around
-    the calls of their blocks."""
+    the calls of their blocks. Statements that differ only in their buffers share one
+    function (see `_function_key`)."""
 
     def __init__(self, module, parts, prefix, pointers):
         self.module, self.parts, self.prefix, self.pointers = module, parts, prefix, pointers
         self.part_sizes = [0] * len(parts)
+        self.functions = {}  # _function_key -> the function, declared in the entry module
 
     def block(self, b, stmts):
         for stmt in stmts:
@@ -94,10 +166,13 @@ class _EntryBody:
 
     def call(self, b, stmt):
         buffers = _stmt_buffers(stmt)
-        k = self.part_sizes.index(min(self.part_sizes))
-        fn = statement_function(self.parts[k], self.prefix, stmt, buffers)
-        self.part_sizes[k] += sum(len(block.instructions) for block in fn.blocks) + 1
-        fn = ir.Function(self.module, fn.function_type, fn.name)  # called by name across modules
+        key = _function_key(stmt, buffers)
+        fn = self.functions.get(key)
+        if fn is None:
+            k = self.part_sizes.index(min(self.part_sizes))
+            fn = statement_function(self.parts[k], self.prefix, stmt, buffers)
+            self.part_sizes[k] += sum(len(block.instructions) for block in fn.blocks) + 1
+            fn = self.functions[key] = ir.Function(self.module, fn.function_type, fn.name)  # called by name
         args = [self.pointers[buf] for buf in buffers]
         grain, outer = _parallel_grain(stmt), _outer_loop(stmt)
         if grain is None:
@@ -160,11 +235,45 @@ class _EntryBody:
         b.position_at_end(after)
 
 
+def _function_key(stmt, buffers):
+    """What a statement's function depends on: the statement's text with its name and its
+    buffers' names replaced by their positions among the function's arguments, and those
+    buffers' types. (The text is complete: the disk cache keys object code by it.) A long
+    elementwise chain split into kernels, or a layer applied many times, then costs LLVM
+    one function, not one per statement."""
+    names = {b.name: f"%{k}" for k, b in enumerate(buffers)}
+    names[stmt.name] = "%s"
+    text = re.sub(r"\w+", lambda m: names.get(m.group(0), m.group(0)), K.pp_stmt(stmt))
+    return text, tuple((tuple(b.shape), np.dtype(b.dtype)) for b in buffers)
+
+
 def _continue_if(b, flag, exit_block):
     """Go on in a fresh block when `flag` holds, else jump to `exit_block`."""
     go = b.append_basic_block("go")
     b.cbranch(flag, go, exit_block)
     b.position_at_end(go)
+
+
+# ctypes passes at most 1024 arguments; beyond this many (a gradient's forward pass
+# can return thousands of residuals) the entry takes one array of the pointers.
+MAX_DIRECT_ARGS = 1000
+
+
+def entry_kind(n_args):
+    """Which entry point Python calls: "packed" (one array of the n_args pointers),
+    "objects" (the ndarray objects) or "" (the pointers)."""
+    if n_args > MAX_DIRECT_ARGS:
+        return "packed"
+    return "objects" if ndarray_data_offset() is not None else ""
+
+
+def _packed_entry(module, entry):
+    i8p = ir.PointerType(cg.I8)
+    fn = ir.Function(module, ir.FunctionType(cg.VOID, [ir.PointerType(i8p)]), entry.name + "_packed")
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    b.call(entry, [b.bitcast(b.load(b.gep(fn.args[0], [ir.Constant(cg.I64, k)])), arg.type)
+                   for k, arg in enumerate(entry.args)])
+    b.ret_void()
 
 
 def _objects_entry(module, entry):
@@ -240,14 +349,16 @@ def _call_parallel(b, module, fn, args, n, grain):
     unpacks them and runs the kernel over its chunk of the outermost loop."""
     from fx.backends.llvm import runtime
     i8p = ir.PointerType(cg.I8)
-    task = ir.Function(module, runtime.BODY_TYPE, fn.name + "_task")
-    task.linkage = "internal"
-    tb = ir.IRBuilder(task.append_basic_block("entry"))
-    ctx_array = tb.bitcast(task.args[0], ir.PointerType(i8p))
-    unpacked = [tb.bitcast(tb.load(tb.gep(ctx_array, [ir.Constant(cg.I64, i)])), a.type)
-                for i, a in enumerate(args)]
-    tb.call(fn, unpacked + [task.args[1], task.args[2]])
-    tb.ret_void()
+    task = module.globals.get(fn.name + "_task")  # a function called more than once
+    if task is None:
+        task = ir.Function(module, runtime.BODY_TYPE, fn.name + "_task")
+        task.linkage = "internal"
+        tb = ir.IRBuilder(task.append_basic_block("entry"))
+        ctx_array = tb.bitcast(task.args[0], ir.PointerType(i8p))
+        unpacked = [tb.bitcast(tb.load(tb.gep(ctx_array, [ir.Constant(cg.I64, i)])), a.type)
+                    for i, a in enumerate(args)]
+        tb.call(fn, unpacked + [task.args[1], task.args[2]])
+        tb.ret_void()
     ctx = _entry_alloca(b, ir.ArrayType(i8p, max(len(args), 1)))
     for i, a in enumerate(args):
         b.store(b.bitcast(a, i8p), b.gep(ctx, [ir.Constant(cg.I32, 0), ir.Constant(cg.I32, i)]))
@@ -1105,6 +1216,11 @@ def _codegen_fingerprint():
     return hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()
 
 
-def entry_point(address, n_args, objects=False):
-    arg = ctypes.py_object if objects else ctypes.c_void_p
+def entry_point(address, n_args, kind=""):
+    """A Python callable for the entry point of `entry_kind(n_args)` at `address`."""
+    if kind == "packed":
+        packed = ctypes.CFUNCTYPE(None, ctypes.POINTER(ctypes.c_void_p))(address)
+        pointers = ctypes.c_void_p * n_args
+        return lambda *args: packed(pointers(*args))  # the array lives until the call returns
+    arg = ctypes.py_object if kind == "objects" else ctypes.c_void_p
     return ctypes.CFUNCTYPE(None, *([arg] * n_args))(address)
