@@ -32,6 +32,8 @@ import threading
 import llvmlite.binding as llvm
 from llvmlite import ir
 
+from fx.backends.llvm.pool import permanent_engine
+
 FLAG_SYMBOL = "fx_interrupt_flag"
 INTERRUPTED_SYMBOL = "fx_interrupted"
 PENDING, STOPPED = 1, 2   # the flag's bits: a SIGINT arrived; a loop stopped for it
@@ -93,16 +95,7 @@ class _Native:
     signal may arrive at any time) and ctypes views of its globals."""
 
     def __init__(self):
-        llvm.initialize_native_target()
-        llvm.initialize_native_asmprinter()
-        libc = ctypes.CDLL(None)
-        llvm.add_symbol("pthread_self", ctypes.cast(libc.pthread_self, ctypes.c_void_p).value)
-        module = llvm.parse_assembly(_build_ir())
-        module.verify()
-        machine = llvm.Target.from_default_triple().create_target_machine(opt=2, jit=True)
-        self.engine = llvm.create_mcjit_compiler(module, machine)
-        self.engine.finalize_object()
-        ctypes.pythonapi.Py_IncRef(ctypes.py_object(self.engine))
+        self.engine = permanent_engine(_build_ir(), ["pthread_self"])
         address = self.engine.get_global_value_address
         self.flag_address = address(FLAG_SYMBOL)
         self.flag = ctypes.c_int32.from_address(self.flag_address)

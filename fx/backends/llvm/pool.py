@@ -262,20 +262,29 @@ def _emit_start(e):
     b.ret(b.load(started))
 
 
+def permanent_engine(module_ir: str, libc_functions=()):
+    """MCJIT code for `module_ir` that lives as long as the process (threads or a signal
+    handler may run it at any time: it is never freed); `libc_functions` are the C library
+    names it calls."""
+    llvm.initialize_native_target()
+    llvm.initialize_native_asmprinter()
+    libc = ctypes.CDLL(None)
+    for name in libc_functions:
+        llvm.add_symbol(name, ctypes.cast(getattr(libc, name), ctypes.c_void_p).value)
+    module = llvm.parse_assembly(module_ir)
+    module.verify()
+    machine = llvm.Target.from_default_triple().create_target_machine(opt=2, jit=True)
+    engine = llvm.create_mcjit_compiler(module, machine)
+    engine.finalize_object()
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(engine))
+    return engine
+
+
 class Pool:
     """The compiled pool in this process."""
 
     def __init__(self, threads: int):
-        llvm.initialize_native_target()
-        llvm.initialize_native_asmprinter()
-        llvm.add_symbol("usleep", ctypes.cast(ctypes.CDLL(None).usleep, ctypes.c_void_p).value)
-        module = llvm.parse_assembly(_build_pool_ir())
-        module.verify()
-        machine = llvm.Target.from_default_triple().create_target_machine(opt=2, jit=True)
-        self.engine = llvm.create_mcjit_compiler(module, machine)
-        self.engine.finalize_object()
-        # Workers run this engine's code until the process exits: never free it.
-        ctypes.pythonapi.Py_IncRef(ctypes.py_object(self.engine))
+        self.engine = permanent_engine(_build_pool_ir(), ["usleep"])
         address = self.engine.get_global_value_address
         self._workers = ctypes.c_int32.from_address(address("fx_pool_workers"))
         self._threads = ctypes.c_int32.from_address(address("fx_pool_threads"))
