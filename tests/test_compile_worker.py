@@ -81,11 +81,38 @@ def test_a_killed_worker_is_replaced(pool):
     assert pool.started == 2
 
 
-def test_a_worker_that_cannot_start_disables_the_pool(pool, monkeypatch):
-    monkeypatch.setattr(sys, "executable", "/nonexistent/python")
-    with pytest.warns(RuntimeWarning, match="cannot start a compile worker"):
+@pytest.mark.parametrize("python, error", [("/nonexistent/python", "cannot start a compile worker"),
+                                           ("/bin/true", "compile worker died")])
+def test_a_worker_that_cannot_start_disables_the_pool(pool, monkeypatch, python, error):
+    monkeypatch.setattr(sys, "executable", python)
+    with pytest.warns(RuntimeWarning, match=error):
         assert pool.object_code(MODULE) is None
     assert not pool.enabled and pool.object_code(MODULE) is None
+
+
+def test_a_worker_that_does_not_answer_is_killed(pool, monkeypatch, tmp_path):
+    hanging = tmp_path / "python"
+    hanging.write_text("#!/bin/sh\nexec sleep 60\n")
+    hanging.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(hanging))
+    pool.timeout = 0.5
+    with pytest.warns(RuntimeWarning, match="did not answer in time"):
+        assert pool.object_code(MODULE) is None
+    assert not pool.enabled
+
+
+def test_a_forked_child_starts_workers_of_its_own(pool):
+    expected = pool.object_code(MODULE)
+    parents_worker = pool.idle[0]
+    pid = os.fork()
+    if pid == 0:   # the child: never returns to pytest
+        ok = False
+        try:
+            ok = pool.object_code(MODULE) == expected and pool.idle[0] is not parents_worker
+        finally:
+            os._exit(0 if ok else 1)
+    assert os.waitpid(pid, 0)[1] == 0
+    assert pool.object_code(MODULE) == expected and pool.idle == [parents_worker]
 
 
 def test_llvm_errors_come_back_and_the_worker_stays(pool):

@@ -105,8 +105,11 @@ class Worker:
         except subprocess.TimeoutExpired:
             return "still running"
 
-    def close(self):
-        """End the worker: EOF on its stdin, then a kill if it has not exited within 1 s."""
+    def close(self, kill=False):
+        """End the worker: EOF on its stdin (after a kill, with `kill`), then a kill if it
+        has not exited within 1 s."""
+        if kill:
+            self.process.kill()
         try:
             self.process.stdin.close()
             self.process.wait(timeout=1)
@@ -123,19 +126,26 @@ class Pool:
 
     `object_code` returns None when no worker could do the job (it could not start, died,
     or hung): the caller compiles the module itself. The first such failure warns; a worker
-    that cannot start disables the pool, one that died is replaced on the next module."""
+    that fails before its first module disables the pool (the next would fail the same
+    way), one that dies later is replaced on the next module."""
 
-    modules_per_worker = 1000
+    modules_per_worker = 500   # ~33 MB of leak, as the parent allows itself by default
     timeout = 600.0   # seconds for one module; LLVM takes seconds on the largest
 
     def __init__(self, cpu: str, features: str):
         self.cpu, self.features = cpu, features
-        self.idle: list[Worker] = []
-        self.lock = threading.Lock()
         self.started = 0   # workers started so far
         self.enabled, self.warned = True, False
+        self._own_workers()
+
+    def _own_workers(self):
+        """No workers yet; also in a forked child, whose parent's workers stay its parent's
+        (two processes writing to one worker would mix their requests)."""
+        self.pid, self.idle, self.lock = os.getpid(), [], threading.Lock()
 
     def object_code(self, module_ir: str) -> bytes | None:
+        if self.pid != os.getpid():
+            self._own_workers()
         with self.lock:
             if not self.enabled:
                 return None
@@ -154,7 +164,7 @@ class Pool:
             raise
         except BaseException:   # an interrupt: the worker's reply would come out of step
             if worker is not None:
-                worker.close()
+                worker.close(kill=True)
             raise
         self._give_back(worker)
         return code
@@ -167,11 +177,10 @@ class Pool:
                 self.idle.append(worker)
 
     def _failed(self, worker, error):
-        if worker is None:
+        if worker is None or worker.compiled == 0:
             self.enabled = False
-        else:
-            worker.process.kill()
-            worker.close()
+        if worker is not None:
+            worker.close(kill=True)
         if not self.warned:
             self.warned = True
             warnings.warn(f"fx: {error}; compiling in this process instead (its memory grows "
