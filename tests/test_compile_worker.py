@@ -90,6 +90,13 @@ def test_a_worker_that_cannot_start_disables_the_pool(pool, monkeypatch, python,
     assert not pool.enabled and pool.object_code(MODULE) is None
 
 
+def test_a_worker_with_another_llvmlite_is_not_used(pool, monkeypatch):
+    monkeypatch.setattr(compile_worker, "_versions", lambda: b"llvmlite 0.0, LLVM (1, 0, 0)")
+    with pytest.warns(RuntimeWarning, match="worker runs llvmlite .*, this process llvmlite 0.0"):
+        assert pool.object_code(MODULE) is None
+    assert not pool.enabled
+
+
 def test_a_worker_that_does_not_answer_is_killed(pool, monkeypatch, tmp_path):
     hanging = tmp_path / "python"
     hanging.write_text("#!/bin/sh\nexec sleep 60\n")
@@ -122,13 +129,14 @@ def test_llvm_errors_come_back_and_the_worker_stays(pool):
 
 
 def test_a_worker_exits_when_its_parent_does():
-    parent = subprocess.Popen([sys.executable, "-c", (
-        "import sys; from fx.backends.llvm import compile_worker, compiler; e = compiler.engine(); "
-        "w = compile_worker.Worker(e.cpu, e.features); print(w.process.pid, flush=True); "
-        "sys.stdin.read()")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    pid = int(parent.stdout.readline())
-    parent.kill()
-    parent.wait()
+    with subprocess.Popen([sys.executable, "-c", (
+            "import sys; from fx.backends.llvm import compile_worker, compiler; e = compiler.engine(); "
+            "w = compile_worker.Worker(e.cpu, e.features, 60); print(w.process.pid, flush=True); "
+            "sys.stdin.read()")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as parent:
+        try:
+            pid = int(parent.stdout.readline())
+        finally:
+            parent.kill()
     for _ in range(100):
         try:
             os.kill(pid, 0)   # still there, or a zombie (reaped by init after exit)

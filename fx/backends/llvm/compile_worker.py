@@ -15,7 +15,8 @@ is involved: no re-import of the user's __main__, no copy of the parent's thread
 reads requests from stdin and writes replies to stdout, each an 8-byte length and the
 bytes: a request is a module's IR text, a reply a status byte (0: object code follows,
 1: LLVM's error text) and the bytes. It exits at the end of its stdin, so when the
-parent exits or closes the pipe.
+parent exits or closes the pipe. It first writes its llvmlite and LLVM versions: a worker
+whose differ from the parent's (another llvmlite on its path) is not used.
 """
 from __future__ import annotations
 
@@ -29,10 +30,15 @@ import threading
 import time
 import warnings
 
+import llvmlite
 import llvmlite.binding as llvm
 
 _LENGTH = struct.Struct("<Q")
 _OK, _ERROR = b"\0", b"\1"
+
+
+def _versions() -> bytes:
+    return f"llvmlite {llvmlite.__version__}, LLVM {llvm.llvm_version_info}".encode()
 
 
 def object_code(machine, module_ir: str) -> bytes:
@@ -52,6 +58,7 @@ def object_code(machine, module_ir: str) -> bytes:
 
 
 def target_machine(cpu: str, features: str):
+    """The host's target machine as fx compiles for it, in this process and in workers."""
     return llvm.Target.from_default_triple().create_target_machine(
         cpu=cpu, features=features, opt=3, jit=True)
 
@@ -63,7 +70,7 @@ class WorkerError(Exception):
 class Worker:
     """One child process; `compile` sends it a module and waits for the object code."""
 
-    def __init__(self, cpu: str, features: str):
+    def __init__(self, cpu: str, features: str, timeout: float):
         command = f"import runpy; runpy.run_path({__file__!r}, run_name='__main__')"
         try:
             self.process = subprocess.Popen([sys.executable, "-c", command, cpu, features],
@@ -71,6 +78,14 @@ class Worker:
         except OSError as e:
             raise WorkerError(f"cannot start a compile worker: {e}") from e
         self.compiled = 0
+        try:
+            versions = self._message(time.monotonic() + timeout)
+            if versions != _versions():
+                raise WorkerError(f"the compile worker runs {versions.decode(errors='replace')}, "
+                                  f"this process {_versions().decode()}")
+        except BaseException:
+            self.close(kill=True)
+            raise
 
     def compile(self, module_ir: str, timeout: float) -> bytes:
         data = module_ir.encode()
@@ -81,11 +96,14 @@ class Worker:
             raise WorkerError(f"the compile worker died ({self._exit_status()})") from e
         deadline = time.monotonic() + timeout
         status = self._read(1, deadline)
-        reply = self._read(_LENGTH.unpack(self._read(_LENGTH.size, deadline))[0], deadline)
+        reply = self._message(deadline)
         self.compiled += 1
         if status != _OK:
             raise RuntimeError(reply.decode(errors="replace"))   # as llvmlite raises in-process
         return reply
+
+    def _message(self, deadline):
+        return self._read(_LENGTH.unpack(self._read(_LENGTH.size, deadline))[0], deadline)
 
     def _read(self, n, deadline):
         fd, chunks = self.process.stdout.fileno(), []
@@ -126,8 +144,8 @@ class Pool:
 
     `object_code` returns None when no worker could do the job (it could not start, died,
     or hung): the caller compiles the module itself. The first such failure warns; a worker
-    that fails before its first module disables the pool (the next would fail the same
-    way), one that dies later is replaced on the next module."""
+    that fails to start (or runs another llvmlite) disables the pool, as the next would
+    fail the same way; one that dies later is replaced on the next module."""
 
     modules_per_worker = 500   # ~33 MB of leak, as the parent allows itself by default
     timeout = 600.0   # seconds for one module; LLVM takes seconds on the largest
@@ -152,7 +170,7 @@ class Pool:
             worker = self.idle.pop() if self.idle else None
         try:
             if worker is None:
-                worker = Worker(self.cpu, self.features)
+                worker = Worker(self.cpu, self.features, self.timeout)
                 with self.lock:
                     self.started += 1
             code = worker.compile(module_ir, self.timeout)
@@ -177,7 +195,7 @@ class Pool:
                 self.idle.append(worker)
 
     def _failed(self, worker, error):
-        if worker is None or worker.compiled == 0:
+        if worker is None:
             self.enabled = False
         if worker is not None:
             worker.close(kill=True)
@@ -200,6 +218,8 @@ def _serve(cpu: str, features: str):
     llvm.initialize_native_asmprinter()
     requests, replies = sys.stdin.buffer, os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)   # whatever LLVM might print goes to stderr, not into the replies
+    replies.write(_LENGTH.pack(len(_versions())) + _versions())
+    replies.flush()
     while header := requests.read(_LENGTH.size):
         module_ir = requests.read(_LENGTH.unpack(header)[0]).decode()
         try:

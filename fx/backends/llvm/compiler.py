@@ -1055,7 +1055,6 @@ class Engine:
         from fx.backends.llvm.disk_cache import DiskCache
         llvm.initialize_native_target()
         llvm.initialize_native_asmprinter()
-        self.target = llvm.Target.from_default_triple()
         self.cpu = llvm.get_host_cpu_name()
         self.features = llvm.get_host_cpu_features().flatten()
         self.jit = None
@@ -1070,7 +1069,7 @@ class Engine:
         self.workers = compile_worker.Pool(self.cpu, self.features)
 
     def target_machine(self):
-        return self.target.create_target_machine(cpu=self.cpu, features=self.features, opt=3, jit=True)
+        return compile_worker.target_machine(self.cpu, self.features)
 
     def object_code(self, module_ir: str) -> bytes:
         """Optimise and compile one module (safe to run on several threads at once): in
