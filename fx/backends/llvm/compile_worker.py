@@ -78,6 +78,8 @@ class Worker:
         except OSError as e:
             raise WorkerError(f"cannot start a compile worker: {e}") from e
         self.compiled = 0
+        self.replies = select.poll()   # not select.select: it fails on descriptors >= 1024
+        self.replies.register(self.process.stdout, select.POLLIN)
         try:
             versions = self._message(time.monotonic() + timeout)
             if versions != _versions():
@@ -106,11 +108,11 @@ class Worker:
         return self._read(_LENGTH.unpack(self._read(_LENGTH.size, deadline))[0], deadline)
 
     def _read(self, n, deadline):
-        fd, chunks = self.process.stdout.fileno(), []
+        chunks = []
         while n:
-            if not select.select([fd], [], [], max(deadline - time.monotonic(), 0))[0]:
+            if not self.replies.poll(max(deadline - time.monotonic(), 0) * 1000):
                 raise WorkerError("the compile worker did not answer in time")
-            chunk = os.read(fd, n)
+            chunk = os.read(self.process.stdout.fileno(), min(n, 1 << 20))
             if not chunk:
                 raise WorkerError(f"the compile worker died ({self._exit_status()})")
             chunks.append(chunk)
