@@ -50,16 +50,31 @@ def test_a_worker_compiles_the_same_object_code_as_this_process(pool):
     assert pool.started == 1 and len(pool.idle) == 1
 
 
-def test_jit_through_workers_matches_numpy(monkeypatch, tmp_path, pool):
+@pytest.fixture
+def engine_on_workers(monkeypatch, tmp_path, pool):
+    """The engine, compiling every module in `pool`'s workers (and nothing from disk)."""
     engine = compiler.engine()
     monkeypatch.setattr(engine, "inprocess_compiles", 0)
     monkeypatch.setattr(engine, "workers", pool)
-    monkeypatch.setattr(engine, "cache", DiskCache(tmp_path))   # compiled, not loaded
+    monkeypatch.setattr(engine, "cache", DiskCache(tmp_path))
+    return engine
+
+
+def test_jit_through_workers_matches_numpy(engine_on_workers, pool):
     f = fx.jit(lambda w, x: jnp.tanh(x @ w + 0.25).sum(axis=1) - 1.5)
     w = np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3)
     x = np.linspace(0, 2, 20, dtype=np.float32).reshape(5, 4)
     np.testing.assert_allclose(f(w, x), np.tanh(x @ w + 0.25).sum(axis=1) - 1.5, rtol=1e-5)
     assert pool.started > 0
+
+
+def test_jit_compiles_in_this_process_when_workers_fail(engine_on_workers, pool, monkeypatch):
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")
+    f = fx.jit(lambda x: jnp.exp(-x) * 0.75 + 2.0)
+    x = np.linspace(-1, 1, 11)
+    with pytest.warns(RuntimeWarning, match="compiling in this process instead"):
+        np.testing.assert_allclose(f(x), np.exp(-x) * 0.75 + 2.0, rtol=1e-6)
+    assert not pool.enabled
 
 
 def test_workers_are_retired_after_their_quota(pool):

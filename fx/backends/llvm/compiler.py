@@ -4,7 +4,8 @@
 per statement, loops and branches as control flow around the calls of their bodies);
 `statement_function` emits each statement's loop nest. `Engine` owns
 llvmlite's MCJIT engine for the host CPU; it optimises (the new pass manager, with loop
-and SLP vectorisation) and compiles a program's modules on parallel threads.
+and SLP vectorisation) and compiles a program's modules on parallel threads (past a
+number of modules, in compile workers: compile_worker.py).
 """
 from __future__ import annotations
 
