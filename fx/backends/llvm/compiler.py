@@ -9,6 +9,7 @@ number of modules, in compile workers: compile_worker.py).
 """
 from __future__ import annotations
 
+import atexit
 import ctypes
 import functools
 import hashlib
@@ -1068,6 +1069,7 @@ class Engine:
         self.inprocess_compiles = inprocess_compiles()
         self.modules = itertools.count()   # modules compiled (next() is atomic)
         self.workers = compile_worker.Pool(self.cpu, self.features)
+        atexit.register(self.workers.close)   # they would exit anyway; this reaps them
 
     def target_machine(self):
         return compile_worker.target_machine(self.cpu, self.features)
