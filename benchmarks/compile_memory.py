@@ -1,11 +1,13 @@
 """RSS growth over many distinct compilations (issue #9, part 6).
 
-    python benchmarks/compile_memory.py [N=5000] [executable cache size=1024]
+    python benchmarks/compile_memory.py [N=5000] [executable cache size=1024] [in-process compiles]
 
 Runs a child process that calls one jitted function on N input shapes (N distinct
 programs) twice with the same empty cache directory: first LLVM compiles every program,
 then they load from the disk cache. Prints the RSS growth over all but the first 10% of
-the programs, in MB and per program. tests/test_compile_memory.py runs a smaller case.
+the programs, in MB and per program. The third argument sets FX_INPROCESS_COMPILES, the
+modules LLVM compiles in-process before compile workers take over (a large number: never;
+see fx/backends/llvm/compile_worker.py). tests/test_compile_memory.py runs a smaller case.
 """
 import os
 import subprocess
@@ -29,9 +31,11 @@ print(rss() - start, rss(), n - warm)
 """
 
 
-def main(n=5000, cache_size=1024):
+def main(n=5000, cache_size=1024, inprocess_compiles=None):
     env = dict(os.environ, FX_CACHE_DIR=tempfile.mkdtemp(prefix="fx-compile-memory-"),
                FX_EXECUTABLE_CACHE_SIZE=str(cache_size))
+    if inprocess_compiles is not None:
+        env["FX_INPROCESS_COMPILES"] = str(inprocess_compiles)
     for label in ("compiled by LLVM", "from the disk cache"):
         start = time.perf_counter()
         out = subprocess.run([sys.executable, "-c", CHILD, str(n)], env=env, capture_output=True,

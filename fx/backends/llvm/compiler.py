@@ -4,13 +4,17 @@
 per statement, loops and branches as control flow around the calls of their bodies);
 `statement_function` emits each statement's loop nest. `Engine` owns
 llvmlite's MCJIT engine for the host CPU; it optimises (the new pass manager, with loop
-and SLP vectorisation) and compiles a program's modules on parallel threads.
+and SLP vectorisation) and compiles a program's modules on parallel threads (past a
+number of modules, in compile workers: compile_worker.py).
 """
 from __future__ import annotations
 
+import atexit
 import ctypes
 import functools
 import hashlib
+import itertools
+import os
 import re
 import struct
 import threading
@@ -22,7 +26,7 @@ import numpy as np
 from llvmlite import ir
 
 from fx.backends.llvm import codegen as cg
-from fx.backends.llvm import interrupt, lapack, objcheck, sort
+from fx.backends.llvm import compile_worker, interrupt, lapack, objcheck, sort
 from fx.ir import kernels as K
 
 SLOT_ALIGN = 64
@@ -1042,13 +1046,17 @@ class Engine:
     so the engine links into a fresh LLJIT every `JIT_GENERATION` libraries; each old one
     goes with its last library. Object files from the disk cache are checked before they
     are linked, and a library's entry point must resolve: a bad entry is removed and the
-    program compiled again, never run."""
+    program compiled again, never run.
+
+    llvmlite leaks ~65 KB per module optimised in-process (compile_worker.py says where),
+    so past the first `FX_INPROCESS_COMPILES` modules (default 512, ~33 MB of leak; 0:
+    none in-process) the engine compiles in child processes, each recycled after
+    `compile_worker.Pool.modules_per_worker` modules."""
 
     def __init__(self):
         from fx.backends.llvm.disk_cache import DiskCache
         llvm.initialize_native_target()
         llvm.initialize_native_asmprinter()
-        self.target = llvm.Target.from_default_triple()
         self.cpu = llvm.get_host_cpu_name()
         self.features = llvm.get_host_cpu_features().flatten()
         self.jit = None
@@ -1058,25 +1066,23 @@ class Engine:
         self.libraries = weakref.WeakValueDictionary()   # program key -> its live Library
         self.compiled = self.from_disk = 0   # programs LLVM compiled / loaded from the cache
         self._identity = self._symbols = None   # made on first use
+        self.inprocess_compiles = inprocess_compiles()
+        self.modules = itertools.count()   # modules compiled (next() is atomic)
+        self.workers = compile_worker.Pool(self.cpu, self.features)
+        atexit.register(self.workers.close)   # they would exit anyway; this reaps them
 
     def target_machine(self):
-        return self.target.create_target_machine(cpu=self.cpu, features=self.features, opt=3, jit=True)
+        return compile_worker.target_machine(self.cpu, self.features)
 
     def object_code(self, module_ir: str) -> bytes:
-        """Optimise and compile one module (safe to run on several threads at once)."""
-        machine = self.target_machine()
-        mod = llvm.parse_assembly(module_ir, llvm.create_context())
-        mod.triple = machine.triple
-        mod.data_layout = str(machine.target_data)
-        mod.verify()
-        # O2 with both vectorisers: as fast as O3 on fx's kernels (O3's extra unrolling
-        # doubled the object code without speeding them up) and half the compile time
-        pto = llvm.create_pipeline_tuning_options(speed_level=2)
-        pto.loop_vectorization = True
-        pto.slp_vectorization = True
-        pb = llvm.create_pass_builder(machine, pto)
-        pb.getModulePassManager().run(mod, pb)
-        return machine.emit_object(mod)
+        """Optimise and compile one module (safe to run on several threads at once): in
+        this process for the first `inprocess_compiles` modules, then in compile workers,
+        unless they fail (see compile_worker.py)."""
+        if next(self.modules) >= self.inprocess_compiles:
+            code = self.workers.object_code(module_ir)
+            if code is not None:
+                return code
+        return compile_worker.object_code(self.target_machine(), module_ir)
 
     def library(self, key, symbol, build_irs) -> Library:
         """The program cached under `key`, linked, with `symbol` as its entry point;
@@ -1186,6 +1192,21 @@ def _unpack(data: bytes | None) -> list[bytes] | None:
         objects.append(data[offset:offset + length])
         offset += length
     return objects if offset == len(data) else None
+
+
+DEFAULT_INPROCESS_COMPILES = 512
+
+
+def inprocess_compiles() -> int:
+    """``FX_INPROCESS_COMPILES`` (a module count >= 0), else `DEFAULT_INPROCESS_COMPILES`."""
+    raw = os.environ.get("FX_INPROCESS_COMPILES", "").strip()
+    if not raw:
+        return DEFAULT_INPROCESS_COMPILES
+    if not raw.isdigit():
+        raise ValueError(f"environment variable FX_INPROCESS_COMPILES={raw!r}: expected how "
+                         "many modules to compile in-process before using compile workers, "
+                         "an integer >= 0")
+    return int(raw)
 
 
 @functools.cache
