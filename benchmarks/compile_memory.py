@@ -15,12 +15,15 @@ import sys
 import tempfile
 import time
 
+# N distinct tiny programs (one jitted function per shape, kept, as a program with many
+# input shapes does); prints the RSS growth in MB over the last N - WARM (argv[2], default
+# N // 10), the RSS at the end and N - WARM. tests/test_compile_memory.py runs it too.
 CHILD = """
 import gc, os, sys, numpy as np, fx
 def rss():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-n = int(sys.argv[1]); warm = n // 10
+n = int(sys.argv[1]); warm = int(sys.argv[2]) if len(sys.argv) > 2 else n // 10
 f = fx.jit(lambda x: x * 2.0 + 1.0)
 for i in range(1, n + 1):
     if i == warm + 1:

@@ -93,22 +93,14 @@ def test_cache_max_bytes_from_the_environment(monkeypatch, tmp_path):
     assert dc.DiskCache(tmp_path).max_bytes == dc.DEFAULT_MAX_BYTES
 
 
-# Compiles N distinct tiny programs (one jitted function per shape, kept, as a program
-# with many input shapes does), then prints the RSS growth in MB over the last N - WARM.
-MEMORY_SCRIPT = """
-import gc, os, sys, numpy as np, fx
-def rss():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-n, warm = int(sys.argv[1]), int(sys.argv[2])
-f = fx.jit(lambda x: x * 2.0 + 1.0)
-for i in range(1, n + 1):
-    if i == warm + 1:
-        gc.collect(); start = rss()
-    assert float(f(np.ones(i, np.float32))[-1]) == 3.0
-gc.collect()
-print(rss() - start)
-"""
+def _memory_script():
+    """The child script of benchmarks/compile_memory.py (one copy for both)."""
+    import importlib.util
+    path = os.path.join(os.path.dirname(__file__), os.pardir, "benchmarks", "compile_memory.py")
+    spec = importlib.util.spec_from_file_location("compile_memory", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.CHILD
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads RSS from /proc")
@@ -121,8 +113,8 @@ def test_many_compilations_stay_under_a_memory_ceiling(tmp_path):
     env = dict(os.environ, FX_CACHE_DIR=str(tmp_path), FX_EXECUTABLE_CACHE_SIZE="32",
                FX_INPROCESS_COMPILES="50")
     for how, ceiling in (("compiled", 10.0), ("loaded from the disk cache", 7.0)):
-        out = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, "600", "100"], env=env,
+        out = subprocess.run([sys.executable, "-c", _memory_script(), "600", "100"], env=env,
                              capture_output=True, text=True, timeout=600)
         assert out.returncode == 0, out.stderr[-2000:]
-        growth = float(out.stdout)
+        growth = float(out.stdout.split()[0])
         assert growth < ceiling, f"RSS grew {growth:.1f} MB over 500 programs {how}"
