@@ -142,7 +142,9 @@ def test_negative_integer_exponent_arrays_give_the_integer_part():
 def test_float_floor_divide_is_exact_as_in_numpy():
     x = np.float32([1.0, -7.5, 7.5, 1.0, -1.0])
     y = np.float32([0.2, 2.0, -2.0, 0.0, 0.0])
-    np.testing.assert_array_equal(jnp.floor_divide(x, y), np.floor_divide(x, y))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        want = np.floor_divide(x, y)
+    np.testing.assert_array_equal(jnp.floor_divide(x, y), want)
 
 
 @pytest.mark.parametrize("call", [
