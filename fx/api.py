@@ -10,7 +10,7 @@ import operator
 import numpy as np
 
 from fx import dtypes, tree_util
-from fx.argcheck import (check_bool, check_callable, check_int, check_int_tuple, describe,
+from fx.argcheck import (check_bool, check_callable, describe, index, int_tuple,
                          normalize_argnums)
 from fx.core import get_aval, is_array_like, tangent_aval
 from fx.ir.jaxpr import ClosedJaxpr
@@ -46,7 +46,7 @@ def _check_array(x, where):
 
 def _argnums_spec(argnums, where):
     """(whether argnums is one int, the positions), checked when the transform is built."""
-    nums = check_int_tuple(argnums, where, "argnums")
+    nums = int_tuple(argnums, f"{where}: argnums", allow_int=True)
     if not nums:
         raise ValueError(f"{where}: argnums must name at least one argument, got {argnums!r}")
     return not isinstance(argnums, (tuple, list)), nums
@@ -58,7 +58,7 @@ def _resolve_argnums(nums, nargs, where):
         if i >= nargs:
             raise TypeError(f"{where}: differentiating with respect to argnums={i} requires at "
                             f"least {i + 1} positional arguments, got {nargs}")
-    resolved = normalize_argnums(nums, nargs, where, "argnums")
+    resolved = normalize_argnums(nums, nargs, f"{where}: argnums")
     if len(set(resolved)) != len(resolved):
         raise ValueError(f"{where}: argnums {nums} names an argument more than once")
     return resolved
@@ -104,8 +104,8 @@ def _check_tree(tree, expected, where, what, error=ValueError):
 def jvp(fun, primals, tangents, has_aux=False):
     """(fun(*primals), the directional derivative of fun at primals along tangents)."""
     where = f"jvp({_name(fun)})"
-    check_callable(fun, "jvp")
-    check_bool(has_aux, where, "has_aux")
+    check_callable(fun, "jvp: fun")
+    check_bool(has_aux, f"{where}: has_aux")
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError(f"{where}: primals and tangents must be tuples or lists (one entry per "
                         f"argument), got {type(primals).__name__} and {type(tangents).__name__}")
@@ -169,8 +169,8 @@ def linearize(fun, *primals, has_aux=False):
     The primal computation runs once now; f_jvp replays only the linear part, staged
     as a jaxpr over the saved residuals.
     """
-    check_callable(fun, "linearize")
-    check_bool(has_aux, f"linearize({_name(fun)})", "has_aux")
+    check_callable(fun, "linearize: fun")
+    check_bool(has_aux, f"linearize({_name(fun)}): has_aux")
     p_leaves, p_tree = tree_util.tree_flatten(primals)
     for leaf in p_leaves:
         _check_array(leaf, f"linearize({_name(fun)}) argument")
@@ -201,8 +201,8 @@ def linearize(fun, *primals, has_aux=False):
 
 def vjp(fun, *primals, has_aux=False):
     """(fun(*primals), f_vjp) where f_vjp(cotangent) returns the cotangents of the primals."""
-    check_callable(fun, "vjp")
-    check_bool(has_aux, f"vjp({_name(fun)})", "has_aux")
+    check_callable(fun, "vjp: fun")
+    check_bool(has_aux, f"vjp({_name(fun)}): has_aux")
     p_leaves, p_tree = tree_util.tree_flatten(primals)
     for leaf in p_leaves:
         _check_array(leaf, f"vjp({_name(fun)}) argument")
@@ -254,10 +254,10 @@ def grad(fun, argnums=0, has_aux=False, allow_int=False):
 
 
 def _value_and_grad(fun, argnums, has_aux, allow_int, kind):
-    where = f"{kind}({_name(check_callable(fun, kind))})"
+    where = f"{kind}({_name(check_callable(fun, f'{kind}: fun'))})"
     single, argnums = _argnums_spec(argnums, where)
-    check_bool(has_aux, where, "has_aux")
-    check_bool(allow_int, where, "allow_int")
+    check_bool(has_aux, f"{where}: has_aux")
+    check_bool(allow_int, f"{where}: allow_int")
 
     @functools.wraps(fun)
     def value_and_grad_f(*args, **kwargs):
@@ -300,13 +300,13 @@ def _check_grad_input(x, allow_int, where, int_hint=" or set allow_int=True"):
 
 def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None):
     """Vectorise fun over an axis of its inputs (JAX's jax.vmap)."""
-    where = f"vmap({_name(check_callable(fun, 'vmap'))})"
+    where = f"vmap({_name(check_callable(fun, 'vmap: fun'))})"
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)  # JAX treats a list prefix like a tuple
     _check_axis_spec(in_axes, where, "in_axes")
     _check_axis_spec(out_axes, where, "out_axes")
     if axis_size is not None:
-        axis_size = check_int(axis_size, where, "axis_size", minimum=0)
+        axis_size = index(axis_size, f"{where}: axis_size", minimum=0)
 
     @functools.wraps(fun)
     def vmapped(*args, **kwargs):
@@ -457,17 +457,17 @@ def jacrev(fun, argnums=0, has_aux=False, allow_int=False):
 
 def hessian(fun, argnums=0, has_aux=False):
     """Second derivatives: jacfwd of jacrev, as in JAX."""
-    check_callable(fun, "hessian")
+    check_callable(fun, "hessian: fun")
     return jacfwd(jacrev(fun, argnums, has_aux=has_aux), argnums, has_aux=has_aux)
 
 
 def _jacobian_spec(fun, argnums, has_aux, allow_int, kind):
     """Check a Jacobian's arguments once; returns (whether argnums is one int, a function
     from a call's (args, kwargs) to (fun of the differentiated args, those args))."""
-    where = f"{kind}({_name(check_callable(fun, kind))})"
+    where = f"{kind}({_name(check_callable(fun, f'{kind}: fun'))})"
     single, argnums = _argnums_spec(argnums, where)
-    check_bool(has_aux, where, "has_aux")
-    check_bool(allow_int, where, "allow_int")
+    check_bool(has_aux, f"{where}: has_aux")
+    check_bool(allow_int, f"{where}: allow_int")
 
     def selected(args, kwargs):
         nums = _resolve_argnums(argnums, len(args), where)
@@ -517,13 +517,13 @@ def _reshape_jac(j, out_shape, in_leaves, in_tree, single):
 
 def make_jaxpr(fun, static_argnums=(), return_shape=False):
     """A function returning the ClosedJaxpr fx traces for fun at the given arguments."""
-    where = f"make_jaxpr({_name(check_callable(fun, 'make_jaxpr'))})"
-    static_argnums = check_int_tuple(static_argnums, where, "static_argnums", allow_none=True)
-    check_bool(return_shape, where, "return_shape")
+    where = f"make_jaxpr({_name(check_callable(fun, 'make_jaxpr: fun'))})"
+    static_argnums = int_tuple(static_argnums, f"{where}: static_argnums", allow_none=True, allow_int=True)
+    check_bool(return_shape, f"{where}: return_shape")
 
     @functools.wraps(fun)
     def make(*args, **kwargs):
-        static = normalize_argnums(static_argnums, len(args), where, "static_argnums")
+        static = normalize_argnums(static_argnums, len(args), f"{where}: static_argnums")
         dyn_idx = [i for i in range(len(args)) if i not in static]
         dyn = [args[i] for i in dyn_idx]
 
@@ -597,7 +597,7 @@ def _shape_aval(x, where):
 
 def eval_shape(fun, *args, **kwargs):
     """The output shapes and dtypes of fun, without computing anything."""
-    where = f"eval_shape({_name(check_callable(fun, 'eval_shape'))})"
+    where = f"eval_shape({_name(check_callable(fun, 'eval_shape: fun'))})"
     leaves, in_tree = tree_util.tree_flatten(args)
     out_store = []
     jaxpr, _ = trace_to_jaxpr(_flatten_fun(lambda *a: fun(*a, **kwargs), in_tree, out_store),
@@ -608,7 +608,7 @@ def eval_shape(fun, *args, **kwargs):
 
 def linear_transpose(fun, *primals):
     """The transpose of a linear function, traced at the primals' shapes."""
-    where = f"linear_transpose({_name(check_callable(fun, 'linear_transpose'))})"
+    where = f"linear_transpose({_name(check_callable(fun, 'linear_transpose: fun'))})"
     p_leaves, p_tree = tree_util.tree_flatten(primals)
     out_store = []
     jaxpr, consts = trace_to_jaxpr(_flatten_fun(fun, p_tree, out_store),

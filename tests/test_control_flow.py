@@ -278,7 +278,7 @@ def test_switch_clamps_and_scan_of_length_zero():
     (lambda: lax.cond(jnp.ones(2) > 0, lambda: 1.0, lambda: 2.0), TypeError,
      r"pred must be a boolean or numeric scalar, got bool\[2\]"),
     (lambda: lax.cond("yes", lambda: 1.0, lambda: 2.0), TypeError, "pred must be a boolean"),
-    (lambda: lax.cond(True, 1.0, lambda: 2.0), TypeError, "callable for true_fun, got float"),
+    (lambda: lax.cond(True, 1.0, lambda: 2.0), TypeError, "true_fun must be a callable, got float"),
     (lambda: lax.switch(1, []), ValueError, "non-empty"),
     (lambda: lax.switch(1.0, [lambda: 1.0, lambda: 2.0]), TypeError, "integer scalar"),
     (lambda: lax.while_loop(lambda c: c < 3, lambda c: (c + 1,), 1), TypeError, "tree structure"),

@@ -19,8 +19,8 @@ from fx import dtypes
 from fx.array import ArrayImpl
 from fx.core import Tracer, get_aval
 from fx.lax import elementwise as _ew
-from fx.lax._args import canonicalize_shape as _canonicalize_shape, index as _index
-from fx.lax._args import scalar_value as _scalar_value
+from fx.argcheck import canonicalize_shape as _canonicalize_shape, index as _index
+from fx.argcheck import scalar_value as _scalar_value
 from fx.lax.elementwise import (ROUND_AWAY_FROM_ZERO, ROUND_TO_NEAREST_EVEN, abs_p, add_p, and_p,
                                 ceil_p, convert_element_type_p, cos_p, div_p, eq_p, erf_p, exp2_p,
                                 exp_p, expm1_p, floor_p, ge_p, gt_p, integer_pow_p, le_p, log1p_p,

@@ -22,7 +22,7 @@ import numpy as np
 
 from fx import dtypes
 from fx.core import Primitive, ShapedArray, UndefinedPrimal, get_aval
-from fx.lax._args import index, int_pairs, int_tuple
+from fx.argcheck import index, int_pairs, int_tuple
 from fx.lax.examples import example, randn
 from fx.lax.shape import reshape, transpose
 from fx.lax.slicing import rev

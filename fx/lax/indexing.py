@@ -22,7 +22,7 @@ import numpy as np
 
 from fx import dtypes
 from fx.core import Primitive, UndefinedPrimal, Zero, get_aval, tangent_aval
-from fx.lax._args import canonicalize_shape, int_tuple, scalar_value
+from fx.argcheck import canonicalize_shape, int_tuple, scalar_value
 from fx.lax.examples import example, randn
 from fx.lax.slicing import broadcasted_iota, concatenate, iota
 from fx.transforms.batching import axis_size_of, bdim_at_front, moveaxis

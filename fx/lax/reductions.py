@@ -14,7 +14,7 @@ import numpy as np
 
 from fx import dtypes
 from fx.core import Primitive, ShapedArray, get_aval
-from fx.lax._args import index, int_tuple
+from fx.argcheck import index, int_tuple
 from fx.lax.elementwise import div, eq, mul, select_n
 from fx.lax.examples import example, randn
 from fx.lax.shape import broadcast_in_dim, reshape, transpose

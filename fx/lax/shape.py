@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from fx.core import Primitive, ShapedArray, get_aval
-from fx.lax._args import canonicalize_axes, canonicalize_shape, check_permutation, int_tuple
+from fx.argcheck import canonicalize_axes, canonicalize_shape, check_permutation, int_tuple
 from fx.lax.examples import example, randn
 from fx.transforms.jvp import deflinear
 

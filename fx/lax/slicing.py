@@ -16,7 +16,7 @@ import numpy as np
 
 from fx import dtypes
 from fx.core import Primitive, ShapedArray, UndefinedPrimal, get_aval
-from fx.lax._args import array_sequence, canonicalize_shape, entries, index, int_tuple
+from fx.argcheck import array_sequence, canonicalize_shape, entries, index, int_tuple
 from fx.lax.examples import example, randn
 from fx.transforms.batching import axis_size_of, bdim_at_front
 from fx.transforms.jvp import defjvp_zero, deflinear, zeros_like_aval

@@ -16,7 +16,7 @@ import numpy as np
 
 from fx import dtypes
 from fx.core import Primitive, Zero, get_aval, tangent_aval
-from fx.lax._args import canonicalize_axis
+from fx.argcheck import canonicalize_axis
 from fx.lax.examples import example, randn
 from fx.lax.indexing import GatherDimensionNumbers, gather
 from fx.lax.slicing import broadcasted_iota, concatenate

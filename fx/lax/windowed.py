@@ -26,7 +26,7 @@ import numpy as np
 
 from fx import dtypes
 from fx.core import Primitive, ShapedArray, get_aval
-from fx.lax._args import int_pairs, int_tuple
+from fx.argcheck import int_pairs, int_tuple
 from fx.lax.examples import example, randn
 from fx.lax.reductions import _identity, argmax, argmin, reduce_prod, reduce_sum
 from fx.lax.shape import broadcast_in_dim

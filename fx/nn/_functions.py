@@ -7,7 +7,7 @@ import fx.numpy as jnp
 from fx import dtypes, lax
 from fx.core import get_aval
 from fx.numpy._promote import _operand, promote_args_inexact
-from fx.lax._args import canonicalize_axis, index
+from fx.argcheck import canonicalize_axis, index
 from fx.numpy._reductions import _axes
 from fx.transforms.custom import custom_jvp
 

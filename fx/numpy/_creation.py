@@ -9,7 +9,7 @@ import numpy as np
 
 from fx import dtypes, lax
 from fx.core import Tracer, get_aval
-from fx.lax._args import canonicalize_axis, canonicalize_shape, index
+from fx.argcheck import canonicalize_axis, canonicalize_shape, index
 from fx.numpy._promote import _operand, asarray, broadcast_arrays, broadcast_to
 
 

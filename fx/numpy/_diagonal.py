@@ -11,7 +11,7 @@ import numpy as np
 
 from fx import dtypes, lax
 from fx.core import get_aval
-from fx.lax._args import index
+from fx.argcheck import index
 from fx.numpy._creation import _diagonal_offsets
 from fx.numpy._reductions import _array
 from fx.numpy._reductions import sum as _sum

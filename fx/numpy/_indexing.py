@@ -28,7 +28,7 @@ import numpy as np
 from fx import dtypes, lax
 from fx.array import ArrayImpl
 from fx.core import ConcretizationTypeError, Tracer, get_aval
-from fx.lax._args import canonicalize_axis, index
+from fx.argcheck import canonicalize_axis, index
 from fx.numpy._promote import _operand, asarray, broadcast_shapes, broadcast_to
 
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from fx import dtypes, lax
 from fx.core import Tracer, get_aval
-from fx.lax._args import array_sequence, index, int_tuple
+from fx.argcheck import array_sequence, index, int_tuple
 from fx.numpy._indexing import take
 from fx.numpy._reductions import _array, cumsum
 from fx.numpy._reductions import sum as _sum

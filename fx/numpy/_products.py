@@ -5,7 +5,7 @@ import numpy as np
 
 from fx import lax
 from fx.core import get_aval
-from fx.lax._args import index, int_tuple
+from fx.argcheck import index, int_tuple
 from fx.numpy._promote import broadcast_arrays, broadcast_shapes, broadcast_to, promote_dtypes
 from fx.numpy._shape import _axis, moveaxis, ravel, slice_along, stack
 

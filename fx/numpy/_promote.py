@@ -10,7 +10,7 @@ import numpy as np
 from fx import dtypes, lax
 from fx.array import ArrayImpl
 from fx.core import Tracer, get_aval, masked_array_error
-from fx.lax._args import canonicalize_shape
+from fx.argcheck import canonicalize_shape
 
 
 def asarray(x, dtype=None):

@@ -10,7 +10,7 @@ import numpy as np
 
 from fx import dtypes, lax
 from fx.core import get_aval
-from fx.lax._args import canonicalize_axes
+from fx.argcheck import canonicalize_axes
 from fx.numpy._promote import _operand, broadcast_to
 
 

@@ -5,7 +5,7 @@ import numpy as np
 
 from fx import lax
 from fx.core import Tracer, get_aval
-from fx.lax._args import (array_sequence, canonicalize_axes, canonicalize_axis as _axis, check_permutation,
+from fx.argcheck import (array_sequence, canonicalize_axes, canonicalize_axis as _axis, check_permutation,
                           index, int_tuple)
 from fx.numpy._promote import _operand, asarray, promote_dtypes
 

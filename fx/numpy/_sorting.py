@@ -11,7 +11,7 @@ import numpy as np
 
 from fx import dtypes, lax
 from fx.core import ConcretizationTypeError, Tracer, get_aval
-from fx.lax._args import check_choice, index
+from fx.argcheck import check_choice, index
 from fx.lax.sorting import gather_along
 from fx.numpy._promote import asarray, broadcast_shapes, broadcast_to, promote_dtypes, \
     promote_dtypes_inexact

@@ -8,7 +8,7 @@ import numpy as np
 from fx import dtypes, lax
 from fx.array import Array
 from fx.core import get_aval
-from fx.lax._args import index
+from fx.argcheck import index
 from fx.numpy._promote import broadcast_arrays, promote_args, promote_args_inexact, promote_dtypes
 from fx.transforms.custom import custom_jvp
 

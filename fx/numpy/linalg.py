@@ -19,7 +19,7 @@ import fx.numpy as jnp
 from fx import dtypes
 from fx.core import get_aval
 from fx.lax import linalg as lax_linalg
-from fx.lax._args import array_sequence, canonicalize_axes, check_choice, index
+from fx.argcheck import array_sequence, canonicalize_axes, check_choice, index
 from fx.numpy._promote import _operand, broadcast_shapes, promote_dtypes_inexact
 
 

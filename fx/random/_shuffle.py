@@ -11,7 +11,7 @@ import numpy as np
 
 import fx.numpy as jnp
 from fx import dtypes, lax
-from fx.lax._args import index as _index
+from fx.argcheck import index as _index
 from fx.numpy._promote import _operand
 from fx.random._distributions import gumbel, randint, uniform
 from fx.random._threefry import canonical_axis, canonical_shape, check_key, random_bits, split

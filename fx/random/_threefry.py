@@ -16,7 +16,7 @@ from fx import dtypes, lax
 from fx.array import Array
 from fx.config import config
 from fx.core import get_aval
-from fx.lax._args import canonicalize_axis, canonicalize_shape, numpy_dtype
+from fx.argcheck import canonicalize_axis, canonicalize_shape, numpy_dtype
 
 _U32 = dtypes.uint32
 _MASK = 2 ** 32 - 1

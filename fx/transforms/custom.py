@@ -18,7 +18,7 @@ import inspect
 import numpy as np
 
 from fx import dtypes, tree_util
-from fx.argcheck import check_callable, check_int_tuple, describe
+from fx.argcheck import check_callable, describe, int_tuple
 from fx.core import (EVAL_TRACE, Primitive, Zero, current_trace, get_aval, set_current_trace,
                      tangent_aval, user_frame_summary)
 from fx.ir.jaxpr import eval_jaxpr
@@ -38,10 +38,10 @@ class _CustomFunction:
 
     def __init__(self, fun, nondiff_argnums=()):
         kind = type(self).__name__
-        check_callable(fun, kind)
+        check_callable(fun, f"{kind}: fun")
         functools.update_wrapper(self, fun)
         self.fun = fun
-        self.nondiff_argnums = check_int_tuple(nondiff_argnums, kind, "nondiff_argnums")
+        self.nondiff_argnums = int_tuple(nondiff_argnums, f"{kind}: nondiff_argnums", allow_int=True)
 
     def _prepare(self, args, kwargs):
         """Flatten the differentiable args; trace fun over them into a jaxpr."""
@@ -78,7 +78,7 @@ class custom_jvp(_CustomFunction):
         self.jvp = None
 
     def defjvp(self, jvp):
-        self.jvp = check_callable(jvp, f"custom_jvp({self.__name__}).defjvp", "jvp")
+        self.jvp = check_callable(jvp, f"custom_jvp({self.__name__}).defjvp: jvp")
         return jvp
 
     def defjvps(self, *jvps):
@@ -210,7 +210,7 @@ class custom_vjp(_CustomFunction):
 
     def defvjp(self, fwd, bwd, symbolic_zeros=False):
         where = f"custom_vjp({self.__name__}).defvjp"
-        self.fwd, self.bwd = check_callable(fwd, where, "fwd"), check_callable(bwd, where, "bwd")
+        self.fwd, self.bwd = check_callable(fwd, f"{where}: fwd"), check_callable(bwd, f"{where}: bwd")
 
     def __call__(self, *args, **kwargs):
         if self.fwd is None:

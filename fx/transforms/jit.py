@@ -12,7 +12,7 @@ import inspect
 import weakref
 
 from fx import tree_util
-from fx.argcheck import check_callable, check_int_tuple, check_str_tuple, normalize_argnums
+from fx.argcheck import check_callable, check_str_tuple, int_tuple, normalize_argnums
 from fx.array import ArrayImpl
 from fx.backends import get_backend
 from fx.config import config
@@ -311,9 +311,9 @@ def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=(),
         return functools.partial(jit, static_argnums=static_argnums,
                                  static_argnames=static_argnames, donate_argnums=donate_argnums,
                                  donate_argnames=donate_argnames, backend=backend)
-    check_callable(fun, "jit")
-    check_int_tuple(donate_argnums, "jit", "donate_argnums", allow_none=True)
-    check_str_tuple(donate_argnames, "jit", "donate_argnames")
+    check_callable(fun, "jit: fun")
+    int_tuple(donate_argnums, "jit: donate_argnums", allow_none=True, allow_int=True)
+    check_str_tuple(donate_argnames, "jit: donate_argnames")
     if backend is not None:
         get_backend(backend)  # fail early on a bad name
     return Jitted(fun, static_argnums, static_argnames, backend)
@@ -329,8 +329,8 @@ def _static_args(signature, static_argnums, static_argnames, where):
     ways (a static position is static when passed by name too); a negative position
     counts from the end of the positional parameters, or of each call's arguments when
     the function takes *args."""
-    nums = check_int_tuple(static_argnums, where, "static_argnums", allow_none=True)
-    names = check_str_tuple(static_argnames, where, "static_argnames")
+    nums = int_tuple(static_argnums, f"{where}: static_argnums", allow_none=True, allow_int=True)
+    names = check_str_tuple(static_argnames, f"{where}: static_argnames")
     if signature is None:
         return tuple(i for i in nums if i >= 0), tuple(i for i in nums if i < 0), names
     params = list(signature.parameters.values())
@@ -341,7 +341,7 @@ def _static_args(signature, static_argnums, static_argnames, where):
         nums = tuple(i for i in nums if i >= 0)
     else:
         negative = ()
-        nums = normalize_argnums(nums, len(positional), where, "static_argnums")
+        nums = normalize_argnums(nums, len(positional), f"{where}: static_argnums")
     if inspect.Parameter.VAR_KEYWORD not in kinds:
         unknown = [n for n in names if n not in signature.parameters]
         if unknown:

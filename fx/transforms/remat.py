@@ -16,7 +16,7 @@ import functools
 import types
 
 from fx import tree_util
-from fx.argcheck import check_callable, check_int_tuple, normalize_argnums
+from fx.argcheck import check_callable, int_tuple, normalize_argnums
 from fx.core import Primitive, UndefinedPrimal, Zero, set_current_trace, tangent_aval
 from fx.ir.jaxpr import ClosedJaxpr, Jaxpr, Literal
 from fx.ir.passes import dce
@@ -34,16 +34,16 @@ def checkpoint(fun, *, prevent_cse=True, policy=None, static_argnums=()):
     """`fun`, recomputed in the backward pass instead of saving its intermediates
     (JAX's jax.checkpoint / jax.remat). `policy` names the intermediates worth saving
     anyway (see checkpoint_policies); static_argnums are passed through untraced."""
-    check_callable(fun, "checkpoint")
+    check_callable(fun, "checkpoint: fun")
     name = getattr(fun, "__name__", "fun")
     where = f"checkpoint({name})"
-    static = check_int_tuple(static_argnums, where, "static_argnums")
+    static = int_tuple(static_argnums, f"{where}: static_argnums", allow_int=True)
     if policy is not None:
-        check_callable(policy, where, "policy")
+        check_callable(policy, f"{where}: policy")
 
     @functools.wraps(fun)
     def wrapped(*args, **kwargs):
-        fixed = {i: args[i] for i in normalize_argnums(static, len(args), where, "static_argnums")}
+        fixed = {i: args[i] for i in normalize_argnums(static, len(args), f"{where}: static_argnums")}
         dyn = tuple(a for i, a in enumerate(args) if i not in fixed)
 
         def call_fun(dyn_args, kw):

@@ -9,7 +9,7 @@ following even positions; interleaving the two gives every prefix.
 from __future__ import annotations
 
 from fx import tree_util
-from fx.argcheck import check_callable, check_int
+from fx.argcheck import check_callable, index
 from fx.core import get_aval
 from fx.lax.control_flow.common import leaf_aval
 
@@ -19,8 +19,8 @@ def associative_scan(fn, elems, reverse=False, axis=0):
     (JAX's lax.associative_scan); fn must be associative and work on pytrees of arrays
     like elems, elementwise along `axis`."""
     from fx import lax
-    check_callable(fn, "associative_scan", "fn")
-    axis = check_int(axis, "associative_scan", "axis")
+    check_callable(fn, "associative_scan: fn")
+    axis = index(axis, "associative_scan: axis")
     leaves, tree = tree_util.tree_flatten(elems)
     if not leaves:
         raise ValueError("associative_scan: elems has no arrays")

@@ -35,7 +35,7 @@ def cond(pred, true_fun, false_fun, *operands):
     (JAX's lax.cond). pred is a scalar bool or number (nonzero is true)."""
     from fx import lax
     for name, fun in (("true_fun", true_fun), ("false_fun", false_fun)):
-        check_callable(fun, "cond", name)
+        check_callable(fun, f"cond: {name}")
     pred = scalar_operand(pred, "cond", "pred", "biuf", "a boolean or numeric scalar")
     if get_aval(pred).dtype != np.bool_:
         pred = lax.ne(pred, 0)
@@ -52,7 +52,7 @@ def switch(index, branches, *operands):
     if not branches:
         raise ValueError("switch: branches must be a non-empty sequence of callables")
     for i, fun in enumerate(branches):
-        check_callable(fun, "switch", f"branches[{i}]")
+        check_callable(fun, f"switch: branches[{i}]")
     index = scalar_operand(index, "switch", "index", "iu", "an integer scalar")
     if len(branches) == 1:
         return branches[0](*operands)

@@ -37,7 +37,7 @@ def while_loop(cond_fun, body_fun, init_val):
     fori_loop with static bounds, for that.
     """
     for name, fun in (("cond_fun", cond_fun), ("body_fun", body_fun)):
-        check_callable(fun, "while_loop", name)
+        check_callable(fun, f"while_loop: {name}")
     leaves, tree = tree_util.tree_flatten(init_val)
     while True:
         init_val = tree_util.tree_unflatten(tree, leaves)
@@ -67,7 +67,7 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
     """
     from fx import lax
     from fx.lax.control_flow.scan import scan
-    check_callable(body_fun, "fori_loop", "body_fun")
+    check_callable(body_fun, "fori_loop: body_fun")
     lower, upper = (scalar_operand(b, "fori_loop", name, "iu", "an integer scalar")
                     for b, name in ((lower, "lower"), (upper, "upper")))
     lo, hi = get_aval(lower), get_aval(upper)

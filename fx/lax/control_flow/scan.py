@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from fx import tree_util
-from fx.argcheck import check_callable, check_int, describe
+from fx.argcheck import check_callable, describe, index
 from fx.core import (Primitive, UndefinedPrimal, Zero, get_aval, set_current_trace,
                      tangent_aval)
 from fx.lax.control_flow.common import (call, check_trees, check_types, drop_inputs, floating,
@@ -38,7 +38,7 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
     """Loop `carry, y = f(carry, x)` over the leading axis of xs, stacking the ys
     (JAX's lax.scan). xs may be None (then `length` says how many steps); carry, xs and
     ys are pytrees."""
-    check_callable(f, "scan", "f")
+    check_callable(f, "scan: f")
     x_leaves, x_tree = tree_util.tree_flatten(xs)
     x_avals = [leaf_aval(x, "scan xs") for x in x_leaves]
     for a in x_avals:
@@ -78,7 +78,7 @@ def _scan_length(x_leaves, length):
     if len(lengths) > 1:
         raise ValueError(f"scan: xs leaves must have equal leading axis sizes, got {lengths}")
     if length is not None:
-        length = check_int(length, "scan", "length", minimum=0)
+        length = index(length, "scan: length", minimum=0)
         if lengths and lengths[0] != length:
             raise ValueError(f"scan: length={length} disagrees with the leading axis size "
                              f"{lengths[0]} of xs")
@@ -91,20 +91,20 @@ def _scan_length(x_leaves, length):
 def _unroll(unroll, length):
     if isinstance(unroll, (bool, np.bool_)):
         return max(length, 1) if unroll else 1
-    return check_int(unroll, "scan", "unroll (a bool or an int)", minimum=1)
+    return index(unroll, "scan: unroll (a bool or an int)", minimum=1)
 
 
 def map(f, xs, *, batch_size=None):
     """[f(x) for x in xs] along the leading axis, stacked (JAX's lax.map); with
     batch_size, f is vmapped over chunks of that many elements."""
-    check_callable(f, "map", "f")
+    check_callable(f, "map: f")
     if batch_size is None:
         return scan(lambda carry, x: (carry, f(x)), None, xs)[1]
     from fx.api import vmap
     from fx.lax import concatenate, reshape
     leaves, tree = tree_util.tree_flatten(xs)
     n = _scan_length(leaves, None)
-    batch_size = check_int(batch_size, "map", "batch_size", minimum=1)
+    batch_size = index(batch_size, "map: batch_size", minimum=1)
     full, rest = divmod(n, batch_size)
 
     def chunked(x):
