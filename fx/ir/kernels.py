@@ -266,7 +266,6 @@ def const(value, dtype):
 
 # ---------------------------------------------------------------------------- statements
 
-REDUCERS = {"add", "mul", "max", "min", "argmax", "argmin"}
 
 
 @dataclass(eq=False)
@@ -286,7 +285,7 @@ class Kernel:
     shape: tuple
     outputs: list                 # [(Buffer, Expr)]
     reduce_shape: tuple = ()
-    reducer: str | None = None    # one of REDUCERS when reduce_shape is not empty
+    reducer: str | None = None    # add, mul, max, min, argmax or argmin when reduce_shape is not empty
     # where element i... is stored: one Idx per output-buffer dim; None stores at i...
     # itself (a scan writes its ys into row `counter` of their stacked buffers)
     store_index: tuple | None = None

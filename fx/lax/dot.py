@@ -97,7 +97,7 @@ def _dot_general_impl(lhs, rhs, *, dimension_numbers, preferred_element_type):
 
 # ---------------------------------------------------------------------------- transpose
 
-def _transpose_operand(ct, other, aval, this_dims, other_dims, ct_this_free, ct_other_free):
+def _transpose_operand(ct, other, aval, this_dims, other_dims, ct_other_free):
     """The cotangent of one operand: contract ct with the other operand over the other's
     free dims and the batch dims, then lay the result out like the operand.
 
@@ -128,10 +128,10 @@ def _dot_general_transpose(ct, lhs, rhs, *, dimension_numbers, preferred_element
     ct_lhs_free = tuple(range(len(lb), split))
     ct_rhs_free = tuple(range(split, get_aval(ct).ndim))
     if lhs_linear:
-        return [_transpose_operand(ct, rhs, lhs.aval, (lc, lb), (rc, rb), ct_lhs_free, ct_rhs_free),
+        return [_transpose_operand(ct, rhs, lhs.aval, (lc, lb), (rc, rb), ct_rhs_free),
                 None]
     return [None,
-            _transpose_operand(ct, lhs, rhs.aval, (rc, rb), (lc, lb), ct_rhs_free, ct_lhs_free)]
+            _transpose_operand(ct, lhs, rhs.aval, (rc, rb), (lc, lb), ct_lhs_free)]
 
 
 # ---------------------------------------------------------------------------- batching

@@ -1,6 +1,6 @@
 """jit: stage a function into a jaxpr once per argument signature, compile it, call it.
 
-`jit` is a primitive, `jit_call`, holding a closed jaxpr. Its rules transform the inner
+`jit` is a primitive (`jit_p`, printed `jit` in jaxprs) holding a closed jaxpr. Its rules transform the inner
 jaxpr (cached per jaxpr), so `grad(jit(f))` stays compiled on the forward and backward
 pass and `vmap(jit(f))` compiles the batched jaxpr. At the top level, a call with a known
 signature skips the trace machinery entirely: flatten, look up, one executable call.

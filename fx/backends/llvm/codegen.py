@@ -1,16 +1,18 @@
 """LLVM IR for a kernel program, built with llvmlite.ir.
 
-The module has one entry point, `<prefix>entry(in0, ..., out0, ...)` taking one pointer
-per program input and output: a jitted call is one native call. Temporaries live in
-storage slots malloc'd by the entry for the duration of the call; constants are global
-data. Each statement becomes a function taking its buffers as `noalias` pointers (the
-buffer plan guarantees that a statement never writes a buffer it reads, but for a loop
-carry updated elementwise in place, which reads each element where it writes it), which lets
-LLVM's loop vectoriser work without runtime alias checks; the optimiser inlines them.
+The module has one entry point, `<prefix>entry(in0, ..., out0, ..., workspace)` taking one
+pointer per program input and output and the workspace: a jitted call is one native call.
+Temporaries live at fixed offsets in the workspace, which the caller (the `Executable`)
+allocates once and reuses; constants are global data. Each statement becomes a function
+taking its buffers as `noalias` pointers (the buffer plan guarantees that a statement never
+writes a buffer it reads, but for a loop carry updated elementwise in place, which reads
+each element where it writes it), which lets LLVM's loop vectoriser work without runtime
+alias checks.
 
-Scalar semantics match the reference interpreter: NaN-propagating max/min that return
-the first operand on ties (NumPy's), integer division and remainder by zero (and
-INT_MIN / -1) that never trap, float-to-int conversion that saturates and maps NaN to 0.
+Scalar semantics match the reference interpreter: IEEE maximum/minimum for floats (NaN
+wins, max(-0, +0) = +0), integer division and remainder by zero as in JAX (x / 0 = -1,
+x % 0 = x) and INT_MIN / -1 wrapping, never trapping, float-to-int conversion that
+saturates and maps NaN to 0.
 No fast-math flags assume NaN or Inf away; only reduction accumulators may be
 reassociated, so that reductions vectorise.
 """
@@ -44,10 +46,6 @@ def _is_float(dtype):
 
 def _is_unsigned(dtype):
     return np.dtype(dtype).kind in "ub"
-
-
-def _zero(dtype):
-    return ir.Constant(value_type(dtype), 0.0 if _is_float(dtype) else 0)
 
 
 def constant(value, dtype):

@@ -49,7 +49,7 @@ def while_loop(cond_fun, body_fun, init_val):
             break
     check_types("while_loop body_fun carry input and output must have equal types", "the input",
                 [get_aval(x) for x in leaves], "the output", out_avals)
-    cond, cond_consts, cond_tree = trace_callable(cond_fun, (init_val,), "while_loop cond_fun")
+    cond, cond_consts, _ = trace_callable(cond_fun, (init_val,), "while_loop cond_fun")
     pred = cond.out_avals
     if len(pred) != 1 or pred[0].shape != () or pred[0].dtype != np.bool_:
         raise TypeError(f"while_loop: cond_fun must return a boolean scalar, got "
