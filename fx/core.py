@@ -10,6 +10,7 @@ makes nested derivatives free of perturbation confusion without levels or sublev
 from __future__ import annotations
 
 import contextlib
+import math
 import sys
 import threading
 
@@ -40,7 +41,7 @@ class ShapedArray:
 
     @property
     def size(self):
-        return int(np.prod(self.shape, dtype=np.int64))
+        return int(math.prod(self.shape))
 
     def update(self, shape=None, dtype=None, weak_type=None):
         return ShapedArray(self.shape if shape is None else shape,

@@ -10,6 +10,8 @@ O(n²) but needs no scan primitive and is exact at zeros and ties.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from fx import dtypes
@@ -85,10 +87,10 @@ def _sum(x, axes):
     not contiguous in memory (NumPy sums those pairwise itself) adds them in blocks of
     SUM_BLOCK, then the blocks' sums the same way, so its error grows with the number of
     levels, log(n) / log(SUM_BLOCK), not with n."""
-    count = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
-    trailing = axes == tuple(range(x.ndim - len(axes), x.ndim))
-    if x.dtype.kind != "f" or count <= SUM_BLOCK or (trailing and x.flags.c_contiguous):
-        return np.sum(x, axis=axes, dtype=x.dtype)
+    count = math.prod([x.shape[a] for a in axes])
+    if x.dtype.kind != "f" or count <= SUM_BLOCK or (
+            x.flags.c_contiguous and axes == tuple(range(x.ndim - len(axes), x.ndim))):
+        return np.add.reduce(x, axis=axes, dtype=x.dtype)
     kept = [d for d in range(x.ndim) if d not in axes]
     lines = np.transpose(x, kept + list(axes)).reshape([x.shape[d] for d in kept] + [count])
     return _sum_last(lines)

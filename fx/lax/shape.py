@@ -5,6 +5,8 @@ another layout op (broadcast's is a sum over the broadcast axes).
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from fx.core import Primitive, ShapedArray, get_aval
@@ -81,7 +83,7 @@ reshape_p = Primitive("reshape")
 
 
 def _reshape_abstract_eval(x, *, new_sizes):
-    if int(np.prod(new_sizes, dtype=np.int64)) != x.size or any(s < 0 for s in new_sizes):
+    if math.prod(new_sizes) != x.size or any(s < 0 for s in new_sizes):
         raise TypeError(f"reshape: cannot reshape {x.str_short()} ({x.size} elements) "
                         f"into shape {new_sizes}")
     return ShapedArray(new_sizes, x.dtype, x.weak_type)
