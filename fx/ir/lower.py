@@ -113,6 +113,14 @@ class LoweringContext:
         value.reindexed = max((o.reindexed for o in operands), default=0) + index_map
         return value
 
+    def oversized(self, value: InlineValue) -> bool:
+        """Whether an inline value's expression passes the bounds every kernel keeps (see
+        the module docstring): it must then be materialised, whoever reads it. Lowering
+        rules that build big trees within one equation (integer_pow) ask it too."""
+        return (value.nodes > MAX_KERNEL_NODES or value.depth > MAX_KERNEL_DEPTH
+                or (value.reindexed >= REINDEX_CHECK
+                    and K.tree_size(value.at(loop_index(value.shape))) > MAX_KERNEL_TREE))
+
     def elementwise(self, opname, operands, dtype):
         expensive = opname in K.EXPENSIVE_OPS
         value = self.inline(operands[0].shape if operands else (), dtype,
@@ -380,11 +388,8 @@ def lower_eqns(ctx, closed: ClosedJaxpr, args, uses=None):
         out = rule(ctx, *map(read, eqn.invars), **eqn.params)
         outs = out if eqn.prim.multiple_results else [out]
         for v, value in zip(eqn.outvars, outs):
-            if isinstance(value, InlineValue) and (
-                    value.nodes > MAX_KERNEL_NODES or value.depth > MAX_KERNEL_DEPTH or (
-                        uses.get(v, 0) > 1 and (value.cost or value.nodes > _MAX_INLINE_NODES))
-                    or (value.reindexed >= REINDEX_CHECK
-                        and K.tree_size(value.at(loop_index(value.shape))) > MAX_KERNEL_TREE)):
+            if isinstance(value, InlineValue) and (ctx.oversized(value) or (
+                    uses.get(v, 0) > 1 and (value.cost or value.nodes > _MAX_INLINE_NODES))):
                 value = ctx.materialize(value)
             if isinstance(value, BufferValue):  # one buffer may back several variables
                 ctx.buffer_uses[value.buffer] = ctx.buffer_uses.get(value.buffer, 0) + uses.get(v, 0)

@@ -500,14 +500,11 @@ convert_element_type_p.lower = lambda ctx, x, *, new_dtype, weak_type: ctx.eleme
 stop_gradient_p.lower = lambda ctx, x: x
 
 
-# Expression trees of the kernel program are walked as trees: a square shares its base
-# twice, so a tree's size doubles with each squaring. A square bigger than this is stored.
-_MAX_SQUARED_NODES = 256
-
-
 def _lower_integer_pow(ctx, x, *, y):
-    """x**y by square-and-multiply. x**(2**31 - 1) takes 30 squarings: the squares are
-    materialised every few steps, so the kernels stay small and compile time is O(log y)."""
+    """x**y by square-and-multiply. A square uses its base twice, so its expression tree
+    doubles with each squaring: x**(2**31 - 1) takes 30 of them. A square past the kernel
+    bounds (`ctx.oversized`) is materialised, so kernels stay small and compile time is
+    O(log y)."""
     from fx.ir import kernels as K
 
     if y == 0:
@@ -517,7 +514,7 @@ def _lower_integer_pow(ctx, x, *, y):
         return ctx.elementwise("mul", [a, b], x.dtype)
 
     def shared(square):
-        return ctx.materialize(square) if square.nodes > _MAX_SQUARED_NODES else square
+        return ctx.materialize(square) if ctx.oversized(square) else square
 
     p = _power_by_squaring(x, builtins.abs(y), mul, shared)
     return p if y > 0 else ctx.elementwise("div", [ctx.inline(
