@@ -41,7 +41,7 @@ def _flatten_fun(fun, in_tree, out_store):
 
 def _check_array(x, where):
     if not is_array_like(x):
-        raise TypeError(f"{where}: expected arrays or Python numbers, got {type(x).__name__} ({x!r:.60})")
+        raise TypeError(f"{where}: expected arrays or Python numbers, got {describe(x)}")
 
 
 def _argnums_spec(argnums, where):

@@ -19,9 +19,9 @@ import numpy as np
 
 def describe(value, limit=60) -> str:
     """A short description of a value for messages; never formats a large array."""
-    if isinstance(value, (np.ndarray, np.generic)) or hasattr(value, "aval"):
-        shape = getattr(value, "shape", ())
-        return f"an array of shape {tuple(shape)} and dtype {np.dtype(value.dtype).name}"
+    array = value if isinstance(value, (np.ndarray, np.generic)) else getattr(value, "aval", None)
+    if hasattr(array, "dtype"):  # a NumPy or fx array, a tracer, an undefined primal
+        return f"an array of shape {tuple(array.shape)} and dtype {np.dtype(array.dtype).name}"
     if isinstance(value, (list, tuple, dict)) and len(value) > 8:
         return f"a {type(value).__name__} of length {len(value)}"
     text = repr(value)

@@ -17,6 +17,7 @@ import threading
 import numpy as np
 
 from fx import dtypes
+from fx.argcheck import describe
 from fx.array import ArrayImpl, Array
 from fx.errors import (ConcretizationTypeError, TracerArrayConversionError,  # noqa: F401
                        TracerBoolConversionError, TracerIntegerConversionError,
@@ -79,7 +80,7 @@ def get_aval(x) -> ShapedArray:
         if type(x) is not np.ndarray and isinstance(x, np.ma.MaskedArray):
             raise masked_array_error()
         return ShapedArray(x.shape, dtypes.canonicalize_dtype(x.dtype), False)
-    raise TypeError(f"Value {_brief(x)} of type {type(x).__name__} is not a valid fx type: "
+    raise TypeError(f"Value {describe(x)} is not a valid fx type: "
                     "expected an fx.ArrayImpl, a NumPy array or a Python scalar.")
 
 
@@ -88,17 +89,6 @@ def masked_array_error():
     mask and compute with the hidden values, so it refuses, as JAX does."""
     return ValueError("NumPy masked arrays are not supported as fx array arguments (the mask "
                       "would be ignored); use x.filled(value) to choose the masked entries' value")
-
-
-def _brief(x, limit=60):
-    """A short repr for error messages; never formats a (possibly huge) array inside x."""
-    if x is None or isinstance(x, (str, bytes, complex)):
-        text = repr(x)
-    elif isinstance(x, (list, tuple, dict)):
-        text = f"{type(x).__name__} of length {len(x)}"
-    else:
-        text = f"<{type(x).__name__} object>"
-    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def as_array(x):

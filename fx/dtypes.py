@@ -19,6 +19,7 @@ restricted to these dtypes plus the two weak types ``i*`` (Python int) and ``f*`
 import numpy as np
 
 from fx.config import config
+from fx.argcheck import describe
 
 bool_ = np.dtype(np.bool_)
 int32 = np.dtype(np.int32)
@@ -281,8 +282,8 @@ def issubdtype(a, b):
     try:
         return np.issubdtype(a, b)
     except TypeError:
-        raise TypeError(f"issubdtype expects two dtypes or dtype classes, got {a!r:.40} and "
-                        f"{b!r:.40}") from None
+        raise TypeError(f"issubdtype expects two dtypes or dtype classes, got {describe(a)} and "
+                        f"{describe(b)}") from None
 
 
 def _kind(dtype):

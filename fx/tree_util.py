@@ -17,6 +17,8 @@ import functools
 import operator
 from typing import Any, Callable, Hashable, Iterable
 
+from fx.argcheck import describe
+
 __all__ = [
     "PyTreeDef", "SequenceKey", "DictKey", "GetAttrKey", "FlattenedIndexKey",
     "tree_flatten", "tree_unflatten", "tree_leaves", "tree_structure", "tree_map",
@@ -326,7 +328,7 @@ def tree_unflatten(treedef: PyTreeDef, leaves: Iterable) -> Any:
         unflatten = treedef.unflatten
     except AttributeError:  # (not checked up front: this runs on every jitted call)
         raise TypeError(f"tree_unflatten: expected a PyTreeDef as treedef, got "
-                        f"{type(treedef).__name__} {treedef!r:.60}") from None
+                        f"{describe(treedef)}") from None
     return unflatten(leaves)
 
 
@@ -434,7 +436,7 @@ class PyTreeDef:
                 leaves = list(leaves)
             except TypeError:
                 raise TypeError(f"tree_unflatten: expected an iterable of leaves, got "
-                                f"{type(leaves).__name__} {leaves!r:.60}") from None
+                                f"{describe(leaves)}") from None
         if len(leaves) != self.num_leaves:
             raise ValueError(f"tree_unflatten: {self} expects {self.num_leaves} leaves, "
                              f"got {len(leaves)}")
@@ -490,7 +492,7 @@ def tree_map(f: Callable, tree, *rest, is_leaf: Callable[[Any], bool] | None = N
     """Applies f to corresponding leaves. Each tree in `rest` must have `tree`'s structure,
     or `tree`'s structure as a prefix (its subtree at a leaf of `tree` is passed whole)."""
     if not callable(f):
-        raise TypeError(f"tree_map: expected a callable for f, got {type(f).__name__} {f!r:.60}")
+        raise TypeError(f"tree_map: expected a callable for f, got {describe(f)}")
     leaves, treedef = tree_flatten(tree, is_leaf)
     if not rest:
         return treedef.unflatten(list(map(f, leaves)))
@@ -525,7 +527,7 @@ def tree_transpose(outer_treedef: PyTreeDef, inner_treedef: PyTreeDef | None, py
     for name, treedef in (("outer_treedef", outer_treedef), ("inner_treedef", inner_treedef)):
         if not isinstance(treedef, PyTreeDef) and not (name == "inner_treedef" and treedef is None):
             raise TypeError(f"tree_transpose: expected a PyTreeDef as {name}, got "
-                            f"{type(treedef).__name__} {treedef!r:.60}")
+                            f"{describe(treedef)}")
     if inner_treedef is None:
         inner_treedef = tree_structure(outer_treedef.flatten_up_to(pytree_to_transpose)[0])
     leaves, treedef = tree_flatten(pytree_to_transpose)

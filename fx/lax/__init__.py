@@ -19,7 +19,7 @@ from fx import dtypes
 from fx.array import ArrayImpl
 from fx.core import Tracer, get_aval
 from fx.lax import elementwise as _ew
-from fx.argcheck import canonicalize_shape as _canonicalize_shape, index as _index
+from fx.argcheck import canonicalize_shape as _canonicalize_shape, index as _index, describe
 from fx.argcheck import scalar_value as _scalar_value
 from fx.lax.elementwise import (ROUND_AWAY_FROM_ZERO, ROUND_TO_NEAREST_EVEN, abs_p, add_p, and_p,
                                 ceil_p, convert_element_type_p, cos_p, div_p, eq_p, erf_p, exp2_p,
@@ -79,7 +79,7 @@ def _as_operand(x, like=None):
         return x
     if isinstance(x, (np.ndarray, np.generic)):
         return ArrayImpl(np.asarray(x, get_aval(x).dtype))
-    raise TypeError(f"fx.lax expected an array or a Python scalar, got {type(x).__name__}: {x!r:.60}")
+    raise TypeError(f"fx.lax expected an array or a Python scalar, got {describe(x)}")
 
 
 def _operands(*xs):

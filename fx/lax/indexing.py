@@ -22,7 +22,7 @@ import numpy as np
 
 from fx import dtypes
 from fx.core import Primitive, UndefinedPrimal, Zero, get_aval, tangent_aval
-from fx.argcheck import canonicalize_shape, int_tuple, scalar_value
+from fx.argcheck import canonicalize_shape, int_tuple, scalar_value, describe
 from fx.lax.examples import example, randn
 from fx.lax.slicing import broadcasted_iota, concatenate, iota
 from fx.transforms.batching import axis_size_of, bdim_at_front, moveaxis
@@ -61,7 +61,7 @@ def _canonical_mode(mode, out_of_bounds):
         mode = mode.value
     if mode is not None and not isinstance(mode, str):
         raise TypeError(f"gather/scatter mode must be a string or a GatherScatterMode, got "
-                        f"{type(mode).__name__} {mode!r:.40}")
+                        f"{describe(mode)}")
     if mode in ("clip", "promise_in_bounds"):
         return "clip"
     if mode in (None, "fill", "drop", "fill_or_drop"):
@@ -243,7 +243,7 @@ def _dimension_numbers(cls, dimension_numbers):
     fields = cls._fields
     if not isinstance(dimension_numbers, tuple) or len(dimension_numbers) != len(fields):
         raise TypeError(f"dimension_numbers must be a {cls.__name__}({', '.join(fields)}), got "
-                        f"{type(dimension_numbers).__name__} {dimension_numbers!r:.60}")
+                        f"{describe(dimension_numbers)}")
     return cls(*(int_tuple(axes, f"dimension_numbers.{field}")
                  for field, axes in zip(fields, dimension_numbers)))
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from fx import dtypes
 from fx.core import Primitive, ShapedArray, UndefinedPrimal, get_aval
-from fx.argcheck import array_sequence, canonicalize_shape, entries, index, int_tuple
+from fx.argcheck import array_sequence, canonicalize_shape, entries, index, int_tuple, describe
 from fx.lax.examples import example, randn
 from fx.transforms.batching import axis_size_of, bdim_at_front
 from fx.transforms.jvp import defjvp_zero, deflinear, zeros_like_aval
@@ -174,7 +174,7 @@ def pad(operand, padding_value, padding_config):
                    for c in entries(padding_config, "padding_config"))
     if any(len(c) != 3 for c in config):
         raise TypeError(f"pad: padding_config must hold one (low, high, interior) triple per axis, "
-                        f"got {padding_config!r:.80}")
+                        f"got {describe(padding_config)}")
     return pad_p.bind(operand, padding_value, padding_config=config)
 
 
@@ -345,7 +345,7 @@ def _start_indices(name, operand, start_indices):
         if get_aval(start_indices).ndim != 1:
             raise TypeError(f"{name}: start_indices must be a sequence of {len(shape)} scalar indices "
                             f"or a 1-D array of them, got {type(start_indices).__name__} "
-                            f"{start_indices!r:.40}")
+                            f"{describe(start_indices)}")
         start_indices = [lax.reshape(slice(start_indices, (i,), (i + 1,)), ())
                          for i in range(get_aval(start_indices).shape[0])]
     if len(start_indices) != len(shape):

@@ -9,7 +9,7 @@ import numpy as np
 
 from fx import dtypes, lax
 from fx.core import Tracer, get_aval
-from fx.argcheck import canonicalize_axis, canonicalize_shape, index
+from fx.argcheck import canonicalize_axis, canonicalize_shape, index, describe
 from fx.numpy._promote import _operand, asarray, broadcast_arrays, broadcast_to
 
 
@@ -76,7 +76,7 @@ def arange(start, stop=None, step=None, dtype=None):
         if isinstance(v, Tracer):
             v.__index__()
         if np.ndim(v) != 0:
-            raise TypeError(f"arange: start, stop and step must be scalars, got {v!r:.40}")
+            raise TypeError(f"arange: start, stop and step must be scalars, got {describe(v)}")
     if step is not None and step == 0:
         raise ValueError("arange: step must not be zero")
     if dtype is None:

@@ -24,6 +24,7 @@ from fx import lax
 from fx.core import get_aval
 from fx.numpy._diagonal import diagonal
 from fx.numpy._promote import broadcast_to, promote_dtypes
+from fx.argcheck import describe
 
 
 def _letters(spec, where):
@@ -54,7 +55,7 @@ def _from_sublists(args):
                            for s in sublist)
         except (IndexError, TypeError):
             raise ValueError(f"einsum: sublist labels must be ints in [0, 52) or ..., got "
-                             f"{sublist!r:.60}") from None
+                             f"{describe(sublist)}") from None
     subscripts = ",".join(spell(s) for s in pairs[1::2])
     return (subscripts if output is None else f"{subscripts}->{spell(output)}"), pairs[0::2]
 

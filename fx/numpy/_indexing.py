@@ -28,7 +28,7 @@ import numpy as np
 from fx import dtypes, lax
 from fx.array import ArrayImpl
 from fx.core import ConcretizationTypeError, Tracer, get_aval
-from fx.argcheck import canonicalize_axis, index
+from fx.argcheck import canonicalize_axis, index, describe
 from fx.numpy._promote import _operand, asarray, broadcast_shapes, broadcast_to
 
 
@@ -134,7 +134,7 @@ def _as_index_array(i):
         return int(i)
     if _is_array(i) or i is None or i is Ellipsis or isinstance(i, (int, slice)):
         return i
-    raise TypeError(f"Index {i!r:.40} of type {type(i).__name__} is not valid: use ints, slices, "
+    raise TypeError(f"Index {describe(i)} is not valid: use ints, slices, "
                     "None, Ellipsis, or integer/boolean arrays")
 
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from fx import dtypes, lax
 from fx.core import Tracer, get_aval
-from fx.argcheck import array_sequence, index, int_tuple
+from fx.argcheck import array_sequence, index, int_tuple, describe
 from fx.numpy._indexing import take
 from fx.numpy._reductions import _array, cumsum
 from fx.numpy._reductions import sum as _sum
@@ -139,9 +139,9 @@ def repeat(a, repeats, axis=None, *, total_repeat_length=None):
         return take(a, _traced_repeat_indices(repeats, n, total_repeat_length), axis)
     repeats = np.asarray(repeats)
     if not (repeats.dtype.kind in "iu" or repeats.dtype == bool) or repeats.ndim > 1:
-        raise TypeError(f"repeat: repeats must be an int or a 1-D sequence of ints, got {repeats!r:.60}")
+        raise TypeError(f"repeat: repeats must be an int or a 1-D sequence of ints, got {describe(repeats)}")
     if (repeats < 0).any():
-        raise ValueError(f"repeat: repeats may not be negative, got {repeats!r:.60}")
+        raise ValueError(f"repeat: repeats may not be negative, got {describe(repeats)}")
     if repeats.ndim == 1 and repeats.size not in (1, n):
         raise ValueError(f"repeat: {repeats.size} repeats for an axis of length {n}")
     if repeats.size == 1 and total_repeat_length is None:

@@ -13,6 +13,7 @@ from fx.core import get_aval
 from fx.numpy._promote import asarray, broadcast_to
 from fx.numpy._reductions import _array
 from fx.numpy._shape import concatenate, slice_along
+from fx.argcheck import describe
 
 _MODES = ("constant", "empty", "edge", "reflect", "symmetric", "wrap")
 
@@ -21,14 +22,14 @@ def _pad_widths(pad_width, ndim):
     """pad_width in any form NumPy accepts, as ((before, after),) * ndim of Python ints."""
     widths = np.asarray(pad_width)
     if widths.dtype.kind not in "iu":
-        raise TypeError(f"pad: pad_width must be integers, got {pad_width!r:.60}")
+        raise TypeError(f"pad: pad_width must be integers, got {describe(pad_width)}")
     try:
         widths = np.broadcast_to(widths, (ndim, 2))
     except ValueError:
-        raise ValueError(f"pad: pad_width {pad_width!r:.60} does not fit an array of rank {ndim}; "
+        raise ValueError(f"pad: pad_width {describe(pad_width)} does not fit an array of rank {ndim}; "
                          f"expected an int, (before, after), or one such pair per axis") from None
     if (widths < 0).any():
-        raise ValueError(f"pad: pad_width may not be negative, got {pad_width!r:.60}")
+        raise ValueError(f"pad: pad_width may not be negative, got {describe(pad_width)}")
     return [(int(b), int(a)) for b, a in widths]
 
 
@@ -42,7 +43,7 @@ def pad(array, pad_width, mode="constant", **kwargs):
     widths = _pad_widths(pad_width, get_aval(array).ndim)
     if not isinstance(mode, str):
         raise TypeError(f"fx.numpy.pad: mode must be a string (one of {', '.join(_MODES)}), got "
-                        f"{type(mode).__name__} {mode!r:.40}")
+                        f"{describe(mode)}")
     if mode not in _MODES:
         raise NotImplementedError(f"fx.numpy.pad: mode {mode!r} is not supported; supported "
                                   f"modes are {', '.join(_MODES)}")

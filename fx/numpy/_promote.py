@@ -10,7 +10,7 @@ import numpy as np
 from fx import dtypes, lax
 from fx.array import ArrayImpl
 from fx.core import Tracer, get_aval, masked_array_error
-from fx.argcheck import canonicalize_shape
+from fx.argcheck import canonicalize_shape, describe
 
 
 def asarray(x, dtype=None):
@@ -27,12 +27,12 @@ def asarray(x, dtype=None):
         aval = get_aval(x)
         return ArrayImpl._wrap(np.asarray(x, aval.dtype), aval)
     if isinstance(x, (str, bytes)):
-        raise TypeError(f"fx.numpy expected an array or a number, got {type(x).__name__} {x!r:.40}")
+        raise TypeError(f"fx.numpy expected an array or a number, got {describe(x)}")
     if isinstance(x, np.ma.MaskedArray):
         raise masked_array_error()
     value = np.asarray(x)
     if value.dtype == object:
-        raise TypeError(f"fx.numpy.asarray: cannot convert {x!r:.60} to an array")
+        raise TypeError(f"fx.numpy.asarray: cannot convert {describe(x)} to an array")
     source = dtypes.canonicalize_dtype(value.dtype)  # rejects strings, dates, complex numbers
     target = source if dtype is None else dtypes.canonicalize_dtype(dtype)
     return ArrayImpl(value.astype(target, copy=False))
@@ -62,7 +62,7 @@ def _operand(x):
         return x
     if isinstance(x, (list, tuple)):
         raise TypeError(f"fx.numpy functions take arrays or scalars as array arguments, got a "
-                        f"{type(x).__name__} {x!r:.40}; convert it with fx.numpy.asarray first")
+                        f"{describe(x)}; convert it with fx.numpy.asarray first")
     return asarray(x)
 
 

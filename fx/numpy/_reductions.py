@@ -10,7 +10,7 @@ import numpy as np
 
 from fx import dtypes, lax
 from fx.core import get_aval
-from fx.argcheck import canonicalize_axes
+from fx.argcheck import canonicalize_axes, describe
 from fx.numpy._promote import _operand, broadcast_to
 
 
@@ -65,7 +65,7 @@ def _reduce_then_join(a, axes, keepdims, initial, lax_reduce, lax_combine):
     """Reduce over axes, then combine `initial` in once (NumPy's `initial=`)."""
     result = lax_reduce(a, axes) if axes else a
     if initial is not None and np.ndim(initial) != 0:
-        raise ValueError(f"initial must be a scalar, got {initial!r:.40}")
+        raise ValueError(f"initial must be a scalar, got {describe(initial)}")
     if initial is not None:
         result = lax_combine(result, lax.full_like(result, initial))
     return _keep(result, axes, keepdims)

@@ -5,7 +5,7 @@ import numpy as np
 
 from fx import lax
 from fx.core import Tracer, get_aval
-from fx.argcheck import (array_sequence, canonicalize_axes, canonicalize_axis as _axis, check_permutation,
+from fx.argcheck import (describe, array_sequence, canonicalize_axes, canonicalize_axis as _axis, check_permutation,
                           index, int_tuple)
 from fx.numpy._promote import _operand, asarray, promote_dtypes
 
@@ -176,7 +176,7 @@ def rot90(m, k=1, axes=(0, 1)):
     m = lax._as_operand(_operand(m))
     ndim = _ndim(m)
     if np.ndim(axes) != 1 or len(axes) != 2:
-        raise ValueError(f"rot90: axes must name two axes, got {axes!r:.40}")
+        raise ValueError(f"rot90: axes must name two axes, got {describe(axes)}")
     a, b = canonicalize_axes(axes, ndim, "rot90 axes")
     k = index(k, "rot90 k") % 4
     if k == 2:
@@ -195,7 +195,7 @@ def roll(a, shift, axis=None):
         return reshape(roll(ravel(a), shift, 0), get_aval(a).shape)
     axes = (axis,) if isinstance(axis, (int, np.integer)) else int_tuple(axis, "roll axis")
     if np.ndim(shift) > 1:
-        raise ValueError(f"roll: shift must be an integer or a 1-D sequence of them, got {shift!r:.40}")
+        raise ValueError(f"roll: shift must be an integer or a 1-D sequence of them, got {describe(shift)}")
     shifts = (shift,) if np.ndim(shift) == 0 else tuple(shift)
     if len(shifts) == 1:
         shifts *= len(axes)

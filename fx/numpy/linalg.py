@@ -19,7 +19,7 @@ import fx.numpy as jnp
 from fx import dtypes
 from fx.core import get_aval
 from fx.lax import linalg as lax_linalg
-from fx.argcheck import array_sequence, canonicalize_axes, check_choice, index
+from fx.argcheck import array_sequence, canonicalize_axes, check_choice, index, describe
 from fx.numpy._promote import _operand, broadcast_shapes, promote_dtypes_inexact
 
 
@@ -130,7 +130,7 @@ def _check_order(what, order):
     elementwise with each of those."""
     if order is not None and not isinstance(order, (int, float, str, np.number)):
         raise TypeError(f"{what} must be None, a number or 'fro' / 'nuc', got "
-                        f"{type(order).__name__} {order!r:.40}")
+                        f"{describe(order)}")
 
 
 def slogdet(a, *, method=None):

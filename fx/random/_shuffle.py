@@ -11,7 +11,7 @@ import numpy as np
 
 import fx.numpy as jnp
 from fx import dtypes, lax
-from fx.argcheck import index as _index
+from fx.argcheck import index as _index, describe
 from fx.numpy._promote import _operand
 from fx.random._distributions import gumbel, randint, uniform
 from fx.random._threefry import canonical_axis, canonical_shape, check_key, random_bits, split
@@ -34,7 +34,7 @@ def permutation(key, x, axis=0, independent=False):
     key = check_key("permutation", key)
     if np.ndim(x) == 0:
         if not dtypes.is_integer(dtypes.dtype_of(x)):
-            raise TypeError(f"permutation: x must be an integer or an array, got {x!r:.60}")
+            raise TypeError(f"permutation: x must be an integer or an array, got {describe(x)}")
         canonical_axis("permutation", axis, 1)
         return _shuffle(key, jnp.arange(int(x)), 0)
     x = jnp.asarray(_operand(x))

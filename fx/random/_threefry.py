@@ -16,7 +16,7 @@ from fx import dtypes, lax
 from fx.array import Array
 from fx.config import config
 from fx.core import get_aval
-from fx.argcheck import canonicalize_axis, canonicalize_shape, numpy_dtype
+from fx.argcheck import canonicalize_axis, canonicalize_shape, numpy_dtype, describe
 
 _U32 = dtypes.uint32
 _MASK = 2 ** 32 - 1
@@ -49,7 +49,7 @@ def check_key(name, key):
     go through fx.vmap, as in JAX."""
     if not isinstance(key, (Array, np.ndarray)):
         raise TypeError(f"{name}: expected a PRNG key (a uint32[2] array from fx.random.PRNGKey), "
-                        f"got {type(key).__name__}: {key!r:.60}")
+                        f"got {describe(key)}")
     aval = get_aval(key)
     if aval.dtype != _U32 or aval.shape != (2,):
         hint = " (for several keys, map over them with fx.vmap)" if aval.shape[-1:] == (2,) else ""
@@ -71,7 +71,7 @@ def PRNGKey(seed):
         high = (seed >> 32) & _MASK if config.enable_x64 else 0
         return lax._as_operand(np.array([high, seed & _MASK], np.uint32))
     if not isinstance(seed, (Array, np.ndarray)):
-        raise TypeError(f"PRNGKey: the seed must be an integer, got {type(seed).__name__}: {seed!r:.60}")
+        raise TypeError(f"PRNGKey: the seed must be an integer, got {describe(seed)}")
     aval = get_aval(seed)
     if aval.shape != ():
         raise TypeError(f"PRNGKey: the seed must be a scalar, got {aval.str_short()} "

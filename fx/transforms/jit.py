@@ -12,7 +12,7 @@ import inspect
 import weakref
 
 from fx import tree_util
-from fx.argcheck import check_callable, check_str_tuple, int_tuple, normalize_argnums
+from fx.argcheck import check_callable, check_str_tuple, int_tuple, normalize_argnums, describe
 from fx.array import ArrayImpl
 from fx.backends import get_backend
 from fx.config import config
@@ -365,7 +365,7 @@ def _arg_aval(x, i, name):
         return get_aval(x)
     except TypeError:
         raise TypeError(
-            f"jit({name}): argument leaf {i} of type {type(x).__name__} ({x!r:.60}) is not a "
+            f"jit({name}): argument leaf {i} ({describe(x)}) is not a "
             "valid fx type. Pass arrays or Python numbers, or mark the argument static with "
             "static_argnums / static_argnames.") from None
 

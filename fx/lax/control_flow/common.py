@@ -13,6 +13,7 @@ from fx.ir.jaxpr import ClosedJaxpr, Jaxpr, Literal, Var, jaxpr_as_fun
 from fx.ir.passes import dce
 from fx.transforms.staging import (convert_constvars_to_invars, trace_to_closed_jaxpr,
                                    trace_to_jaxpr)
+from fx.argcheck import describe
 
 
 def trace_callable(fun, args, description):
@@ -30,7 +31,7 @@ def trace_callable(fun, args, description):
         for leaf in out_leaves:
             if not is_array_like(leaf):
                 raise TypeError(f"{description} must return arrays or Python numbers, got "
-                                f"{type(leaf).__name__} ({leaf!r:.60})")
+                                f"{describe(leaf)}")
         out_trees.append(out_tree)
         return out_leaves
 
@@ -46,14 +47,13 @@ def leaf_aval(x, where):
         return get_aval(x)
     except TypeError:
         raise TypeError(f"{where}: expected arrays or Python numbers as operands, got "
-                        f"{type(x).__name__} ({x!r:.60})") from None
+                        f"{describe(x)}") from None
 
 
 def scalar_operand(x, where, name, kinds, expected):
     """x as an fx operand that is a scalar whose dtype kind is in `kinds`, else a TypeError
     naming `where` and `name` (`expected` says what is allowed, in words)."""
     from fx import lax
-    from fx.argcheck import describe
     if not is_array_like(x):
         raise TypeError(f"{where}: {name} must be {expected}, got {describe(x)}")
     x = lax._as_operand(x)
