@@ -163,19 +163,25 @@ def _split_aux(out_tree, primals_out, second, has_aux):
             tree_util.tree_unflatten(aux_tree, primals_out[n:]))
 
 
+def _flat_primals(transform, fun, primals, has_aux):
+    """What linearize and vjp start from: the checked primals' leaves and tree, and `fun`
+    over flat leaves (its out tree goes to the returned store)."""
+    check_callable(fun, f"{transform}: fun")
+    check_bool(has_aux, f"{transform}({_name(fun)}): has_aux")
+    p_leaves, p_tree = tree_util.tree_flatten(primals)
+    for leaf in p_leaves:
+        _check_array(leaf, f"{transform}({_name(fun)}) argument")
+    out_store = []
+    return p_leaves, p_tree, _flatten_fun(_aux_wrapper(fun, has_aux), p_tree, out_store), out_store
+
+
 def linearize(fun, *primals, has_aux=False):
     """(fun(*primals), f_jvp) where f_jvp(*tangents) evaluates the linearized function.
 
     The primal computation runs once now; f_jvp replays only the linear part, staged
     as a jaxpr over the saved residuals.
     """
-    check_callable(fun, "linearize: fun")
-    check_bool(has_aux, f"linearize({_name(fun)}): has_aux")
-    p_leaves, p_tree = tree_util.tree_flatten(primals)
-    for leaf in p_leaves:
-        _check_array(leaf, f"linearize({_name(fun)}) argument")
-    out_store = []
-    flat = _flatten_fun(_aux_wrapper(fun, has_aux), p_tree, out_store)
+    p_leaves, p_tree, flat, out_store = _flat_primals("linearize", fun, primals, has_aux)
     out_p, jaxpr, residuals = linearize_flat(flat, p_leaves, f"linearize({_name(fun)})")
     out_tree = out_store[0]
     main_tree = out_tree.children()[0] if has_aux else out_tree
@@ -201,13 +207,7 @@ def linearize(fun, *primals, has_aux=False):
 
 def vjp(fun, *primals, has_aux=False):
     """(fun(*primals), f_vjp) where f_vjp(cotangent) returns the cotangents of the primals."""
-    check_callable(fun, "vjp: fun")
-    check_bool(has_aux, f"vjp({_name(fun)}): has_aux")
-    p_leaves, p_tree = tree_util.tree_flatten(primals)
-    for leaf in p_leaves:
-        _check_array(leaf, f"vjp({_name(fun)}) argument")
-    out_store = []
-    flat = _flatten_fun(_aux_wrapper(fun, has_aux), p_tree, out_store)
+    p_leaves, p_tree, flat, out_store = _flat_primals("vjp", fun, primals, has_aux)
     out_p, pullback = vjp_flat(flat, p_leaves, f"vjp({_name(fun)})")
     out_tree = out_store[0]
     main_tree = out_tree.children()[0] if has_aux else out_tree
