@@ -11,7 +11,7 @@ import pytest
 
 import fx
 import fx.numpy as jnp
-from fx.backends.llvm import compile_worker, compiler
+from fx.backends.llvm import compile_worker, engine
 from fx.backends.llvm.disk_cache import DiskCache
 
 MODULE = """
@@ -35,14 +35,14 @@ exit:
 
 @pytest.fixture
 def pool():
-    engine = compiler.engine()
-    pool = compile_worker.Pool(engine.cpu, engine.features)
+    native = engine.get_engine()
+    pool = compile_worker.Pool(native.cpu, native.features)
     yield pool
     pool.close()
 
 
 def in_process(module_ir):
-    return compile_worker.object_code(compiler.engine().target_machine(), module_ir)
+    return compile_worker.object_code(engine.get_engine().target_machine(), module_ir)
 
 
 def test_a_worker_compiles_the_same_object_code_as_this_process(pool):
@@ -53,11 +53,11 @@ def test_a_worker_compiles_the_same_object_code_as_this_process(pool):
 @pytest.fixture
 def engine_on_workers(monkeypatch, tmp_path, pool):
     """The engine, compiling every module in `pool`'s workers (and nothing from disk)."""
-    engine = compiler.engine()
-    monkeypatch.setattr(engine, "inprocess_compiles", 0)
-    monkeypatch.setattr(engine, "workers", pool)
-    monkeypatch.setattr(engine, "cache", DiskCache(tmp_path))
-    return engine
+    native = engine.get_engine()
+    monkeypatch.setattr(native, "inprocess_compiles", 0)
+    monkeypatch.setattr(native, "workers", pool)
+    monkeypatch.setattr(native, "cache", DiskCache(tmp_path))
+    return native
 
 
 def test_jit_through_workers_matches_numpy(engine_on_workers, pool):
@@ -145,7 +145,7 @@ def test_llvm_errors_come_back_and_the_worker_stays(pool):
 
 def test_a_worker_exits_when_its_parent_does():
     with subprocess.Popen([sys.executable, "-c", (
-            "import sys; from fx.backends.llvm import compile_worker, compiler; e = compiler.engine(); "
+            "import sys; from fx.backends.llvm import compile_worker, engine; e = engine.get_engine(); "
             "w = compile_worker.Worker(e.cpu, e.features, 60); print(w.process.pid, flush=True); "
             "sys.stdin.read()")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as parent:
         try:
@@ -173,9 +173,9 @@ def _is_zombie(pid):
 
 def test_inprocess_compiles_from_the_environment(monkeypatch):
     monkeypatch.setenv("FX_INPROCESS_COMPILES", "0")
-    assert compiler.inprocess_compiles() == 0
+    assert engine.inprocess_compiles() == 0
     monkeypatch.setenv("FX_INPROCESS_COMPILES", "many")
     with pytest.raises(ValueError, match="FX_INPROCESS_COMPILES='many'"):
-        compiler.inprocess_compiles()
+        engine.inprocess_compiles()
     monkeypatch.delenv("FX_INPROCESS_COMPILES")
-    assert compiler.inprocess_compiles() == compiler.DEFAULT_INPROCESS_COMPILES
+    assert engine.inprocess_compiles() == engine.DEFAULT_INPROCESS_COMPILES

@@ -87,7 +87,7 @@ def test_scan_of_length_zero():
 def test_scan_body_with_products_sorts_and_parallel_kernels():
     """A gemm, a transposed gemm, a sort and a kernel big enough for parallel_for, all
     inside the loop body."""
-    from fx.backends.llvm import compiler
+    from fx.backends.llvm import parallel
     w = RNG.standard_normal((64, 64)).astype(np.float32) / 8
     big = RNG.standard_normal((300, 300)).astype(np.float32)
 
@@ -101,7 +101,7 @@ def test_scan_body_with_products_sorts_and_parallel_kernels():
     check(f, h, xs, big, rtol=1e-5, atol=1e-5)
     inside = [s for loop in statements(f, h, xs, big) if isinstance(loop, K.Loop) for s in loop.body]
     assert any(isinstance(s, K.Gemm) for s in inside) and any(isinstance(s, K.Sort) for s in inside)
-    assert any(compiler._parallel_grain(s) for s in inside)
+    assert any(parallel.parallel_grain(s) for s in inside)
 
 
 # ---------------------------------------------------------------------------- fori / while
@@ -308,13 +308,13 @@ GEMM_PATHS = ["blas", "blocks", "loops"]
 def _gemm_path(monkeypatch, path):
     """Make even tiny products call BLAS ("blas"), in blocks on several threads
     ("blocks"), or take fx's own loops ("loops")."""
-    from fx.backends.llvm import compiler, runtime
+    from fx.backends.llvm import gemm, runtime
     if path == "loops":
         monkeypatch.setattr(runtime, "blas_gemm", lambda dtype: None)
     else:
-        monkeypatch.setattr(compiler, "SMALL_GEMM_FLOPS", 0)
+        monkeypatch.setattr(gemm, "SMALL_GEMM_FLOPS", 0)
     if path == "blocks":
-        monkeypatch.setattr(compiler, "GEMM_BLOCK_FLOPS", 1)
+        monkeypatch.setattr(gemm, "GEMM_BLOCK_FLOPS", 1)
 
 
 def _loop_gemms(f, *args):

@@ -202,10 +202,10 @@ def test_hundreds_of_matrix_products_returned():
 
 def test_a_long_entry_runs_in_segments(monkeypatch):
     """Past SEGMENT_STATEMENTS statements the entry calls functions of that many each."""
-    from fx.backends.llvm import compiler
-    monkeypatch.setattr(compiler, "SEGMENT_STATEMENTS", 4)
-    key = compiler.program_key  # another key: the disk cache must not hand back unsegmented code
-    monkeypatch.setattr(compiler, "program_key", lambda p: hashlib.sha256(
+    from fx.backends.llvm import engine, entry
+    monkeypatch.setattr(entry, "SEGMENT_STATEMENTS", 4)
+    key = engine.program_key  # another key: the disk cache must not hand back unsegmented code
+    monkeypatch.setattr(engine, "program_key", lambda p: hashlib.sha256(
         f"{key(p)} segments=4".encode()).hexdigest())
     f = lambda x: chain(x * 2.0)  # noqa: E731
     assert "_seg7" in fx.jit(f).lower(X).as_text("llvm")

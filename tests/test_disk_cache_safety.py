@@ -10,17 +10,17 @@ import sys
 
 import pytest
 
-from fx.backends.llvm import compiler
+from fx.backends.llvm import engine, entry
 from fx.backends.llvm import disk_cache as dc
 
 # Two programs; prints their results, then what the engine did: [compiled, from disk].
 SCRIPT = """
 import json, numpy as np, fx, fx.numpy as jnp
-from fx.backends.llvm import compiler
+from fx.backends.llvm import engine, entry
 x = np.linspace(-1.0, 2.0, 12, dtype=np.float32).reshape(3, 4)
 f = fx.jit(lambda x: jnp.tanh(x) * 2.0 + x.sum())
 g = fx.jit(lambda x: (x @ x.T).sum(axis=1) - jnp.exp(x).max())
-e = compiler.engine()
+e = engine.get_engine()
 print(json.dumps([f(x).tolist(), g(x).tolist(), e.compiled, e.from_disk]))
 """
 
@@ -58,13 +58,13 @@ def _copy_good(reference, tmp_path):
 
 def _payload(path):
     key = path.name[:-len(dc._SUFFIX)]
-    return key, compiler._unpack(dc.DiskCache(path.parent).get(key))
+    return key, engine._unpack(dc.DiskCache(path.parent).get(key))
 
 
 def _rewrite(path, objects):
     """Store `objects` as the entry at `path`, with a valid header, key and checksum."""
     key = path.name[:-len(dc._SUFFIX)]
-    path.write_bytes(dc._encode(key, compiler._pack(objects)))
+    path.write_bytes(dc._encode(key, engine._pack(objects)))
 
 
 def _swap(a, b):
@@ -99,10 +99,10 @@ def _unresolved(a, b):
     import llvmlite.binding as llvm
     for path in (a, b):
         key = path.name[:-len(dc._SUFFIX)]
-        entry = f"fx_{key[:24]}_entry" + ("_objects" if compiler.ndarray_data_offset() is not None else "")
+        symbol = f"fx_{key[:24]}_entry" + ("_objects" if entry.ndarray_data_offset() is not None else "")
         module = llvm.parse_assembly(f"""declare void @fx_no_such_function()
-            define void @{entry}() {{ call void @fx_no_such_function() ret void }}""")
-        _rewrite(path, [compiler.engine().target_machine().emit_object(module)])
+            define void @{symbol}() {{ call void @fx_no_such_function() ret void }}""")
+        _rewrite(path, [engine.get_engine().target_machine().emit_object(module)])
 
 
 def _empty(a, b):
@@ -237,7 +237,7 @@ def test_object_checks_refuse_what_would_abort_the_linker(damage):
     import llvmlite.binding as llvm
 
     from fx.backends.llvm import objcheck
-    engine = compiler.engine()
+    native = engine.get_engine()
     module = llvm.parse_assembly("""
         @table = global [2 x double] [double 1.0, double 2.0]
         declare double @sin(double)
@@ -248,10 +248,10 @@ def test_object_checks_refuse_what_would_abort_the_linker(damage):
           ret double %y
         }
         define double @fx_test_b(double %x) { ret double %x }""")
-    obj = engine.target_machine().emit_object(module)
+    obj = native.target_machine().emit_object(module)
     if not obj.startswith(b"\x7fELF\x02\x01") or obj[18] != 62:
         pytest.skip("the checks are written for ELF64 x86-64 objects")
-    empty = engine.target_machine().emit_object(llvm.parse_assembly(""))
+    empty = native.target_machine().emit_object(llvm.parse_assembly(""))
     identity = empty[:objcheck.identity_length(empty)]
     objcheck.check_object(obj, identity)                  # sound as emitted
     damaged = bytearray(obj)

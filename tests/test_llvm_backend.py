@@ -189,12 +189,12 @@ def test_program_printer_shows_kernels_and_the_buffer_plan():
 
 
 def test_large_kernels_run_in_parallel_and_match():
-    from fx.backends.llvm import compiler
+    from fx.backends.llvm import parallel
     rng = np.random.default_rng(5)
     x = rng.standard_normal((512, 300))
     f = lambda x: (fx.nn.gelu(x) + fx.nn.logsumexp(x, axis=1, keepdims=True), jnp.argmax(x, axis=0))  # noqa: E731
     program = lower_jaxpr(optimize(fx.make_jaxpr(f)(x)))
-    assert any(compiler._parallel_grain(s) for s in program.body)  # the parallel path is taken
+    assert any(parallel.parallel_grain(s) for s in program.body)  # the parallel path is taken
     got, want = run_both(f, x)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
@@ -203,9 +203,9 @@ def test_large_kernels_run_in_parallel_and_match():
 @pytest.mark.parametrize("trans", [(False, False), (True, False), (False, True), (True, True)])
 @pytest.mark.parametrize("blas", [True, False])
 def test_gemm_transposes_with_and_without_blas(monkeypatch, trans, blas):
-    from fx.backends.llvm import compiler, runtime
+    from fx.backends.llvm import gemm, runtime
     if blas:
-        monkeypatch.setattr(compiler, "SMALL_GEMM_FLOPS", 0)  # even this small product
+        monkeypatch.setattr(gemm, "SMALL_GEMM_FLOPS", 0)  # even this small product
     else:
         monkeypatch.setattr(runtime, "blas_gemm", lambda dtype: None)
     rng = np.random.default_rng(6)
@@ -224,9 +224,9 @@ def test_gemm_transposes_with_and_without_blas(monkeypatch, trans, blas):
 def test_big_gemm_blocks_across_threads(monkeypatch, shape, trans):
     """A product split into blocks of C's columns (m < n) or rows (m >= n), each block one
     BLAS call, with every transpose of the operands read in place (`a @ b.T`: no copy)."""
-    from fx.backends.llvm import compiler
-    monkeypatch.setattr(compiler, "SMALL_GEMM_FLOPS", 0)
-    monkeypatch.setattr(compiler, "GEMM_BLOCK_FLOPS", 1 << 14)  # many small blocks
+    from fx.backends.llvm import gemm
+    monkeypatch.setattr(gemm, "SMALL_GEMM_FLOPS", 0)
+    monkeypatch.setattr(gemm, "GEMM_BLOCK_FLOPS", 1 << 14)  # many small blocks
     m, n, k = shape
     rng = np.random.default_rng(8)
     a, b = rng.standard_normal((m, k)), rng.standard_normal((k, n))
@@ -241,13 +241,13 @@ def test_big_gemm_blocks_across_threads(monkeypatch, shape, trans):
 def test_column_reductions_stream_rows_and_match_bit_for_bit(reducer):
     """Reducing over the leading axis runs the reduction loop outside the output loop
     (contiguous rows, vectorised); each output still combines its terms in order."""
-    from fx.backends.llvm import compiler
+    from fx.backends.llvm import fused
     rng = np.random.default_rng(9)
     x = rng.uniform(0.5, 1.5, (37, 3, 129)).astype(np.float32)
     x[5, 1, 7] = np.nan
     f = lambda x: reducer(x, axis=0) + reducer(x, axis=(0, 1))  # noqa: E731
     program = lower_jaxpr(optimize(fx.make_jaxpr(f)(x)))
-    assert any(compiler._reduce_outside(s) for s in program.body if isinstance(s, K.Kernel))
+    assert any(fused._reduce_outside(s) for s in program.body if isinstance(s, K.Kernel))
     got, want = run_both(f, x)
     assert_same(got, want)
 
@@ -257,10 +257,10 @@ def test_on_disk_cache_is_hit_after_a_restart(tmp_path):
     import sys
     script = """
 import numpy as np, fx, fx.numpy as jnp
-from fx.backends.llvm import compiler
+from fx.backends.llvm import engine, entry, fused, gemm, parallel
 f = fx.jit(lambda x: jnp.tanh(x) * 2.0 + x.sum(), backend="llvm")
 print(float(f(np.arange(4.0, dtype=np.float32))[1]))
-print(compiler.engine().from_disk, compiler.engine().compiled)
+print(engine.get_engine().from_disk, engine.get_engine().compiled)
 """
     env = dict(__import__("os").environ, FX_CACHE_DIR=str(tmp_path))
     runs = [subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
@@ -311,18 +311,18 @@ def test_an_output_read_by_a_later_output_keeps_its_buffer():
 def test_programs_compile_as_several_modules_on_threads(monkeypatch):
     """Statement functions are spread over one module per thread (compiled concurrently,
     linked by name), and a damaged cache entry is compiled again rather than loaded."""
-    from fx.backends.llvm import compiler
+    from fx.backends.llvm import engine, entry
     f = lambda x: (jnp.exp(x).sum(0), jnp.tanh(x) @ x.T, jnp.cumsum(x, axis=1))  # noqa: E731
     x = np.random.default_rng(3).standard_normal((40, 30))
     program = lower_jaxpr(optimize(fx.make_jaxpr(f)(x)))
-    modules, entry = compiler.build_modules(program, "fx_test_", groups=3)
+    modules, entry = entry.build_modules(program, "fx_test_", groups=3)
     assert len(modules) == 4 and entry == "fx_test_entry"
     defined = [{fn.name for fn in m.functions if not fn.is_declaration} for m in modules]
     assert all(defined) and not set.intersection(*defined)
     objects = [b"\x7fELF" * 3, b"", b"abc"]
-    assert compiler._unpack(compiler._pack(objects)) == objects
-    for damaged in (b"", compiler._pack(objects)[:-1], compiler._pack(objects) + b"x"):
-        assert compiler._unpack(damaged) is None
+    assert engine._unpack(engine._pack(objects)) == objects
+    for damaged in (b"", engine._pack(objects)[:-1], engine._pack(objects) + b"x"):
+        assert engine._unpack(damaged) is None
     got, want = run_both(f, x)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
@@ -410,15 +410,15 @@ def test_verifier_checks_side_outputs():
 def test_kernels_reading_transposed_buffers_are_tiled_and_match(shape):
     """A map that reads a buffer transposed runs its last two loops in tiles (edges that
     do not divide the tile included); results are bit-identical to the interpreter."""
-    from fx.backends.llvm import compiler
+    from fx.backends.llvm import fused
     rng = np.random.default_rng(11)
     a = rng.standard_normal(shape[:-2] + shape[-1:] + shape[-2:-1])
     b = rng.standard_normal(shape)
     f = lambda a, b: (jnp.swapaxes(a, -1, -2) * 2.0 + b, jnp.exp(jnp.swapaxes(a, -1, -2)))  # noqa: E731
     program = lower_jaxpr(optimize(fx.make_jaxpr(f)(a, b)))
-    assert all(compiler._tile_last_two(s) for s in program.body if isinstance(s, K.Kernel))
+    assert all(fused._tile_last_two(s) for s in program.body if isinstance(s, K.Kernel))
     got, want = run_both(f, a, b)
     assert_same(got, want, rtol=1e-15)
     row_broadcast = lambda b: b / jnp.sum(b, axis=-1, keepdims=True)  # noqa: E731
     program = lower_jaxpr(optimize(fx.make_jaxpr(row_broadcast)(b)))
-    assert not any(compiler._tile_last_two(s) for s in program.body if isinstance(s, K.Kernel))
+    assert not any(fused._tile_last_two(s) for s in program.body if isinstance(s, K.Kernel))

@@ -7,7 +7,7 @@ import pytest
 import fx
 import fx.numpy as jnp
 from fx import lax
-from fx.backends.llvm import compiler
+from fx.backends.llvm import parallel
 from fx.ir import kernels as K
 from fx.ir.lower import lower_jaxpr
 from fx.ir.passes import optimize
@@ -28,7 +28,7 @@ def test_big_sorts_run_in_parallel_and_fuse_their_operands():
     x = np.random.default_rng(8).standard_normal((64, 2000)).astype(np.float32)
     program = lower_jaxpr(optimize(fx.make_jaxpr(lambda x: lax.sort(x * 2.0 + 1.0))(x)))
     (sort,) = [s for s in program.body if isinstance(s, K.Sort)]
-    assert compiler._parallel_grain(sort) and len(program.body) == 1  # no kernel for x * 2 + 1
+    assert parallel.parallel_grain(sort) and len(program.body) == 1  # no kernel for x * 2 + 1
     assert "sort" in str(program)
     np.testing.assert_array_equal(fx.jit(lambda x: lax.sort(x * 2.0 + 1.0))(x), np.sort(x * np.float32(2) + np.float32(1)))
 

@@ -75,7 +75,7 @@ def _identity(ufunc, dtype):
 # ---------------------------------------------------------------------------- float sums in blocks
 
 # Eager float sums and cumulative sums add in blocks, as compiled code does
-# (fx/backends/llvm/compiler.py): NumPy adds pairwise only along the axis innermost in
+# (fx/backends/llvm/fused.py): NumPy adds pairwise only along the axis innermost in
 # memory, so a column sum, or any cumulative sum, is one running total whose rounding
 # error grows with its length (float32 ones stop counting at 2**24).
 SUM_BLOCK = 512

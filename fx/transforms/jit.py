@@ -291,7 +291,7 @@ class Lowered:
         if dialect == "kernels":
             return str(program)
         if dialect == "llvm":
-            from fx.backends.llvm.compiler import build_modules
+            from fx.backends.llvm.entry import build_modules
             return "\n".join(str(m) for m in build_modules(program, "fx_")[0])
         raise ValueError(f"unknown dialect {dialect!r}: expected 'jaxpr', 'kernels' or 'llvm'")
 

@@ -7,7 +7,7 @@ import weakref
 
 import numpy as np
 
-from fx.backends.llvm import compiler, interrupt, runtime
+from fx.backends.llvm import engine, entry, interrupt, runtime
 from fx.config import config
 from fx.ir import kernels as K
 from fx.ir.jaxpr import ClosedJaxpr
@@ -41,13 +41,13 @@ class Executable:
         self.program, self.key = program, key
         self.prefix = f"fx_{key[:24]}_"  # the same program gets the same symbols in every process
         self.n_args = len(program.inputs) + len(program.outputs) + 1  # + the workspace
-        self.kind = compiler.entry_kind(self.n_args)
+        self.kind = entry.entry_kind(self.n_args)
         self.symbol = self.prefix + "entry" + (f"_{self.kind}" if self.kind else "")
         # a program with loops may stop early for Ctrl-C (interrupt.py): the flag it sets
         self.interrupt_flag = interrupt.native().flag if any(
             isinstance(s, K.Loop) for s in K.all_statements(program.body)) else None
         self.out_specs = [(b.shape, b.dtype) for b in program.outputs]
-        self.workspace_bytes = compiler.slot_offsets(program)[1]
+        self.workspace_bytes = entry.slot_offsets(program)[1]
         self.code = None
         self._load()
 
@@ -77,20 +77,20 @@ class Executable:
     def _load(self):
         with _loaded_lock:
             if self.code is None:
-                library = compiler.engine().library(self.key, self.symbol, self._module_irs)
-                fn = compiler.entry_point(library.address, self.n_args, self.kind)
+                library = engine.get_engine().library(self.key, self.symbol, self._module_irs)
+                fn = entry.entry_point(library.address, self.n_args, self.kind)
                 self.code = _Code(library, fn, self._new_workspace())
                 _loaded.append(weakref.ref(self))
                 _unload_beyond(config.executable_cache_size)
             return self.code
 
     def _module_irs(self):
-        return [str(m) for m in compiler.build_modules(self.program, self.prefix, runtime.num_threads())[0]]
+        return [str(m) for m in entry.build_modules(self.program, self.prefix, runtime.num_threads())[0]]
 
     def _new_workspace(self):
         """Zero-initialised memory for the temporaries, starting on a SLOT_ALIGN boundary."""
-        buffer = np.zeros(self.workspace_bytes + compiler.SLOT_ALIGN, np.uint8)
-        return buffer[-buffer.__array_interface__["data"][0] % compiler.SLOT_ALIGN:]
+        buffer = np.zeros(self.workspace_bytes + entry.SLOT_ALIGN, np.uint8)
+        return buffer[-buffer.__array_interface__["data"][0] % entry.SLOT_ALIGN:]
 
     def _run(self, fn, args, outs, workspace):
         if self.kind == "objects":
@@ -131,4 +131,4 @@ class Backend:
     def compile(self, closed: ClosedJaxpr):
         program = lower_jaxpr(closed)
         interrupt.install()
-        return Executable(program, compiler.program_key(program))
+        return Executable(program, engine.program_key(program))

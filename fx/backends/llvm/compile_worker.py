@@ -5,7 +5,7 @@ Why a child process: llvmlite 0.50 leaks ~65 KB per module optimised. Its
 `LLVMPY_DisposePassBuilder` never frees, and a pass builder cannot be reused (each run
 registers `StandardInstrumentations` callbacks, made on the stack, into it). A process
 that compiles thousands of programs would grow without bound, so past a number of
-modules (see `compiler.Engine`) fx compiles them in workers: child processes that each
+modules (see `engine.Engine`) fx compiles them in workers: child processes that each
 compile at most `Pool.modules_per_worker` modules and then exit, taking their leak with
 them.
 

@@ -37,9 +37,9 @@ Design, and why:
 The checksum guards against accidents, not an attacker: whoever can write the cache
 directory can run code as its owner anyway (as with ``__pycache__``). The loader checks
 the object files before it links them and links each program apart, so damage that
-gets past the checksum is still refused rather than run (compiler.py, ``Engine``).
+gets past the checksum is still refused rather than run (engine.py, ``Engine``).
 
-How fx uses it: the compiler (compiler.py, ``Engine.library``) stores the object files
+How fx uses it: the engine (engine.py, ``Engine.library``) stores the object files
 it compiled a program into under the program's key, and a later process links them into
 a JIT library of their own instead of running LLVM. Object code refers to runtime
 functions (``fx_parallel_for``, the gemm) by symbol name; they are bound in the new process

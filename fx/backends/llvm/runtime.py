@@ -47,7 +47,7 @@ interface: the code generator must use its own loop (or split the product) there
 Threads: OpenBLAS (this wheel is the pthreads build) keeps a pool of its own. fx makes
 it single-threaded when it loads the library, and the code generator splits big products
 into blocks itself, one gemm call per block inside a ``parallel_for`` body: one pool, so
-no two sets of threads spin against each other (see compiler.py's ``_emit_gemm``).
+no two sets of threads spin against each other (see gemm.py's ``emit_gemm``).
 
 parallel_for: fx's own thread pool (pool.py)
 --------------------------------------------
