@@ -24,5 +24,6 @@ def local_devices(backend=None):
 
 
 def default_backend():
+    """The platform of the default backend: "cpu", or "gpu" when a GPU backend is the default."""
     from fx.backends import get_backend
-    return "cpu" if get_backend().name in ("interpreter", "llvm") else get_backend().name
+    return get_backend().platform

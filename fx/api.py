@@ -12,6 +12,7 @@ import numpy as np
 from fx import dtypes, tree_util
 from fx.argcheck import (check_bool, check_callable, describe, index, int_tuple,
                          normalize_argnums)
+from fx.array import HOST, ArrayImpl, Device, buffer_on
 from fx.core import get_aval, is_array_like, tangent_aval
 from fx.ir.jaxpr import ClosedJaxpr
 from fx.transforms.batching import batch_flat, moveaxis
@@ -640,8 +641,20 @@ def block_until_ready(x):
 
 
 def device_put(x, device=None):
+    """`x`'s arrays (a pytree) as fx arrays on `device` (the host CPU if None): copies
+    cross devices, arrays already there are returned as they are."""
     from fx import numpy as jnp
-    return tree_util.tree_map(jnp.asarray, x)
+    device = HOST if device is None else device
+    if not isinstance(device, Device):
+        raise TypeError(f"device_put: expected an fx device (from fx.devices()) or None, "
+                        f"got {describe(device)}")
+
+    def put(leaf):
+        leaf = leaf if type(leaf) is ArrayImpl else jnp.asarray(leaf)
+        if type(leaf) is not ArrayImpl:  # a tracer: placement is the outer call's business
+            return leaf
+        return ArrayImpl._on_device(buffer_on(leaf, leaf.aval, device), leaf.aval, device)
+    return tree_util.tree_map(put, x)
 
 
 def device_get(x):

@@ -3,8 +3,13 @@
 As in JAX, `fx.Array` is the common base of concrete arrays and of tracers, so
 `isinstance(x, fx.Array)` holds inside transforms too. It carries the operator surface;
 fx.numpy installs the operators when it is imported (they are written with fx.numpy
-functions, which live above this module). On CPU an `ArrayImpl` wraps a read-only NumPy
-buffer, so `np.asarray(x)` is zero-copy.
+functions, which live above this module).
+
+An `ArrayImpl` is a backend buffer plus the `Device` it lives on. On the host (`HOST`, the
+CPU every host backend computes on) the buffer is a read-only NumPy array, so
+`np.asarray(x)` is zero-copy; on another device it is whatever that device's backend
+allocates, and only the operations that hand data to Python (`np.asarray`, printing,
+`float(x)`, `tolist`, ...) copy it to the host.
 """
 from __future__ import annotations
 
@@ -51,31 +56,100 @@ class Array:
         return (self[i] for i in range(self.aval.shape[0]))
 
 
+class Device:
+    """A place where arrays live and programs run, as JAX's devices: `platform` ("cpu",
+    "gpu", ...), `id` and the backend that computes on it (None for the host, where
+    buffers are NumPy arrays and every host backend runs)."""
+    __slots__ = ("platform", "id", "backend")
+
+    def __init__(self, platform, id=0, backend=None):
+        self.platform, self.id, self.backend = platform, id, backend
+
+    @property
+    def device_kind(self):
+        return self.platform
+
+    def __repr__(self):
+        kind = "Cpu" if self.platform == "cpu" else self.platform.capitalize()
+        return f"{kind}Device(id={self.id})"
+
+
+HOST = Device("cpu", 0)
+
+
+def common_device(arrays):
+    """The device a computation on `arrays` runs on: computation follows data placed on a
+    device (host arrays are moved to it), as JAX's committed arrays; two devices is an error."""
+    device = HOST
+    for x in arrays:
+        if type(x) is ArrayImpl and x._device is not HOST and x._device is not device:
+            if device is not HOST:
+                raise ValueError(f"Arrays on different devices, {device} and {x._device}, were "
+                                 "given to one computation; move them to one device with "
+                                 "fx.device_put(x, device)")
+            device = x._device
+    return device
+
+
+def buffer_on(x, aval, device):
+    """`x` (an ArrayImpl, NumPy array or Python scalar) as a buffer on `device`, in
+    `aval`'s dtype."""
+    if type(x) is ArrayImpl:
+        if x._device is device:
+            return x._buffer
+        host = x._value
+    else:
+        host = np.asarray(x, aval.dtype)
+    return host if device is HOST else device.backend.to_device(host, device)
+
+
 class ArrayImpl(Array):
-    """A concrete array: a read-only NumPy buffer plus JAX's weak-type flag."""
-    __slots__ = ("_value", "_aval")
+    """A concrete array: a buffer on a device, its abstract value (shape, dtype and JAX's
+    weak-type flag) and the device."""
+    __slots__ = ("_buffer", "_aval", "_device")
 
     def __init__(self, value, weak_type=False):
         from fx.core import ShapedArray
         value = np.array(value)  # own a private copy: Arrays are immutable
         value.flags.writeable = False
-        self._value = value
+        self._buffer = value
         self._aval = ShapedArray(value.shape, value.dtype, weak_type)
+        self._device = HOST
 
     @classmethod
     def _wrap(cls, value, aval):
-        """Fast constructor for buffers fx itself produced (no copy, no checks)."""
+        """Fast constructor for host buffers fx itself produced (no copy, no checks)."""
         self = object.__new__(cls)
         if value.dtype != aval.dtype:
             value = value.astype(aval.dtype)
         value.flags.writeable = False
-        self._value = value
+        self._buffer = value
         self._aval = aval
+        self._device = HOST
+        return self
+
+    @classmethod
+    def _on_device(cls, buffer, aval, device):
+        """An array of a buffer `device`'s backend produced (a host buffer on the host)."""
+        if device is HOST:
+            return cls._wrap(buffer, aval)
+        self = object.__new__(cls)
+        self._buffer, self._aval, self._device = buffer, aval, device
         return self
 
     @property
     def aval(self):
         return self._aval
+
+    @property
+    def _value(self):
+        """The values as a read-only NumPy array: the buffer itself on the host, a copy
+        from the device otherwise (the one place device data reaches the host)."""
+        if self._device is HOST:
+            return self._buffer
+        value = np.asarray(self._device.backend.to_host(self._buffer), self._aval.dtype)
+        value.flags.writeable = False
+        return value
 
     def __array__(self, dtype=None, copy=None):
         if copy:
@@ -95,7 +169,7 @@ class ArrayImpl(Array):
         return complex(self._value)
 
     def __index__(self):
-        if self._value.ndim or self._value.dtype.kind not in "iub":
+        if self._aval.shape or self._aval.dtype.kind not in "iub":
             raise TypeError(f"only an integer scalar array can be used as a Python integer (an "
                             f"index, a size, a repeat count), got {self._aval.str_short()}")
         return self._value.__index__()
@@ -106,13 +180,13 @@ class ArrayImpl(Array):
     def __repr__(self):
         body = np.array2string(self._value, separator=", ", prefix="Array(")
         weak = ", weak_type=True" if self._aval.weak_type else ""
-        return f"Array({body}, dtype={self._value.dtype.name}{weak})"
+        return f"Array({body}, dtype={self._aval.dtype.name}{weak})"
 
     def __str__(self):
         return str(self._value)
 
     def __format__(self, spec):
-        return format(self._value.item(), spec) if self._value.ndim == 0 else str(self)
+        return format(self._value.item(), spec) if not self._aval.shape else str(self)
 
     def tolist(self):
         return self._value.tolist()
@@ -121,10 +195,14 @@ class ArrayImpl(Array):
         return self._value.item(*args)
 
     def block_until_ready(self):
+        if self._device is not HOST:
+            self._device.backend.block_until_ready(self._buffer)
         return self
 
     def copy(self):
-        return ArrayImpl._wrap(self._value.copy(), self._aval)
+        if self._device is not HOST:
+            return self
+        return ArrayImpl._wrap(self._buffer.copy(), self._aval)
 
     def __copy__(self):
         return self
@@ -137,8 +215,7 @@ class ArrayImpl(Array):
 
     @property
     def device(self):
-        from fx.backends import cpu_device
-        return cpu_device()
+        return self._device
 
     def devices(self):
         return {self.device}

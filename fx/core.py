@@ -18,7 +18,7 @@ import numpy as np
 
 from fx import dtypes
 from fx.argcheck import describe
-from fx.array import ArrayImpl, Array
+from fx.array import HOST, Array, ArrayImpl, buffer_on, common_device
 from fx.errors import (ConcretizationTypeError, TracerArrayConversionError,  # noqa: F401
                        TracerBoolConversionError, TracerIntegerConversionError,
                        UnexpectedTracerError, user_frame_summary)
@@ -101,14 +101,6 @@ def as_array(x):
 
 def is_array_like(x) -> bool:
     return isinstance(x, (Array, np.ndarray, np.generic, bool, int, float))
-
-
-def to_numpy(x, aval=None) -> np.ndarray:
-    """The NumPy buffer of a concrete value, converted to its canonical dtype."""
-    if isinstance(x, ArrayImpl):
-        return x._value
-    aval = aval or get_aval(x)
-    return np.asarray(x, dtype=aval.dtype)
 
 
 # ---------------------------------------------------------------------------- primitives
@@ -203,26 +195,40 @@ class Trace:
 
 
 class EvalTrace(Trace):
-    """The root: runs each primitive's impl on concrete values right away."""
+    """The root: runs each primitive right away. Host arrays go straight to the primitive's
+    NumPy impl; arrays on another device go through a one-primitive program its backend
+    compiles (and caches), so eager work stays on the device."""
     description = "eager evaluation"
 
     def process_primitive(self, prim, args, params):
         vals, avals = [], []
         for x in args:
-            if isinstance(x, ArrayImpl):
-                vals.append(x._value)
+            if type(x) is ArrayImpl and x._device is HOST:
+                vals.append(x._buffer)
                 avals.append(x._aval)
+            elif isinstance(x, Tracer):
+                raise escaped_tracer_error(x)
+            elif type(x) is ArrayImpl:
+                return self._on_device(prim, args, params)
             else:
-                if isinstance(x, Tracer):
-                    raise escaped_tracer_error(x)
                 aval = get_aval(x)
-                vals.append(to_numpy(x, aval))
+                vals.append(np.asarray(x, aval.dtype))
                 avals.append(aval)
         out_aval = prim.rule("abstract_eval")(*avals, **params)
         out = prim.rule("impl")(*vals, **params)
         if prim.multiple_results:
             return [ArrayImpl._wrap(np.asarray(o), a) for o, a in zip(out, out_aval)]
         return ArrayImpl._wrap(np.asarray(out), out_aval)
+
+    def _on_device(self, prim, args, params):
+        device = common_device(args)
+        avals = [get_aval(x) for x in args]
+        out_avals = prim.rule("abstract_eval")(*avals, **params)
+        outs = device.backend.run_primitive(prim, params, avals, out_avals, [
+            buffer_on(x, aval, device) for x, aval in zip(args, avals)])
+        if prim.multiple_results:
+            return [ArrayImpl._on_device(o, a, device) for o, a in zip(outs, out_avals)]
+        return ArrayImpl._on_device(outs[0], out_avals, device)
 
 
 class _Context(threading.local):

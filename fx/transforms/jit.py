@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
 import weakref
 
 from fx import tree_util
 from fx.argcheck import check_callable, check_str_tuple, int_tuple, normalize_argnums, describe
-from fx.array import ArrayImpl
+from fx.array import HOST, ArrayImpl, buffer_on, common_device
 from fx.backends import get_backend
+from fx.backends.base import Backend
 from fx.config import config
 from fx.core import (EVAL_TRACE, Primitive, Tracer, UndefinedPrimal, Zero, current_trace,
-                     deep_recursion, get_aval, set_current_trace, to_numpy)
+                     deep_recursion, get_aval, set_current_trace)
 from fx.ir.jaxpr import ClosedJaxpr
 from fx.transforms.batching import axis_size_of, batch_jaxpr, moveaxis
 from fx.transforms.jvp import instantiate, jvp_jaxpr
@@ -34,7 +36,10 @@ _executables = weakref.WeakKeyDictionary()  # ClosedJaxpr -> {backend name: exec
 
 
 def compiled(closed: ClosedJaxpr, backend=None):
-    backend = get_backend(backend)
+    """The executable of `closed` on `backend` (a Backend, a name, or None for the
+    default), compiled once per jaxpr and backend."""
+    if not isinstance(backend, Backend):
+        backend = get_backend(backend)
     per_jaxpr = _executables.setdefault(closed, {})
     exe = per_jaxpr.get(backend.name)
     if exe is None:
@@ -140,20 +145,31 @@ class disable_jit:
 
 
 class _CacheEntry:
-    """What one argument signature traced to; the executable is made on first use."""
+    """What one argument signature traced to; the executable is made on first use (for
+    the host; arguments on another device run that device's backend's executable)."""
     __slots__ = ("jaxpr", "out_tree", "hoisted", "executable", "_single")
 
     def __init__(self, jaxpr, out_tree, hoisted):
         self.jaxpr, self.out_tree, self.hoisted, self.executable = jaxpr, out_tree, hoisted, None
         self._single = tree_util.treedef_is_leaf(out_tree) and out_tree.num_leaves == 1
 
-    def run(self, leaves):
+    def run(self, leaves, backend):
         """Call the executable on concrete leaves and wrap its outputs."""
-        outs = self.executable(*map(to_numpy, leaves, self.jaxpr.in_avals))
+        device = common_device(leaves)
+        avals = self.jaxpr.in_avals
+        if device is HOST:
+            outs = self.executable(*map(buffer_on, leaves, avals, itertools.repeat(HOST)))
+            wrap = ArrayImpl._wrap
+        else:
+            if backend is not None and get_backend(backend) is not device.backend:
+                raise ValueError(f"jit(..., backend={backend!r}) was called with arrays on "
+                                 f"{device}, which the {device.backend.name} backend computes on")
+            outs = compiled(self.jaxpr, device.backend)(
+                *[buffer_on(x, a, device) for x, a in zip(leaves, avals)])
+            wrap = functools.partial(ArrayImpl._on_device, device=device)
         if self._single:
-            return ArrayImpl._wrap(outs[0], self.jaxpr.out_avals[0])
-        return tree_util.tree_unflatten(self.out_tree, list(map(ArrayImpl._wrap, outs,
-                                                                self.jaxpr.out_avals)))
+            return wrap(outs[0], self.jaxpr.out_avals[0])
+        return tree_util.tree_unflatten(self.out_tree, list(map(wrap, outs, self.jaxpr.out_avals)))
 
 
 _FLAT_ARG_TYPES = frozenset({ArrayImpl, float, int, bool})
@@ -191,7 +207,7 @@ class Jitted:
         if not kwargs and current_trace() is EVAL_TRACE:
             entry = self._flat_cache.get(_flat_key(args))
             if entry is not None:  # arrays in, no pytrees, no statics: straight to native code
-                return entry.run(args)
+                return entry.run(args, self._backend)
         entry, dyn_leaves = self._lookup(args, kwargs)
         if entry.hoisted or current_trace() is not EVAL_TRACE:
             outs = jit_p.bind(*entry.hoisted, *dyn_leaves, jaxpr=entry.jaxpr, name=self._name,
@@ -203,7 +219,7 @@ class Jitted:
                 dyn_leaves) == len(args) and all(
                 type(a) in _FLAT_ARG_TYPES for a in args):
             self._flat_cache[_flat_key(args)] = entry
-        return entry.run(dyn_leaves)
+        return entry.run(dyn_leaves, self._backend)
 
     def _lookup(self, args, kwargs):
         dyn_args, dyn_kwargs, static = self._split_static(args, kwargs)

@@ -7,6 +7,7 @@ import weakref
 
 import numpy as np
 
+from fx.backends.base import HostBackend
 from fx.backends.llvm import engine, entry, interrupt, runtime
 from fx.config import config
 from fx.ir import kernels as K
@@ -125,7 +126,7 @@ def loaded_count() -> int:
         return sum(1 for ref in _loaded if (exe := ref()) is not None and exe.code is not None)
 
 
-class Backend:
+class Backend(HostBackend):
     name = "llvm"
 
     def compile(self, closed: ClosedJaxpr):

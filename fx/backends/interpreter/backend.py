@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from fx.backends.base import HostBackend
 from fx.ir.jaxpr import ClosedJaxpr, Literal
 
 
-class Backend:
+class Backend(HostBackend):
     name = "interpreter"
 
     def compile(self, closed: ClosedJaxpr):

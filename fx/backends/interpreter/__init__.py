@@ -1,0 +1,1 @@
+"""The reference backend: runs jaxprs primitive by primitive with NumPy."""
