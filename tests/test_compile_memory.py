@@ -11,8 +11,8 @@ import pytest
 
 import fx
 import fx.numpy as jnp
-from fx.backends.llvm import backend
-from fx.backends.llvm import disk_cache as dc
+from fx.backends import executable
+from fx.backends import disk_cache as dc
 
 
 def _library(jitted):
@@ -39,11 +39,11 @@ def test_executables_beyond_the_cache_size_unload_and_reload():
     with fx.config.override("executable_cache_size", 3):
         for k, f in enumerate(functions):
             np.testing.assert_array_equal(f(x), x * k + 1.0)
-            assert backend.loaded_count() <= 3
+            assert executable.loaded_count() <= 3
         executables = [next(iter(f._cache.values())).executable for f in functions]
         assert executables[0].code is None and executables[-1].code is not None
         np.testing.assert_array_equal(functions[0](x), x * 0 + 1.0)   # loads again
-        assert executables[0].code is not None and backend.loaded_count() <= 3
+        assert executables[0].code is not None and executable.loaded_count() <= 3
 
 
 def test_recently_called_executables_stay_loaded():

@@ -12,7 +12,7 @@ import pytest
 import fx
 import fx.numpy as jnp
 from fx.backends.llvm import compile_worker, engine
-from fx.backends.llvm.disk_cache import DiskCache
+from fx.backends.disk_cache import DiskCache
 
 MODULE = """
 define double @fx_worker_test(double* %x, i64 %n) {

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from fx.backends.llvm import engine, entry
-from fx.backends.llvm import disk_cache as dc
+from fx.backends import disk_cache as dc
 
 # Two programs; prints their results, then what the engine did: [compiled, from disk].
 SCRIPT = """

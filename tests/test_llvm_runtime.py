@@ -21,7 +21,8 @@ import numpy as np
 import pytest
 from llvmlite import ir
 
-from fx.backends.llvm import disk_cache as dc
+import fx
+from fx.backends import disk_cache as dc
 from fx.backends.llvm import runtime as rt
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -199,13 +200,28 @@ def test_gemm_description_and_threads():
     assert (g.symbol, g.convention, g.index_bits) == ("fx_cblas_sgemm", "cblas", 32)
     assert g.library_symbol.endswith("cblas_sgemm") and os.path.exists(g.library_path)
     assert str(g.function_type()) == str(rt.gemm_function_type(np.float32))
-    assert "OpenBLAS" in rt.blas_config()
-    before = rt.blas_get_num_threads()
+    config = _blas_call("openblas_get_config", ctypes.c_char_p)
+    assert b"OpenBLAS" in config
+    before = _blas_threads()
     try:
-        rt.blas_set_num_threads(1)
-        assert rt.blas_get_num_threads() == 1
+        rt._set_blas_threads(rt._blas_library(), 1)
+        assert _blas_threads() == 1
     finally:
-        rt.blas_set_num_threads(before)
+        rt._set_blas_threads(rt._blas_library(), before)
+
+
+def _blas_call(name, restype):
+    """Call an argument-less OpenBLAS function, or None without BLAS."""
+    lib = rt._blas_library()
+    fn = None if lib is None else lib.fn(name)
+    if fn is None:
+        return None
+    fn.argtypes, fn.restype = [], restype
+    return fn()
+
+
+def _blas_threads():
+    return _blas_call("openblas_get_num_threads", ctypes.c_int)
 
 
 def test_no_blas_means_none(monkeypatch):
@@ -218,7 +234,7 @@ def test_no_blas_means_none(monkeypatch):
         assert rt.blas_gemm_address(np.float32) is None
         assert rt.blas_gemm("float64") is None
         assert "fx_cblas_sgemm" not in rt.bind_symbols()
-        assert rt.blas_get_num_threads() is None
+        assert _blas_threads() is None
     finally:
         monkeypatch.delenv("FX_BLAS")
         rt._blas_library.cache_clear()
@@ -279,8 +295,13 @@ def test_parallel_for_nested(par):
     assert (c == 2).all()
 
 
+def _threading_layer():
+    """"fx" when fx_parallel_for has worker threads, "serial" when it runs inline."""
+    return rt.pool(rt.num_threads()).layer
+
+
 def test_parallel_for_layer_and_threads(par):
-    assert rt.threading_layer() in {"fx", "serial"}
+    assert _threading_layer() in {"fx", "serial"}
     assert rt.parallel_for_address() == rt.bind_symbols()["fx_parallel_for"]
     before = rt._thread_override
     try:
@@ -291,13 +312,13 @@ def test_parallel_for_layer_and_threads(par):
     finally:
         rt._thread_override = before
         rt.pool(rt.num_threads()).set_threads(rt.num_threads())
-        assert rt.blas_get_num_threads() in (1, None)   # fx's blocks, never BLAS's threads
+        assert _blas_threads() in (1, None)   # fx's blocks, never BLAS's threads
 
 
 def test_parallel_for_waits_for_claimed_chunks(par):
     """Chunks run on worker threads too, and the call returns only when all are done:
     every index is written before it returns, however the chunks were shared."""
-    if rt.threading_layer() != "fx":
+    if _threading_layer() != "fx":
         pytest.skip("one thread: no workers")
     for n, grain in [(8, 1), (64, 8), (4096, 1)]:
         for _ in range(200):
@@ -317,7 +338,7 @@ _PF_SCRIPT = textwrap.dedent("""
     th = [threading.Thread(target=lambda k=k: res.__setitem__(k, par.counts(5000, 8, 50))) for k in range(3)]
     [x.start() for x in th]; [x.join() for x in th]
     ok &= all((r == 50).all() for r in res.values())
-    layer = rt.threading_layer()
+    layer = rt.pool(rt.num_threads()).layer
     child = None
     if hasattr(os, "fork"):
         pid = os.fork()
@@ -374,8 +395,21 @@ def test_cache_key():
     assert dc.cache_key("ab", "c") != dc.cache_key("a", "bc")
     assert dc.cache_key("a") != dc.cache_key("a", "")
     assert dc.cache_key(b"a") == dc.cache_key("a")
-    parts = dc.environment_key_parts()
+
+
+def test_program_key_names_program_constants_and_toolchain():
+    from fx.backends.llvm import engine
+    from fx.backends.program_key import program_key
+    parts = engine.key_parts()
     assert any(p.startswith("cpu=") for p in parts) and any(p.startswith("llvm=") for p in parts)
+
+    def key(fun, *args):
+        return program_key(fx.jit(fun).lower(*args).kernel_program(), parts)
+    x = np.ones(3, np.float32)
+    assert key(lambda v: v * 2, x) == key(lambda v: v * 2, x)
+    assert key(lambda v: v * 2, x) != key(lambda v: v * 3, x)
+    big = np.arange(100.0, dtype=np.float32)  # constants enter by content, not by text
+    assert key(lambda v: v + big, big) != key(lambda v: v + big[::-1], big)
 
 
 def test_cache_default_directory(monkeypatch, tmp_path):

@@ -30,6 +30,20 @@ import numpy as np
 # ---------------------------------------------------------------------------- buffers
 
 
+def row_major_strides(shape):
+    """The element strides of a row-major (C-order) array of `shape`."""
+    out, acc = [], 1
+    for n in reversed(shape):
+        out.append(acc)
+        acc *= n
+    return tuple(reversed(out))
+
+
+def loop_index(rank):
+    """The index (i0, i1, ...) of a loop nest `rank` deep."""
+    return tuple(IVar(k) for k in range(rank))
+
+
 @dataclass(eq=False)
 class Buffer:
     """A dense row-major array: a program input, output, constant or temporary."""
@@ -50,11 +64,7 @@ class Buffer:
 
     def strides(self):
         """Row-major element strides."""
-        out, acc = [], 1
-        for s in reversed(self.shape):
-            out.append(acc)
-            acc *= s
-        return tuple(reversed(out))
+        return row_major_strides(self.shape)
 
     def __repr__(self):
         return self.name

@@ -79,10 +79,6 @@ class InlineValue(Value):
         return self.fn(tuple(index))
 
 
-def loop_index(shape):
-    return tuple(K.IVar(k) for k in range(len(shape)))
-
-
 class LoweringContext:
     """What lowering rules build with: values, kernels, buffers."""
 
@@ -119,7 +115,7 @@ class LoweringContext:
         rules that build big trees within one equation (integer_pow) ask it too."""
         return (value.nodes > MAX_KERNEL_NODES or value.depth > MAX_KERNEL_DEPTH
                 or (value.reindexed >= REINDEX_CHECK
-                    and K.tree_size(value.at(loop_index(value.shape))) > MAX_KERNEL_TREE))
+                    and K.tree_size(value.at(K.loop_index(len(value.shape)))) > MAX_KERNEL_TREE))
 
     def elementwise(self, opname, operands, dtype):
         expensive = opname in K.EXPENSIVE_OPS
@@ -143,7 +139,7 @@ class LoweringContext:
         by a custom_jvp rule) is computed once."""
         if isinstance(value, BufferValue) and dest is None:
             return value
-        expr = value.at(loop_index(value.shape))
+        expr = value.at(K.loop_index(len(value.shape)))
         if dest is None and expr in self._materialized:
             return BufferValue(self._materialized[expr])
         target = dest or self.new_buffer(value.shape, value.dtype)
@@ -225,7 +221,7 @@ class LoweringContext:
             if isinstance(v, BufferValue) and v.buffer in carry_set and v.buffer is not carry:
                 v = self.materialize(v, dest=self.new_buffer(v.shape, v.dtype))
             elif isinstance(v, InlineValue):
-                index = loop_index(v.shape)
+                index = K.loop_index(len(v.shape))
                 reads = [load for load in K.loads(v.at(index)) if load.buffer in carry_set]
                 if any(load.buffer is not carry or load.index != index for load in reads):
                     v = self.materialize(v)
@@ -242,7 +238,7 @@ class LoweringContext:
         when nothing else reads the product. The gemm moves to the end of the body, after
         every read of the old carry, so nothing after it may write what it reads. `others`
         are the values the other carries receive. Returns whether it did."""
-        index = loop_index(value.shape)
+        index = K.loop_index(len(value.shape))
         expr = value.at(index)
         if not (isinstance(expr, K.Op) and expr.op == "add" and np.dtype(expr.dtype).kind == "f"
                 and all(isinstance(a, K.Load) and a.index == index for a in expr.args)):
@@ -317,7 +313,7 @@ def _value_reads(value):
     """The buffers a value reads."""
     if isinstance(value, BufferValue):
         return {value.buffer}
-    return {load.buffer for load in K.loads(value.at(loop_index(value.shape)))}
+    return {load.buffer for load in K.loads(value.at(K.loop_index(len(value.shape))))}
 
 
 def _as_gemm(expr, out, reduce_shape):

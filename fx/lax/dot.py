@@ -290,8 +290,7 @@ def _stored_layout(x):
     (the block starts `offset` elements in), its other axis j holding x's axis layout[j].
     (None, None, None) when x is anything else."""
     from fx.ir import kernels as K
-    from fx.ir.lower import loop_index
-    expr = x.at(loop_index(x.shape))
+    expr = x.at(K.loop_index(len(x.shape)))
     if not isinstance(expr, K.Load):
         return None, None, None
     lead = len(expr.index) - x.ndim

@@ -565,12 +565,12 @@ def _lower_gather(ctx, operand, indices, *, dimension_numbers, slice_sizes, mode
 def _lower_scatter(kind):
     def rule(ctx, operand, indices, updates, *, dimension_numbers, mode, **hints):
         from fx.ir import kernels as K
-        from fx.ir.lower import BufferValue, loop_index
+        from fx.ir.lower import BufferValue
         sizes = _window_sizes(dimension_numbers, operand.ndim, updates.shape)
-        u = loop_index(updates.shape)
+        u = K.loop_index(len(updates.shape))
         index, inside = _window_index_map(operand.shape, indices, dimension_numbers, sizes, u)
         out = ctx.new_buffer(operand.shape, operand.dtype)
-        ctx.emit(K.Scatter("", out, operand.at(loop_index(operand.shape)), updates.shape, index,
+        ctx.emit(K.Scatter("", out, operand.at(K.loop_index(len(operand.shape))), updates.shape, index,
                            inside if mode == "drop" else K.const(True, np.bool_), updates.at(u), kind))
         return BufferValue(out)
     return rule

@@ -429,9 +429,9 @@ for _prim, _reducer in [(reduce_sum_p, "add"), (reduce_prod_p, "mul"), (reduce_m
 def _lower_cumulative(reducer):
     def rule(ctx, x, *, axis, reverse):
         from fx.ir import kernels as K
-        from fx.ir.lower import BufferValue, loop_index
+        from fx.ir.lower import BufferValue
         out = ctx.new_buffer(x.shape, x.dtype)
-        ctx.emit(K.Cumulative("", out, x.at(loop_index(x.shape)), axis, reducer, reverse))
+        ctx.emit(K.Cumulative("", out, x.at(K.loop_index(len(x.shape))), axis, reducer, reverse))
         return BufferValue(out)
     return rule
 

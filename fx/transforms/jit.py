@@ -15,7 +15,7 @@ import weakref
 from fx import tree_util
 from fx.argcheck import check_callable, check_str_tuple, int_tuple, normalize_argnums, describe
 from fx.array import HOST, ArrayImpl, buffer_on, common_device
-from fx.backends import get_backend
+from fx.backends import backend_names, get_backend
 from fx.backends.base import Backend
 from fx.config import config
 from fx.core import (EVAL_TRACE, Primitive, Tracer, UndefinedPrimal, Zero, current_trace,
@@ -292,24 +292,26 @@ class Jitted:
 
 class Lowered:
     """`jit(f).lower(*args)`: `.as_text(dialect)` shows the program as a "jaxpr", as the
-    "kernels" program (after fusion and buffer planning), or as "llvm" IR;
-    `.compile()` gives the executable."""
+    "kernels" program (after fusion and buffer planning), or in a backend's own form
+    (dialect = the backend's name: "llvm" gives LLVM IR); `.compile()` gives the executable."""
 
     def __init__(self, jaxpr, backend):
         self.jaxpr, self.backend = jaxpr, backend
 
-    def as_text(self, dialect="kernels"):
+    def kernel_program(self):
         from fx.ir.lower import lower_jaxpr
         from fx.ir.passes import optimize
+        return lower_jaxpr(optimize(self.jaxpr))
+
+    def as_text(self, dialect="kernels"):
         if dialect == "jaxpr":
             return str(self.jaxpr)
-        program = lower_jaxpr(optimize(self.jaxpr))
         if dialect == "kernels":
-            return str(program)
-        if dialect == "llvm":
-            from fx.backends.llvm.entry import build_modules
-            return "\n".join(str(m) for m in build_modules(program, "fx_")[0])
-        raise ValueError(f"unknown dialect {dialect!r}: expected 'jaxpr', 'kernels' or 'llvm'")
+            return str(self.kernel_program())
+        if dialect not in backend_names():
+            raise ValueError(f"unknown dialect {dialect!r}: expected 'jaxpr', 'kernels' or a "
+                             f"backend's name, one of {backend_names()}")
+        return get_backend(dialect).as_text(self.kernel_program())
 
     def compile(self):
         return compiled(self.jaxpr, self.backend)

@@ -2,13 +2,12 @@
 optimises (the new pass manager, with loop and SLP vectorisation) and compiles a
 program's modules on parallel threads (past a number of modules, in compile workers:
 compile_worker.py), caches the object code on disk, and links each program into a
-library of its own. `program_key` names a program's object code.
+library of its own. `key_parts` is what its object code depends on besides the program.
 """
 from __future__ import annotations
 
 import atexit
 import functools
-import hashlib
 import itertools
 import os
 import struct
@@ -16,15 +15,16 @@ import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 
+import llvmlite
 import llvmlite.binding as llvm
-import numpy as np
 
+from fx.backends.disk_cache import DiskCache
 from fx.backends.llvm import compile_worker, objcheck
 from fx.backends.llvm.entry import ndarray_data_offset
 from fx.backends.llvm.gemm import GEMM_BLOCK_FLOPS, SMALL_GEMM_FLOPS
 from fx.backends.llvm.parallel import CHUNK_MIN_WORK, PARALLEL_MIN_WORK
 from fx.backends.llvm.statements import SMALL_STATEMENT_WORK
-from fx.ir import kernels as K
+from fx.backends.program_key import source_fingerprint
 
 class Library:
     """One program's native code, linked into a JIT library of its own. `address` (its
@@ -61,7 +61,6 @@ class Engine:
     `compile_worker.Pool.modules_per_worker` modules."""
 
     def __init__(self):
-        from fx.backends.llvm.disk_cache import DiskCache
         llvm.initialize_native_target()
         llvm.initialize_native_asmprinter()
         self.cpu = llvm.get_host_cpu_name()
@@ -221,24 +220,24 @@ def get_engine() -> Engine:
     return Engine()
 
 
-def program_key(program: K.Program) -> str:
-    """What the object code depends on: the program (constants by content), the code
-    generator's settings, and the machine and toolchain."""
-    from fx.backends.llvm.disk_cache import cache_key, environment_key_parts
-    consts = [hashlib.sha256(np.ascontiguousarray(c.value).tobytes()).hexdigest() for c in program.consts]
-    from fx.backends.llvm import runtime
+def key_parts() -> tuple[str, ...]:
+    """What the llvm backend's object code depends on besides the program
+    (fx/backends/program_key.py): the code generator's source and settings, and the
+    toolchain and machine."""
+    from fx.backends.llvm import entry, runtime
     blas = [runtime.blas_gemm(d) is not None for d in ("float32", "float64")]
     settings = f"objects={ndarray_data_offset()} parallel={PARALLEL_MIN_WORK},{CHUNK_MIN_WORK} " \
                f"gemm={SMALL_GEMM_FLOPS},{GEMM_BLOCK_FLOPS} small={SMALL_STATEMENT_WORK} blas={blas} " \
-               f"threads={runtime.num_threads()}"
-    return cache_key(str(program), *consts, settings, _codegen_fingerprint(), *environment_key_parts())
+               f"threads={runtime.num_threads()} segments={entry.SEGMENT_STATEMENTS}"
+    return settings, *_toolchain_parts()
 
 
 @functools.cache
-def _codegen_fingerprint():
-    """A digest of the code generator's own source: changing how code is generated must
-    never load object code generated the old way."""
+def _toolchain_parts():
     import pathlib
     here = pathlib.Path(__file__).parent
-    sources = sorted(here.glob("*.py")) + [here.parents[1] / "ir" / "kernels.py"]
-    return hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()
+    codegen = source_fingerprint(*here.glob("*.py"), here.parents[1] / "ir" / "kernels.py")
+    return (f"codegen={codegen}", f"llvmlite={llvmlite.__version__}",
+            "llvm=" + ".".join(map(str, llvm.llvm_version_info)),
+            f"triple={llvm.get_process_triple()}", f"cpu={llvm.get_host_cpu_name()}",
+            f"features={llvm.get_host_cpu_features().flatten()}")

@@ -20,18 +20,7 @@ from fx.backends.llvm import interrupt
 from fx.backends.llvm.parallel import call_parallel, outer_loop, parallel_grain
 from fx.backends.llvm.statements import pointer_type, statement_buffers, statement_function
 from fx.ir import kernels as K
-
-SLOT_ALIGN = 64
-
-
-def slot_offsets(program: K.Program):
-    """(offset of each storage slot in the workspace, workspace bytes), 64-byte aligned."""
-    offsets, total = [], 0
-    for size in program.slot_sizes:
-        offsets.append(total)
-        total += -(-max(size, 1) // SLOT_ALIGN) * SLOT_ALIGN
-    return offsets, total
-
+from fx.ir.workspace import slot_offsets
 
 def build_modules(program: K.Program, prefix: str, groups: int = 1):
     """([module, ...], entry name): entry(in..., out..., workspace) runs the whole program.

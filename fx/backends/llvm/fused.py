@@ -22,7 +22,7 @@ def emit_kernel(b, module, pointers, k: K.Kernel, outer=None):
         if k.reducer:
             return _emit_reduction(b, module, pointers, k, ivars, loops, acc, best_index)
         em = emitter(b, module, pointers, ivars)
-        at = loop_index(len(ivars)) if k.store_index is None else k.store_index
+        at = K.loop_index(len(ivars)) if k.store_index is None else k.store_index
         for buf, expr in k.outputs:
             em.store(buf, at, em.expr(expr))
 
@@ -120,7 +120,7 @@ def _emit_reduction_outside(b, module, pointers, k, bounds, loops):
         return _emit_blocked_reduction_outside(b, module, pointers, k, bounds, loops)
     (buf, expr), = k.outputs
     dtype = np.dtype(expr.dtype)
-    index = loop_index(len(k.shape))
+    index = K.loop_index(len(k.shape))
 
     def line(b, outer_vars):
         loops.nest([bounds[-1]], lambda b, j: emitter(b, module, pointers, outer_vars + j).store(
@@ -152,7 +152,7 @@ def _emit_reduction(b, module, pointers, k, out_vars, loops, acc, best_index):
     arg = k.reducer in ("argmax", "argmin")
     b.store(cg.reduce_init(k.reducer, dtype), acc)
     b.store(ir.Constant(cg.I64, 0), best_index)
-    strides = _row_major(k.reduce_shape)
+    strides = K.row_major_strides(k.reduce_shape)
 
     def body(b, rvars):
         em = emitter(b, module, pointers, list(out_vars) + rvars)
@@ -173,7 +173,7 @@ def _emit_reduction(b, module, pointers, k, out_vars, loops, acc, best_index):
     result = b.load(best_index) if arg else b.load(acc)
     if arg:
         result = cg.convert(b, result, np.dtype(np.int64), buf.dtype)
-    em.store(buf, loop_index(len(out_vars)), result)
+    em.store(buf, K.loop_index(len(out_vars)), result)
 
 
 # ---------------------------------------------------------------------------- blocked sums
@@ -305,7 +305,7 @@ def _emit_blocked_reduction(b, module, pointers, k, out_vars, loops):
     cascade.start(b)
     in_blocks(b, loops, k.reduce_shape, cascade.clear, add_term, cascade.push)
     em = emitter(b, module, pointers, list(out_vars))
-    em.store(buf, loop_index(len(out_vars)), cascade.result(b, i64(0)))
+    em.store(buf, K.loop_index(len(out_vars)), cascade.result(b, i64(0)))
 
 
 def _emit_blocked_reduction_outside(b, module, pointers, k, bounds, loops):
@@ -313,7 +313,7 @@ def _emit_blocked_reduction_outside(b, module, pointers, k, bounds, loops):
     each tile's reductions in blocks, combined by a `Cascade` of the tile's width."""
     (buf, expr), = k.outputs
     dtype = np.dtype(expr.dtype)
-    index = loop_index(len(k.shape))
+    index = K.loop_index(len(k.shape))
     blocks = block_split(k.reduce_shape)[2]
     rows = blocks.bit_length() + 1  # the levels and the block
     width = min(BLOCK_TILE, k.shape[-1], max(1, BLOCK_TILE_BYTES // (rows * dtype.itemsize)))
@@ -344,15 +344,3 @@ def _term(em, k):
     for buf, index in k.side_outputs:
         em.store(buf, index, x)
     return x
-
-
-def loop_index(n):
-    return tuple(K.IVar(k) for k in range(n))
-
-
-def _row_major(shape):
-    strides, acc = [], 1
-    for n in reversed(shape):
-        strides.append(acc)
-        acc *= n
-    return strides[::-1]

@@ -89,11 +89,8 @@ __all__ = [
     "Gemm",
     "available_cores",
     "bind_symbols",
-    "blas_config",
     "blas_gemm",
     "blas_gemm_address",
-    "blas_get_num_threads",
-    "blas_set_num_threads",
     "declare_gemm",
     "declare_parallel_for",
     "gemm_function_type",
@@ -101,7 +98,6 @@ __all__ = [
     "num_threads",
     "parallel_for_address",
     "set_num_threads",
-    "threading_layer",
 ]
 
 # ---------------------------------------------------------------------------------------
@@ -296,43 +292,12 @@ def lapack_address(routine: str) -> int | None:
     return None if fn is None else ctypes.cast(fn, ctypes.c_void_p).value
 
 
-def blas_set_num_threads(n: int) -> None:
-    """Set OpenBLAS's own thread count (no-op without BLAS)."""
-    lib = _blas_library()
-    if lib is not None:
-        _set_blas_threads(lib, n)
-
-
-def blas_get_num_threads() -> int | None:
-    lib = _blas_library()
-    fn = None if lib is None else lib.fn("openblas_get_num_threads")
-    if fn is None:
-        return None
-    fn.argtypes, fn.restype = [], ctypes.c_int
-    return int(fn())
-
-
-def blas_config() -> str | None:
-    """OpenBLAS's configuration string (version, kernel chosen for this CPU), or None."""
-    lib = _blas_library()
-    fn = None if lib is None else lib.fn("openblas_get_config")
-    if fn is None:
-        return None
-    fn.argtypes, fn.restype = [], ctypes.c_char_p
-    return fn().decode()
-
-
 # ---------------------------------------------------------------------------------------
 # parallel_for (fx's own pool, pool.py)
 
 def parallel_for_address() -> int:
     """Address of ``fx_parallel_for`` (starts the pool's threads on first use)."""
     return pool(num_threads()).parallel_for
-
-
-def threading_layer() -> str:
-    """"fx" when ``fx_parallel_for`` has worker threads, "serial" when it runs inline."""
-    return pool(num_threads()).layer
 
 
 def bind_symbols() -> dict[str, int]:

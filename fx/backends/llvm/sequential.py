@@ -6,7 +6,7 @@ import numpy as np
 from llvmlite import ir
 
 from fx.backends.llvm import codegen as cg
-from fx.backends.llvm.fused import emitter, entry_alloca, in_pieces, loop_index
+from fx.backends.llvm.fused import emitter, entry_alloca, in_pieces
 from fx.ir import kernels as K
 
 def emit_scatter(b, module, pointers, s: K.Scatter):
@@ -14,7 +14,7 @@ def emit_scatter(b, module, pointers, s: K.Scatter):
 
     def copy(b, ivars):
         em = emitter(b, module, pointers, ivars)
-        em.store(s.out, loop_index(len(ivars)), em.expr(s.operand))
+        em.store(s.out, K.loop_index(len(ivars)), em.expr(s.operand))
     loops.nest([(0, n) for n in s.out.shape], copy)
 
     def update(b, uvars):
@@ -61,7 +61,7 @@ def emit_cumulative(b, module, pointers, c: K.Cumulative):
             em = emitter(b, module, pointers, ivars)
             value = cg.combine(em, c.reducer, b.load(acc), em.expr(c.expr), dtype, exact=True)
             b.store(value, acc)
-            em.store(c.out, loop_index(len(ivars)), value if offset is None else b.fadd(offset, value))
+            em.store(c.out, K.loop_index(len(ivars)), value if offset is None else b.fadd(offset, value))
         loops.nest([(lo, hi)], step)
 
     def block(b, outer, lo, hi):

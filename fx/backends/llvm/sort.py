@@ -131,7 +131,7 @@ def emit_sort(b, module, pointers, s: K.Sort, start, end, entry_alloca):
             p = b.load(b.gep(result, [jv[0]], inbounds=True))
             read = cg.ExprEmitter(b, module, pointers, at(p))
             write = cg.ExprEmitter(b, module, pointers, at(jv[0]))
-            index = tuple(K.IVar(k) for k in range(len(s.shape)))
+            index = K.loop_index(len(s.shape))
             for out, e in zip(s.outs, s.operands):
                 write.store(out, index, read.expr(e))
         loops.nest([(0, n)], gather)

@@ -315,7 +315,7 @@ scan_p.transpose = _scan_transpose
 def _scan_lower(ctx, *args, jaxpr, length, reverse, num_consts, num_carry, unroll):
     """A native loop: the carries in buffers, xs read and ys written at row `counter`."""
     from fx.ir import kernels as K
-    from fx.ir.lower import BufferValue, loop_index, lower_eqns
+    from fx.ir.lower import BufferValue, lower_eqns
     consts, init, xs = split(args, num_consts, num_carry)
     consts = [ctx.materialize_if_expensive(c) for c in consts]  # once, not per iteration
     carries = ctx.carries(init)
@@ -327,7 +327,7 @@ def _scan_lower(ctx, *args, jaxpr, length, reverse, num_consts, num_carry, unrol
         outs = lower_eqns(ctx, jaxpr, consts + [BufferValue(c) for c in carries] + x_rows)
         for y, value in zip(ys, outs[num_carry:]):
             if not _gemm_writes_row(ctx, value, y, row):
-                ctx.materialize(value, dest=y, store_index=(row, *loop_index(value.shape)))
+                ctx.materialize(value, dest=y, store_index=(row, *K.loop_index(len(value.shape))))
         ctx.update_carries(carries, outs[:num_carry])
     ctx.emit(K.Loop("", body, length=length, counter=counter, reverse=reverse))
     return [BufferValue(b) for b in carries + ys]

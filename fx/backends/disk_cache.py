@@ -1,13 +1,13 @@
-"""On-disk cache of compiled object code, so a restarted process skips LLVM's optimiser
-and code generator for programs it has compiled before.
+"""On-disk cache of compiled code, so a restarted process skips a backend's compiler for
+programs it has compiled before. Backend-neutral: entries are opaque bytes under a key.
 
 Design, and why:
 
 * One file per entry, ``<directory>/<key>.fxo``. The key is a hex digest the caller
-  computes with ``cache_key(*parts)`` from everything the object code depends on: the
-  kernel program's text, fx's version, llvmlite's and LLVM's versions, the target CPU's
-  name and features (``environment_key_parts()`` gives all but the program). Nothing in
-  the file is trusted to be current; a stale entry simply has a different key.
+  computes with ``cache_key(*parts)`` from everything the code depends on
+  (program_key.py: the kernel program, fx's version, and what the backend names: its
+  toolchain, target and code generator). Nothing in the file is trusted to be current; a
+  stale entry simply has a different key.
 * The directory is ``FX_CACHE_DIR`` when set, else ``$XDG_CACHE_HOME/fx``, else
   ``~/.cache/fx``.
 * Writes are atomic: the entry is written to a temporary file in the same directory and
@@ -37,13 +37,11 @@ Design, and why:
 The checksum guards against accidents, not an attacker: whoever can write the cache
 directory can run code as its owner anyway (as with ``__pycache__``). The loader checks
 the object files before it links them and links each program apart, so damage that
-gets past the checksum is still refused rather than run (engine.py, ``Engine``).
+gets past the checksum is still refused rather than run (llvm/engine.py, ``Engine``).
 
-How fx uses it: the engine (engine.py, ``Engine.library``) stores the object files
-it compiled a program into under the program's key, and a later process links them into
-a JIT library of their own instead of running LLVM. Object code refers to runtime
-functions (``fx_parallel_for``, the gemm) by symbol name; they are bound in the new process
-(``runtime.bind_symbols()``) when the objects are linked.
+How fx uses it: the llvm engine (llvm/engine.py, ``Engine.library``) stores the object
+files it compiled a program into under the program's key, and a later process links them
+into a JIT library of their own instead of running LLVM.
 """
 from __future__ import annotations
 
@@ -55,7 +53,7 @@ import struct
 import tempfile
 import warnings
 
-__all__ = ["DiskCache", "cache_key", "default_cache_dir", "default_max_bytes", "environment_key_parts"]
+__all__ = ["DiskCache", "cache_key", "default_cache_dir", "default_max_bytes"]
 
 MAGIC = b"FXOBJ\x00\r\n"          # the \r\n catches a text-mode copy
 FORMAT_VERSION = 2
@@ -79,23 +77,6 @@ def cache_key(*parts: str | bytes) -> str:
         h.update(struct.pack("<Q", len(data)))
         h.update(data)
     return h.hexdigest()
-
-
-def environment_key_parts() -> tuple[str, ...]:
-    """What object code depends on besides the program: fx, llvmlite and LLVM versions, the
-    host CPU and its features, this file's format."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    import llvmlite
-    import llvmlite.binding as llvm
-    try:
-        fx_version = version("fx")
-    except PackageNotFoundError:
-        fx_version = "unknown"
-    return (f"fx={fx_version}", f"llvmlite={llvmlite.__version__}",
-            "llvm=" + ".".join(map(str, llvm.llvm_version_info)),
-            f"triple={llvm.get_process_triple()}", f"cpu={llvm.get_host_cpu_name()}",
-            f"features={llvm.get_host_cpu_features().flatten()}", f"format={FORMAT_VERSION}")
 
 
 def default_cache_dir() -> str:
