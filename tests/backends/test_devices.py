@@ -144,6 +144,7 @@ def test_host_facing_operations_copy_from_the_device(fake):
 def test_registry(fake):
     assert "fake" in fx.backends.backend_names()
     assert fx.devices("fake") == [fake.device] and repr(fake.device) == "FakeDevice(id=0)"
+    assert fake.device.device_kind == fake.device.platform == "fake"
     with pytest.raises(ValueError, match="already exists"):
         register_backend(type("Clash", (FakeBackend,), {"name": "llvm"})())
     unregister_backend("fake")
