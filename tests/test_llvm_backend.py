@@ -1,5 +1,7 @@
 """The llvm backend against the reference interpreter: every registered primitive's
 examples, edge values, fused programs, and the safety checks of the kernel program."""
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -7,6 +9,7 @@ import fx
 import fx.numpy as jnp
 from fx.core import primitives
 from fx.ir import kernels as K
+from fx.ir.kernel_passes import CPU, fuse_reduced_producers
 from fx.ir.lower import lower_jaxpr
 from fx.ir.passes import optimize
 
@@ -53,7 +56,7 @@ def _tolerance(name):
     fx's own approximations (within a few ulp)."""
     if name.startswith("reduce") or name in ("dot_general", "conv_general_dilated", *LINALG):
         return 1e-12
-    if K.EXPENSIVE_OPS & {name, name.replace("integer_", "")} - {"div", "rem", "sqrt"}:
+    if CPU.cost.expensive_ops & {name, name.replace("integer_", "")} - {"div", "rem", "sqrt"}:
         return 4 * np.finfo(np.float64).eps
     return 0.0
 
@@ -362,13 +365,14 @@ def test_fused_softmax_matches_the_interpreter(f, shape):
 def test_fused_reductions_are_bit_identical_to_unfused_ones(monkeypatch, reduce, axis):
     """Where a reduction's order is fixed (comparisons; sums whose loop runs outside the
     output loop), fusing its producer changes no bit; the stored terms never do."""
-    import fx.ir.lower as lowering
+    from fx.backends.llvm.backend import Backend
     x = np.random.default_rng(11).uniform(-1, 1, (37, 3, 129)).astype(np.float32)
     x[5, 1, 7] = np.nan
     f = lambda x: (lambda e: (e, reduce(e, axis=axis)))(jnp.exp(x))  # noqa: E731
     assert _fused_reductions(lower_jaxpr(optimize(fx.make_jaxpr(f)(x))))
     fused = fx.jit(lambda x: f(x))(x)
-    monkeypatch.setattr(lowering, "fuse_reduced_producers", lambda body: None)
+    unfusing = dataclasses.replace(CPU, passes=tuple(p for p in CPU.passes if p is not fuse_reduced_producers))
+    monkeypatch.setattr(Backend, "kernel_pipeline", unfusing)
     unfused = fx.jit(lambda x: f(x))(x)
     for a, b in zip(fused, unfused):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))

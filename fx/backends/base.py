@@ -21,6 +21,9 @@ class Backend:
     raise NotImplementedError."""
     name: str
     platform: str
+    # the kernel-program pipeline (fx/ir/kernel_passes.py) of a backend that compiles
+    # kernel programs: its cost model, rewrites and passes
+    kernel_pipeline = None
 
     def __init__(self):
         self._primitive_programs = {}

@@ -226,13 +226,6 @@ SCALAR_OPS = {
     "shift_left": 2, "shift_right_logical": 2, "shift_right_arithmetic": 2,
 }
 
-# Ops whose cost justifies a buffer rather than recomputation in every consumer.
-EXPENSIVE_OPS = frozenset({"exp", "exp2", "log", "log1p", "expm1", "tanh", "logistic", "sin",
-                           "cos", "tan", "erf", "pow", "div", "rem", "sqrt", "rsqrt",
-                           "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
-                           "cbrt", "atan2"})
-
-
 @dataclass(frozen=True, eq=False)
 class Expr(_Node):
     dtype: np.dtype
@@ -276,10 +269,34 @@ def const(value, dtype):
 
 # ---------------------------------------------------------------------------- statements
 
+class Statement:
+    """What every statement of a program answers for itself, so that passes, the
+    verifier, the printer and backends need no chain of type tests:
+
+    - `reads()` / `writes()`: the buffers it reads (a set) and writes (a list, in order);
+    - `blocks()`: the statement lists nested inside it (loops and branches);
+    - `verify()`: raise OutOfBoundsError unless every index it uses is in bounds and its
+      buffers fit its shape (the checks that let generated code skip bounds checks);
+    - `pp()`: its text (the disk cache keys object code by it, so it is complete);
+    - `work()`: loop iterations it runs, the base of every backend's cost estimates;
+    - `parallel_loop()`: (extent, work per iteration) of its outermost loop when the
+      iterations are independent and may run concurrently, else None;
+    - `rename_writes(old, new)`: write buffer `new` where it wrote `old`.
+    """
+    name: str
+
+    def blocks(self):
+        return []
+
+    def parallel_loop(self):
+        return None
+
+    def verify(self):
+        pass
 
 
 @dataclass(eq=False)
-class Kernel:
+class Kernel(Statement):
     """out[i...] = expr(i...), or out[i...] = reduce over r... of expr(i..., r...).
 
     Loop variables 0 .. len(shape)-1 index the output; len(shape) .. index the
@@ -290,6 +307,10 @@ class Kernel:
     A reduction's `side_outputs` also store each term it combines, x(i..., r...), at
     buffer[index]: a value that is both materialised and reduced (softmax's exp) is then
     computed and read in one pass instead of being written, then read back.
+
+    With a `block` (a pipeline's choice: `kernel_passes.block_float_sums`), the terms of
+    each output are summed in blocks of about `block` terms (`block_split`), the blocks'
+    sums then combined pairwise, so rounding error grows with the log of the length.
     """
     name: str
     shape: tuple
@@ -300,6 +321,7 @@ class Kernel:
     # itself (a scan writes its ys into row `counter` of their stacked buffers)
     store_index: tuple | None = None
     side_outputs: list = field(default_factory=list)  # [(Buffer, index over all loop vars)]
+    block: int | None = None
 
     def reads(self):
         found = set()
@@ -313,9 +335,69 @@ class Kernel:
     def writes(self):
         return [b for b, _ in self.outputs] + [b for b, _ in self.side_outputs]
 
+    def rename_writes(self, old, new):
+        self.outputs = [(new if b is old else b, e) for b, e in self.outputs]
+
+    def work(self):
+        return _size(self.shape + self.reduce_shape)
+
+    def parallel_loop(self):
+        if not self.shape:
+            return None
+        return self.shape[0], _size(self.shape[1:]) * _size(self.reduce_shape)
+
+    def block_split(self):
+        """(d, step, blocks): a block is `step` iterations of reduction loop d, each running
+        the loops inside d in full, about `block` terms; an output combines `blocks` blocks."""
+        return block_split(self.reduce_shape, self.block)
+
+    def verify(self):
+        extents = tuple(self.shape) + tuple(self.reduce_shape)
+        for b, e in self.outputs:
+            _verify_loads(e, extents, self.name)
+            if self.store_index is not None:
+                if self.reducer or len(self.store_index) != len(b.shape):
+                    raise OutOfBoundsError(f"{self.name}: a store index needs no reduction and "
+                                           f"one index per dim of {b.name}")
+                _verify_index(b, self.store_index, extents, self.name)
+        for b, index in self.side_outputs:
+            if (not self.reducer or len(self.outputs) != 1 or len(index) != len(b.shape)
+                    or np.dtype(b.dtype) != self.outputs[0][1].dtype):
+                raise OutOfBoundsError(f"{self.name}: a side output needs a reduction of one "
+                                       f"output and one index per dim of {b.name}, of its dtype")
+            _verify_index(b, index, extents, self.name)
+        if self.block is not None and (self.reducer != "add" or _size(self.reduce_shape) <= self.block):
+            raise OutOfBoundsError(f"{self.name}: only a sum of more than {self.block} terms "
+                                   "combines them in blocks")
+
+    def pp(self):
+        loops = f"({','.join(map(str, self.shape))})"
+        red = (f" reduce {self.reducer} over ({','.join(map(str, self.reduce_shape))})"
+               if self.reducer else "")
+        red += f" in blocks of {self.block}" if self.block is not None else ""
+        lines = [f"kernel {self.name} over {loops}{red}:"]
+        at = "..." if self.store_index is None else ",".join(map(pp_idx, self.store_index))
+        lines += [f"    {b.name}[{at}] = {pp_expr(e)}" for b, e in self.outputs]
+        lines += [f"    {b.name}[{','.join(map(pp_idx, index))}] = each term"
+                  for b, index in self.side_outputs]
+        return "\n".join(lines)
+
+
+def block_split(shape, block):
+    """(d, step, blocks) for summing over the loops `shape` in blocks of about `block`
+    terms: a block is `step` iterations of loop d, each running the loops inside d in
+    full; each output combines `blocks` blocks."""
+    inner = 1
+    for d in reversed(range(len(shape))):
+        if inner * shape[d] > block:
+            step = max(1, block // inner)
+            return d, step, _size(shape[:d]) * -(-shape[d] // step)
+        inner *= shape[d]
+    raise ValueError(f"a reduction over {shape} fits in one block of {block}")
+
 
 @dataclass(eq=False)
-class Gemm:
+class Gemm(Statement):
     """out[b] = op(lhs[b]) @ op(rhs[b]) for each batch b, all row-major and contiguous;
     with `accumulate`, out[b] += op(lhs[b]) @ op(rhs[b]) (BLAS's beta = 1).
 
@@ -323,7 +405,8 @@ class Gemm:
     with trans_rhs, (batch, n, k); out is (batch, m, n). Each starts `offsets` (lhs, rhs,
     out) elements into its buffer: index expressions without loop variables, evaluated
     when the gemm runs, so that a loop's gemm reads row `counter` of a stacked buffer in
-    place instead of a copy of it.
+    place instead of a copy of it. With a `block`, each product of a row by a column
+    (m = n = 1) is summed in blocks of `block` terms, as a Kernel's.
     """
     name: str
     lhs: Buffer
@@ -337,6 +420,7 @@ class Gemm:
     trans_rhs: bool = False
     accumulate: bool = False
     offsets: tuple = (IConst(0), IConst(0), IConst(0))
+    block: int | None = None
 
     def reads(self):
         found = {self.lhs, self.rhs} | ({self.out} if self.accumulate else set())
@@ -348,18 +432,63 @@ class Gemm:
     def writes(self):
         return [self.out]
 
+    def rename_writes(self, old, new):
+        self.out = new if self.out is old else self.out
+
+    def work(self):
+        return self.batch * self.m * self.n * self.k
+
     def operand_sizes(self):
         """Elements of lhs, rhs and out that the product touches."""
         return self.batch * self.m * self.k, self.batch * self.k * self.n, self.batch * self.m * self.n
 
+    def verify(self):
+        if self.out in (self.lhs, self.rhs):
+            raise OutOfBoundsError(f"{self.name}: a gemm cannot write a buffer it reads")
+        if self.block is not None and not (self.m == self.n == 1 and self.k > self.block):
+            raise OutOfBoundsError(f"{self.name}: only a product of a row by a column of more "
+                                   f"than {self.block} terms sums them in blocks")
+        for buffer, size, offset in zip((self.lhs, self.rhs, self.out), self.operand_sizes(), self.offsets):
+            for e in _idx_exprs(offset):
+                _verify_loads(e, (), self.name)
+            if not buffer.size:  # as for kernels: only a loop that never runs indexes it
+                continue
+            lo, hi = index_range(offset, ()) if uses_no_loop_vars(offset) else (None, None)
+            if lo is None or hi is None or lo < 0 or hi + size > buffer.size:
+                raise OutOfBoundsError(f"{self.name}: gemm operand of {size} elements at offset "
+                                       f"{pp_idx(offset)} does not fit in {buffer.name} "
+                                       f"({buffer.size} elements)")
+
+    def pp(self):
+        lhs, rhs, out = (b.name + ("" if o == IConst(0) else f"[{pp_idx(o)}:]")
+                         for b, o in zip((self.lhs, self.rhs, self.out), self.offsets))
+        t = lambda flag: "T" if flag else ""  # noqa: E731
+        blocks = f" in blocks of {self.block}" if self.block is not None else ""
+        return (f"gemm {self.name}: {out} {'+=' if self.accumulate else '='} {lhs}{t(self.trans_lhs)} @ "
+                f"{rhs}{t(self.trans_rhs)}  (batch={self.batch} m={self.m} n={self.n} k={self.k}){blocks}")
+
+
+# How a Scatter applies its updates and a Cumulative runs its lines: a pipeline's choice
+# (`kernel_passes.schedule_updates`), None until it is made.
+SEQUENTIAL = "sequential"   # in order, on one thread: a set's last update wins
+CONCURRENT = "concurrent"   # independent pieces at once: atomic updates, any winner of a set
+SCHEDULES = (SEQUENTIAL, CONCURRENT)
+
+
+def _verify_schedule(s):
+    if s.schedule not in SCHEDULES:
+        raise OutOfBoundsError(f"{s.name}: its schedule must be one of {SCHEDULES}, "
+                               f"not {s.schedule!r} (the pipeline chooses it)")
+
 
 @dataclass(eq=False)
-class Scatter:
+class Scatter(Statement):
     """out = operand, then for each update position u: out[index(u)] (op)= update(u).
 
     `shape` is the update iteration space; `index` maps its loop variables to an index
     into `out` (one Idx per dim); `in_bounds` is a boolean Expr (updates outside the
-    array are dropped). op is "set" (last writer wins), "add", "mul", "min" or "max".
+    array are dropped). op is "set" (last writer wins when `schedule` is sequential),
+    "add", "mul", "min" or "max".
     """
     name: str
     out: Buffer
@@ -369,6 +498,7 @@ class Scatter:
     in_bounds: Expr
     update: Expr
     mode: str = "add"
+    schedule: str | None = None
 
     def reads(self):
         found = set()
@@ -381,6 +511,325 @@ class Scatter:
 
     def writes(self):
         return [self.out]
+
+    def rename_writes(self, old, new):
+        self.out = new if self.out is old else self.out
+
+    def work(self):
+        return _size(self.shape) + self.out.size
+
+    def verify(self):
+        _verify_schedule(self)
+        _verify_loads(self.operand, self.out.shape, self.name)
+        for e in (self.in_bounds, self.update):
+            _verify_loads(e, self.shape, self.name)
+        _verify_index(self.out, self.index, self.shape, self.name)
+
+    def pp(self):
+        return (f"scatter-{self.mode} {self.name} over ({','.join(map(str, self.shape))}) "
+                f"{self.schedule}:\n"
+                f"    {self.out.name} = {pp_expr(self.operand)}\n"
+                f"    {self.out.name}[{','.join(map(pp_idx, self.index))}] {self.mode}= "
+                f"{pp_expr(self.update)} if {pp_expr(self.in_bounds)}")
+
+
+@dataclass(eq=False)
+class Cumulative(Statement):
+    """out = the running `reducer` ("add", "mul", "max", "min") of `expr` along `axis`
+    (from the end when `reverse`); `expr` is indexed by out's loop variables. The lines
+    along `axis` are independent: `schedule` says whether they run one after another."""
+    name: str
+    out: Buffer
+    expr: Expr
+    axis: int
+    reducer: str
+    reverse: bool = False
+    schedule: str | None = None
+
+    def reads(self):
+        found = set()
+        _collect_loads(self.expr, found)
+        return found
+
+    def writes(self):
+        return [self.out]
+
+    def rename_writes(self, old, new):
+        self.out = new if self.out is old else self.out
+
+    def work(self):
+        return self.out.size
+
+    def verify(self):
+        _verify_schedule(self)
+        _verify_loads(self.expr, self.out.shape, self.name)
+
+    def pp(self):
+        direction = " reverse" if self.reverse else ""
+        return (f"cumulative {self.name} {self.reducer}{direction} along axis {self.axis} "
+                f"{self.schedule}:\n    {self.out.name}[...] = {pp_expr(self.expr)}")
+
+
+@dataclass(eq=False)
+class Sort(Statement):
+    """A stable sort of every line along `axis` of the outputs' shape.
+
+    outs[k] at (..., j, ...) = operands[k] at (..., perm[j], ...), where perm orders the
+    line by the first `num_keys` operands lexicographically, equal keys keeping their
+    order. Operands are expressions over the loop variables of that shape, read with the
+    axis variable at a position in the line. Floats order totally: `canonical` (lax.sort)
+    makes -0.0 equal 0.0 and every NaN equal and last; otherwise (top_k) the order is by
+    sign and bits, -NaN < -inf < ... < -0.0 < 0.0 < ... < inf < NaN. `descending`
+    reverses the order, not the ties'. `scratch` is the working memory of the pipeline's
+    algorithm (`kernel_passes.merge_sort_scratch`: int64 (2, lines, n), each line's
+    permutation and its merge buffer, so lines sort independently, in parallel).
+    """
+    name: str
+    outs: list                    # Buffers, one per operand, all of one shape
+    operands: list                # Exprs
+    axis: int
+    num_keys: int
+    scratch: Buffer | None = None
+    descending: bool = False
+    canonical: bool = True
+
+    @property
+    def shape(self):
+        return tuple(self.outs[0].shape)
+
+    @property
+    def n(self):
+        return self.shape[self.axis]
+
+    @property
+    def lines(self):
+        return _size(self.shape) // max(self.n, 1)
+
+    def reads(self):
+        found = set()
+        for e in self.operands:
+            _collect_loads(e, found)
+        return found
+
+    def writes(self):
+        return [*self.outs] + ([self.scratch] if self.scratch is not None else [])
+
+    def rename_writes(self, old, new):
+        self.outs = [new if b is old else b for b in self.outs]
+
+    def work(self):
+        lines, per_line = self.parallel_loop()
+        return lines * per_line
+
+    def parallel_loop(self):  # lines, each n log n comparisons
+        return self.lines, self.n * max(self.n.bit_length(), 1)
+
+    def verify(self):
+        for e in self.operands:
+            _verify_loads(e, self.shape, self.name)
+        if any(tuple(b.shape) != self.shape for b in self.outs) or self.scratch is None or (
+                self.scratch.dtype != np.int64 or tuple(self.scratch.shape) != (2, self.lines, self.n)):
+            raise OutOfBoundsError(f"{self.name}: sort buffers do not match its shape {self.shape}")
+
+    def pp(self):
+        order = " descending" if self.descending else ""
+        order += "" if self.canonical else " total-order"
+        scratch = self.scratch.name if self.scratch is not None else "none"
+        return (f"sort {self.name} along axis {self.axis} by {self.num_keys} key(s){order}, scratch "
+                f"{scratch}:\n    {', '.join(b.name for b in self.outs)} = "
+                f"{', '.join(map(pp_expr, self.operands))}")
+
+
+@dataclass(eq=False)
+class Linalg(Statement):
+    """A linear-algebra routine applied to each of `batch` row-major matrices.
+
+    `args` are buffers whose leading dims hold the batch; `signature()` gives each one's
+    role (r: read, w: written, rw: updated in place), its per-matrix shape and whether it
+    is int32 (else the floating dtype of args[0]). With k = min(m, n):
+
+      cholesky (lower)          a (n,n) rw: its `lower` (else upper) triangle becomes L
+                                (a = L L^T; L^T if upper), the other triangle is kept
+      triangular_solve (left_side, lower, transpose_a, unit_diagonal)
+                                a r: (m,m) if left_side else (n,n), read as LAPACK's trsm;
+                                b (m,n) rw: becomes x with op(a) x = b (or x op(a) = b)
+      lu                        a (n,n) rw: becomes L\\U, partial pivoting; pivots (n,) w:
+                                0-based, row i swapped with pivots[i] at step i;
+                                permutation (n,) w: a[permutation] = L U
+      householder               a (m,n) rw: R on and above the diagonal, reflectors below;
+                                tau (k,) w
+      householder_q (k)         q (m,n) rw: the first k reflectors in its columns become
+                                Q's first n columns; tau (k,) r
+      eigh (lower)              a (n,n) rw: eigenvectors in its columns; w (n,) w: the
+                                eigenvalues, ascending
+      svd (full_matrices, compute_uv)  a (m,n) rw: destroyed; s (k,) w: descending;
+                                with compute_uv u (m, m or k) w and vt (n or k, n) w
+
+    Every op but triangular_solve also writes info (1,) int32, LAPACK's: 0 on success,
+    < 0 for a rejected input (LAPACKE rejects NaNs), > 0 when the routine failed (not
+    positive definite, no convergence; for lu, an exactly singular U, not a failure).
+    """
+    name: str
+    op: str
+    args: tuple
+    batch: int
+    m: int
+    n: int
+    params: tuple = ()      # sorted (name, value) pairs
+
+    def signature(self):
+        """(role, per-matrix shape, is_int32) of each arg, in order."""
+        p, m, n = dict(self.params), self.m, self.n
+        k, info = min(m, n), ("w", (1,), True)
+        if self.op == "cholesky":
+            return [("rw", (n, n), False), info]
+        if self.op == "triangular_solve":
+            side = m if p["left_side"] else n
+            return [("r", (side, side), False), ("rw", (m, n), False)]
+        if self.op == "lu":
+            return [("rw", (n, n), False), ("w", (n,), True), ("w", (n,), True), info]
+        if self.op == "householder":
+            return [("rw", (m, n), False), ("w", (k,), False), info]
+        if self.op == "householder_q":
+            return [("rw", (m, n), False), ("r", (p["k"],), False), info]
+        if self.op == "eigh":
+            return [("rw", (n, n), False), ("w", (n,), False), info]
+        if self.op == "svd":
+            uv = [("w", (m, m if p["full_matrices"] else k), False),
+                  ("w", (n if p["full_matrices"] else k, n), False)] if p["compute_uv"] else []
+            return [("rw", (m, n), False), ("w", (k,), False), *uv, info]
+        raise ValueError(f"unknown linalg op {self.op!r}")
+
+    def reads(self):
+        return {b for b, (role, _, _) in zip(self.args, self.signature()) if "r" in role}
+
+    def writes(self):
+        return [b for b, (role, _, _) in zip(self.args, self.signature()) if "w" in role]
+
+    def rename_writes(self, old, new):
+        self.args = tuple(new if b is old else b for b in self.args)
+
+    def work(self):  # the work is LAPACK's; fx's own code loops over the batch
+        return self.batch
+
+    def verify(self):
+        signature = self.signature()
+        dtype = np.dtype(self.args[0].dtype)
+        if len(signature) != len(self.args) or any(
+                b.size != self.batch * _size(shape)
+                or np.dtype(b.dtype) != (np.dtype(np.int32) if is_int else dtype)
+                for b, (_, shape, is_int) in zip(self.args, signature)):
+            raise OutOfBoundsError(f"{self.name}: {self.op} buffers do not match its signature")
+
+    def pp(self):
+        params = "".join(f" {k}={v}" for k, v in self.params)
+        return (f"linalg {self.name}: {self.op}({', '.join(b.name for b in self.args)})  "
+                f"(batch={self.batch} m={self.m} n={self.n}{params})")
+
+
+class _Structured(Statement):
+    """A statement around blocks of statements (Loop, Branch)."""
+
+    def reads(self):
+        return set().union(*(s.reads() for block in self.blocks() for s in block))
+
+    def writes(self):
+        return list(dict.fromkeys(b for block in self.blocks() for s in block for b in s.writes()))
+
+    def rename_writes(self, old, new):
+        for block in self.blocks():
+            for s in block:
+                if old in s.writes():
+                    s.rename_writes(old, new)
+
+    def work(self):  # one run of every block
+        return sum(s.work() for block in self.blocks() for s in block)
+
+
+@dataclass(eq=False)
+class Loop(_Structured):
+    """Runs the statements of `body` again and again: `length` times when it is given,
+    each iteration first writing its number (length - 1 minus it when `reverse`) into the
+    int64 scalar `counter`; and, with a `pred`, only while the bool scalar `pred`, which
+    the `cond` statements compute at the start of every iteration, is true.
+
+    A loop's carries are buffers that its body reads, then overwrites for the next
+    iteration; lowering orders the body so that no statement reads a buffer that an
+    earlier one of the same iteration has overwritten.
+    """
+    name: str
+    body: list
+    length: int | None = None
+    counter: Buffer | None = None
+    reverse: bool = False
+    cond: list = field(default_factory=list)
+    pred: Buffer | None = None
+
+    def blocks(self):
+        return [self.cond, self.body]
+
+    def reads(self):
+        return super().reads() | ({self.pred} if self.pred is not None else set())
+
+    def writes(self):
+        counter = [self.counter] if self.counter is not None else []
+        return list(dict.fromkeys(counter + super().writes()))
+
+    def verify(self):
+        if self.length is None and (self.pred is None or self.counter is not None):
+            raise OutOfBoundsError(f"{self.name}: a loop needs a length or a predicate, and a "
+                                   "counter only with a length")
+        if self.counter is not None:
+            _verify_scalar(self.counter, np.int64, "counter", self.name)
+        if self.pred is not None:
+            _verify_scalar(self.pred, np.bool_, "predicate", self.name)
+
+    def pp(self):
+        trips = f" {self.length} times" if self.length is not None else ""
+        trips += f" while {self.pred.name}" if self.pred is not None else ""
+        counter = f", counter {self.counter.name}" if self.counter is not None else ""
+        lines = [f"loop {self.name}{trips}{counter}{' reverse' if self.reverse else ''}:"]
+        if self.cond:
+            lines += ["  condition:", *_pp_block(self.cond, 4), "  body:"]
+        return "\n".join(lines + _pp_block(self.body, 4 if self.cond else 2))
+
+
+@dataclass(eq=False)
+class Branch(_Structured):
+    """Runs the statements of bodies[index], the int32 scalar `index` clamped to
+    [0, len(bodies) - 1]. Every body writes the same buffers."""
+    name: str
+    index: Buffer
+    bodies: list
+
+    def blocks(self):
+        return self.bodies
+
+    def reads(self):
+        return super().reads() | {self.index}
+
+    def verify(self):
+        _verify_scalar(self.index, np.int32, "index", self.name)
+        if not self.bodies:
+            raise OutOfBoundsError(f"{self.name}: a branch needs at least one body")
+
+    def pp(self):
+        lines = [f"branch {self.name} on {self.index.name}:"]
+        for k, body in enumerate(self.bodies):
+            lines += [f"  case {k}:", *_pp_block(body, 4)]
+        return "\n".join(lines)
+
+
+def all_statements(body):
+    """Every statement of a body, those inside loops and branches included (pre-order)."""
+    for s in body:
+        yield s
+        for block in s.blocks():
+            yield from all_statements(block)
+
+
+def _size(shape):
+    return int(np.prod(shape, dtype=np.int64))
 
 
 @dataclass(eq=False)
@@ -466,199 +915,6 @@ def _collect_loads(expr, found):
     found.update(load.buffer for load in loads(expr))
 
 
-@dataclass(eq=False)
-class Cumulative:
-    """out = the running `reducer` ("add", "mul", "max", "min") of `expr` along `axis`
-    (from the end when `reverse`); `expr` is indexed by out's loop variables."""
-    name: str
-    out: Buffer
-    expr: Expr
-    axis: int
-    reducer: str
-    reverse: bool = False
-
-    def reads(self):
-        found = set()
-        _collect_loads(self.expr, found)
-        return found
-
-    def writes(self):
-        return [self.out]
-
-
-@dataclass(eq=False)
-class Sort:
-    """A stable sort of every line along `axis` of the outputs' shape.
-
-    outs[k] at (..., j, ...) = operands[k] at (..., perm[j], ...), where perm orders the
-    line by the first `num_keys` operands lexicographically, equal keys keeping their
-    order. Operands are expressions over the loop variables of that shape, read with the
-    axis variable at a position in the line. Floats order totally: `canonical` (lax.sort)
-    makes -0.0 equal 0.0 and every NaN equal and last; otherwise (top_k) the order is by
-    sign and bits, -NaN < -inf < ... < -0.0 < 0.0 < ... < inf < NaN. `descending`
-    reverses the order, not the ties'. `scratch` (int64, (2, lines, n)) holds each line's
-    permutation and its merge buffer, so lines sort independently (in parallel).
-    """
-    name: str
-    outs: list                    # Buffers, one per operand, all of one shape
-    operands: list                # Exprs
-    axis: int
-    num_keys: int
-    scratch: Buffer
-    descending: bool = False
-    canonical: bool = True
-
-    @property
-    def shape(self):
-        return tuple(self.outs[0].shape)
-
-    @property
-    def n(self):
-        return self.shape[self.axis]
-
-    @property
-    def lines(self):
-        return int(np.prod(self.shape, dtype=np.int64)) // max(self.n, 1)
-
-    def reads(self):
-        found = set()
-        for e in self.operands:
-            _collect_loads(e, found)
-        return found
-
-    def writes(self):
-        return [*self.outs, self.scratch]
-
-
-@dataclass(eq=False)
-class Linalg:
-    """A linear-algebra routine applied to each of `batch` row-major matrices.
-
-    `args` are buffers whose leading dims hold the batch; `signature()` gives each one's
-    role (r: read, w: written, rw: updated in place), its per-matrix shape and whether it
-    is int32 (else the floating dtype of args[0]). With k = min(m, n):
-
-      cholesky (lower)          a (n,n) rw: its `lower` (else upper) triangle becomes L
-                                (a = L L^T; L^T if upper), the other triangle is kept
-      triangular_solve (left_side, lower, transpose_a, unit_diagonal)
-                                a r: (m,m) if left_side else (n,n), read as LAPACK's trsm;
-                                b (m,n) rw: becomes x with op(a) x = b (or x op(a) = b)
-      lu                        a (n,n) rw: becomes L\\U, partial pivoting; pivots (n,) w:
-                                0-based, row i swapped with pivots[i] at step i;
-                                permutation (n,) w: a[permutation] = L U
-      householder               a (m,n) rw: R on and above the diagonal, reflectors below;
-                                tau (k,) w
-      householder_q (k)         q (m,n) rw: the first k reflectors in its columns become
-                                Q's first n columns; tau (k,) r
-      eigh (lower)              a (n,n) rw: eigenvectors in its columns; w (n,) w: the
-                                eigenvalues, ascending
-      svd (full_matrices, compute_uv)  a (m,n) rw: destroyed; s (k,) w: descending;
-                                with compute_uv u (m, m or k) w and vt (n or k, n) w
-
-    Every op but triangular_solve also writes info (1,) int32, LAPACK's: 0 on success,
-    < 0 for a rejected input (LAPACKE rejects NaNs), > 0 when the routine failed (not
-    positive definite, no convergence; for lu, an exactly singular U, not a failure).
-    """
-    name: str
-    op: str
-    args: tuple
-    batch: int
-    m: int
-    n: int
-    params: tuple = ()      # sorted (name, value) pairs
-
-    def signature(self):
-        """(role, per-matrix shape, is_int32) of each arg, in order."""
-        p, m, n = dict(self.params), self.m, self.n
-        k, info = min(m, n), ("w", (1,), True)
-        if self.op == "cholesky":
-            return [("rw", (n, n), False), info]
-        if self.op == "triangular_solve":
-            side = m if p["left_side"] else n
-            return [("r", (side, side), False), ("rw", (m, n), False)]
-        if self.op == "lu":
-            return [("rw", (n, n), False), ("w", (n,), True), ("w", (n,), True), info]
-        if self.op == "householder":
-            return [("rw", (m, n), False), ("w", (k,), False), info]
-        if self.op == "householder_q":
-            return [("rw", (m, n), False), ("r", (p["k"],), False), info]
-        if self.op == "eigh":
-            return [("rw", (n, n), False), ("w", (n,), False), info]
-        if self.op == "svd":
-            uv = [("w", (m, m if p["full_matrices"] else k), False),
-                  ("w", (n if p["full_matrices"] else k, n), False)] if p["compute_uv"] else []
-            return [("rw", (m, n), False), ("w", (k,), False), *uv, info]
-        raise ValueError(f"unknown linalg op {self.op!r}")
-
-    def reads(self):
-        return {b for b, (role, _, _) in zip(self.args, self.signature()) if "r" in role}
-
-    def writes(self):
-        return [b for b, (role, _, _) in zip(self.args, self.signature()) if "w" in role]
-
-
-@dataclass(eq=False)
-class Loop:
-    """Runs the statements of `body` again and again: `length` times when it is given,
-    each iteration first writing its number (length - 1 minus it when `reverse`) into the
-    int64 scalar `counter`; and, with a `pred`, only while the bool scalar `pred`, which
-    the `cond` statements compute at the start of every iteration, is true.
-
-    A loop's carries are buffers that its body reads, then overwrites for the next
-    iteration; lowering orders the body so that no statement reads a buffer that an
-    earlier one of the same iteration has overwritten.
-    """
-    name: str
-    body: list
-    length: int | None = None
-    counter: Buffer | None = None
-    reverse: bool = False
-    cond: list = field(default_factory=list)
-    pred: Buffer | None = None
-
-    def blocks(self):
-        return [self.cond, self.body]
-
-    def reads(self):
-        return _block_reads(self.blocks()) | ({self.pred} if self.pred is not None else set())
-
-    def writes(self):
-        return _block_writes(self.blocks(), [self.counter] if self.counter is not None else [])
-
-
-@dataclass(eq=False)
-class Branch:
-    """Runs the statements of bodies[index], the int32 scalar `index` clamped to
-    [0, len(bodies) - 1]. Every body writes the same buffers."""
-    name: str
-    index: Buffer
-    bodies: list
-
-    def blocks(self):
-        return self.bodies
-
-    def reads(self):
-        return _block_reads(self.bodies) | {self.index}
-
-    def writes(self):
-        return _block_writes(self.bodies)
-
-
-def _block_reads(blocks):
-    return set().union(*(s.reads() for block in blocks for s in block))
-
-
-def _block_writes(blocks, first=()):
-    return list(dict.fromkeys([*first, *(b for block in blocks for s in block for b in s.writes())]))
-
-
-def all_statements(body):
-    """Every statement of a body, those inside loops and branches included (pre-order)."""
-    for s in body:
-        yield s
-        for block in getattr(s, "blocks", list)():
-            yield from all_statements(block)
-
 
 # ---------------------------------------------------------------------------- bounds
 
@@ -694,86 +950,28 @@ def index_range(i, extents):
 
 
 def verify_bounds(program: Program):
-    """Check every load and store index against its buffer's shape."""
-    def check(buffer, index, extents, where):
-        for d, (i, n) in enumerate(zip(index, buffer.shape)):
-            lo, hi = index_range(i, extents)
-            if n and (lo is None or hi is None or lo < 0 or hi >= n):
-                raise OutOfBoundsError(f"{where}: index {pp_idx(i)} of {buffer.name} axis {d} "
-                                       f"spans [{lo}, {hi}], outside [0, {n - 1}]")
-
-    def walk(e, extents, where):
-        if isinstance(e, Load):
-            check(e.buffer, e.index, extents, where)
-        for child in _children(e):
-            walk(child, extents, where)
-
-    def scalar(buffer, dtype, what, where):
-        if buffer is None or tuple(buffer.shape) != () or np.dtype(buffer.dtype) != dtype:
-            raise OutOfBoundsError(f"{where}: its {what} must be a {np.dtype(dtype).name} scalar buffer")
-
+    """Check every statement: its indices against its buffers' shapes, its buffers
+    against its own shape and kind."""
     for s in all_statements(program.body):
-        if isinstance(s, Kernel):
-            extents = tuple(s.shape) + tuple(s.reduce_shape)
-            for b, e in s.outputs:
-                walk(e, extents, s.name)
-                if s.store_index is not None:
-                    if s.reducer or len(s.store_index) != len(b.shape):
-                        raise OutOfBoundsError(f"{s.name}: a store index needs no reduction and "
-                                               f"one index per dim of {b.name}")
-                    check(b, s.store_index, extents, s.name)
-            for b, index in s.side_outputs:
-                if (not s.reducer or len(s.outputs) != 1 or len(index) != len(b.shape)
-                        or np.dtype(b.dtype) != s.outputs[0][1].dtype):
-                    raise OutOfBoundsError(f"{s.name}: a side output needs a reduction of one "
-                                           f"output and one index per dim of {b.name}, of its dtype")
-                check(b, index, extents, s.name)
-        elif isinstance(s, Loop):
-            if s.length is None and (s.pred is None or s.counter is not None):
-                raise OutOfBoundsError(f"{s.name}: a loop needs a length or a predicate, and a "
-                                       "counter only with a length")
-            if s.counter is not None:
-                scalar(s.counter, np.int64, "counter", s.name)
-            if s.pred is not None:
-                scalar(s.pred, np.bool_, "predicate", s.name)
-        elif isinstance(s, Branch):
-            scalar(s.index, np.int32, "index", s.name)
-            if not s.bodies:
-                raise OutOfBoundsError(f"{s.name}: a branch needs at least one body")
-        elif isinstance(s, Scatter):
-            walk(s.operand, s.out.shape, s.name)
-            for e in (s.in_bounds, s.update):
-                walk(e, s.shape, s.name)
-            check(s.out, s.index, s.shape, s.name)
-        elif isinstance(s, Cumulative):
-            walk(s.expr, s.out.shape, s.name)
-        elif isinstance(s, Sort):
-            for e in s.operands:
-                walk(e, s.shape, s.name)
-            if (any(tuple(b.shape) != s.shape for b in s.outs) or s.scratch.dtype != np.int64
-                    or tuple(s.scratch.shape) != (2, s.lines, s.n)):
-                raise OutOfBoundsError(f"{s.name}: sort buffers do not match its shape {s.shape}")
-        elif isinstance(s, Linalg):
-            signature = s.signature()
-            dtype = np.dtype(s.args[0].dtype)
-            if len(signature) != len(s.args) or any(
-                    b.size != s.batch * int(np.prod(shape, dtype=np.int64))
-                    or np.dtype(b.dtype) != (np.dtype(np.int32) if is_int else dtype)
-                    for b, (_, shape, is_int) in zip(s.args, signature)):
-                raise OutOfBoundsError(f"{s.name}: {s.op} buffers do not match its signature")
-        elif isinstance(s, Gemm):
-            if s.out in (s.lhs, s.rhs):
-                raise OutOfBoundsError(f"{s.name}: a gemm cannot write a buffer it reads")
-            for buffer, size, offset in zip((s.lhs, s.rhs, s.out), s.operand_sizes(), s.offsets):
-                for e in _idx_exprs(offset):
-                    walk(e, (), s.name)
-                if not buffer.size:  # as for kernels: only a loop that never runs indexes it
-                    continue
-                lo, hi = index_range(offset, ()) if uses_no_loop_vars(offset) else (None, None)
-                if lo is None or hi is None or lo < 0 or hi + size > buffer.size:
-                    raise OutOfBoundsError(f"{s.name}: gemm operand of {size} elements at offset "
-                                           f"{pp_idx(offset)} does not fit in {buffer.name} "
-                                           f"({buffer.size} elements)")
+        s.verify()
+
+
+def _verify_index(buffer, index, extents, where):
+    for d, (i, n) in enumerate(zip(index, buffer.shape)):
+        lo, hi = index_range(i, extents)
+        if n and (lo is None or hi is None or lo < 0 or hi >= n):
+            raise OutOfBoundsError(f"{where}: index {pp_idx(i)} of {buffer.name} axis {d} "
+                                   f"spans [{lo}, {hi}], outside [0, {n - 1}]")
+
+
+def _verify_loads(e, extents, where):
+    for load in loads(e):
+        _verify_index(load.buffer, load.index, extents, where)
+
+
+def _verify_scalar(buffer, dtype, what, where):
+    if buffer is None or tuple(buffer.shape) != () or np.dtype(buffer.dtype) != dtype:
+        raise OutOfBoundsError(f"{where}: its {what} must be a {np.dtype(dtype).name} scalar buffer")
 
 
 def uses_no_loop_vars(i):
@@ -873,58 +1071,8 @@ def _buf_decl(b):
     return f"{b.name}:{_short(b.dtype)}[{','.join(map(str, b.shape))}]"
 
 
-def pp_stmt(s):
-    if isinstance(s, Kernel):
-        loops = f"({','.join(map(str, s.shape))})"
-        red = f" reduce {s.reducer} over ({','.join(map(str, s.reduce_shape))})" if s.reducer else ""
-        lines = [f"kernel {s.name} over {loops}{red}:"]
-        at = "..." if s.store_index is None else ",".join(map(pp_idx, s.store_index))
-        lines += [f"    {b.name}[{at}] = {pp_expr(e)}" for b, e in s.outputs]
-        lines += [f"    {b.name}[{','.join(map(pp_idx, index))}] = each term" for b, index in s.side_outputs]
-        return "\n".join(lines)
-    if isinstance(s, Linalg):
-        params = "".join(f" {k}={v}" for k, v in s.params)
-        return (f"linalg {s.name}: {s.op}({', '.join(b.name for b in s.args)})  "
-                f"(batch={s.batch} m={s.m} n={s.n}{params})")
-    if isinstance(s, Gemm):
-        lhs, rhs, out = (b.name + ("" if o == IConst(0) else f"[{pp_idx(o)}:]")
-                         for b, o in zip((s.lhs, s.rhs, s.out), s.offsets))
-        t = lambda flag: "T" if flag else ""  # noqa: E731
-        return (f"gemm {s.name}: {out} {'+=' if s.accumulate else '='} {lhs}{t(s.trans_lhs)} @ "
-                f"{rhs}{t(s.trans_rhs)}  (batch={s.batch} m={s.m} n={s.n} k={s.k})")
-    if isinstance(s, Cumulative):
-        direction = " reverse" if s.reverse else ""
-        return (f"cumulative {s.name} {s.reducer}{direction} along axis {s.axis}:\n"
-                f"    {s.out.name}[...] = {pp_expr(s.expr)}")
-    if isinstance(s, Sort):
-        order = " descending" if s.descending else ""
-        order += "" if s.canonical else " total-order"
-        return (f"sort {s.name} along axis {s.axis} by {s.num_keys} key(s){order}, scratch "
-                f"{s.scratch.name}:\n    {', '.join(b.name for b in s.outs)} = "
-                f"{', '.join(map(pp_expr, s.operands))}")
-    if isinstance(s, Scatter):
-        return (f"scatter-{s.mode} {s.name} over ({','.join(map(str, s.shape))}):\n"
-                f"    {s.out.name} = {pp_expr(s.operand)}\n"
-                f"    {s.out.name}[{','.join(map(pp_idx, s.index))}] {s.mode}= {pp_expr(s.update)}"
-                f" if {pp_expr(s.in_bounds)}")
-    if isinstance(s, Loop):
-        trips = f" {s.length} times" if s.length is not None else ""
-        trips += f" while {s.pred.name}" if s.pred is not None else ""
-        counter = f", counter {s.counter.name}" if s.counter is not None else ""
-        lines = [f"loop {s.name}{trips}{counter}{' reverse' if s.reverse else ''}:"]
-        if s.cond:
-            lines += ["  condition:", *_pp_block(s.cond, 4), "  body:"]
-        return "\n".join(lines + _pp_block(s.body, 4 if s.cond else 2))
-    if isinstance(s, Branch):
-        lines = [f"branch {s.name} on {s.index.name}:"]
-        for k, body in enumerate(s.bodies):
-            lines += [f"  case {k}:", *_pp_block(body, 4)]
-        return "\n".join(lines)
-    raise TypeError(s)
-
-
 def _pp_block(body, indent):
-    return [" " * indent + line for s in body for line in pp_stmt(s).split("\n")]
+    return [" " * indent + line for s in body for line in s.pp().split("\n")]
 
 
 def pp_program(p: Program) -> str:
@@ -938,5 +1086,5 @@ def pp_program(p: Program) -> str:
     if p.temps:
         lines.append(f"temps: {', '.join(map(_buf_decl, p.temps))}")
         lines.append("buffer plan: " + "; ".join(f"slot {k}: {', '.join(v)}" for k, v in sorted(slots.items())))
-    lines += [pp_stmt(s) for s in p.body]
+    lines += [s.pp() for s in p.body]
     return "\n".join(lines)

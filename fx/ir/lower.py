@@ -6,7 +6,7 @@ so chains of them, and the broadcasts, transposes, slices and pads between them,
 into whichever kernel finally reads them. A value is materialised into a buffer when:
 
 - it is a program output, or feeds a library call (matrix products want memory);
-- it is expensive (exp, log, division ...) and would be recomputed: read by several
+- it is expensive (exp, log, division ...: the cost model's) and would be recomputed: read by several
   consumers, broadcast, or gathered from (each of its elements read many times);
 - its expression has grown large and is read more than once;
 - its expression has grown past `MAX_KERNEL_NODES` nodes or `MAX_KERNEL_DEPTH` levels,
@@ -21,9 +21,10 @@ into whichever kernel finally reads them. A value is materialised into a buffer 
 
 Reductions take their producers into the same kernel, so `sum(a[:, :, None] * b[None],
 axis=1)` never materialises its 3-D product; a value both materialised and reduced
-(softmax's exp) is stored by the reduction that computes it (`fuse_reduced_producers`),
-so it is not read back. Each primitive's lowering rule lives with
-the primitive (`prim.lower`); this module owns the mechanism.
+(softmax's exp) is stored by the reduction that computes it, so it is not read back
+(`fuse_reduced_producers`). What counts as expensive, and the rewrites and passes that
+follow lowering, are the backend's pipeline's (fx/ir/kernel_passes.py). Each primitive's
+lowering rule lives with the primitive (`prim.lower`); this module owns the mechanism.
 """
 from __future__ import annotations
 
@@ -34,9 +35,9 @@ import contextlib
 import numpy as np
 
 from fx.ir import kernels as K
+from fx.ir.kernel_passes import CPU, Pipeline
 from fx.ir.jaxpr import ClosedJaxpr, Literal
 
-_MAX_INLINE_NODES = 48
 MAX_KERNEL_NODES = 256
 MAX_KERNEL_DEPTH = 64
 REINDEX_CHECK = 4
@@ -80,9 +81,11 @@ class InlineValue(Value):
 
 
 class LoweringContext:
-    """What lowering rules build with: values, kernels, buffers."""
+    """What lowering rules build with: values, kernels, buffers. The pipeline's cost model
+    guides fusion, and its rewrites apply to each statement as it is emitted."""
 
-    def __init__(self):
+    def __init__(self, pipeline: Pipeline):
+        self.pipeline, self.cost = pipeline, pipeline.cost
         self.body, self.temps, self.consts = [], [], []
         self._names = 0
         self._materialized = {}  # expression -> the temporary that holds it
@@ -118,7 +121,7 @@ class LoweringContext:
                     and K.tree_size(value.at(K.loop_index(len(value.shape)))) > MAX_KERNEL_TREE))
 
     def elementwise(self, opname, operands, dtype):
-        expensive = opname in K.EXPENSIVE_OPS
+        expensive = opname in self.cost.expensive_ops
         value = self.inline(operands[0].shape if operands else (), dtype,
                             lambda idx: K.op(opname, *(o.at(idx) for o in operands), dtype=dtype),
                             operands, index_map=False)
@@ -143,8 +146,7 @@ class LoweringContext:
         if dest is None and expr in self._materialized:
             return BufferValue(self._materialized[expr])
         target = dest or self.new_buffer(value.shape, value.dtype)
-        self.body.append(K.Kernel(self._name("k"), value.shape, [(target, expr)],
-                                  store_index=store_index))
+        self.emit(K.Kernel("", value.shape, [(target, expr)], store_index=store_index))
         if dest is None:
             self._materialized[expr] = target
         return BufferValue(target)
@@ -163,12 +165,7 @@ class LoweringContext:
         for k, d in enumerate(axes):
             index[d] = K.IVar(len(kept) + k)
         out = self.new_buffer(out_shape, out_dtype or value.dtype)
-        expr = value.at(tuple(index))
-        gemm = _as_gemm(expr, out, reduce_shape) if reducer == "add" else None
-        self.body.append(gemm or K.Kernel(self._name("k"), out_shape, [(out, expr)],
-                                          reduce_shape, reducer))
-        if gemm:
-            gemm.name = self._name("g")
+        self.emit(K.Kernel("", out_shape, [(out, value.at(tuple(index)))], reduce_shape, reducer))
         return BufferValue(out)
 
     def transposed_gemm_result(self, value):
@@ -190,6 +187,8 @@ class LoweringContext:
         return BufferValue(out)
 
     def emit(self, stmt):
+        """Append a statement (as the pipeline's rewrites make it), named after its kind."""
+        stmt = self.pipeline.rewrite(stmt)
         stmt.name = self._name(type(stmt).__name__.lower()[0])
         self.body.append(stmt)
 
@@ -286,7 +285,7 @@ class LoweringContext:
             return False
         if any(k >= writers[0] for k in uses.readers.get(dest, []) + uses.writers.get(dest, [])):
             return False
-        _rename_writes(self.body[writers[0]], temp, dest)
+        self.body[writers[0]].rename_writes(temp, dest)
         uses.writers[dest] = sorted(uses.writers.get(dest, []) + uses.writers.pop(temp))
         self.temps.remove(temp)
         self._materialized = {e: b for e, b in self._materialized.items() if b is not temp}
@@ -316,50 +315,21 @@ def _value_reads(value):
     return {load.buffer for load in K.loads(value.at(K.loop_index(len(value.shape))))}
 
 
-def _as_gemm(expr, out, reduce_shape):
-    """A Gemm for `sum over r of A[...] * B[...]` when both loads index by plain loop
-    variables laid out as (batch, rows, contracted) / (batch, contracted, cols), up to
-    transposition: the broadcast-multiply-sum spelling of a matrix product."""
-    if not (isinstance(expr, K.Op) and expr.op == "mul" and np.dtype(expr.dtype).kind == "f"):
-        return None
-    a, b = expr.args
-    if not (isinstance(a, K.Load) and isinstance(b, K.Load)):
-        return None
-    va, vb = (tuple(i.k if isinstance(i, K.IVar) else None for i in x.index) for x in (a, b))
-    if None in va or None in vb or len(set(va)) < len(va) or len(set(vb)) < len(vb):
-        return None
-    n_out = len(out.shape)
-    contracted = tuple(range(n_out, n_out + len(reduce_shape)))
-    batch = tuple(v for v in range(n_out) if v in va and v in vb)
-    rows = tuple(v for v in range(n_out) if v in va and v not in vb)
-    cols = tuple(v for v in range(n_out) if v in vb and v not in va)
-    if batch + rows + cols != tuple(range(n_out)):
-        if batch + cols + rows != tuple(range(n_out)):
-            return None
-        a, b, va, vb, rows, cols = b, a, vb, va, cols, rows  # out = (batch, cols, rows): swap
-    if va not in (batch + rows + contracted, batch + contracted + rows) or \
-            vb not in (batch + contracted + cols, batch + cols + contracted):
-        return None
-    extent = dict(enumerate(out.shape + tuple(reduce_shape)))
-    size = lambda vs: int(np.prod([extent[v] for v in vs], dtype=np.int64))  # noqa: E731
-    return K.Gemm("", a.buffer, b.buffer, out, size(batch), size(rows), size(cols), size(contracted),
-                  trans_lhs=va != batch + rows + contracted, trans_rhs=vb != batch + contracted + cols)
-
-
 class LoweringError(NotImplementedError):
     pass
 
 
-def lower_jaxpr(closed: ClosedJaxpr) -> K.Program:
-    """The kernel program computing `closed` (nested jit calls already inlined)."""
+def lower_jaxpr(closed: ClosedJaxpr, pipeline: Pipeline = CPU) -> K.Program:
+    """The kernel program computing `closed` (nested jit calls already inlined), as
+    `pipeline` (a backend's: fx/ir/kernel_passes.py) fuses and rewrites it."""
     jaxpr = closed.jaxpr
-    ctx = LoweringContext()
+    ctx = LoweringContext(pipeline)
     uses = _use_counts(jaxpr)
     inputs = [K.Buffer(f"in{i}", v.aval.shape, v.aval.dtype, "input") for i, v in enumerate(jaxpr.invars)]
     results = lower_eqns(ctx, closed, [BufferValue(b) for b in inputs], uses)
     outputs = _output_buffers(ctx, results)
-    fuse_reduced_producers(ctx.body)
     program = K.Program(inputs, outputs, ctx.consts, ctx.temps, ctx.body)
+    pipeline.run(program)
     K.verify_bounds(program)
     plan_buffers(program)
     return program
@@ -385,7 +355,7 @@ def lower_eqns(ctx, closed: ClosedJaxpr, args, uses=None):
         outs = out if eqn.prim.multiple_results else [out]
         for v, value in zip(eqn.outvars, outs):
             if isinstance(value, InlineValue) and (ctx.oversized(value) or (
-                    uses.get(v, 0) > 1 and (value.cost or value.nodes > _MAX_INLINE_NODES))):
+                    uses.get(v, 0) > 1 and (value.cost or value.nodes > ctx.cost.max_inline_nodes))):
                 value = ctx.materialize(value)
             if isinstance(value, BufferValue):  # one buffer may back several variables
                 ctx.buffer_uses[value.buffer] = ctx.buffer_uses.get(value.buffer, 0) + uses.get(v, 0)
@@ -413,63 +383,6 @@ def _output_buffers(ctx, results):
         else:
             ctx.materialize(r, dest=out)
     return outs
-
-
-def fuse_reduced_producers(body):
-    """Merge each elementwise kernel that writes a buffer into the reduction right after it
-    that reads only that buffer, every element once: the reduction computes each term
-    itself and stores it as a side output (softmax's exp: written and reduced in one pass,
-    not written, then read back). Blocks of loops and branches too."""
-    for block in (b for s in body for b in getattr(s, "blocks", list)()):
-        fuse_reduced_producers(block)
-    k = 0
-    while k + 1 < len(body):
-        producer, reduction = body[k], body[k + 1]
-        index = _term_index(producer, reduction)
-        if index is None:
-            k += 1
-            continue
-        (buf, expr), = producer.outputs
-        (out, _), = reduction.outputs
-        reduction.outputs = [(out, K.reindex(expr, index))]
-        reduction.side_outputs = [(buf, index)]
-        del body[k]
-
-
-def _term_index(producer, reduction):
-    """If `reduction` reduces exactly the buffer that the elementwise kernel `producer`
-    writes, read at a permutation of all its loop variables, that index; else None.
-    Neither may write what the producer reads: the merged kernel reads it row by row."""
-    if not (isinstance(producer, K.Kernel) and isinstance(reduction, K.Kernel)
-            and not producer.reducer and producer.store_index is None and len(producer.outputs) == 1
-            and reduction.reducer and len(reduction.outputs) == 1 and not reduction.side_outputs):
-        return None
-    (buf, _), ((out, term),) = producer.outputs[0], reduction.outputs
-    extents = tuple(reduction.shape) + tuple(reduction.reduce_shape)
-    if not (isinstance(term, K.Load) and term.buffer is buf and len(term.index) == len(extents)
-            and all(isinstance(i, K.IVar) for i in term.index)
-            and sorted(i.k for i in term.index) == list(range(len(extents)))
-            and all(buf.shape[d] == extents[i.k] for d, i in enumerate(term.index))
-            and not {buf, out} & producer.reads()):
-        return None
-    return term.index
-
-
-def _rename_writes(stmt, old, new):
-    """Make `stmt`, and the statements inside it, write buffer `new` where they wrote `old`."""
-    if isinstance(stmt, K.Kernel):
-        stmt.outputs = [(new if b is old else b, e) for b, e in stmt.outputs]
-    elif isinstance(stmt, K.Sort):
-        stmt.outs = [new if b is old else b for b in stmt.outs]
-    elif isinstance(stmt, K.Linalg):
-        stmt.args = tuple(new if b is old else b for b in stmt.args)
-    elif isinstance(stmt, (K.Loop, K.Branch)):
-        for block in stmt.blocks():
-            for s in block:
-                if old in s.writes():
-                    _rename_writes(s, old, new)
-    else:
-        stmt.out = new
 
 
 def _use_counts(jaxpr):

@@ -172,12 +172,9 @@ def _emit_sort(ctx, operands, axis, num_keys, **flags):
     from fx.ir import kernels as K
     shape = operands[0].shape
     outs = [ctx.new_buffer(shape, o.dtype) for o in operands]
-    n = shape[axis]
-    lines = int(np.prod(shape, dtype=np.int64)) // max(n, 1)
-    scratch = ctx.new_buffer((2, lines, n), np.int64)
     index = K.loop_index(len(shape))
     ctx.emit(K.Sort("", outs, [ctx.materialize_if_expensive(o).at(index) for o in operands], axis,
-                    num_keys, scratch, **flags))
+                    num_keys, **flags))
     return outs
 
 

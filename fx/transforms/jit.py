@@ -298,10 +298,17 @@ class Lowered:
     def __init__(self, jaxpr, backend):
         self.jaxpr, self.backend = jaxpr, backend
 
-    def kernel_program(self):
+    def kernel_program(self, backend=None):
+        """The kernel program that `backend` (a Backend or a name; by default the one jit
+        compiles for) compiles: lowered through that backend's pipeline (a backend that
+        does not compile kernel programs shows the CPU's)."""
+        from fx.ir.kernel_passes import CPU
         from fx.ir.lower import lower_jaxpr
         from fx.ir.passes import optimize
-        return lower_jaxpr(optimize(self.jaxpr))
+        backend = backend or self.backend
+        if not isinstance(backend, Backend):
+            backend = get_backend(backend)
+        return lower_jaxpr(optimize(self.jaxpr), backend.kernel_pipeline or CPU)
 
     def as_text(self, dialect="kernels"):
         if dialect == "jaxpr":
@@ -311,7 +318,8 @@ class Lowered:
         if dialect not in backend_names():
             raise ValueError(f"unknown dialect {dialect!r}: expected 'jaxpr', 'kernels' or a "
                              f"backend's name, one of {backend_names()}")
-        return get_backend(dialect).as_text(self.kernel_program())
+        backend = get_backend(dialect)
+        return backend.as_text(self.kernel_program(backend))
 
     def compile(self):
         return compiled(self.jaxpr, self.backend)

@@ -11,6 +11,7 @@ from fx.backends.program_key import program_key
 from fx.ir import kernels as K
 from fx.ir.workspace import slot_offsets
 from fx.ir.jaxpr import ClosedJaxpr
+from fx.ir.kernel_passes import CPU
 from fx.ir.lower import lower_jaxpr
 
 
@@ -72,9 +73,10 @@ class Executable(executable.Executable):
 
 class Backend(HostBackend):
     name = "llvm"
+    kernel_pipeline = CPU
 
     def compile(self, closed: ClosedJaxpr):
-        program = lower_jaxpr(closed)
+        program = lower_jaxpr(closed, self.kernel_pipeline)
         interrupt.install()
         return Executable(program, program_key(program, engine.key_parts()))
 

@@ -17,7 +17,7 @@ from llvmlite import ir
 
 from fx.backends.llvm import codegen as cg
 from fx.backends.llvm import interrupt
-from fx.backends.llvm.parallel import call_parallel, outer_loop, parallel_grain
+from fx.backends.llvm.parallel import call_parallel, parallel_grain
 from fx.backends.llvm.statements import pointer_type, statement_buffers, statement_function
 from fx.ir import kernels as K
 from fx.ir.workspace import slot_offsets
@@ -159,7 +159,7 @@ class _EntryBody:
             self.part_sizes[k] += sum(len(block.instructions) for block in fn.blocks) + 1
             fn = self.functions[key] = ir.Function(self.module, fn.function_type, fn.name)  # called by name
         args = [self.pointers[buf] for buf in buffers]
-        grain, outer = parallel_grain(stmt), outer_loop(stmt)
+        grain, outer = parallel_grain(stmt), stmt.parallel_loop()
         if grain is None:
             b.call(fn, args + ([ir.Constant(cg.I64, 0), ir.Constant(cg.I64, outer[0])] if outer else []))
         else:
@@ -228,7 +228,7 @@ def _function_key(stmt, buffers):
     one function, not one per statement."""
     names = {b.name: f"%{k}" for k, b in enumerate(buffers)}
     names[stmt.name] = "%s"
-    text = re.sub(r"\w+", lambda m: names.get(m.group(0), m.group(0)), K.pp_stmt(stmt))
+    text = re.sub(r"\w+", lambda m: names.get(m.group(0), m.group(0)), stmt.pp())
     return text, tuple((tuple(b.shape), np.dtype(b.dtype)) for b in buffers)
 
 

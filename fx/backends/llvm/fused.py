@@ -116,7 +116,7 @@ def _index_vars(i):
 
 def _emit_reduction_outside(b, module, pointers, k, bounds, loops):
     """for outer outputs: out[..., :] = init; for r...: out[..., j] = out[..., j] (+) x."""
-    if _blocked(k):
+    if k.block is not None:
         return _emit_blocked_reduction_outside(b, module, pointers, k, bounds, loops)
     (buf, expr), = k.outputs
     dtype = np.dtype(expr.dtype)
@@ -145,7 +145,7 @@ def entry_alloca(b, t):
 
 
 def _emit_reduction(b, module, pointers, k, out_vars, loops, acc, best_index):
-    if _blocked(k):
+    if k.block is not None:
         return _emit_blocked_reduction(b, module, pointers, k, out_vars, loops)
     (buf, expr), = k.outputs
     dtype = np.dtype(expr.dtype)
@@ -178,12 +178,8 @@ def _emit_reduction(b, module, pointers, k, out_vars, loops, acc, best_index):
 
 # ---------------------------------------------------------------------------- blocked sums
 
-# Float sums of more terms than this are computed in blocks: each block by the plain
-# vectorised loop, the blocks' results then pairwise (`Cascade`). In one running
-# accumulator, rounding error grows with the number of terms (float32 ones stop counting
-# at 2**24 in each vector lane); in blocks, with log2 of the number of blocks, for a few
-# instructions per block. Reductions of at most a block run as before.
-REDUCE_BLOCK = 512
+# A sum with a `block` (kernel_passes.block_float_sums) is computed in blocks: each block
+# by the plain vectorised loop, the blocks' results then pairwise (`Cascade`).
 # Outputs a blocked column-wise reduction (`_reduce_outside`) computes at once, so that its
 # block and cascade rows, on the stack, take at most BLOCK_TILE_BYTES. Shorter tiles read
 # the rows in shorter pieces, which costs: summing 1100 x 4096 float32 over axis 0 in
@@ -192,31 +188,11 @@ BLOCK_TILE = 4096
 BLOCK_TILE_BYTES = 256 * 1024
 
 
-def _blocked(k: K.Kernel) -> bool:
-    """Whether a reduction combines its terms in blocks: float sums longer than a block.
-    Max and min are exact in any order and integer sums associative; a product's relative
-    error is the sum of those of its n - 1 multiplications in any order, so pairwise
-    products would be no more accurate."""
-    return (k.reducer == "add" and np.dtype(k.outputs[0][1].dtype).kind == "f"
-            and int(np.prod(k.reduce_shape, dtype=np.int64)) > REDUCE_BLOCK)
-
-
-def block_split(shape):
-    """(d, step, blocks): a block is `step` iterations of reduction loop d, each running the
-    loops inside d in full, about REDUCE_BLOCK terms; an output combines `blocks` blocks."""
-    inner = 1
-    for d in reversed(range(len(shape))):
-        if inner * shape[d] > REDUCE_BLOCK:
-            step = max(1, REDUCE_BLOCK // inner)
-            return d, step, int(np.prod(shape[:d], dtype=np.int64)) * -(-shape[d] // step)
-        inner *= shape[d]
-    raise ValueError(f"a reduction over {shape} fits in one block of {REDUCE_BLOCK}")
-
-
-def in_blocks(b, loops, shape, start_block, add_term, end_block):
-    """The reduction loops over `shape`, cut into `block_split`'s blocks: each block runs
-    start_block(b), add_term(b, rvars) for each of its terms, end_block(b)."""
-    d, step, _ = block_split(shape)
+def in_blocks(b, loops, shape, block, start_block, add_term, end_block):
+    """The reduction loops over `shape`, cut into blocks of about `block` terms
+    (`K.block_split`): each block runs start_block(b), add_term(b, rvars) for each of its
+    terms, end_block(b)."""
+    d, step, _ = K.block_split(shape, block)
 
     def block(b, outer, lo, hi):
         start_block(b)
@@ -296,14 +272,14 @@ def _emit_blocked_reduction(b, module, pointers, k, out_vars, loops):
     """One output's reduction in blocks, combined by a `Cascade`."""
     (buf, expr), = k.outputs
     dtype = np.dtype(expr.dtype)
-    cascade = Cascade(b, loops, dtype, block_split(k.reduce_shape)[2], 1)
+    cascade = Cascade(b, loops, dtype, k.block_split()[2], 1)
     slot = cascade.slot(b, i64(0))
 
     def add_term(b, rvars):
         em = emitter(b, module, pointers, list(out_vars) + rvars)
         b.store(cg.combine(em, k.reducer, b.load(slot), _term(em, k), dtype), slot)
     cascade.start(b)
-    in_blocks(b, loops, k.reduce_shape, cascade.clear, add_term, cascade.push)
+    in_blocks(b, loops, k.reduce_shape, k.block, cascade.clear, add_term, cascade.push)
     em = emitter(b, module, pointers, list(out_vars))
     em.store(buf, K.loop_index(len(out_vars)), cascade.result(b, i64(0)))
 
@@ -314,7 +290,7 @@ def _emit_blocked_reduction_outside(b, module, pointers, k, bounds, loops):
     (buf, expr), = k.outputs
     dtype = np.dtype(expr.dtype)
     index = K.loop_index(len(k.shape))
-    blocks = block_split(k.reduce_shape)[2]
+    blocks = k.block_split()[2]
     rows = blocks.bit_length() + 1  # the levels and the block
     width = min(BLOCK_TILE, k.shape[-1], max(1, BLOCK_TILE_BYTES // (rows * dtype.itemsize)))
     cascade = Cascade(b, loops, dtype, blocks, width)
@@ -329,7 +305,7 @@ def _emit_blocked_reduction_outside(b, module, pointers, k, bounds, loops):
             em = emitter(b, module, pointers, outer_vars + j)
             em.store(buf, index, cascade.result(b, b.sub(j[0], lo)))
         cascade.start(b, b.sub(hi, lo))
-        in_blocks(b, loops, k.reduce_shape, cascade.clear,
+        in_blocks(b, loops, k.reduce_shape, k.block, cascade.clear,
                    lambda b, rvars: loops.nest([(lo, hi)], lambda b, j: update(b, j, rvars)),
                    cascade.push)
         loops.nest([(lo, hi)], store)

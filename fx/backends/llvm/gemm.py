@@ -6,7 +6,7 @@ import numpy as np
 from llvmlite import ir
 
 from fx.backends.llvm import codegen as cg
-from fx.backends.llvm.fused import REDUCE_BLOCK, Cascade, block_split, emitter, i64, in_blocks
+from fx.backends.llvm.fused import Cascade, emitter, i64, in_blocks
 from fx.backends.llvm.parallel import call_parallel
 from fx.ir import kernels as K
 
@@ -37,7 +37,7 @@ def emit_gemm(b, module, pointers, g: K.Gemm):
     repacked per block), the columns otherwise (A, m x k, is). For an MLP's (batch 256) x
     (1024 x 1024) product the column split packs 4x less and runs ~1.5x faster."""
     from fx.backends.llvm import runtime
-    if g.m == g.n == 1 and np.dtype(g.out.dtype).kind == "f" and g.k > REDUCE_BLOCK:
+    if g.block is not None:
         return _emit_dot_products(b, module, pointers, g)
     if (runtime.blas_gemm(g.out.dtype) is None or max(g.m, g.n, g.k) >= 2 ** 31
             or 2 * g.m * g.n * g.k < SMALL_GEMM_FLOPS):
@@ -62,12 +62,12 @@ def emit_gemm(b, module, pointers, g: K.Gemm):
 
 def _emit_dot_products(b, module, pointers, g: K.Gemm):
     """A product of a row by a column (`x @ y`, `jnp.sum(x * y)` of vectors) for each batch
-    element, as a blocked float sum (see REDUCE_BLOCK): vectorised, and as accurate as a
+    element, as a float sum in blocks (`g.block`): vectorised, and as accurate as a
     sum, where a BLAS dot or a running total loses accuracy with the length."""
     loops = cg.Loops(b)
     dtype = np.dtype(g.out.dtype)
     A, B, C = _gemm_pointers(b, module, pointers, g)
-    cascade = Cascade(b, loops, dtype, block_split((g.k,))[2], 1)
+    cascade = Cascade(b, loops, dtype, K.block_split((g.k,), g.block)[2], 1)
     slot = cascade.slot(b, i64(0))
 
     def product(b, bvars):
@@ -76,7 +76,7 @@ def _emit_dot_products(b, module, pointers, g: K.Gemm):
             term = b.fmul(b.load(b.gep(A, [at], inbounds=True)), b.load(b.gep(B, [at], inbounds=True)))
             b.store(cg.combine(emitter(b, module, pointers, []), "add", b.load(slot), term, dtype), slot)
         cascade.start(b)
-        in_blocks(b, loops, (g.k,), cascade.clear, add_term, cascade.push)
+        in_blocks(b, loops, (g.k,), g.block, cascade.clear, add_term, cascade.push)
         out = b.gep(C, [bvars[0]], inbounds=True)
         total = cascade.result(b, i64(0))
         b.store(b.fadd(b.load(out), total) if g.accumulate else total, out)

@@ -2,12 +2,10 @@
 least `CHUNK_MIN_WORK`, when it has `PARALLEL_MIN_WORK` or more to do."""
 from __future__ import annotations
 
-import numpy as np
 from llvmlite import ir
 
 from fx.backends.llvm import codegen as cg
 from fx.backends.llvm.fused import entry_alloca
-from fx.ir import kernels as K
 
 
 # Work (element operations) below which a kernel stays on the calling thread, and the
@@ -16,20 +14,10 @@ PARALLEL_MIN_WORK = 1 << 16
 CHUNK_MIN_WORK = 1 << 14
 
 
-def outer_loop(stmt):
-    """(extent, work per iteration) of the loop that a statement's function takes as a
-    [start, end) range, so that parallel_for can split it; None if it runs whole."""
-    if isinstance(stmt, K.Kernel) and stmt.shape:
-        return stmt.shape[0], (int(np.prod(stmt.shape[1:], dtype=np.int64))
-                               * int(np.prod(stmt.reduce_shape, dtype=np.int64)))
-    if isinstance(stmt, K.Sort):  # lines, each n log n comparisons
-        return stmt.lines, stmt.n * max(stmt.n.bit_length(), 1)
-    return None
-
-
 def parallel_grain(stmt):
-    """The grain (outer iterations per chunk) to run a statement with, or None for serial."""
-    outer = outer_loop(stmt)
+    """The grain (iterations of its `parallel_loop` per chunk) to run a statement with, or
+    None to run it whole on the calling thread."""
+    outer = stmt.parallel_loop()
     if outer is None or outer[0] < 2:
         return None
     rows, per_row = outer

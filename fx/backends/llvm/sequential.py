@@ -1,5 +1,6 @@
-"""Statements whose iterations run in order: scatter (updates in index order) and
-cumulative reductions (a compensated running sum per line)."""
+"""Statements whose iterations run in order (the K.SEQUENTIAL schedule, the CPU
+pipeline's choice): scatter (updates in index order) and cumulative reductions (a
+compensated running sum per line)."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,7 +10,15 @@ from fx.backends.llvm import codegen as cg
 from fx.backends.llvm.fused import emitter, entry_alloca, in_pieces
 from fx.ir import kernels as K
 
+
+def _check_sequential(s):
+    if s.schedule != K.SEQUENTIAL:
+        raise NotImplementedError(f"{s.name}: the llvm backend runs {type(s).__name__} "
+                                  f"statements sequentially, not {s.schedule}")
+
+
 def emit_scatter(b, module, pointers, s: K.Scatter):
+    _check_sequential(s)
     loops = cg.Loops(b)
 
     def copy(b, ivars):
@@ -44,6 +53,7 @@ def emit_cumulative(b, module, pointers, c: K.Cumulative):
     """A sequential loop along the axis, innermost, carrying the running value; a float
     cumulative sum in blocks of SCAN_BLOCK, each element the total of the blocks before
     plus its running value within its block."""
+    _check_sequential(c)
     loops = cg.Loops(b)
     dtype = np.dtype(c.expr.dtype)
     acc = entry_alloca(b, cg.value_type(dtype))

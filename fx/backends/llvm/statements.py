@@ -3,14 +3,12 @@ serially, or split over fx's thread pool by its outermost loop (`parallel_grain`
 """
 from __future__ import annotations
 
-import numpy as np
 from llvmlite import ir
 
 from fx.backends.llvm import codegen as cg
 from fx.backends.llvm import lapack, sort
 from fx.backends.llvm.fused import emit_kernel, entry_alloca
 from fx.backends.llvm.gemm import emit_gemm
-from fx.backends.llvm.parallel import outer_loop
 from fx.backends.llvm.sequential import emit_cumulative, emit_scatter
 from fx.ir import kernels as K
 
@@ -31,30 +29,15 @@ def statement_buffers(stmt):
 SMALL_STATEMENT_WORK = 4096
 
 
-def _work(stmt):
-    """Loop iterations a statement runs (its output, reduction or update space)."""
-    if isinstance(stmt, K.Kernel):
-        return int(np.prod(stmt.shape + stmt.reduce_shape, dtype=np.int64))
-    if isinstance(stmt, K.Gemm):
-        return stmt.batch * stmt.m * stmt.n * stmt.k
-    if isinstance(stmt, K.Scatter):
-        return int(np.prod(stmt.shape, dtype=np.int64)) + stmt.out.size
-    if isinstance(stmt, K.Sort):
-        return stmt.lines * outer_loop(stmt)[1]
-    if isinstance(stmt, K.Linalg):  # the work is LAPACK's; fx's own code loops over the batch
-        return stmt.batch
-    return stmt.out.size
-
-
 def statement_function(module, prefix, stmt, buffers):
     """The statement as a function of its buffers; a kernel also takes the [start, end)
     range of its outermost loop, so that parallel_for can hand out chunks."""
-    ranged = outer_loop(stmt) is not None
+    ranged = stmt.parallel_loop() is not None
     params = [pointer_type(b) for b in buffers] + [cg.I64, cg.I64] * ranged
     fn = ir.Function(module, ir.FunctionType(cg.VOID, params), f"{prefix}{stmt.name}")
     for arg in fn.args[:len(buffers)]:
         arg.add_attribute("noalias")
-    if _work(stmt) < SMALL_STATEMENT_WORK:  # vectorising a tiny loop costs compile time, saves nothing
+    if stmt.work() < SMALL_STATEMENT_WORK:
         fn.attributes.add("optsize")
         fn.attributes.add("minsize")
     b = ir.IRBuilder(fn.append_basic_block("entry"))
