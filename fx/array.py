@@ -69,9 +69,9 @@ class Device:
     def device_kind(self):
         return self.platform
 
-    def __repr__(self):
-        kind = "Cpu" if self.platform == "cpu" else self.platform.capitalize()
-        return f"{kind}Device(id={self.id})"
+    def __repr__(self):  # named after its backend, as JAX's CudaDevice(id=0)
+        kind = self.backend.name if self.backend is not None else self.platform
+        return f"{kind.capitalize()}Device(id={self.id})"
 
 
 HOST = Device("cpu", 0)

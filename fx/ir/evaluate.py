@@ -33,6 +33,12 @@ def evaluate(program: K.Program, inputs) -> list[np.ndarray]:
     return [buffers[b].copy() for b in program.outputs]
 
 
+def run_statement(stmt: K.Statement, buffers):
+    """Run one statement on host arrays (`buffers`: Buffer -> array of its shape), as a
+    backend without a native form of it may."""
+    _Evaluator(buffers).block([stmt])
+
+
 class _Evaluator:
     def __init__(self, buffers):
         self.buffers = buffers

@@ -145,12 +145,14 @@ def block_float_sums(program: K.Program, block):
             s.block = block
 
 
-def schedule_updates(program: K.Program, schedule):
+def schedule_updates(program: K.Program, scatter, cumulative):
     """Choose how every Scatter applies its updates and every Cumulative runs its lines
     (K.SEQUENTIAL or K.CONCURRENT)."""
     for s in K.all_statements(program.body):
-        if isinstance(s, (K.Scatter, K.Cumulative)):
-            s.schedule = schedule
+        if isinstance(s, K.Scatter):
+            s.schedule = scatter
+        elif isinstance(s, K.Cumulative):
+            s.schedule = cumulative
 
 
 def merge_sort_scratch(program: K.Program):
@@ -178,5 +180,5 @@ CPU = Pipeline(
     rewrites=(reduction_as_gemm,),
     passes=(fuse_reduced_producers,
             functools.partial(block_float_sums, block=CPU_REDUCE_BLOCK),
-            functools.partial(schedule_updates, schedule=K.SEQUENTIAL),
+            functools.partial(schedule_updates, scatter=K.SEQUENTIAL, cumulative=K.SEQUENTIAL),
             merge_sort_scratch))

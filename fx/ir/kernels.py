@@ -274,6 +274,7 @@ class Statement:
     verifier, the printer and backends need no chain of type tests:
 
     - `reads()` / `writes()`: the buffers it reads (a set) and writes (a list, in order);
+      `buffers()`: all of them, once each, in a stable order;
     - `blocks()`: the statement lists nested inside it (loops and branches);
     - `verify()`: raise OutOfBoundsError unless every index it uses is in bounds and its
       buffers fit its shape (the checks that let generated code skip bounds checks);
@@ -284,6 +285,12 @@ class Statement:
     - `rename_writes(old, new)`: write buffer `new` where it wrote `old`.
     """
     name: str
+
+    def buffers(self):
+        """The distinct buffers it touches, those it writes first (a stable order: a
+        backend's function for the statement takes them in this order)."""
+        seen = list(dict.fromkeys(self.writes()))
+        return seen + sorted((b for b in self.reads() if b not in seen), key=lambda b: b.name)
 
     def blocks(self):
         return []
@@ -580,9 +587,9 @@ class Sort(Statement):
     axis variable at a position in the line. Floats order totally: `canonical` (lax.sort)
     makes -0.0 equal 0.0 and every NaN equal and last; otherwise (top_k) the order is by
     sign and bits, -NaN < -inf < ... < -0.0 < 0.0 < ... < inf < NaN. `descending`
-    reverses the order, not the ties'. `scratch` is the working memory of the pipeline's
-    algorithm (`kernel_passes.merge_sort_scratch`: int64 (2, lines, n), each line's
-    permutation and its merge buffer, so lines sort independently, in parallel).
+    reverses the order, not the ties'. `scratch`, when the backend's sort needs one, is
+    its working memory (`kernel_passes.merge_sort_scratch`: int64 (2, lines, n), each
+    line's permutation and its merge buffer, so lines sort independently, in parallel).
     """
     name: str
     outs: list                    # Buffers, one per operand, all of one shape
@@ -627,7 +634,7 @@ class Sort(Statement):
     def verify(self):
         for e in self.operands:
             _verify_loads(e, self.shape, self.name)
-        if any(tuple(b.shape) != self.shape for b in self.outs) or self.scratch is None or (
+        if any(tuple(b.shape) != self.shape for b in self.outs) or self.scratch is not None and (
                 self.scratch.dtype != np.int64 or tuple(self.scratch.shape) != (2, self.lines, self.n)):
             raise OutOfBoundsError(f"{self.name}: sort buffers do not match its shape {self.shape}")
 

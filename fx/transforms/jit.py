@@ -16,7 +16,7 @@ from fx import tree_util
 from fx.argcheck import check_callable, check_str_tuple, int_tuple, normalize_argnums, describe
 from fx.array import HOST, ArrayImpl, buffer_on, common_device
 from fx.backends import backend_names, get_backend
-from fx.backends.base import Backend
+from fx.backends.base import Backend, HostBackend
 from fx.config import config
 from fx.core import (EVAL_TRACE, Primitive, Tracer, UndefinedPrimal, Zero, current_trace,
                      deep_recursion, get_aval, set_current_trace)
@@ -145,18 +145,27 @@ class disable_jit:
 
 
 class _CacheEntry:
-    """What one argument signature traced to; the executable is made on first use (for
-    the host; arguments on another device run that device's backend's executable)."""
-    __slots__ = ("jaxpr", "out_tree", "hoisted", "executable", "_single")
+    """What one argument signature traced to; the executable is made on first use, for
+    the jit's backend, whose device (`home`) takes arguments that live on the host;
+    arguments on another device run that device's backend's executable."""
+    __slots__ = ("jaxpr", "out_tree", "hoisted", "executable", "home", "_single")
 
     def __init__(self, jaxpr, out_tree, hoisted):
         self.jaxpr, self.out_tree, self.hoisted, self.executable = jaxpr, out_tree, hoisted, None
+        self.home = HOST
         self._single = tree_util.treedef_is_leaf(out_tree) and out_tree.num_leaves == 1
+
+    def compile(self, backend):
+        backend = backend if isinstance(backend, Backend) else get_backend(backend)
+        self.executable = compiled(self.jaxpr, backend)
+        self.home = HOST if isinstance(backend, HostBackend) else backend.devices()[0]
 
     def run(self, leaves, backend):
         """Call the executable on concrete leaves and wrap its outputs."""
         device = common_device(leaves)
         avals = self.jaxpr.in_avals
+        if device is HOST:
+            device = self.home
         if device is HOST:
             outs = self.executable(*map(buffer_on, leaves, avals, itertools.repeat(HOST)))
             wrap = ArrayImpl._wrap
@@ -214,7 +223,7 @@ class Jitted:
                               backend=self._backend)
             return tree_util.tree_unflatten(entry.out_tree, outs)
         if entry.executable is None:
-            entry.executable = compiled(entry.jaxpr, self._backend)
+            entry.compile(self._backend)
         if not kwargs and not self._static_argnums and not self._negative_static and len(
                 dyn_leaves) == len(args) and all(
                 type(a) in _FLAT_ARG_TYPES for a in args):

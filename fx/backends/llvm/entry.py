@@ -18,7 +18,7 @@ from llvmlite import ir
 from fx.backends.llvm import codegen as cg
 from fx.backends.llvm import interrupt
 from fx.backends.llvm.parallel import call_parallel, parallel_grain
-from fx.backends.llvm.statements import pointer_type, statement_buffers, statement_function
+from fx.backends.llvm.statements import pointer_type, statement_function
 from fx.ir import kernels as K
 from fx.ir.workspace import slot_offsets
 
@@ -150,7 +150,7 @@ class _EntryBody:
                 self.call(b, stmt)
 
     def call(self, b, stmt):
-        buffers = statement_buffers(stmt)
+        buffers = stmt.buffers()
         key = _function_key(stmt, buffers)
         fn = self.functions.get(key)
         if fn is None:

@@ -17,13 +17,6 @@ def pointer_type(buf):
     return ir.PointerType(cg.storage_type(buf.dtype))
 
 
-def statement_buffers(stmt):
-    """The distinct buffers a statement touches, writes first (stable order)."""
-    seen = list(stmt.writes())
-    seen += sorted((b for b in stmt.reads() if b not in seen), key=lambda b: b.name)
-    return seen
-
-
 # Work below which a statement's function is optimised for size: vectorising a tiny loop
 # costs compile time and saves nothing.
 SMALL_STATEMENT_WORK = 4096
