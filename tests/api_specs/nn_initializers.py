@@ -4,8 +4,8 @@ jit/vmap agreement (their distributions are tested in tests/test_initializers.py
 import numpy as np
 
 from fx.nn import initializers as init
-from api_specs import Spec, draws
-from api_specs.random import keys
+from tests.api_specs import Spec, draws
+from tests.api_specs.random import keys
 
 
 def _gram(q):

@@ -9,8 +9,8 @@ import pytest
 import fx
 import fx.lax as lax
 import fx.numpy as jnp
-from bad_inputs import harness
-from bad_inputs.targets import Param, Target
+from tests.bad_inputs import harness
+from tests.bad_inputs.targets import Param, Target
 
 CALLS, SEED = 6000, 0
 

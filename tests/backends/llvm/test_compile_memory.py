@@ -96,7 +96,7 @@ def test_cache_max_bytes_from_the_environment(monkeypatch, tmp_path):
 def _memory_script():
     """The child script of benchmarks/compile_memory.py (one copy for both)."""
     import importlib.util
-    path = os.path.join(os.path.dirname(__file__), os.pardir, "benchmarks", "compile_memory.py")
+    path = os.path.join(os.path.dirname(__file__), *[os.pardir] * 3, "benchmarks", "compile_memory.py")
     spec = importlib.util.spec_from_file_location("compile_memory", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

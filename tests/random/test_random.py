@@ -10,7 +10,7 @@ import pytest
 import fx
 import fx.numpy as jnp
 import fx.random as random
-from api_specs.random import bits_reference
+from tests.api_specs.random import bits_reference
 
 KEY = random.PRNGKey(3)
 

@@ -25,7 +25,7 @@ import fx
 from fx.backends import disk_cache as dc
 from fx.backends.llvm import runtime as rt
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, os.pardir))
 i8p, i32, i64 = ir.IntType(8).as_pointer(), ir.IntType(32), ir.IntType(64)
 
 
@@ -328,8 +328,8 @@ def test_parallel_for_waits_for_claimed_chunks(par):
 _PF_SCRIPT = textwrap.dedent("""
     import json, os, sys, threading
     import numpy as np
-    sys.path.insert(0, {tests!r})
-    import test_llvm_runtime as t
+    sys.path.insert(0, {root!r})
+    import tests.backends.llvm.test_llvm_runtime as t
     from fx.backends.llvm import runtime as rt
     par = t._Parallel()
     ok = all((par.counts(n, g, 2) == 2).all() for n, g in [(1, 1), (7, 1), (1000, 3), (99991, 100)])
@@ -354,7 +354,7 @@ _PF_SCRIPT = textwrap.dedent("""
 def test_parallel_for_in_subprocess(env):
     """The pool in a fresh process (more threads than cores too, and the one-thread mode,
     which starts no worker), surviving a fork; fx never imports numba on the CPU."""
-    script = _PF_SCRIPT.format(tests=os.path.join(ROOT, "tests"))
+    script = _PF_SCRIPT.format(root=ROOT)
     out = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True,
                          timeout=120, env={**os.environ, **env}, cwd=ROOT)
     assert out.returncode == 0, out.stderr[-3000:]

@@ -18,7 +18,7 @@ import pytest
 
 import fx
 from fx import tree_util
-from api_specs import Spec, all_specs
+from tests.api_specs import Spec, all_specs
 
 SPECS = all_specs()
 EPS = 1e-6
