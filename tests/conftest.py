@@ -1,5 +1,26 @@
-"""Test-session set-up: compiled object code goes to a temporary cache, not the user's."""
+"""Test-session set-up and the fixtures every area shares.
+
+Compiled object code goes to a temporary cache, not the user's. `x64` runs a test with
+64-bit types enabled (a module opts in with `pytestmark = pytest.mark.usefixtures("x64")`)
+and restores the setting after; `rng` is a NumPy generator with a fixed seed, so that a
+failure reproduces."""
 import os
 import tempfile
 
-os.environ.setdefault("FX_CACHE_DIR", tempfile.mkdtemp(prefix="fx-test-cache-"))
+os.environ.setdefault("FX_CACHE_DIR", tempfile.mkdtemp(prefix="fx-test-cache-"))  # before fx reads it
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import fx  # noqa: E402
+
+
+@pytest.fixture
+def x64():
+    with fx.config.override("enable_x64", True):
+        yield
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)

@@ -30,10 +30,7 @@ def specs(select=lambda s: True):
     return [pytest.param(s, id=s.name) for s in SPECS if select(s)]
 
 
-@pytest.fixture(autouse=True)
-def _x64():
-    with fx.config.override("enable_x64", True):
-        yield
+pytestmark = pytest.mark.usefixtures("x64")
 
 
 def rng_for(spec: Spec, *salt):

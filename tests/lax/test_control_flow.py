@@ -8,21 +8,10 @@ import fx
 import fx.numpy as jnp
 from fx import lax
 from fx.ir.typecheck import check_jaxpr
+from tests.helpers import numerical_grad
 
 
-@pytest.fixture(autouse=True)
-def x64():
-    with fx.config.override("enable_x64", True):
-        yield
-
-
-def fd_grad(f, x, eps=1e-6):
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        e = np.zeros_like(x)
-        e[i] = eps
-        g[i] = (float(f(x + e)) - float(f(x - e))) / (2 * eps)
-    return g
+pytestmark = pytest.mark.usefixtures("x64")
 
 
 def cond_fn(x):
@@ -101,14 +90,14 @@ def test_vmap_of_while_with_batched_predicate_freezes_finished_lanes():
 @pytest.mark.parametrize("fn", [cond_fn, scan_fn, fori_fn])
 def test_grad_matches_finite_differences(fn):
     f = lambda x: jnp.sum(fn(x))  # noqa: E731
-    np.testing.assert_allclose(fx.grad(f)(X), fd_grad(f, X), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(fx.grad(f)(X), numerical_grad(f, X), rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(fx.jit(fx.grad(f))(X), fx.grad(f)(X), rtol=1e-12)
 
 
 def test_forward_mode_and_linearize_of_while_loop():
     f = lambda x: jnp.sum(while_fn(x))  # noqa: E731
     _, t = fx.jvp(f, (X,), (np.ones(3),))
-    assert float(t) == pytest.approx(float(np.sum(fd_grad(f, X))), rel=1e-6)
+    assert float(t) == pytest.approx(float(np.sum(numerical_grad(f, X))), rel=1e-6)
     _, f_jvp = fx.linearize(f, X)
     assert float(f_jvp(np.ones(3))) == pytest.approx(float(t), rel=1e-12)
 
@@ -141,7 +130,7 @@ def test_maml_grad_of_grad_through_inner_sgd_loop():
 
     w0 = np.array([0.2, 0.4, -0.3])
     np.testing.assert_allclose(fx.grad(meta_loss)(w0), fx.grad(meta_loss_unrolled)(w0), rtol=1e-12)
-    np.testing.assert_allclose(fx.grad(meta_loss)(w0), fd_grad(meta_loss, w0), rtol=1e-6)
+    np.testing.assert_allclose(fx.grad(meta_loss)(w0), numerical_grad(meta_loss, w0), rtol=1e-6)
     # and one order higher: the meta-Hessian
     np.testing.assert_allclose(fx.hessian(meta_loss)(w0), fx.hessian(meta_loss_unrolled)(w0),
                                rtol=1e-10, atol=1e-12)
@@ -222,7 +211,7 @@ def test_hoisted_scan_residuals_keep_derivatives(reverse):
     grads = fx.grad(loss, argnums=(0, 1, 2))(*args)
     for i, g in enumerate(grads):
         at = lambda v, i=i: loss(*args[:i], v, *args[i + 1:])  # noqa: E731
-        np.testing.assert_allclose(g, fd_grad(at, args[i]), rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(g, numerical_grad(at, args[i]), rtol=1e-6, atol=1e-8)
     for got, want in zip(fx.jit(fx.grad(loss, argnums=(0, 1, 2)))(*args), grads):
         np.testing.assert_allclose(got, want, rtol=1e-12)
     # second order: the Hessian-vector product wrt the weights, against differences of grads
@@ -335,7 +324,7 @@ def test_cond_passes_known_operand_residuals_as_they_are():
     assert all(s[1:] in {(8, 64), ()} for s in stacked), stacked
     rng = np.random.default_rng(3)
     ws, h0, xs = rng.standard_normal((2, 3, 3)) / 2, rng.standard_normal((2, 3)), rng.standard_normal((6, 2, 3))
-    np.testing.assert_allclose(fx.grad(loss)(ws, h0, xs), fd_grad(lambda w: loss(w, h0, xs), ws),
+    np.testing.assert_allclose(fx.grad(loss)(ws, h0, xs), numerical_grad(lambda w: loss(w, h0, xs), ws),
                                rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(fx.grad(loss, argnums=1)(ws, h0, xs),
-                               fd_grad(lambda h: loss(ws, h, xs), h0), rtol=1e-6, atol=1e-8)
+                               numerical_grad(lambda h: loss(ws, h, xs), h0), rtol=1e-6, atol=1e-8)

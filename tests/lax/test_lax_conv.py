@@ -12,10 +12,7 @@ from fx.ir import kernels as K
 from fx.ir.lower import lower_jaxpr
 
 
-@pytest.fixture(autouse=True)
-def x64():
-    with fx.config.override("enable_x64", True):
-        yield
+pytestmark = pytest.mark.usefixtures("x64")
 
 
 def rng(seed):

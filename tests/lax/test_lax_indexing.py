@@ -26,12 +26,10 @@ from fx.lax.indexing import (
 )
 from fx.lax.indexing import ScatterDimensionNumbers as SDN
 from fx.lax.slicing import dynamic_slice, dynamic_update_slice, pad
+from tests.helpers import directional_derivative
 
 
-@pytest.fixture(autouse=True)
-def _x64():
-    with fx.config.override("enable_x64", True):
-        yield
+pytestmark = pytest.mark.usefixtures("x64")
 
 
 RNG = np.random.default_rng(0)
@@ -161,16 +159,10 @@ def test_random_dimension_numbers_against_elementwise_oracle(seed):
 
 # ---------------------------------------------------------------------------- derivatives
 
-def _directional_fd(f, args, tangents, eps=1e-6):
-    plus = f(*[a + eps * t for a, t in zip(args, tangents)])
-    minus = f(*[a - eps * t for a, t in zip(args, tangents)])
-    return (np.asarray(plus) - np.asarray(minus)) / (2 * eps)
-
-
 def _check_jvp_and_vjp(f, *args):
     tangents = [RNG.standard_normal(np.shape(a)) for a in args]
     out, t_out = fx.jvp(f, args, tangents)
-    np.testing.assert_allclose(t_out, _directional_fd(f, args, tangents), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(t_out, directional_derivative(f, args, tangents), rtol=1e-6, atol=1e-8)
     ct = RNG.standard_normal(np.shape(out))
     cts = fx.vjp(f, *args)[1](ct)
     lhs = np.sum(np.asarray(t_out) * ct)

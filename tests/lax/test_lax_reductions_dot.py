@@ -10,10 +10,7 @@ from fx.lax.reductions import (argmax, argmin, cummax, cummin, cumprod, cumsum, 
                                reduce_min, reduce_prod, reduce_sum)
 
 
-@pytest.fixture(autouse=True)
-def x64():
-    with fx.config.override("enable_x64", True):
-        yield
+pytestmark = pytest.mark.usefixtures("x64")
 
 
 def rand(*shape, seed=0):

@@ -129,10 +129,7 @@ def cases(select=lambda case: True):
 
 # ---------------------------------------------------------------------------- helpers
 
-@pytest.fixture(autouse=True)
-def _x64():
-    with fx.config.override("enable_x64", True):
-        yield
+pytestmark = pytest.mark.usefixtures("x64")
 
 
 def is_float(x):

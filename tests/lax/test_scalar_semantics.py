@@ -12,10 +12,7 @@ from fx.ir.lower import lower_jaxpr
 from fx.ir.passes import optimize
 
 
-@pytest.fixture(autouse=True)
-def x64():
-    with fx.config.override("enable_x64", True):
-        yield
+pytestmark = pytest.mark.usefixtures("x64")
 
 
 def three_ways(f, *args):
@@ -128,8 +125,7 @@ def test_integer_division_by_zero_and_overflow_give_jax_values(op, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint32])
-def test_integer_division_matches_numpy_away_from_zero(dtype):
-    rng = np.random.default_rng(0)
+def test_integer_division_matches_numpy_away_from_zero(dtype, rng):
     lo = np.iinfo(dtype).min // 2 if np.iinfo(dtype).min else 0
     x = rng.integers(lo, np.iinfo(dtype).max // 2, 500, dtype=dtype)
     y = rng.integers(lo // 2**8, np.iinfo(dtype).max // 2**8, 500, dtype=dtype)

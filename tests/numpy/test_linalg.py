@@ -16,10 +16,7 @@ from fx.lax import linalg
 TOL = {np.float32: 2e-5, np.float64: 1e-12}
 
 
-@pytest.fixture(autouse=True)
-def _x64():
-    with fx.config.override("enable_x64", True):
-        yield
+pytestmark = pytest.mark.usefixtures("x64")
 
 
 def spd(rng, *shape):
@@ -36,8 +33,7 @@ def close(x, y, dtype, scale=1.0):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_native_factorisations_satisfy_their_definitions(dtype):
-    rng = np.random.default_rng(0)
+def test_native_factorisations_satisfy_their_definitions(dtype, rng):
     a = rng.standard_normal((2, 3, 5, 4)).astype(dtype)
     s = spd(rng, 2, 3, 4, 4).astype(dtype)
     sq = a[..., :4, :]

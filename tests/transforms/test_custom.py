@@ -8,10 +8,7 @@ import fx
 import fx.numpy as jnp
 
 
-@pytest.fixture(autouse=True)
-def x64():
-    with fx.config.override("enable_x64", True):
-        yield
+pytestmark = pytest.mark.usefixtures("x64")
 
 
 @fx.custom_jvp

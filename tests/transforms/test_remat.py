@@ -10,10 +10,7 @@ from fx.ir.typecheck import check_jaxpr
 from fx.transforms.partial_eval import linearize_flat
 
 
-@pytest.fixture(autouse=True)
-def x64():
-    with fx.config.override("enable_x64", True):
-        yield
+pytestmark = pytest.mark.usefixtures("x64")
 
 
 W = np.random.default_rng(0).standard_normal((4, 4)) / 2

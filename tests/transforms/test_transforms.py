@@ -5,12 +5,10 @@ import pytest
 import fx
 import fx.numpy as jnp
 from fx.ir.typecheck import check_jaxpr
+from tests.helpers import numerical_grad
 
 
-@pytest.fixture(autouse=True)
-def x64():
-    with fx.config.override("enable_x64", True):
-        yield
+pytestmark = pytest.mark.usefixtures("x64")
 
 
 def loss(w, x):
@@ -27,19 +25,9 @@ W = np.array([0.3, -0.7, 1.1, 0.5])
 XS = np.random.default_rng(0).standard_normal((6, 3, 4))
 
 
-def finite_diff_grad(f, x, eps=1e-6):
-    x = np.asarray(x, np.float64)
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        e = np.zeros_like(x)
-        e[i] = eps
-        g[i] = (float(f(x + e)) - float(f(x - e))) / (2 * eps)
-    return g
-
-
 def test_grad_matches_finite_differences():
     g = fx.grad(loss)(W, XS[0])
-    np.testing.assert_allclose(g, finite_diff_grad(lambda w: loss(w, XS[0]), W), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(g, numerical_grad(lambda w: loss(w, XS[0]), W), rtol=1e-6, atol=1e-8)
 
 
 def test_grad_of_jit_equals_jit_of_grad():
@@ -67,7 +55,7 @@ def test_jvp_of_grad_is_hessian_vector_product():
 def test_hessian_matches_finite_differences_of_grad():
     H = fx.hessian(loss)(W, XS[0])
     g = fx.grad(loss)
-    fd = np.stack([finite_diff_grad(lambda w: g(w, XS[0])[i], W) for i in range(4)])
+    fd = np.stack([numerical_grad(lambda w: g(w, XS[0])[i], W) for i in range(4)])
     np.testing.assert_allclose(H, fd, rtol=1e-5, atol=1e-7)
 
 

@@ -16,10 +16,7 @@ CASES = [(name, k) for name, prim in sorted(primitives.items()) if name not in H
          for k in range(len(prim.examples))]
 
 
-@pytest.fixture(autouse=True)
-def x64():
-    with fx.config.override("enable_x64", True):
-        yield
+pytestmark = pytest.mark.usefixtures("x64")
 
 
 def run_both(f, *args):
@@ -117,8 +114,7 @@ def test_float_to_int_conversion_saturates():
         assert_same(got, want)
 
 
-def test_fused_programs_and_their_gradients():
-    rng = np.random.default_rng(0)
+def test_fused_programs_and_their_gradients(rng):
     w1, w2 = rng.standard_normal((8, 16)), rng.standard_normal((16, 3))
     x, labels = rng.standard_normal((5, 8)), np.array([0, 2, 1, 1, 0])
 

@@ -354,9 +354,8 @@ def test_pow_special_values(dtype):
 # ----------------------------------------------------------------------------- atan2
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
-def test_atan2_dense_ulp(dtype):
+def test_atan2_dense_ulp(dtype, rng):
     """Quotients over every magnitude and sign, a grid, and near-diagonal pairs."""
-    rng = np.random.default_rng(0)
     fi, n = np.finfo(dtype), 100_000
     lo, hi = math.log2(fi.smallest_subnormal), math.log2(fi.max)
     def spread():

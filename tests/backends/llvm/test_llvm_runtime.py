@@ -134,8 +134,7 @@ def _ptr(a):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("order", ["row", "col"])
 @pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
-def test_gemm_matches_numpy(dtype, order, ta, tb):
-    rng = np.random.default_rng(0)
+def test_gemm_matches_numpy(dtype, order, ta, tb, rng):
     M, N, K = 37, 53, 29
     gemm = _gemm_ctypes(dtype)
     np_order = "C" if order == "row" else "F"
