@@ -3,7 +3,8 @@
 Compiled object code goes to a temporary cache, not the user's. `x64` runs a test with
 64-bit types enabled (a module opts in with `pytestmark = pytest.mark.usefixtures("x64")`)
 and restores the setting after; `rng` is a NumPy generator with a fixed seed, so that a
-failure reproduces."""
+failure reproduces. `backend` runs a test once per backend that is compared with the
+reference interpreter (tests/backends/conformance)."""
 import os
 import tempfile
 
@@ -13,6 +14,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import fx  # noqa: E402
+from tests.backends.conformance import COMPARED  # noqa: E402
 
 
 @pytest.fixture
@@ -24,3 +26,9 @@ def x64():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session", params=COMPARED)
+def backend(request):
+    """A backend under test (session-scoped, so Hypothesis tests can take it too)."""
+    return request.param

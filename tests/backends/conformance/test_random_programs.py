@@ -1,4 +1,4 @@
-"""Random fused programs: the llvm backend against the interpreter.
+"""Random fused programs: each compiling backend against the interpreter.
 
 Hypothesis builds small programs from elementwise ops, broadcasts, transposes, slices,
 reversals, reductions and matrix products over a couple of inputs, so that fusion,
@@ -60,24 +60,24 @@ def programs(draw):
 
 @settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(programs(), st.integers(0, 2 ** 31 - 1))
-def test_random_programs_match_the_interpreter(program, seed):
+def test_random_programs_match_the_interpreter(backend, program, seed):
     rng = np.random.default_rng(seed)
     a, b = (rng.uniform(-2, 2, (4, 4)) for _ in range(2))
     with fx.config.override("enable_x64", True):
         want = fx.jit(program, backend="interpreter")(a, b)
-        got = fx.jit(program, backend="llvm")(a, b)
+        got = fx.jit(program, backend=backend)(a, b)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-11, atol=1e-11)
 
 
 @settings(max_examples=25, deadline=None, derandomize=True)
 @given(programs(), st.integers(0, 2 ** 31 - 1))
-def test_random_programs_differentiate_the_same(program, seed):
+def test_random_programs_differentiate_the_same(backend, program, seed):
     rng = np.random.default_rng(seed)
     a, b = (rng.uniform(-2, 2, (4, 4)) for _ in range(2))
     loss = lambda a, b: jnp.sum(program(a, b)[1])  # noqa: E731
     with fx.config.override("enable_x64", True):
         want = fx.jit(fx.grad(loss, argnums=(0, 1)), backend="interpreter")(a, b)
-        got = fx.jit(fx.grad(loss, argnums=(0, 1)), backend="llvm")(a, b)
+        got = fx.jit(fx.grad(loss, argnums=(0, 1)), backend=backend)(a, b)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-10)
