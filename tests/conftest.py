@@ -14,6 +14,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import fx  # noqa: E402
+import fx.backends  # noqa: E402
 from tests.backends.conformance import COMPARED  # noqa: E402
 
 
@@ -32,3 +33,16 @@ def rng():
 def backend(request):
     """A backend under test (session-scoped, so Hypothesis tests can take it too)."""
     return request.param
+
+
+GPU_BACKENDS = {"cuda"}  # backends that need a GPU; tests marked gpu run only where one is registered
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip the tests marked gpu when fx.backends registers no GPU backend."""
+    if GPU_BACKENDS & set(fx.backends.backend_names()):
+        return
+    skip = pytest.mark.skip(reason="no GPU backend registered in fx.backends")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)

@@ -12,6 +12,8 @@ import fx.numpy as jnp
 from tests.bad_inputs import harness
 from tests.bad_inputs.targets import Param, Target
 
+pytestmark = pytest.mark.slow  # the harness runs its calls in child processes
+
 CALLS, SEED = 6000, 0
 
 

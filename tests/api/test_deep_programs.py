@@ -16,6 +16,8 @@ from fx.ir.lower import MAX_KERNEL_DEPTH, MAX_KERNEL_NODES, lower_jaxpr
 from fx.ir.passes import inline_jit_calls, optimize
 from fx.ir.typecheck import check_jaxpr
 
+pytestmark = pytest.mark.slow  # long programs take seconds to trace and compile
+
 CHAIN_OPS = 2000  # sin, mul, add per step: 667 steps
 
 

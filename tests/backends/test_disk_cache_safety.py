@@ -13,6 +13,8 @@ import pytest
 from fx.backends.llvm import engine, entry
 from fx.backends import disk_cache as dc
 
+pytestmark = pytest.mark.slow  # each case runs two child processes
+
 # Two programs; prints their results, then what the engine did: [compiled, from disk].
 SCRIPT = """
 import json, numpy as np, fx, fx.numpy as jnp

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.docs
+
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -123,6 +125,7 @@ NOTEBOOK_PRINTS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("notebook", notebooks())
 def test_notebook_runs_top_to_bottom(notebook, tmp_path):
     nbformat = pytest.importorskip("nbformat")
@@ -141,6 +144,7 @@ def test_notebook_runs_top_to_bottom(notebook, tmp_path):
 
 # --------------------------------------------------------------------------- example
 
+@pytest.mark.slow
 def test_train_mlp_example_reaches_95_percent():
     proc = subprocess.run([sys.executable, str(EXAMPLE)], cwd=ROOT, env=_child_env(),
                           capture_output=True, text=True, timeout=300)

@@ -298,7 +298,7 @@ def test_cond_takes_a_numeric_predicate_as_jax_does():
 
 def test_jit_compiles_control_flow_natively():
     """The llvm backend compiles loops and branches into its one native program
-    (tests/test_control_flow_native.py tests them in depth)."""
+    (tests/backends/llvm/test_control_flow_native.py tests them in depth)."""
     def f(x):
         y = jnp.exp(x) * 2.0
         z = lax.fori_loop(0, 4, lambda i, v: v * 0.5 + y, y)

@@ -1,7 +1,7 @@
 """lax.conv_general_dilated and lax.reduce_window through their public functions: values
 against direct NumPy loops, padding modes, layouts, errors, a small CNN's gradients, and
 native code against the interpreter. (The primitives' rules are checked example by
-example in tests/test_primitives.py.)"""
+example in tests/lax/test_primitives.py.)"""
 import numpy as np
 import pytest
 

@@ -129,7 +129,11 @@ SAMPLERS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(SAMPLERS))
+SLOW_SAMPLERS = {"gamma", "dirichlet"}  # rejection loops: seconds to compile under vmap
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_SAMPLERS else n
+                                  for n in sorted(SAMPLERS)])
 def test_eager_jit_and_vmap_agree(name):
     f = SAMPLERS[name]
     eager = np.asarray(f(KEY))

@@ -10,7 +10,7 @@ Python's arity error for a user function called with the wrong number of argumen
 AttributeError, a KeyError, or a TypeError raised by an operation inside fx ("'<' not
 supported", "not iterable") fails.
 
-The test runs a fixed-seed sample; `python tests/test_transform_errors.py` runs every
+The test runs a fixed-seed sample; `python tests/transforms/test_transform_errors.py` runs every
 combination and prints the counts.
 """
 import dis

@@ -104,6 +104,7 @@ def _memory_script():
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads RSS from /proc")
+@pytest.mark.slow  # compiles hundreds of programs in a child process
 def test_many_compilations_stay_under_a_memory_ceiling(tmp_path):
     """600 programs with 32 loaded at a time: the first run compiles them with LLVM, past
     the first 50 modules in compile workers (llvmlite's pass builder leaks ~65 KB per

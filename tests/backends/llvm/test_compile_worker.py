@@ -14,6 +14,8 @@ import fx.numpy as jnp
 from fx.backends.llvm import compile_worker, engine
 from fx.backends.disk_cache import DiskCache
 
+pytestmark = pytest.mark.slow  # starts and kills worker processes
+
 MODULE = """
 define double @fx_worker_test(double* %x, i64 %n) {
 entry:

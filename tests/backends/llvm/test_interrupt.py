@@ -12,8 +12,9 @@ import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, os.pardir))
 
-pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name != "posix",
-                                reason="POSIX signals")
+pytestmark = [pytest.mark.slow,  # each case runs a child process
+              pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name != "posix",
+                                 reason="POSIX signals")]
 
 # `spin(x, n)` takes n iterations of a 4096-element update: with n = 2**31 - 1, hours.
 PRELUDE = """
