@@ -1,6 +1,6 @@
 """Scalar arithmetic where a naive implementation goes wrong: huge static exponents
 (square-and-multiply, small kernels) and integer division by zero (JAX's values, no trap),
-eager, compiled (llvm) and in the reference interpreter alike."""
+eager, compiled by each backend (the `backend` fixture) and in the reference interpreter alike."""
 import numpy as np
 import pytest
 
@@ -15,9 +15,9 @@ from fx.ir.passes import optimize
 pytestmark = pytest.mark.usefixtures("x64")
 
 
-def three_ways(f, *args):
-    """f's results eager, compiled by the llvm backend and run by the interpreter."""
-    return [np.asarray(f(*map(jnp.asarray, args))), np.asarray(fx.jit(f, backend="llvm")(*args)),
+def three_ways(backend, f, *args):
+    """f's results eager, compiled by `backend` and run by the interpreter."""
+    return [np.asarray(f(*map(jnp.asarray, args))), np.asarray(fx.jit(f, backend=backend)(*args)),
             np.asarray(fx.jit(f, backend="interpreter")(*args))]
 
 
@@ -28,14 +28,14 @@ EXPONENTS = [0, 1, 2, 3, 7, 31, 1000, 2**31 - 1, 2**31, 2**63, 2**64 + 1]
 
 @pytest.mark.parametrize("n", EXPONENTS + [-1, -7, -(2**31 - 1), -(2**63)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_float_power_matches_numpy(n, dtype):
+def test_float_power_matches_numpy(n, dtype, backend):
     x = np.array([1.0, -1.0, 0.999999, 1.0000001, 0.5, -2.0, 0.0, -0.0, np.inf, np.nan], dtype)
     # x**n amplifies a relative error in x (or in x*x) n times: its condition number
     rtol = min(abs(n) * np.finfo(dtype).eps, 0.5)
     with np.errstate(all="ignore"):  # float(n) may round n, not its parity
         magnitude = np.power(np.abs(x).astype(np.float64), float(n))
         want = np.where(np.signbit(x) & (n % 2 == 1), -magnitude, magnitude).astype(dtype)
-    for got in three_ways(lambda a: a ** n, x):
+    for got in three_ways(backend, lambda a: a ** n, x):
         assert got.dtype == dtype
         np.testing.assert_allclose(got, want, rtol=rtol, atol=0)
         assert np.array_equal(np.signbit(got[got == 0]), np.signbit(want[want == 0]))
@@ -43,13 +43,13 @@ def test_float_power_matches_numpy(n, dtype):
 
 @pytest.mark.parametrize("n", EXPONENTS)
 @pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint32])  # fx's integers
-def test_integer_power_wraps_like_numpy(n, dtype):
+def test_integer_power_wraps_like_numpy(n, dtype, backend):
     x = np.array([3, 2, 1, 0, 5, 7, np.iinfo(dtype).max]).astype(dtype)
     if np.iinfo(dtype).min:
         x[:2] = -x[:2]
     want = np.array([pow(int(v), n, 2 ** (8 * x.itemsize)) for v in x], np.uint64)
     want = want.astype(np.dtype(dtype).str.replace("i", "u")).view(dtype)
-    for got in three_ways(lambda a: a ** n, x):
+    for got in three_ways(backend, lambda a: a ** n, x):
         np.testing.assert_array_equal(got, want)
         assert got.dtype == dtype
 
@@ -116,34 +116,34 @@ def division_case(dtype, op):
 
 @pytest.mark.parametrize("op", sorted(OPS))
 @pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint32])
-def test_integer_division_by_zero_and_overflow_give_jax_values(op, dtype):
+def test_integer_division_by_zero_and_overflow_give_jax_values(op, dtype, backend):
     x, y, want = division_case(dtype, op)
     for f in [OPS[op], *SPELLINGS.get(op, [])]:
-        for got in three_ways(f, x, y):
+        for got in three_ways(backend, f, x, y):
             assert got.dtype == dtype
             np.testing.assert_array_equal(got, want)
 
 
 @pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint32])
-def test_integer_division_matches_numpy_away_from_zero(dtype, rng):
+def test_integer_division_matches_numpy_away_from_zero(dtype, rng, backend):
     lo = np.iinfo(dtype).min // 2 if np.iinfo(dtype).min else 0
     x = rng.integers(lo, np.iinfo(dtype).max // 2, 500, dtype=dtype)
     y = rng.integers(lo // 2**8, np.iinfo(dtype).max // 2**8, 500, dtype=dtype)
     y[y == 0] = 3
     for f, reference in [(jnp.floor_divide, np.floor_divide), (jnp.remainder, np.remainder),
                          (jnp.fmod, np.fmod)]:
-        for got in three_ways(f, x, y):
+        for got in three_ways(backend, f, x, y):
             np.testing.assert_array_equal(got, reference(x, y))
 
 
-def test_float_floor_divide_is_pythons_as_in_jax():
+def test_float_floor_divide_is_pythons_as_in_jax(backend):
     """Not floor(x / y): 1.0 / 0.1 rounds up to 10.0, but 1.0 // 0.1 is 9.0 (JAX's values)."""
     x = np.array([1.0, -1.0, 7.0, 1.0, -1.0, 0.0, np.inf, 1.0, -1.0, 5.5, -0.0, 0.3], np.float32)
     y = np.array([0.1, 0.1, -2.0, 0.0, 0.0, 0.0, 1.0, np.inf, np.inf, 0.5, 3.0, 0.1], np.float32)
     want = np.array([9.0, -10.0, -4.0, np.inf, -np.inf, np.nan, np.nan, 0.0, -1.0, 11.0, 0.0, 3.0],
                     np.float32)
     for f in (jnp.floor_divide, lambda a, b: a // b, lambda a, b: jnp.divmod(a, b)[0]):
-        for got in three_ways(f, x, y):
+        for got in three_ways(backend, f, x, y):
             np.testing.assert_array_equal(got, want)
             assert not np.signbit(got[got == 0]).any()
     assert float(fx.grad(lambda a: jnp.floor_divide(a, 0.1))(1.0)) == 0.0
