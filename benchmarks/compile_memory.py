@@ -7,7 +7,7 @@ programs) twice with the same empty cache directory: first LLVM compiles every p
 then they load from the disk cache. Prints the RSS growth over all but the first 10% of
 the programs, in MB and per program. The third argument sets FX_INPROCESS_COMPILES, the
 modules LLVM compiles in-process before compile workers take over (a large number: never;
-see fx/backends/llvm/compile_worker.py). tests/test_compile_memory.py runs a smaller case.
+see fx/backends/llvm/compile_worker.py). tests/backends/llvm/test_compile_memory.py runs a smaller case.
 """
 import os
 import subprocess
@@ -17,7 +17,7 @@ import time
 
 # N distinct tiny programs (one jitted function per shape, kept, as a program with many
 # input shapes does); prints the RSS growth in MB over the last N - WARM (argv[2], default
-# N // 10), the RSS at the end and N - WARM. tests/test_compile_memory.py runs it too.
+# N // 10), the RSS at the end and N - WARM. tests/backends/llvm/test_compile_memory.py runs it too.
 CHILD = """
 import gc, os, sys, numpy as np, fx
 def rss():

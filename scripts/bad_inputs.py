@@ -10,10 +10,10 @@ import os
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]  # this checkout's fx, and the harness
+sys.path.insert(0, ROOT)  # this checkout's fx, and the harness (tests.bad_inputs)
 
-from bad_inputs import harness  # noqa: E402
-from bad_inputs.targets import FIXTURES  # noqa: E402
+from tests.bad_inputs import harness  # noqa: E402
+from tests.bad_inputs.targets import FIXTURES  # noqa: E402
 
 
 def main():
@@ -33,7 +33,7 @@ def main():
         for r in sorted(records, key=lambda r: (r["where"], r["src"])):
             print(f"{r['src']}  # {r['detail']}  [{r['where']}]")
     if args.jax:
-        from bad_inputs import jax_check
+        from tests.bad_inputs import jax_check
         jax_check.compare(report)
 
 

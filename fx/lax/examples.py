@@ -1,6 +1,6 @@
 """Sample inputs each primitive registers with itself, for the generated tests.
 
-The test suite (tests/test_primitives.py) walks `fx.core.primitives` and, for every
+The test suite (tests/lax/test_primitives.py) walks `fx.core.primitives` and, for every
 `Example`, checks the impl against `reference`, the JVP against finite differences, the
 transpose against the dot-product identity, batching against a Python loop, and the
 type of every transformed jaxpr. A new primitive is tested as soon as it has examples.

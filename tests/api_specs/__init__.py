@@ -1,10 +1,10 @@
-"""The table that drives tests/test_api.py: one `Spec` per public function (or per
+"""The table that drives tests/api/test_api.py: one `Spec` per public function (or per
 interesting way of calling it).
 
 Each module in this package defines `SPECS`, a list of `Spec`s, for one area of the API
 (numpy creation, numpy reductions, lax, nn, ...). A spec says how to call the fx function,
 what NumPy (or a hand-written reference) gives for the same arguments, how to draw those
-arguments, and which derivative orders make sense. tests/test_api.py turns every spec into
+arguments, and which derivative orders make sense. tests/api/test_api.py turns every spec into
 value, jit, gradient and vmap checks.
 """
 from __future__ import annotations

@@ -6,7 +6,7 @@ import numpy as np
 
 import fx.numpy as jnp
 from fx import lax
-from api_specs import Spec, draws, integers, normal, uniform
+from tests.api_specs import Spec, draws, integers, normal, uniform
 
 
 def _cond_fn(x, y):

@@ -3,7 +3,7 @@ groups; pooling through reduce_window. References sum shifted slices of the padd
 import numpy as np
 
 from fx import lax
-from api_specs import Spec, draws, normal
+from tests.api_specs import Spec, draws, normal
 
 
 def shifted_conv(x, w, strides=(1, 1), pads=((0, 0), (0, 0)), lhs_dilation=(1, 1),

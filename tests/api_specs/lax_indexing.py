@@ -6,7 +6,7 @@ import numpy as np
 
 import fx.lax as lax
 import fx.numpy as jnp
-from api_specs import Spec, assigned, draws, integers, normal, positive, updated
+from tests.api_specs import Spec, assigned, draws, integers, normal, positive, updated
 
 GDN = lax.GatherDimensionNumbers
 SDN = lax.ScatterDimensionNumbers

@@ -6,7 +6,7 @@ import numpy as np
 
 import fx.nn as nn
 import fx.numpy as jnp
-from api_specs import Spec, draws, integers, normal, uniform
+from tests.api_specs import Spec, draws, integers, normal, uniform
 
 _ERF = np.vectorize(math.erf)
 _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772, 1.0507009873554805

@@ -1,11 +1,11 @@
 """fx.nn.initializers with the key as an argument (so jit and vmap run over keys): zeros
 and ones against NumPy, orthogonal against its defining property, the random ones for
-jit/vmap agreement (their distributions are tested in tests/test_initializers.py)."""
+jit/vmap agreement (their distributions are tested in tests/nn/test_initializers.py)."""
 import numpy as np
 
 from fx.nn import initializers as init
-from api_specs import Spec, draws
-from api_specs.random import keys
+from tests.api_specs import Spec, draws
+from tests.api_specs.random import keys
 
 
 def _gram(q):

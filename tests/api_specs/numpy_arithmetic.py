@@ -4,7 +4,7 @@ inside traced code (astype, result_type, promote_types, finfo, iinfo, can_cast).
 import numpy as np
 
 import fx.numpy as jnp
-from api_specs import Spec, draws, integers, normal, positive, uniform
+from tests.api_specs import Spec, draws, integers, normal, positive, uniform
 
 
 def _binary(name, fx_fn, np_fn, *gens, grad=2, **kw):

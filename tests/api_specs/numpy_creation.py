@@ -3,7 +3,7 @@ diag, diagflat, meshgrid, indices."""
 import numpy as np
 
 import fx.numpy as jnp
-from api_specs import Spec, draws, normal
+from tests.api_specs import Spec, draws, normal
 
 
 def constant(name, fn, ref):

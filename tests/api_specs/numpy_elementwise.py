@@ -3,7 +3,7 @@ log-sum-exp forms, rounding, float predicates and NaN handling."""
 import numpy as np
 
 import fx.numpy as jnp
-from api_specs import Spec, draws, integers, normal, positive, uniform
+from tests.api_specs import Spec, draws, integers, normal, positive, uniform
 
 
 def _unary(name, fx_fn, np_fn, gen, grad=2):

@@ -3,7 +3,7 @@ and the data-dependent-size functions with size=."""
 import numpy as np
 
 import fx.numpy as jnp
-from api_specs import Spec, assigned, draws, integers, normal, positive, updated
+from tests.api_specs import Spec, assigned, draws, integers, normal, positive, updated
 
 MASK = np.array([[True, False, True, True], [False, False, True, False], [True, True, False, False]])
 ROWS = np.array([1, 4, 1, 0])

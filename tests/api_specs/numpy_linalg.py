@@ -4,7 +4,7 @@ ord. Inputs are well conditioned, with distinct eigenvalues and singular values.
 import numpy as np
 
 import fx.numpy as jnp
-from api_specs import Spec, draws, normal
+from tests.api_specs import Spec, draws, normal
 
 
 def spd(*shape):

@@ -3,7 +3,7 @@ kron, cross."""
 import numpy as np
 
 import fx.numpy as jnp
-from api_specs import Spec, draws, integers, normal
+from tests.api_specs import Spec, draws, integers, normal
 
 
 def einsum(subscripts, *shapes, grad=1):

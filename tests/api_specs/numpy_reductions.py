@@ -3,7 +3,7 @@ average, ptp, count_nonzero, cumulative sums and products."""
 import numpy as np
 
 import fx.numpy as jnp
-from api_specs import Spec, draws, integers, normal
+from tests.api_specs import Spec, draws, integers, normal
 
 
 def with_nans(*shape, fraction=0.3):

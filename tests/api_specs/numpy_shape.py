@@ -3,7 +3,7 @@ rolling and padding."""
 import numpy as np
 
 import fx.numpy as jnp
-from api_specs import Spec, draws, integers, normal
+from tests.api_specs import Spec, draws, integers, normal
 
 
 def repeat_to_length(x, repeats, total):

@@ -2,7 +2,7 @@
 import numpy as np
 
 import fx.numpy as jnp
-from api_specs import Spec, draws, integers, normal
+from tests.api_specs import Spec, draws, integers, normal
 from fx import lax
 
 

@@ -3,7 +3,7 @@ independent NumPy threefry2x32; gradients through the samplers' parameters."""
 import numpy as np
 
 import fx.random as random
-from api_specs import Spec, draws, normal, positive
+from tests.api_specs import Spec, draws, normal, positive
 
 
 def threefry2x32_reference(key, x0, x1):

@@ -35,8 +35,8 @@ import traceback
 
 import numpy as np
 
-from bad_inputs.pools import BAD, EDGE, LOOSE, POOLS, namespace
-from bad_inputs.targets import FIXTURES, all_targets
+from tests.bad_inputs.pools import BAD, EDGE, LOOSE, POOLS, namespace
+from tests.bad_inputs.targets import FIXTURES, all_targets
 
 OUTCOMES = ("ok", "clear", "unclear", "crash", "hang", "silent", "broken")
 CALL_TIMEOUT_S = 10
@@ -280,11 +280,12 @@ def run(calls, seed, extra=(), timeout_s=CALL_TIMEOUT_S):
     start = 0
     import fx  # the child imports the same fx as this process, and this harness
     paths = [os.path.dirname(os.path.dirname(fx.__file__)),
-             os.path.dirname(os.path.dirname(os.path.abspath(__file__))), os.environ.get("PYTHONPATH", "")]
+             os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir)),
+             os.environ.get("PYTHONPATH", "")]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths))
     while start < len(the_plan):
-        source = ("from bad_inputs.harness import child_main\n"
-                  "from bad_inputs.targets import Param, Target\n"
+        source = ("from tests.bad_inputs.harness import child_main\n"
+                  "from tests.bad_inputs.targets import Param, Target\n"
                   f"child_main({seed}, {calls}, {start}, {tuple(extra)!r}, {timeout_s})")
         proc = subprocess.Popen([sys.executable, "-c", source], stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL, env=env, text=True)

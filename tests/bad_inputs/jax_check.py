@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import warnings
 
-from bad_inputs.harness import _agree
-from bad_inputs.targets import FIXTURES
+from tests.bad_inputs.harness import _agree
+from tests.bad_inputs.targets import FIXTURES
 
 
 def _namespace():
@@ -62,8 +62,8 @@ def _safe_agree(a, b):
 
 
 def _fx_namespace():
-    from bad_inputs.harness import _reference_helpers
-    from bad_inputs.pools import namespace
+    from tests.bad_inputs.harness import _reference_helpers
+    from tests.bad_inputs.pools import namespace
     ns = namespace()
     ns.update(_reference_helpers())
     for name, code in FIXTURES.items():

@@ -73,7 +73,7 @@ asin/acos  |x| <= 1/2: x + x^3 P(x^2); above, asin s with s = sqrt((1-|x|)/2) (i
 cbrt   a guess from the exponent bits / 3, two Halley steps, one Newton step with an
        exact (FMA) residual; denormals and values above 2^600 are rescaled first.
 
-Measured maximum errors are listed in tests/test_llvm_mathlib.py; the bounds there are
+Measured maximum errors are listed in tests/backends/llvm/test_llvm_mathlib.py; the bounds there are
 4 ulp for every function and precision.
 """
 from __future__ import annotations
