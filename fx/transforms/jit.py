@@ -18,8 +18,8 @@ from fx.array import HOST, ArrayImpl, buffer_on, common_device
 from fx.backends import backend_names, get_backend
 from fx.backends.base import Backend
 from fx.config import config
-from fx.core import (EVAL_TRACE, Primitive, Tracer, UndefinedPrimal, Zero, current_trace,
-                     deep_recursion, get_aval, set_current_trace)
+from fx.core import (EVAL_TRACE, Primitive, ShapeDtypeStruct, Tracer, UndefinedPrimal, Zero,
+                     current_trace, deep_recursion, get_aval, set_current_trace)
 from fx.ir.jaxpr import ClosedJaxpr
 from fx.transforms.batching import axis_size_of, batch_jaxpr, moveaxis
 from fx.transforms.jvp import instantiate, jvp_jaxpr
@@ -279,7 +279,6 @@ class Jitted:
 
     def eval_shape(self, *args, **kwargs):
         entry, _ = self._lookup(args, kwargs)
-        from fx.api import ShapeDtypeStruct
         return tree_util.tree_unflatten(entry.out_tree, [
             ShapeDtypeStruct(a.shape, a.dtype, a.weak_type) for a in entry.jaxpr.out_avals])
 
