@@ -79,8 +79,7 @@ KNOWN_UPWARD = {
     ("fx.lax.windowed", "fx.api"),                   # make_jaxpr of the reducer
     ("fx.transforms.batching", "fx.lax"),            # moveaxis, bdim_at_front
     ("fx.transforms.custom", "fx.lax"),
-    ("fx.transforms.jvp", "fx.lax"),                 # add_any
-    ("fx.transforms.jvp", "fx.lax.examples"),
+    ("fx.transforms.jvp", "fx.lax"),                 # zeros_like_aval uses lax.full
     ("fx.transforms.remat", "fx.lax.control_flow.common"),
 }
 
