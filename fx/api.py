@@ -14,6 +14,8 @@ from fx.argcheck import (check_bool, check_callable, describe, index, int_tuple,
 from fx.array import HOST, ArrayImpl, Device, buffer_on
 from fx.core import ShapeDtypeStruct, get_aval, is_array_like, tangent_aval
 from fx.ir.jaxpr import ClosedJaxpr
+from fx.transforms.arguments import check_array as _check_array, flatten_fun as _flatten_fun
+from fx.transforms.arguments import function_name as _name
 from fx.transforms.batching import batch_flat, moveaxis
 from fx.transforms.jit import disable_jit, jit  # noqa: F401  (public re-export)
 from fx.transforms.jvp import instantiate, jvp_flat
@@ -21,27 +23,6 @@ from fx.transforms.partial_eval import linearize_flat
 from fx.transforms.staging import trace_to_jaxpr
 from fx.transforms.transpose import backward_pass, vjp_flat
 from fx.core import UndefinedPrimal
-
-
-def _name(fun):
-    return getattr(fun, "__name__", type(fun).__name__)
-
-
-def _flatten_fun(fun, in_tree, out_store):
-    """fun over pytrees -> a function over flat leaf lists; out_store gets the out tree."""
-    def flat(*leaves):
-        out = fun(*tree_util.tree_unflatten(in_tree, leaves))
-        out_leaves, out_tree = tree_util.tree_flatten(out)
-        for leaf in out_leaves:
-            _check_array(leaf, f"output of {_name(fun)}")
-        out_store.append(out_tree)
-        return out_leaves
-    return flat
-
-
-def _check_array(x, where):
-    if not is_array_like(x):
-        raise TypeError(f"{where}: expected arrays or Python numbers, got {describe(x)}")
 
 
 def _argnums_spec(argnums, where):

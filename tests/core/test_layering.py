@@ -76,7 +76,6 @@ def fx_imports(path):
 KNOWN_UPWARD = {
     ("fx.api", "fx.numpy"),                          # _basis, device_put
     ("fx.lax.control_flow.scan", "fx.api"),          # lax.map(batch_size=) uses vmap
-    ("fx.lax.windowed", "fx.api"),                   # make_jaxpr of the reducer
     ("fx.transforms.batching", "fx.lax"),            # moveaxis, bdim_at_front
     ("fx.transforms.custom", "fx.lax"),
     ("fx.transforms.jvp", "fx.lax"),                 # zeros_like_aval uses lax.full
