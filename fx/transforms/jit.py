@@ -26,6 +26,8 @@ from fx.transforms.jvp import instantiate, jvp_jaxpr
 from fx.transforms.partial_eval import partial_eval_jaxpr
 from fx.transforms.staging import hoist_tracer_consts, staging
 from fx.transforms.transpose import transpose_jaxpr
+from fx.ir.passes import optimize
+from fx.ir.lower import lower_eqns, lower_jaxpr
 
 jit_p = Primitive("jit", multiple_results=True)
 
@@ -43,7 +45,6 @@ def compiled(closed: ClosedJaxpr, backend=None):
     per_jaxpr = _executables.setdefault(closed, {})
     exe = per_jaxpr.get(backend.name)
     if exe is None:
-        from fx.ir.passes import optimize
         with deep_recursion("compile a jit"):
             exe = per_jaxpr[backend.name] = backend.compile(optimize(closed))
     return exe
@@ -64,7 +65,6 @@ def _jit_abstract_eval(*avals, jaxpr, name, backend):
 
 def _jit_lower(ctx, *args, jaxpr, name, backend):
     """Inline (a jit call nested in a control-flow body; passes.optimize inlines the rest)."""
-    from fx.ir.lower import lower_eqns
     return lower_eqns(ctx, jaxpr, list(args))
 
 
@@ -298,8 +298,6 @@ class Lowered:
         self.jaxpr, self.backend = jaxpr, backend
 
     def kernel_program(self):
-        from fx.ir.lower import lower_jaxpr
-        from fx.ir.passes import optimize
         return lower_jaxpr(optimize(self.jaxpr))
 
     def as_text(self, dialect="kernels"):

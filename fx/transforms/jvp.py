@@ -14,6 +14,7 @@ from fx.array import ArrayImpl
 from fx.core import (Trace, Tracer, Zero, as_array, current_trace, get_aval, new_trace, primitives,
                      set_current_trace, tangent_aval)
 from fx.ir.jaxpr import ClosedJaxpr, jaxpr_as_fun
+from fx.transforms.staging import trace_to_closed_jaxpr
 
 
 class JVPTracer(Tracer):
@@ -77,7 +78,6 @@ def jvp_jaxpr(closed: ClosedJaxpr, nonzeros: tuple, instantiate: tuple = ()):
     Outputs flagged in `instantiate` get a tangent even when it is zero (a loop carry
     whose tangent type must not change between iterations).
     """
-    from fx.transforms.staging import trace_to_closed_jaxpr
     n = len(nonzeros)
     out_nonzeros = []
 
