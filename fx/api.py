@@ -5,7 +5,6 @@ trace_to_jaxpr) and by jit.
 from __future__ import annotations
 
 import functools
-import operator
 
 import numpy as np
 
@@ -13,8 +12,10 @@ from fx import dtypes, tree_util
 from fx.argcheck import (check_bool, check_callable, describe, index, int_tuple,
                          normalize_argnums)
 from fx.array import HOST, ArrayImpl, Device, buffer_on
-from fx.core import get_aval, is_array_like, tangent_aval
+from fx.core import ShapeDtypeStruct, get_aval, is_array_like, tangent_aval
 from fx.ir.jaxpr import ClosedJaxpr
+from fx.transforms.arguments import check_array as _check_array, flatten_fun as _flatten_fun
+from fx.transforms.arguments import function_name as _name
 from fx.transforms.batching import batch_flat, moveaxis
 from fx.transforms.jit import disable_jit, jit  # noqa: F401  (public re-export)
 from fx.transforms.jvp import instantiate, jvp_flat
@@ -22,27 +23,6 @@ from fx.transforms.partial_eval import linearize_flat
 from fx.transforms.staging import trace_to_jaxpr
 from fx.transforms.transpose import backward_pass, vjp_flat
 from fx.core import UndefinedPrimal
-
-
-def _name(fun):
-    return getattr(fun, "__name__", type(fun).__name__)
-
-
-def _flatten_fun(fun, in_tree, out_store):
-    """fun over pytrees -> a function over flat leaf lists; out_store gets the out tree."""
-    def flat(*leaves):
-        out = fun(*tree_util.tree_unflatten(in_tree, leaves))
-        out_leaves, out_tree = tree_util.tree_flatten(out)
-        for leaf in out_leaves:
-            _check_array(leaf, f"output of {_name(fun)}")
-        out_store.append(out_tree)
-        return out_leaves
-    return flat
-
-
-def _check_array(x, where):
-    if not is_array_like(x):
-        raise TypeError(f"{where}: expected arrays or Python numbers, got {describe(x)}")
 
 
 def _argnums_spec(argnums, where):
@@ -544,50 +524,6 @@ def make_jaxpr(fun, static_argnums=(), return_shape=False):
             return closed, tree_util.tree_unflatten(out_store[0], shapes)
         return closed
     return make
-
-
-class ShapeDtypeStruct:
-    """A shape and a dtype standing for an array argument (eval_shape, make_jaxpr) or
-    describing a result. A pytree leaf, as in JAX, so tree_map visits it whole."""
-    __slots__ = ("shape", "dtype", "weak_type")
-
-    def __init__(self, shape, dtype, weak_type=False):
-        try:
-            shape = tuple(operator.index(d) for d in shape)
-        except TypeError:
-            raise TypeError(f"ShapeDtypeStruct: shape must be a tuple of ints, got "
-                            f"{describe(shape)}") from None
-        if any(d < 0 for d in shape):
-            raise ValueError(f"ShapeDtypeStruct: shape must not have negative sizes, got {shape}")
-        try:
-            dtype = np.dtype(dtype)
-        except TypeError:
-            raise TypeError(f"ShapeDtypeStruct: expected a dtype, got {describe(dtype)}") from None
-        self.shape, self.dtype, self.weak_type = shape, dtype, bool(weak_type)
-
-    @property
-    def ndim(self):
-        return len(self.shape)
-
-    @property
-    def size(self):
-        return int(np.prod(self.shape, dtype=np.int64))
-
-    @property
-    def aval(self):
-        from fx.core import ShapedArray
-        return ShapedArray(self.shape, dtypes.canonicalize_dtype(self.dtype), self.weak_type)
-
-    def __eq__(self, other):
-        return (type(other) is ShapeDtypeStruct and self.shape == other.shape
-                and self.dtype == other.dtype and self.weak_type == other.weak_type)
-
-    def __hash__(self):
-        return hash((self.shape, self.dtype, self.weak_type))
-
-    def __repr__(self):
-        weak = ", weak_type=True" if self.weak_type else ""
-        return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name}{weak})"
 
 
 def _shape_aval(x, where):

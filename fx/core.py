@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import operator
 import sys
 import threading
 
@@ -413,3 +414,46 @@ class Tracer(Array):
 
 def escaped_tracer_error(tracer) -> UnexpectedTracerError:
     return UnexpectedTracerError(tracer)
+
+
+class ShapeDtypeStruct:
+    """A shape and a dtype standing for an array argument (eval_shape, make_jaxpr) or
+    describing a result. A pytree leaf, as in JAX, so tree_map visits it whole."""
+    __slots__ = ("shape", "dtype", "weak_type")
+
+    def __init__(self, shape, dtype, weak_type=False):
+        try:
+            shape = tuple(operator.index(d) for d in shape)
+        except TypeError:
+            raise TypeError(f"ShapeDtypeStruct: shape must be a tuple of ints, got "
+                            f"{describe(shape)}") from None
+        if any(d < 0 for d in shape):
+            raise ValueError(f"ShapeDtypeStruct: shape must not have negative sizes, got {shape}")
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"ShapeDtypeStruct: expected a dtype, got {describe(dtype)}") from None
+        self.shape, self.dtype, self.weak_type = shape, dtype, bool(weak_type)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def aval(self):
+        return ShapedArray(self.shape, dtypes.canonicalize_dtype(self.dtype), self.weak_type)
+
+    def __eq__(self, other):
+        return (type(other) is ShapeDtypeStruct and self.shape == other.shape
+                and self.dtype == other.dtype and self.weak_type == other.weak_type)
+
+    def __hash__(self):
+        return hash((self.shape, self.dtype, self.weak_type))
+
+    def __repr__(self):
+        weak = ", weak_type=True" if self.weak_type else ""
+        return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name}{weak})"

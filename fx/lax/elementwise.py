@@ -16,8 +16,8 @@ import numpy as np
 from fx import dtypes
 from fx.core import Primitive, ShapedArray, UndefinedPrimal, Zero
 from fx.lax.examples import example, randn, uniform
-from fx.transforms.batching import broadcast_batcher
-from fx.transforms.jvp import defjvp, defjvp_zero, instantiate
+from fx.transforms.batching import axis_size_of, bdim_at_front, broadcast_batcher
+from fx.transforms.jvp import deflinear, defjvp, defjvp_zero, instantiate
 
 _FLOAT = "floating"
 _NUMBER = "numeric"
@@ -721,3 +721,36 @@ example(atan2_p, _x, _y, reference=np.arctan2)
 example(square_p, _x, reference=np.square)
 example(square_p, _i, reference=np.square, name="int")
 example(is_finite_p, np.array([0.0, -1.5, np.inf, -np.inf, np.nan, 1e308]), reference=np.isfinite)
+
+
+# ---------------------------------------------------------------------------- add_any
+# The sum of two tangents: jvp's add_tangents binds it by name from core.primitives, so
+# that fx.transforms need not import lax.
+
+add_any_p = Primitive("add_any")
+add_any_p.impl = np.add
+
+
+def _add_any_abstract_eval(x, y):
+    if x.shape != y.shape or x.dtype != y.dtype:
+        raise TypeError(f"add_any: tangents must have equal types, got {x.str_short()} "
+                        f"and {y.str_short()}")
+    return x.strip_weak_type() if x.weak_type != y.weak_type else x
+
+
+add_any_p.abstract_eval = _add_any_abstract_eval
+deflinear(add_any_p, lambda ct, x, y: [ct, ct])
+
+
+def _add_any_batch(args, dims):
+    if dims[0] == dims[1]:
+        return add_any_p.bind(*args), dims[0]
+    size = axis_size_of(args, dims)
+    return add_any_p.bind(*(bdim_at_front(x, d, size) for x, d in zip(args, dims))), 0
+
+
+add_any_p.batch = _add_any_batch
+add_any_p.lower = lambda ctx, x, y: ctx.elementwise("add", [x, y], x.dtype)
+
+example(add_any_p, randn(3, 4, seed=20), randn(3, 4, seed=21), reference=np.add,
+        linear_argnums=(0, 1))

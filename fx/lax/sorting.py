@@ -21,6 +21,7 @@ from fx.lax.examples import example, randn
 from fx.lax.indexing import GatherDimensionNumbers, gather
 from fx.lax.slicing import broadcasted_iota, concatenate
 from fx.lax.shape import expand_dims
+from fx.lax.ops import _as_operand
 from fx.transforms.batching import axis_size_of, bdim_at_front, moveaxis
 
 
@@ -101,7 +102,6 @@ sort_p.batch = _sort_batch
 def sort(operand, dimension=-1, is_stable=True, num_keys=1):
     """Sort `operand`, or a sequence of operands by their first `num_keys` (the others
     ride along), along `dimension` (JAX's lax.sort). Returns one array or a tuple."""
-    from fx.lax import _as_operand
     single = not isinstance(operand, (list, tuple))
     operands = [_as_operand(x) for x in ([operand] if single else operand)]
     if not operands:
@@ -155,7 +155,6 @@ top_k_p.batch = _top_k_batch
 def top_k(operand, k, *, axis=-1):
     """(values, int32 indices) of the k largest entries along `axis`, largest first and
     the lower index first among equals (JAX's lax.top_k)."""
-    from fx.lax import _as_operand
     operand = _as_operand(operand)
     ndim = get_aval(operand).ndim
     axis = canonicalize_axis(axis, ndim, "top_k axis")

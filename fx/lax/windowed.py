@@ -24,14 +24,16 @@ import builtins
 
 import numpy as np
 
-from fx import dtypes
+from fx import dtypes, tree_util
 from fx.core import Primitive, ShapedArray, get_aval
 from fx.argcheck import int_pairs, int_tuple
 from fx.lax.examples import example, randn
 from fx.lax.reductions import _identity, argmax, argmin, reduce_prod, reduce_sum
 from fx.lax.shape import broadcast_in_dim
 from fx.lax.slicing import concatenate, pad, pad_p, slice
+from fx.transforms.arguments import flatten_fun, function_name
 from fx.transforms.jvp import deflinear
+from fx.transforms.staging import trace_to_jaxpr
 
 # ---------------------------------------------------------------------------- geometry
 
@@ -276,10 +278,12 @@ _MONOIDS = {"add": reduce_window_sum_p, "max": reduce_window_max_p, "min": reduc
 
 def _monoid_name(computation, dtype):
     """Which of add/max/min/mul the scalar function `computation` is, from its jaxpr."""
-    from fx.api import make_jaxpr
     scalar = np.zeros((), dtype)
+    leaves, in_tree = tree_util.tree_flatten((scalar, scalar))
     try:
-        jaxpr = make_jaxpr(computation)(scalar, scalar).jaxpr
+        jaxpr, _ = trace_to_jaxpr(flatten_fun(computation, in_tree, []),
+                                  [get_aval(x) for x in leaves],
+                                  f"make_jaxpr({function_name(computation)})")
     except Exception as e:
         raise TypeError(f"reduce_window: computation {computation!r} must map two scalars "
                         "to one") from e

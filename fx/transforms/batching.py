@@ -12,6 +12,7 @@ import functools
 from fx.core import (Primitive, Trace, Tracer, as_array, current_trace, get_aval, new_trace,
                      set_current_trace)
 from fx.ir.jaxpr import ClosedJaxpr, jaxpr_as_fun
+from fx.transforms.staging import trace_to_closed_jaxpr
 
 
 class BatchTracer(Tracer):
@@ -72,7 +73,6 @@ def batch_jaxpr(closed: ClosedJaxpr, axis_size: int, in_batched: tuple, force_ou
     Returns (jaxpr, out_batched); with force_out True every output is batched, with a
     tuple of flags the flagged ones are (a loop carry must keep its type).
     """
-    from fx.transforms.staging import trace_to_closed_jaxpr
     out_batched = []
 
     def fun(*args):

@@ -25,6 +25,7 @@ from fx.ir.jaxpr import eval_jaxpr
 from fx.transforms.batching import axis_size_of, batch_flat_at_front, batch_jaxpr, bdim_at_front
 from fx.transforms.jvp import instantiate
 from fx.transforms.staging import hoist_tracer_consts, trace_to_jaxpr
+from fx.ir.lower import lower_eqns
 
 
 def _resolve_args(fun, args, kwargs):
@@ -323,7 +324,6 @@ def _custom_lin_transpose(cts, *args, num_res, bwd, out_avals):
 
 
 def _lower_call(ctx, *args, call_jaxpr, **_):
-    from fx.ir.lower import lower_eqns
     return lower_eqns(ctx, call_jaxpr, list(args))
 
 

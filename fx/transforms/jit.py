@@ -18,14 +18,17 @@ from fx.array import HOST, ArrayImpl, buffer_on, common_device
 from fx.backends import backend_names, get_backend
 from fx.backends.base import Backend, HostBackend
 from fx.config import config
-from fx.core import (EVAL_TRACE, Primitive, Tracer, UndefinedPrimal, Zero, current_trace,
-                     deep_recursion, get_aval, set_current_trace)
+from fx.core import (EVAL_TRACE, Primitive, ShapeDtypeStruct, Tracer, UndefinedPrimal, Zero,
+                     current_trace, deep_recursion, get_aval, set_current_trace)
 from fx.ir.jaxpr import ClosedJaxpr
 from fx.transforms.batching import axis_size_of, batch_jaxpr, moveaxis
 from fx.transforms.jvp import instantiate, jvp_jaxpr
 from fx.transforms.partial_eval import partial_eval_jaxpr
 from fx.transforms.staging import hoist_tracer_consts, staging
 from fx.transforms.transpose import transpose_jaxpr
+from fx.ir.passes import optimize
+from fx.ir.kernel_passes import CPU
+from fx.ir.lower import lower_eqns, lower_jaxpr
 
 jit_p = Primitive("jit", multiple_results=True)
 
@@ -43,7 +46,6 @@ def compiled(closed: ClosedJaxpr, backend=None):
     per_jaxpr = _executables.setdefault(closed, {})
     exe = per_jaxpr.get(backend.name)
     if exe is None:
-        from fx.ir.passes import optimize
         with deep_recursion("compile a jit"):
             exe = per_jaxpr[backend.name] = backend.compile(optimize(closed))
     return exe
@@ -64,7 +66,6 @@ def _jit_abstract_eval(*avals, jaxpr, name, backend):
 
 def _jit_lower(ctx, *args, jaxpr, name, backend):
     """Inline (a jit call nested in a control-flow body; passes.optimize inlines the rest)."""
-    from fx.ir.lower import lower_eqns
     return lower_eqns(ctx, jaxpr, list(args))
 
 
@@ -288,7 +289,6 @@ class Jitted:
 
     def eval_shape(self, *args, **kwargs):
         entry, _ = self._lookup(args, kwargs)
-        from fx.api import ShapeDtypeStruct
         return tree_util.tree_unflatten(entry.out_tree, [
             ShapeDtypeStruct(a.shape, a.dtype, a.weak_type) for a in entry.jaxpr.out_avals])
 
@@ -311,9 +311,6 @@ class Lowered:
         """The kernel program that `backend` (a Backend or a name; by default the one jit
         compiles for) compiles: lowered through that backend's pipeline (a backend that
         does not compile kernel programs shows the CPU's)."""
-        from fx.ir.kernel_passes import CPU
-        from fx.ir.lower import lower_jaxpr
-        from fx.ir.passes import optimize
         backend = backend or self.backend
         if not isinstance(backend, Backend):
             backend = get_backend(backend)

@@ -11,9 +11,10 @@ import functools
 import numpy as np
 
 from fx.array import ArrayImpl
-from fx.core import (Primitive, Trace, Tracer, Zero, as_array, current_trace, get_aval, new_trace,
+from fx.core import (Trace, Tracer, Zero, as_array, current_trace, get_aval, new_trace, primitives,
                      set_current_trace, tangent_aval)
 from fx.ir.jaxpr import ClosedJaxpr, jaxpr_as_fun
+from fx.transforms.staging import trace_to_closed_jaxpr
 
 
 class JVPTracer(Tracer):
@@ -77,7 +78,6 @@ def jvp_jaxpr(closed: ClosedJaxpr, nonzeros: tuple, instantiate: tuple = ()):
     Outputs flagged in `instantiate` get a tangent even when it is zero (a loop carry
     whose tangent type must not change between iterations).
     """
-    from fx.transforms.staging import trace_to_closed_jaxpr
     n = len(nonzeros)
     out_nonzeros = []
 
@@ -112,21 +112,7 @@ def add_tangents(x, y):
         return y
     if type(y) is Zero:
         return x
-    return add_any_p.bind(x, y)
-
-
-add_any_p = Primitive("add_any")
-add_any_p.impl = np.add
-
-
-def _add_any_abstract_eval(x, y):
-    if x.shape != y.shape or x.dtype != y.dtype:
-        raise TypeError(f"add_any: tangents must have equal types, got {x.str_short()} "
-                        f"and {y.str_short()}")
-    return x.strip_weak_type() if x.weak_type != y.weak_type else x
-
-
-add_any_p.abstract_eval = _add_any_abstract_eval
+    return primitives["add_any"].bind(x, y)  # defined with the elementwise primitives in lax
 
 
 # ---------------------------------------------------------------------------- rule helpers
@@ -163,27 +149,3 @@ def deflinear(prim, transpose, linear_argnums=None):
         return prim.bind(*primals, **params), prim.bind(*args, **params)
     prim.jvp = rule
     prim.transpose = transpose
-
-
-deflinear(add_any_p, lambda ct, x, y: [ct, ct])
-
-
-def _add_any_batch(args, dims):
-    from fx.transforms.batching import axis_size_of, bdim_at_front
-    if dims[0] == dims[1]:
-        return add_any_p.bind(*args), dims[0]
-    size = axis_size_of(args, dims)
-    return add_any_p.bind(*(bdim_at_front(x, d, size) for x, d in zip(args, dims))), 0
-
-
-add_any_p.batch = _add_any_batch
-add_any_p.lower = lambda ctx, x, y: ctx.elementwise("add", [x, y], x.dtype)
-
-
-def _register_examples():
-    from fx.lax.examples import example, randn  # fx.lax imports this module: import late
-    example(add_any_p, randn(3, 4, seed=20), randn(3, 4, seed=21), reference=np.add,
-            linear_argnums=(0, 1))
-
-
-_register_examples()

@@ -26,6 +26,7 @@ from fx.transforms.batching import axis_size_of, batch_jaxpr, moveaxis
 from fx.transforms.jvp import instantiate, jvp_jaxpr
 from fx.transforms.partial_eval import partial_eval_jaxpr
 from fx.transforms.transpose import transpose_jaxpr
+from fx.ir.lower import lower_eqns
 
 remat_p = Primitive("remat", multiple_results=True)
 
@@ -185,7 +186,6 @@ def _remat_transpose(cts, *args, jaxpr, prevent_cse, differentiated, policy):
 
 
 def _remat_lower(ctx, *args, jaxpr, **_):
-    from fx.ir.lower import lower_eqns
     return lower_eqns(ctx, jaxpr, list(args))
 
 

@@ -13,6 +13,7 @@ from fx.core import UndefinedPrimal, Zero, tangent_aval
 from fx.ir.jaxpr import ClosedJaxpr, Literal
 from fx.transforms.jvp import add_tangents, instantiate
 from fx.transforms.partial_eval import linearize_flat
+from fx.transforms.staging import trace_to_closed_jaxpr
 
 
 def backward_pass(jaxpr, consts, args, cts_out):
@@ -76,7 +77,6 @@ def vjp_flat(fun, primals, description="vjp"):
 def transpose_jaxpr(closed: ClosedJaxpr, linear: tuple) -> ClosedJaxpr:
     """The jaxpr mapping (non-linear inputs, output cotangents) to the linear inputs'
     cotangents. Used by primitives that hold jaxprs (jit, control flow)."""
-    from fx.transforms.staging import trace_to_closed_jaxpr
     in_avals = closed.in_avals
     n_nonlinear = linear.count(False)
 
