@@ -8,12 +8,12 @@ import functools
 
 import numpy as np
 
-from fx import dtypes, tree_util
+from fx import dtypes, lax, tree_util
 from fx.argcheck import (check_bool, check_callable, describe, index, int_tuple,
                          normalize_argnums)
 from fx.array import HOST, ArrayImpl, Device, buffer_on
-from fx.core import ShapeDtypeStruct, get_aval, is_array_like, tangent_aval
-from fx.ir.jaxpr import ClosedJaxpr
+from fx.core import ShapeDtypeStruct, UndefinedPrimal, get_aval, is_array_like, tangent_aval
+from fx.ir.jaxpr import ClosedJaxpr, eval_jaxpr
 from fx.transforms.arguments import check_array as _check_array, flatten_fun as _flatten_fun
 from fx.transforms.arguments import function_name as _name
 from fx.transforms.batching import batch_flat, moveaxis
@@ -22,7 +22,6 @@ from fx.transforms.jvp import instantiate, jvp_flat
 from fx.transforms.partial_eval import linearize_flat
 from fx.transforms.staging import trace_to_jaxpr
 from fx.transforms.transpose import backward_pass, vjp_flat
-from fx.core import UndefinedPrimal
 
 
 def _argnums_spec(argnums, where):
@@ -69,7 +68,6 @@ def _check_avals(values, expected, where, what, error=ValueError):
                         f"{want.str_short()} was expected (the shape and floating dtype must "
                         "match)")
         if got.dtype != want.dtype and dtypes.is_floating(want.dtype):
-            from fx import lax
             x = lax.convert_element_type(x, want.dtype)
         out.append(x)
     return out
@@ -174,7 +172,6 @@ def linearize(fun, *primals, has_aux=False):
         _check_tree(t_tree, p_tree, where, "its tangents (one per primal)")
         t_leaves = _check_avals(t_leaves, [tangent_aval(get_aval(p)) for p in p_leaves], where,
                                 "tangent")
-        from fx.ir.jaxpr import eval_jaxpr
         outs = eval_jaxpr(jaxpr, residuals, *t_leaves)
         return tree_util.tree_unflatten(main_tree, outs[:n_main])
 
@@ -213,7 +210,6 @@ def vjp(fun, *primals, has_aux=False):
 def _like_primal(ct, aval):
     """A cotangent typed like its primal: weakly typed for a Python-scalar input, as in JAX."""
     if aval.weak_type and not get_aval(ct).weak_type and get_aval(ct).dtype == aval.dtype:
-        from fx import lax
         return lax._convert_weak(ct, aval.dtype, True)
     return ct
 
@@ -250,7 +246,6 @@ def _value_and_grad(fun, argnums, has_aux, allow_int, kind):
         out = vjp(partial, *dyn, has_aux=has_aux)
         value, f_vjp = out[0], out[1]
         _check_scalar_output(value, where)
-        from fx import lax
         grads = f_vjp(lax.full_like(value, 1.0))
         grads = grads[0] if single else grads
         return ((value, out[2]), grads) if has_aux else (value, grads)
@@ -369,7 +364,6 @@ def _mapped_size(fun, leaves, dims, axis_size, in_tree):
 
 
 def _to_out_axis(x, bdim, out_axis, size):
-    from fx import lax
     if out_axis is None:
         if bdim is not None:
             raise ValueError("vmap has out_axes=None for an output that is mapped over the batch "
@@ -462,14 +456,12 @@ def _jacobian_spec(fun, argnums, has_aux, allow_int, kind):
 
 def _basis(leaves):
     """The identity over all elements of `leaves`, as flat rows: (n, n) in a common dtype."""
-    from fx import numpy as jnp
     sizes = [get_aval(x).size for x in leaves]
     dtype = dtypes.result_type(*(get_aval(x).dtype for x in leaves)) if leaves else np.float32
-    return jnp.eye(int(sum(sizes)), dtype=dtype)
+    return ArrayImpl(np.eye(int(sum(sizes)), dtype=dtype))
 
 
 def _split_flat(flat, like):
-    from fx import lax
     out, offset = [], 0
     for x in like:
         aval = get_aval(x)
@@ -579,14 +571,13 @@ def block_until_ready(x):
 def device_put(x, device=None):
     """`x`'s arrays (a pytree) as fx arrays on `device` (the host CPU if None): copies
     cross devices, arrays already there are returned as they are."""
-    from fx import numpy as jnp
     device = HOST if device is None else device
     if not isinstance(device, Device):
         raise TypeError(f"device_put: expected an fx device (from fx.devices()) or None, "
                         f"got {describe(device)}")
 
     def put(leaf):
-        leaf = leaf if type(leaf) is ArrayImpl else jnp.asarray(leaf)
+        leaf = leaf if type(leaf) is ArrayImpl else lax._as_operand(leaf)
         if type(leaf) is not ArrayImpl:  # a tracer: placement is the outer call's business
             return leaf
         return ArrayImpl._on_device(buffer_on(leaf, leaf.aval, device), leaf.aval, device)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import functools
 
+from fx import tree_util
 from fx.core import (Primitive, Trace, Tracer, as_array, current_trace, get_aval, new_trace,
                      set_current_trace)
 from fx.ir.jaxpr import ClosedJaxpr, jaxpr_as_fun
+from fx.transforms.arguments import flatten_fun
 from fx.transforms.staging import trace_to_closed_jaxpr
 
 
@@ -64,6 +66,16 @@ def batch_flat_at_front(fun, args, in_dims, axis_size, description="vmap"):
     """Like batch_flat, with every output batched along axis 0 (broadcast if need be)."""
     outs, dims = batch_flat(fun, args, in_dims, axis_size, description)
     return [bdim_at_front(o, d, axis_size) for o, d in zip(outs, dims)]
+
+
+def map_leading_axis(fun, xs, description="map"):
+    """vmap(fun)(xs) for library code below fx.api: `fun` over the leading axis of every
+    leaf of the pytree `xs`, its outputs stacked along axis 0."""
+    leaves, in_tree = tree_util.tree_flatten((xs,))
+    out_store = []
+    outs = batch_flat_at_front(flatten_fun(fun, in_tree, out_store), leaves, [0] * len(leaves),
+                               axis_size_of(leaves, [0] * len(leaves)), description)
+    return tree_util.tree_unflatten(out_store[0], outs)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -26,7 +26,7 @@ from fx.lax.control_flow.common import (call, check_trees, check_types, drop_inp
                                         retrace, select_outputs, split, trace_callable,
                                         used_inputs)
 from fx.lax.control_flow.loops import _fixpoint
-from fx.transforms.batching import axis_size_of, batch_jaxpr, bdim_at_front, moveaxis
+from fx.transforms.batching import axis_size_of, batch_jaxpr, bdim_at_front, map_leading_axis, moveaxis
 from fx.transforms.jvp import add_tangents, instantiate, jvp_jaxpr, zeros_like_aval
 from fx.transforms.partial_eval import partial_eval_jaxpr
 from fx.transforms.transpose import transpose_jaxpr
@@ -100,7 +100,6 @@ def map(f, xs, *, batch_size=None):
     check_callable(f, "map: f")
     if batch_size is None:
         return scan(lambda carry, x: (carry, f(x)), None, xs)[1]
-    from fx.api import vmap
     from fx.lax import concatenate, reshape
     leaves, tree = tree_util.tree_flatten(xs)
     n = _scan_length(leaves, None)
@@ -109,10 +108,10 @@ def map(f, xs, *, batch_size=None):
 
     def chunked(x):
         return reshape(x[:full * batch_size], (full, batch_size) + get_aval(x).shape[1:])
-    ys = scan(lambda carry, x: (carry, vmap(f)(x)), None, tree_util.tree_map(chunked, xs))[1]
+    ys = scan(lambda carry, x: (carry, map_leading_axis(f, x)), None, tree_util.tree_map(chunked, xs))[1]
     ys = tree_util.tree_map(lambda y: reshape(y, (full * batch_size,) + get_aval(y).shape[2:]), ys)
     if rest:
-        tail = vmap(f)(tree_util.tree_map(lambda x: x[full * batch_size:], xs))
+        tail = map_leading_axis(f, tree_util.tree_map(lambda x: x[full * batch_size:], xs))
         ys = tree_util.tree_map(lambda a, b: concatenate([a, b], 0), ys, tail)
     return ys
 
