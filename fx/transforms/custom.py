@@ -22,10 +22,11 @@ from fx.argcheck import check_callable, describe, int_tuple
 from fx.core import (EVAL_TRACE, Primitive, Zero, current_trace, get_aval, set_current_trace,
                      tangent_aval, user_frame_summary)
 from fx.ir.jaxpr import eval_jaxpr
+from fx.transforms.arguments import merge_static, split_static
 from fx.transforms.batching import axis_size_of, batch_flat_at_front, batch_jaxpr, bdim_at_front
+from fx.transforms.call import lower_inline
 from fx.transforms.jvp import instantiate
 from fx.transforms.staging import hoist_tracer_consts, trace_to_jaxpr
-from fx.ir.lower import lower_eqns
 
 
 def _resolve_args(fun, args, kwargs):
@@ -47,14 +48,12 @@ class _CustomFunction:
     def _prepare(self, args, kwargs):
         """Flatten the differentiable args; trace fun over them into a jaxpr."""
         args = _resolve_args(self.fun, args, kwargs)
-        nondiff = {i: args[i] for i in self.nondiff_argnums}
-        diff_args = tuple(a for i, a in enumerate(args) if i not in nondiff)
+        nondiff, diff_args = split_static(args, self.nondiff_argnums)
         leaves, in_tree = tree_util.tree_flatten(diff_args)
         out_store = []
 
         def rebuild(diff_leaves):
-            diff = iter(tree_util.tree_unflatten(in_tree, diff_leaves))
-            return [nondiff[i] if i in nondiff else next(diff) for i in range(len(args))]
+            return merge_static(nondiff, tree_util.tree_unflatten(in_tree, diff_leaves), len(args))
 
         def flat_fun(*diff_leaves):
             out_leaves, out_tree = tree_util.tree_flatten(self.fun(*rebuild(diff_leaves)))
@@ -324,7 +323,7 @@ def _custom_lin_transpose(cts, *args, num_res, bwd, out_avals):
 
 
 def _lower_call(ctx, *args, call_jaxpr, **_):
-    return lower_eqns(ctx, call_jaxpr, list(args))
+    return lower_inline(ctx, *args, jaxpr=call_jaxpr)
 
 
 custom_jvp_call_p.lower = _lower_call

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
-import weakref
 
 from fx import tree_util
 from fx.argcheck import check_callable, check_str_tuple, int_tuple, normalize_argnums, describe
@@ -18,84 +17,35 @@ from fx.array import HOST, ArrayImpl, buffer_on, common_device
 from fx.backends import backend_names, get_backend
 from fx.backends.base import Backend, HostBackend
 from fx.config import config
-from fx.core import (EVAL_TRACE, Primitive, ShapeDtypeStruct, Tracer, UndefinedPrimal, Zero,
-                     current_trace, deep_recursion, get_aval, set_current_trace)
+from fx.core import (EVAL_TRACE, Primitive, ShapeDtypeStruct, Tracer, current_trace,
+                     deep_recursion, get_aval, set_current_trace)
 from fx.ir.jaxpr import ClosedJaxpr
-from fx.transforms.batching import axis_size_of, batch_jaxpr, moveaxis
-from fx.transforms.jvp import instantiate, jvp_jaxpr
+from fx.transforms.arguments import merge_static
+from fx.transforms.call import check_operands, compiled, lower_inline, transform_the_call
 from fx.transforms.partial_eval import partial_eval_jaxpr
 from fx.transforms.staging import hoist_tracer_consts, staging
-from fx.transforms.transpose import transpose_jaxpr
 from fx.ir.passes import optimize
 from fx.ir.kernel_passes import CPU
-from fx.ir.lower import lower_eqns, lower_jaxpr
+from fx.ir.lower import lower_jaxpr
 
 jit_p = Primitive("jit", multiple_results=True)
-
-
-# ---------------------------------------------------------------------------- compilation
-
-_executables = weakref.WeakKeyDictionary()  # ClosedJaxpr -> {backend name: executable}
-
-
-def compiled(closed: ClosedJaxpr, backend=None):
-    """The executable of `closed` on `backend` (a Backend, a name, or None for the
-    default), compiled once per jaxpr and backend."""
-    if not isinstance(backend, Backend):
-        backend = get_backend(backend)
-    per_jaxpr = _executables.setdefault(closed, {})
-    exe = per_jaxpr.get(backend.name)
-    if exe is None:
-        with deep_recursion("compile a jit"):
-            exe = per_jaxpr[backend.name] = backend.compile(optimize(closed))
-    return exe
 
 
 def _jit_impl(*args, jaxpr, name, backend):
     return compiled(jaxpr, backend)(*args)
 
 
-def _jit_abstract_eval(*avals, jaxpr, name, backend):
-    expected = jaxpr.in_avals
-    if len(avals) != len(expected) or any(
-            a.shape != e.shape or a.dtype != e.dtype for a, e in zip(avals, expected)):
-        raise TypeError(f"jit({name}) called with {[a.str_short() for a in avals]}, "
-                        f"but its jaxpr takes {[a.str_short() for a in expected]}")
-    return jaxpr.out_avals
-
-
-def _jit_lower(ctx, *args, jaxpr, name, backend):
-    """Inline (a jit call nested in a control-flow body; passes.optimize inlines the rest)."""
-    return lower_eqns(ctx, jaxpr, list(args))
+def _label(params):
+    return f"jit({params['name']})"
 
 
 jit_p.impl = _jit_impl
-jit_p.abstract_eval = _jit_abstract_eval
-jit_p.lower = _jit_lower
+jit_p.abstract_eval = check_operands(_label)
+jit_p.lower = lower_inline
+transform_the_call(jit_p, _label, lambda params, how: dict(params, name=f"{how}({params['name']})"))
 
 
-# ---------------------------------------------------------------------------- transform rules
-
-def _jit_jvp(primals, tangents, *, jaxpr, name, backend):
-    nonzeros = tuple(type(t) is not Zero for t in tangents)
-    with deep_recursion(f"differentiate jit({name})"):  # nested jits: one level each
-        jvp_closed, out_nonzeros = jvp_jaxpr(jaxpr, nonzeros)
-    outs = jit_p.bind(*primals, *(t for t in tangents if type(t) is not Zero),
-                      jaxpr=jvp_closed, name=f"jvp({name})", backend=backend)
-    n = len(jaxpr.out_avals)
-    out_tangents = iter(outs[n:])
-    return outs[:n], [next(out_tangents) if nz else Zero(a)
-                      for nz, a in zip(out_nonzeros, jaxpr.out_avals)]
-
-
-def _jit_batch(args, dims, *, jaxpr, name, backend):
-    size = axis_size_of(args, dims)
-    args = [x if d is None else moveaxis(x, d, 0) for x, d in zip(args, dims)]
-    with deep_recursion(f"batch jit({name})"):
-        batched, out_batched = batch_jaxpr(jaxpr, size, tuple(d is not None for d in dims))
-    outs = jit_p.bind(*args, jaxpr=batched, name=f"vmap({name})", backend=backend)
-    return outs, [0 if b else None for b in out_batched]
-
+# ---------------------------------------------------------------------------- linearize: known and unknown halves
 
 def _jit_partial_eval(trace, args, params):
     jaxpr, name, backend = params["jaxpr"], params["name"], params["backend"]
@@ -113,20 +63,7 @@ def _jit_partial_eval(trace, args, params):
     return [next(unknown_outs) if u else next(known_outs) for u in out_unknowns]
 
 
-def _jit_transpose(cts, *args, jaxpr, name, backend):
-    linear = tuple(isinstance(x, UndefinedPrimal) for x in args)
-    with deep_recursion(f"transpose jit({name})"):
-        transposed = transpose_jaxpr(jaxpr, linear)
-    outs = iter(jit_p.bind(*(x for x in args if not isinstance(x, UndefinedPrimal)),
-                           *map(instantiate, cts),
-                           jaxpr=transposed, name=f"transpose({name})", backend=backend))
-    return [next(outs) if lin else None for lin in linear]
-
-
-jit_p.jvp = _jit_jvp
-jit_p.batch = _jit_batch
 jit_p.partial_eval = _jit_partial_eval
-jit_p.transpose = _jit_transpose
 
 
 # ---------------------------------------------------------------------------- the wrapper
@@ -269,9 +206,8 @@ class Jitted:
         with deep_recursion(f"trace jit({self._name})"), \
                 staging(avals, f"jit({self._name})") as (trace, leaves):
             dyn_args, dyn_kwargs = tree_util.tree_unflatten(in_tree, leaves)
-            it = iter(dyn_args)
-            full_args = [static_args[i] if i in static_args else next(it) for i in range(len(args))]
-            out = self._fun(*full_args, **dyn_kwargs, **static_kwargs)
+            out = self._fun(*merge_static(static_args, dyn_args, len(args)), **dyn_kwargs,
+                            **static_kwargs)
             out_leaves, out_tree = tree_util.tree_flatten(out)
             for leaf in out_leaves:
                 _check_output(leaf, self._name)

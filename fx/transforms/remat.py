@@ -17,16 +17,14 @@ import types
 
 from fx import tree_util
 from fx.argcheck import check_callable, int_tuple, normalize_argnums
-from fx.core import Primitive, UndefinedPrimal, Zero, set_current_trace, tangent_aval
+from fx.core import Primitive, set_current_trace
 from fx.ir.jaxpr import ClosedJaxpr, Jaxpr, Literal
 from fx.ir.passes import dce
-from fx.lax.control_flow.common import (call, check_types, drop_inputs, interpret, retrace, split,
-                                        trace_callable, used_inputs)
-from fx.transforms.batching import axis_size_of, batch_jaxpr, moveaxis
-from fx.transforms.jvp import instantiate, jvp_jaxpr
+from fx.ir.surgery import drop_inputs, used_inputs
+from fx.transforms.arguments import merge_static, split_static
+from fx.transforms.call import (call, check_operands, interpret, lower_inline, retrace, split,
+                                trace_callable, transform_the_call)
 from fx.transforms.partial_eval import partial_eval_jaxpr
-from fx.transforms.transpose import transpose_jaxpr
-from fx.ir.lower import lower_eqns
 
 remat_p = Primitive("remat", multiple_results=True)
 
@@ -44,12 +42,11 @@ def checkpoint(fun, *, prevent_cse=True, policy=None, static_argnums=()):
 
     @functools.wraps(fun)
     def wrapped(*args, **kwargs):
-        fixed = {i: args[i] for i in normalize_argnums(static, len(args), f"{where}: static_argnums")}
-        dyn = tuple(a for i, a in enumerate(args) if i not in fixed)
+        fixed, dyn = split_static(args, normalize_argnums(static, len(args),
+                                                          f"{where}: static_argnums"))
 
         def call_fun(dyn_args, kw):
-            it = iter(dyn_args)
-            return fun(*(fixed[i] if i in fixed else next(it) for i in range(len(args))), **kw)
+            return fun(*merge_static(fixed, dyn_args, len(args)), **kw)
 
         jaxpr, consts, out_tree = trace_callable(call_fun, (dyn, kwargs), f"checkpoint({name})")
         outs = remat_p.bind(*consts, *tree_util.tree_leaves((dyn, kwargs)), jaxpr=jaxpr,
@@ -93,31 +90,6 @@ checkpoint_policies = types.SimpleNamespace(
 
 def _remat_impl(*args, jaxpr, **_):
     return interpret(jaxpr)(*args)
-
-
-def _remat_abstract_eval(*avals, jaxpr, **_):
-    if len(avals) != len(jaxpr.in_avals):
-        raise TypeError(f"remat: {len(avals)} operands given, its jaxpr takes {len(jaxpr.in_avals)}")
-    check_types("remat operands", "the operands", avals, "the jaxpr's inputs", jaxpr.in_avals)
-    return jaxpr.out_avals
-
-
-def _remat_jvp(primals, tangents, *, jaxpr, prevent_cse, differentiated, policy):
-    nonzeros = tuple(type(t) is not Zero for t in tangents)
-    jvp, out_nz = jvp_jaxpr(jaxpr, nonzeros)
-    outs = remat_p.bind(*primals, *(t for t in tangents if type(t) is not Zero), jaxpr=jvp,
-                        prevent_cse=prevent_cse, differentiated=True, policy=policy)
-    n = len(jaxpr.out_avals)
-    out_t = iter(outs[n:])
-    return outs[:n], [next(out_t) if nz else Zero(tangent_aval(a))
-                      for nz, a in zip(out_nz, jaxpr.out_avals)]
-
-
-def _remat_batch(args, dims, *, jaxpr, **params):
-    size = axis_size_of(args, dims)
-    args = [x if d is None else moveaxis(x, d, 0) for x, d in zip(args, dims)]
-    batched, out_b = batch_jaxpr(jaxpr, size, tuple(d is not None for d in dims))
-    return remat_p.bind(*args, jaxpr=batched, **params), [0 if b else None for b in out_b]
 
 
 def _remat_partial_eval(trace, args, params):
@@ -176,23 +148,9 @@ def _split_residuals(known: ClosedJaxpr, num_res, policy):
     return saved, dce(ClosedJaxpr(recompute, known.consts))
 
 
-def _remat_transpose(cts, *args, jaxpr, prevent_cse, differentiated, policy):
-    linear = tuple(isinstance(x, UndefinedPrimal) for x in args)
-    transposed = transpose_jaxpr(jaxpr, linear)
-    outs = iter(remat_p.bind(*(x for x in args if not isinstance(x, UndefinedPrimal)),
-                             *map(instantiate, cts), jaxpr=transposed, prevent_cse=prevent_cse,
-                             differentiated=True, policy=policy))
-    return [next(outs) if lin else None for lin in linear]
-
-
-def _remat_lower(ctx, *args, jaxpr, **_):
-    return lower_eqns(ctx, jaxpr, list(args))
-
-
 remat_p.impl = _remat_impl
-remat_p.abstract_eval = _remat_abstract_eval
-remat_p.jvp = _remat_jvp
-remat_p.batch = _remat_batch
+remat_p.abstract_eval = check_operands(lambda params: "checkpoint")
 remat_p.partial_eval = _remat_partial_eval
-remat_p.transpose = _remat_transpose
-remat_p.lower = _remat_lower
+remat_p.lower = lower_inline
+transform_the_call(remat_p, lambda params: "checkpoint",  # vmap keeps the parameters
+                   lambda params, how: params if how == "vmap" else dict(params, differentiated=True))

@@ -77,7 +77,6 @@ KNOWN_UPWARD = {
     ("fx.transforms.batching", "fx.lax"),            # moveaxis, bdim_at_front
     ("fx.transforms.custom", "fx.lax"),
     ("fx.transforms.jvp", "fx.lax"),                 # zeros_like_aval uses lax.full
-    ("fx.transforms.remat", "fx.lax.control_flow.common"),
 }
 
 MODULES = sorted(p for p in FX.rglob("*.py") if p != FX / "__init__.py")

@@ -11,9 +11,7 @@ from __future__ import annotations
 from fx import tree_util
 from fx.argcheck import check_callable, index
 from fx.core import get_aval
-from fx.lax.control_flow.common import leaf_aval
-
-
+from fx.transforms.call import leaf_aval
 def associative_scan(fn, elems, reverse=False, axis=0):
     """[e0, fn(e0, e1), fn(fn(e0, e1), e2), ...] along `axis` of every leaf of elems
     (JAX's lax.associative_scan); fn must be associative and work on pytrees of arrays

@@ -19,9 +19,9 @@ import numpy as np
 from fx import tree_util
 from fx.argcheck import check_callable, describe
 from fx.core import Primitive, UndefinedPrimal, Zero, get_aval, set_current_trace, tangent_aval
-from fx.lax.control_flow.common import (any_of, call, check_trees, check_types, interpret, leaf_aval,
-                                        pad_inputs, permute, retrace, scalar_operand,
-                                        select_outputs, split, trace_callable, weak_to_match)
+from fx.lax.control_flow.common import any_of, check_trees, scalar_operand, weak_to_match
+from fx.ir.surgery import pad_inputs, permute, select_outputs
+from fx.transforms.call import call, check_types, interpret, leaf_aval, retrace, split, trace_callable
 from fx.transforms.batching import axis_size_of, batch_jaxpr, moveaxis
 from fx.transforms.jvp import instantiate, jvp_jaxpr, zeros_like_aval
 from fx.transforms.partial_eval import partial_eval_jaxpr

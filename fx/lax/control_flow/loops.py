@@ -19,10 +19,9 @@ import numpy as np
 from fx import tree_util
 from fx.argcheck import check_callable
 from fx.core import Primitive, Zero, get_aval, set_current_trace, tangent_aval
-from fx.lax.control_flow.common import (call, check_trees, check_types, drop_inputs, floating,
-                                        interpret, is_concrete, permute, pad_inputs,
-                                        promote_weak_carry, retrace, scalar_operand,
-                                        select_outputs, split, trace_callable, used_inputs)
+from fx.lax.control_flow.common import check_trees, floating, is_concrete, promote_weak_carry, scalar_operand
+from fx.ir.surgery import drop_inputs, permute, pad_inputs, select_outputs, used_inputs
+from fx.transforms.call import call, check_types, interpret, retrace, split, trace_callable
 from fx.transforms.batching import axis_size_of, batch_jaxpr, bdim_at_front, moveaxis
 from fx.transforms.jvp import instantiate, jvp_jaxpr
 from fx.transforms.partial_eval import partial_eval_jaxpr

@@ -21,10 +21,9 @@ from fx import tree_util
 from fx.argcheck import check_callable, describe, index
 from fx.core import (Primitive, UndefinedPrimal, Zero, get_aval, set_current_trace,
                      tangent_aval)
-from fx.lax.control_flow.common import (call, check_trees, check_types, drop_inputs, floating,
-                                        interpret, leaf_aval, permute, promote_weak_carry,
-                                        retrace, select_outputs, split, trace_callable,
-                                        used_inputs)
+from fx.lax.control_flow.common import check_trees, floating, promote_weak_carry
+from fx.ir.surgery import drop_inputs, permute, select_outputs, used_inputs
+from fx.transforms.call import call, check_types, interpret, leaf_aval, retrace, split, trace_callable
 from fx.lax.control_flow.loops import _fixpoint
 from fx.transforms.batching import axis_size_of, batch_jaxpr, bdim_at_front, map_leading_axis, moveaxis
 from fx.transforms.jvp import add_tangents, instantiate, jvp_jaxpr, zeros_like_aval
