@@ -1,0 +1,1 @@
+"""The GPU backend: kernel programs as numba.cuda kernels (backend.py)."""

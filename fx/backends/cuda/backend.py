@@ -1,0 +1,222 @@
+"""The cuda backend: jaxpr -> kernel program (the GPU pipeline) -> numba.cuda kernels,
+one per statement, launched in program order; arrays live in device memory.
+
+It runs on a CUDA GPU, or on numba's simulator when NUMBA_ENABLE_CUDASIM=1 is set before
+numba is imported (then the kernels run as Python on the host: small shapes only).
+Kernels, gemms and cumulative reductions run as generated kernels (source.py). Scatter,
+sort and linear algebra statements do not have device kernels yet: they run on the host
+through the kernel-program evaluator, their buffers copied there and back, and loops and
+branches are driven from the host (one synchronisation per iteration to read the
+predicate). Both are recorded limits of this first version, not the design.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import warnings
+
+import numpy as np
+
+from fx.array import Device
+from fx.backends import base
+from fx.backends.cuda import scalar, source
+from fx.ir import kernels as K
+from fx.ir.evaluate import run_statement
+from fx.ir.jaxpr import ClosedJaxpr
+from fx.ir.kernel_passes import CPU, Pipeline, fuse_reduced_producers, reduction_as_gemm, schedule_updates
+from fx.ir.lower import lower_jaxpr
+from fx.ir.workspace import slot_offsets
+
+# Sums reduce as trees of partial sums (no blocks needed); a cumulative reduction runs its
+# lines concurrently, a thread each; scatters apply their updates in order.
+GPU = Pipeline("cuda", CPU.cost, rewrites=(reduction_as_gemm,),
+               passes=(fuse_reduced_producers,
+                       functools.partial(schedule_updates, scatter=K.SEQUENTIAL, cumulative=K.CONCURRENT)))
+
+
+def simulated():
+    return os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
+
+
+class Backend(base.Backend):
+    name = "cuda"
+    platform = "gpu"
+    kernel_pipeline = GPU
+
+    def __init__(self):
+        super().__init__()
+        self._device = Device("gpu", 0, self)
+
+    @functools.cached_property
+    def _cuda(self):
+        from numba import cuda
+        return cuda
+
+    def devices(self):
+        try:
+            usable = self._cuda.is_available()
+        except Exception:  # a driver that fails to load: no GPU
+            usable = False
+        return [self._device] if usable else []
+
+    def compile(self, closed: ClosedJaxpr):
+        if not self.devices():
+            raise RuntimeError("the cuda backend needs a CUDA GPU (or numba's simulator: set "
+                               "NUMBA_ENABLE_CUDASIM=1 before fx is imported)")
+        return Executable(lower_jaxpr(closed, self.kernel_pipeline), self._cuda)
+
+    def to_device(self, array, device):
+        return self._cuda.to_device(np.ascontiguousarray(array))
+
+    def to_host(self, buffer):
+        return buffer.copy_to_host()
+
+    def block_until_ready(self, buffer):
+        self._cuda.synchronize()
+
+    def as_text(self, program):
+        """The Python source of the program's kernels, in program order."""
+        parts = []
+        for s in K.all_statements(program.body):
+            found = _source(s)
+            if found is not None:
+                parts.append(found[1])
+            elif not s.blocks():
+                parts.append(f"# {s.name}: {type(s).__name__.lower()}, run on the host\n")
+        return "\n".join(parts)
+
+
+def _params(stmt):
+    return {b: f"p{k}" for k, b in enumerate(stmt.buffers())}
+
+
+def _source(stmt):
+    """(kernel name, source, work items, one block per item?) of a statement with a
+    kernel, else None."""
+    name, params = f"k_{stmt.name}", _params(stmt)
+    if isinstance(stmt, K.Kernel):
+        per_block = stmt.reducer is not None and not source.thread_per_output(stmt)
+        return name, source.kernel_source(name, stmt, params, BLOCK), _size(stmt.shape), per_block
+    if isinstance(stmt, K.Gemm):
+        return name, source.gemm_source(name, stmt, params), stmt.batch * stmt.m * stmt.n, False
+    if isinstance(stmt, K.Cumulative):
+        return name, source.cumulative_source(name, stmt, params), stmt.out.size // max(
+            stmt.out.shape[stmt.axis], 1), False
+    return None
+
+
+def _size(shape):
+    return int(np.prod(shape, dtype=np.int64))
+
+
+# Threads per block, and the most blocks a launch uses (a grid-stride loop covers the
+# rest). The simulator runs each thread as a Python thread: small blocks, few of them.
+BLOCK = 8 if simulated() else 256
+MAX_BLOCKS = 2 if simulated() else 4096
+
+
+@functools.cache
+def _kernel(text, name):
+    """The compiled kernel for generated source (identical statements share one)."""
+    from numba import cuda
+    namespace = dict(_namespace())
+    exec(compile(text, f"<fx cuda {name}>", "exec"), namespace)
+    return cuda.jit(namespace[name])
+
+
+GENERATED = "fx.backends.cuda.generated"  # the module name generated kernels run under
+if simulated():  # NumPy scalars warn where GPU arithmetic silently gives inf or NaN
+    warnings.filterwarnings("ignore", category=RuntimeWarning, module=GENERATED)
+
+
+@functools.cache
+def _namespace():
+    return {**scalar.namespace(simulated()), "np": np, "__name__": GENERATED}
+
+
+class Executable:
+    """Runs the statements in order on device buffers: a launch per kernel, host-driven
+    loops and branches, host fallbacks for the statements without a kernel yet."""
+
+    def __init__(self, program: K.Program, cuda):
+        self.program, self.cuda = program, cuda
+        self.offsets, self.workspace_bytes = slot_offsets(program)
+        self.consts = {c: cuda.to_device(np.ascontiguousarray(c.value, c.dtype).reshape(-1))
+                       for c in program.consts}
+        self.launches = {}
+        for s in K.all_statements(program.body):
+            found = _source(s)
+            if found is not None:
+                name, text, work, per_block = found
+                blocks = min(max(work, 1), MAX_BLOCKS) if per_block else \
+                    min(max(-(-work // BLOCK), 1), MAX_BLOCKS)
+                self.launches[s] = (_kernel(text, name), blocks, work)
+
+    def __call__(self, *args):
+        cuda, program = self.cuda, self.program
+        flat = {b: _flat(a) for b, a in zip(program.inputs, args)}
+        flat.update(self.consts)
+        workspace = cuda.device_array(max(self.workspace_bytes, 1), np.uint8)
+        for t in program.temps:
+            start = self.offsets[t.slot]
+            flat[t] = workspace[start:start + t.nbytes].view(t.dtype)
+        for b in program.outputs:
+            flat[b] = cuda.device_array(max(b.size, 0), b.dtype)
+        self.block(program.body, flat)
+        return [flat[b].reshape(b.shape) if b.shape else flat[b].reshape(()) for b in program.outputs]
+
+    def block(self, statements, flat):
+        for s in statements:
+            if isinstance(s, K.Loop):
+                self.loop(s, flat)
+            elif isinstance(s, K.Branch):
+                index = int(flat[s.index].copy_to_host()[0])
+                self.block(s.bodies[min(max(index, 0), len(s.bodies) - 1)], flat)
+            elif s in self.launches:
+                kernel, blocks, work = self.launches[s]
+                if work:
+                    kernel[blocks, BLOCK](*(flat[b] for b in s.buffers()))
+            else:
+                self.on_host(s, flat)
+
+    def loop(self, loop: K.Loop, flat):
+        it = 0
+        while loop.length is None or it < loop.length:
+            if loop.counter is not None:
+                value = loop.length - 1 - it if loop.reverse else it
+                flat[loop.counter].copy_to_device(np.array([value], np.int64))
+            self.block(loop.cond, flat)
+            if loop.pred is not None and not flat[loop.pred].copy_to_host()[0]:
+                break
+            self.block(loop.body, flat)
+            it += 1
+
+    def on_host(self, stmt, flat):
+        """Run a statement without a kernel through the evaluator, on host copies."""
+        host = {b: flat[b].copy_to_host().reshape(b.shape) for b in stmt.buffers()}
+        run_statement(stmt, host)
+        for b in stmt.writes():
+            flat[b][:] = np.ascontiguousarray(host[b]).reshape(-1)  # (copy_to_device
+            # rejects a one-element view whose stride numba reports as 0)
+
+
+def _flat(array):
+    """A device array as a flat 1-D view (contiguous: device_put makes it so)."""
+    return array.reshape(max(int(np.prod(array.shape, dtype=np.int64)), 0)) if array.ndim != 1 else array
+
+
+def compile_ptx(program: K.Program, cc=(9, 0)):
+    """The PTX of every kernel of `program`, compiled through NVVM for compute capability
+    `cc`: no GPU needed, so type and code-generation errors that the simulator cannot see
+    are caught on any machine with libNVVM. (Not with the simulator on.)"""
+    from numba import cuda, from_dtype
+    ptx = []
+    for s in K.all_statements(program.body):
+        found = _source(s)
+        if found is not None:
+            name, text = found[:2]
+            namespace = dict(_namespace())
+            exec(compile(text, f"<fx cuda {name}>", "exec"), namespace)
+            signature = tuple(from_dtype(np.dtype(b.dtype))[::1] for b in s.buffers())
+            ptx.append(cuda.compile_ptx(namespace[name], signature, cc=cc)[0])
+    return ptx

@@ -1,0 +1,324 @@
+"""Kernel-program statements as Python source of numba.cuda kernels.
+
+Every buffer reaches a kernel as a flat 1-D device array, indexed row-major by the
+statement's index expressions, so a temporary can be a slice of the workspace.
+Expressions become straight-line assignments, one per distinct subexpression (trees
+share subtrees; emitting them once keeps the source linear in the program's size).
+
+- An elementwise kernel is a grid-stride loop over its flattened output.
+- A reduction runs one block per output (blocks stride over the outputs): its threads
+  stride over the reduction, then combine their partial results in shared memory as a
+  tree, so a row reduction (softmax, layer norm) reads each row with a whole block. A
+  short reduction (a convolution's window) runs a thread per output instead.
+- A cumulative reduction runs one thread per line (`K.CONCURRENT`).
+- A gemm runs one thread per output element (`blocks of fx's own`: a tiled kernel and
+  cuBLAS come later).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from fx.backends.cuda.scalar import op_source, type_name
+from fx.ir import kernels as K
+
+
+class _Writer:
+    """Lines of a function body, indented."""
+
+    def __init__(self):
+        self.lines, self.depth = [], 1
+
+    def __call__(self, line):
+        self.lines.append("    " * self.depth + line)
+
+    def indent(self):
+        self.depth += 1
+
+    def dedent(self):
+        self.depth -= 1
+
+
+class _Expressions:
+    """Writes index and scalar expressions as assignments to fresh names, each distinct
+    subexpression once (per loop level: names bound inside a loop stay inside it)."""
+
+    def __init__(self, write, params, loop_vars, prefix="v"):
+        self.write, self.params, self.loop_vars, self.prefix = write, params, loop_vars, prefix
+        self.names, self.count = {}, 0
+
+    def _bind(self, key, source):
+        if key not in self.names:
+            self.count += 1
+            name = f"{self.prefix}{self.count}"
+            self.write(f"{name} = {source}")
+            self.names[key] = name
+        return self.names[key]
+
+    def idx(self, i):
+        if isinstance(i, K.IVar):
+            return self.loop_vars[i.k]
+        if isinstance(i, K.IConst):
+            return str(i.value)
+        if i in self.names:
+            return self.names[i]
+        if isinstance(i, K.IAdd):
+            source = f"{self.idx(i.a)} + {self.idx(i.b)}"
+        elif isinstance(i, K.IMul):
+            source = f"{self.idx(i.a)} * {i.c}"
+        elif isinstance(i, K.IDiv):
+            source = f"{self.idx(i.a)} // {i.c}"
+        elif isinstance(i, K.IMod):
+            source = f"{self.idx(i.a)} % {i.c}"
+        elif isinstance(i, K.IClamp):
+            a = self.idx(i.a)  # (numba types min/max of literals through a device function)
+            source = f"({i.lo} if {a} < {i.lo} else {i.hi} if {a} > {i.hi} else {a})"
+        elif isinstance(i, K.IFromExpr):
+            source = f"i64({self.expr(i.expr)})"
+        else:
+            raise TypeError(i)
+        return self._bind(i, source)
+
+    def flat(self, buffer, index):
+        """The element offset of `index` in row-major `buffer`."""
+        terms = [f"{self.idx(i)} * {s}" if s != 1 else self.idx(i)
+                 for i, s in zip(index, buffer.strides()) if buffer.shape]
+        return " + ".join(terms) or "0"
+
+    def expr(self, e):
+        if e in self.names:
+            return self.names[e]
+        if isinstance(e, K.Load):
+            source = f"{self.params[e.buffer]}[{self.flat(e.buffer, e.index)}]"
+        elif isinstance(e, K.Const):
+            source = _constant(e.value, e.dtype)
+        elif isinstance(e, K.IndexValue):
+            source = f"{type_name(e.dtype)}({self.idx(e.index)})"
+        elif isinstance(e, K.Op):
+            args = [self.expr(a) for a in e.args]
+            source = op_source(e.op, args, [a.dtype for a in e.args], e.dtype)
+        else:
+            raise TypeError(e)
+        return self._bind(e, source)
+
+    def store(self, buffer, index, value):
+        self.write(f"{self.params[buffer]}[{self.flat(buffer, index)}] = {value}")
+
+
+def _constant(value, dtype):
+    t = type_name(dtype)
+    if np.dtype(dtype).kind == "f" and not np.isfinite(value):
+        return f"{t}({'np.nan' if np.isnan(value) else ('np.inf' if value > 0 else '-np.inf')})"
+    return f"{t}({value!r})"
+
+
+def _unflatten(write, flat, shape, names):
+    """Assign loop variables `names` from a row-major flat index over `shape`."""
+    if not shape:
+        return
+    rest = flat
+    for k in reversed(range(1, len(shape))):
+        write(f"{names[k]} = {rest} % {shape[k]}")
+        write(f"rest_{k} = {rest} // {shape[k]}")
+        rest = f"rest_{k}"
+    write(f"{names[0]} = {rest}")
+
+
+def _size(shape):
+    return int(np.prod(shape, dtype=np.int64))
+
+
+# ---------------------------------------------------------------------------- kernels
+
+REDUCE_INIT = {"add": "0", "mul": "1"}
+
+
+def _init(reducer, dtype):
+    dtype = np.dtype(dtype)
+    t = type_name(dtype)
+    if reducer in REDUCE_INIT:
+        return f"{t}({REDUCE_INIT[reducer]})"
+    high = reducer in ("min", "argmin")
+    if dtype == np.bool_:
+        return f"{t}({high})"
+    if dtype.kind == "f":
+        return f"{t}({'np.inf' if high else '-np.inf'})"
+    info = np.iinfo(dtype)
+    return f"{t}({info.max if high else info.min})"
+
+
+def _combine(reducer, acc, x, dtype):
+    t = type_name(dtype)
+    if np.dtype(dtype) == np.bool_:
+        return f"({acc} or {x})" if reducer == "max" else f"({acc} and {x})"
+    if reducer in ("add", "mul"):
+        return f"{t}({acc} {'+' if reducer == 'add' else '*'} {x})"
+    return op_source(reducer, [acc, x], [dtype, dtype], dtype)
+
+
+def _better(reducer, best, x, best_i, i, dtype):
+    """Whether (x, i) replaces (best, best_i): the extremum, NaN first, then the first index."""
+    cmp = ">" if reducer == "argmax" else "<"
+    if np.dtype(dtype).kind == "f":
+        return (f"(({x} {cmp} {best} or ({x} != {x} and {best} == {best})) or "
+                f"(({x} == {best} or ({x} != {x} and {best} != {best})) and {i} < {best_i}))")
+    return f"({x} {cmp} {best} or ({x} == {best} and {i} < {best_i}))"
+
+
+def kernel_source(name, k: K.Kernel, params, block):
+    """A numba.cuda kernel `name` for Kernel `k`; `params` names its buffers."""
+    w = _Writer()
+    n_out, extents = len(k.shape), tuple(k.shape) + tuple(k.reduce_shape)
+    loop_vars = [f"i{d}" for d in range(len(extents))]
+    if k.reducer is None:
+        w("for flat in range(cuda.grid(1), {}, cuda.gridsize(1)):".format(_size(k.shape)))
+        w.indent()
+        _unflatten(w, "flat", k.shape, loop_vars)
+        ex = _Expressions(w, params, loop_vars)
+        values = [(b, ex.expr(e)) for b, e in k.outputs]  # every value before any store
+        for b, v in values:
+            ex.store(b, k.store_index if k.store_index is not None else K.loop_index(n_out), v)
+        return _function(name, params, w)
+    if len(k.outputs) != 1:
+        raise NotImplementedError(f"{k.name}: a reduction of several outputs")
+    if thread_per_output(k):
+        return _thread_per_output_reduction(name, k, params)
+    (buf, expr), dtype = k.outputs[0], np.dtype(k.outputs[0][1].dtype)
+    arg = k.reducer in ("argmax", "argmin")
+    rsize = _size(k.reduce_shape)
+    w(f"partial = cuda.shared.array({block}, {type_name(dtype)})")
+    if arg:
+        w(f"partial_index = cuda.shared.array({block}, i64)")
+    w("tid = cuda.threadIdx.x")
+    w(f"for out in range(cuda.blockIdx.x, {_size(k.shape)}, cuda.gridDim.x):")
+    w.indent()
+    _unflatten(w, "out", k.shape, loop_vars)
+    w(f"acc = {_init(k.reducer, dtype)}")
+    if arg:
+        w(f"acc_index = i64({rsize})")
+    w(f"for r in range(tid, {rsize}, {block}):")
+    w.indent()
+    _unflatten(w, "r", k.reduce_shape, loop_vars[n_out:])
+    ex = _Expressions(w, params, loop_vars)
+    x = ex.expr(expr)
+    for side, index in k.side_outputs:
+        ex.store(side, index, x)
+    if arg:
+        w(f"if {_better(k.reducer, 'acc', x, 'acc_index', 'r', dtype)}:")
+        w(f"    acc = {x}")
+        w("    acc_index = r")
+    else:
+        w(f"acc = {_combine(k.reducer, 'acc', x, dtype)}")
+    w.dedent()
+    w("partial[tid] = acc")
+    if arg:
+        w("partial_index[tid] = acc_index")
+    w("cuda.syncthreads()")
+    w(f"step = {block // 2}")
+    w("while step > 0:")
+    w.indent()
+    w("if tid < step:")
+    w.indent()
+    if arg:
+        other = ("partial[tid + step]", "partial_index[tid + step]")
+        w(f"if {_better(k.reducer, 'partial[tid]', other[0], 'partial_index[tid]', other[1], dtype)}:")
+        w(f"    partial[tid] = {other[0]}")
+        w(f"    partial_index[tid] = {other[1]}")
+    else:
+        w(f"partial[tid] = {_combine(k.reducer, 'partial[tid]', 'partial[tid + step]', dtype)}")
+    w.dedent()
+    w("cuda.syncthreads()")
+    w("step //= 2")
+    w.dedent()
+    w("if tid == 0:")
+    result = (f"{type_name(buf.dtype)}(0 if partial_index[0] == {rsize} else partial_index[0])"
+              if arg else "partial[0]")
+    w(f"    {params[buf]}[{_Expressions(w, params, loop_vars).flat(buf, K.loop_index(n_out))}] = {result}")
+    w("cuda.syncthreads()")
+    return _function(name, params, w)
+
+
+SHORT_REDUCTION = 64  # elements: below this a block's threads would mostly idle
+
+
+def thread_per_output(k: K.Kernel):
+    """Whether reduction kernel `k` runs a thread per output, reducing sequentially (short
+    reductions: a convolution's window, a small axis), rather than a block per output."""
+    return _size(k.reduce_shape) < SHORT_REDUCTION
+
+
+def _thread_per_output_reduction(name, k: K.Kernel, params):
+    (buf, expr), dtype = k.outputs[0], np.dtype(k.outputs[0][1].dtype)
+    arg = k.reducer in ("argmax", "argmin")
+    n_out, rsize = len(k.shape), _size(k.reduce_shape)
+    loop_vars = [f"i{d}" for d in range(n_out + len(k.reduce_shape))]
+    w = _Writer()
+    w(f"for out in range(cuda.grid(1), {_size(k.shape)}, cuda.gridsize(1)):")
+    w.indent()
+    _unflatten(w, "out", k.shape, loop_vars)
+    w(f"acc = {_init(k.reducer, dtype)}")
+    if arg:
+        w(f"acc_index = i64({rsize})")
+    w(f"for r in range({rsize}):")
+    w.indent()
+    _unflatten(w, "r", k.reduce_shape, loop_vars[n_out:])
+    ex = _Expressions(w, params, loop_vars)
+    x = ex.expr(expr)
+    for side, index in k.side_outputs:
+        ex.store(side, index, x)
+    if arg:
+        w(f"if {_better(k.reducer, 'acc', x, 'acc_index', 'r', dtype)}:")
+        w(f"    acc = {x}")
+        w("    acc_index = r")
+    else:
+        w(f"acc = {_combine(k.reducer, 'acc', x, dtype)}")
+    w.dedent()
+    result = (f"{type_name(buf.dtype)}(0 if acc_index == {rsize} else acc_index)" if arg else "acc")
+    _Expressions(w, params, loop_vars).store(buf, K.loop_index(n_out), result)
+    return _function(name, params, w)
+
+
+def cumulative_source(name, c: K.Cumulative, params):
+    """One thread per line along the axis, carrying the running value."""
+    shape, axis = tuple(c.out.shape), c.axis
+    n, dtype = shape[axis], np.dtype(c.expr.dtype)
+    others = shape[:axis] + shape[axis + 1:]
+    loop_vars = [f"i{d}" for d in range(len(shape))]
+    w = _Writer()
+    w(f"for line in range(cuda.grid(1), {_size(others)}, cuda.gridsize(1)):")
+    w.indent()
+    _unflatten(w, "line", others, loop_vars[:axis] + loop_vars[axis + 1:])
+    w(f"acc = {_init(c.reducer, dtype)}")
+    w(f"for j in range({n}):")
+    w.indent()
+    w(f"{loop_vars[axis]} = {f'{n - 1} - j' if c.reverse else 'j'}")
+    ex = _Expressions(w, params, loop_vars)
+    w(f"acc = {_combine(c.reducer, 'acc', ex.expr(c.expr), dtype)}")
+    ex.store(c.out, K.loop_index(len(shape)), "acc")
+    return _function(name, params, w)
+
+
+def gemm_source(name, g: K.Gemm, params):
+    """One thread per output element: out[b, i, j] (+)= sum_p op(lhs)[b, i, p] op(rhs)[b, p, j].
+    The operands' offsets are evaluated in the kernel (a loop's gemm reads its counter)."""
+    lhs, rhs, out = (params[b] for b in (g.lhs, g.rhs, g.out))
+    t = type_name(g.out.dtype)
+    w = _Writer()
+    ex = _Expressions(w, params, [])
+    at = [ex.idx(o) for o in g.offsets]
+    a_at = f"{at[0]} + b * {g.m * g.k} + " + (f"p * {g.m} + i" if g.trans_lhs else f"i * {g.k} + p")
+    b_at = f"{at[1]} + b * {g.k * g.n} + " + (f"j * {g.k} + p" if g.trans_rhs else f"p * {g.n} + j")
+    w(f"for flat in range(cuda.grid(1), {g.batch * g.m * g.n}, cuda.gridsize(1)):")
+    w.indent()
+    w(f"j = flat % {g.n}")
+    w(f"i = (flat // {g.n}) % {g.m}")
+    w(f"b = flat // {g.m * g.n}")
+    w(f"acc = {t}(0)")
+    w(f"for p in range({g.k}):")
+    w(f"    acc = {t}(acc + {lhs}[{a_at}] * {rhs}[{b_at}])")
+    o = f"{at[2]} + flat"
+    w(f"{out}[{o}] = {t}({out}[{o}] + acc)" if g.accumulate else f"{out}[{o}] = acc")
+    return _function(name, params, w)
+
+
+def _function(name, params, w):
+    return f"def {name}({', '.join(params.values())}):\n" + "\n".join(w.lines) + "\n"

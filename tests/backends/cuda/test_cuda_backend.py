@@ -1,0 +1,119 @@
+"""The cuda backend beyond the conformance suite: device placement, the two reduction
+strategies, training, control flow and the text it shows. Runs on numba's simulator
+where there is no GPU (tests/conftest.py turns it on), on the GPU where there is one."""
+import numpy as np
+import pytest
+
+import fx
+import fx.numpy as jnp
+from fx import lax
+from fx.backends.cuda import source
+from fx.ir import kernels as K
+from tests.backends.conformance import assert_same, run_both
+
+pytestmark = [pytest.mark.gpu, pytest.mark.usefixtures("x64")]
+
+
+@pytest.fixture
+def gpu():
+    return fx.devices("cuda")[0]
+
+
+def on_gpu(x, gpu):
+    return fx.device_put(np.asarray(x), gpu)
+
+
+def test_arrays_stay_on_the_gpu_until_python_reads_them(gpu):
+    x = on_gpu(np.arange(6.0).reshape(2, 3), gpu)
+    assert repr(gpu) == "CudaDevice(id=0)" and gpu.platform == "gpu"
+    assert x.device is gpu and x.devices() == {gpu}
+    eager = jnp.sin(x) * 2 + np.ones(3)  # a host operand moves to the GPU
+    jitted = fx.jit(lambda a: jnp.sum(a ** 2, axis=1))(x)
+    assert eager.device is gpu and jitted.device is gpu
+    np.testing.assert_allclose(np.asarray(eager), np.sin(np.arange(6.0).reshape(2, 3)) * 2 + 1)
+    np.testing.assert_array_equal(np.asarray(jitted), [5.0, 50.0])
+    assert float(jnp.max(x)) == 5.0 and fx.device_get(x).tolist() == [[0, 1, 2], [3, 4, 5]]
+
+
+def test_jit_for_the_cuda_backend_moves_host_arguments_there(gpu):
+    out = fx.jit(lambda a: a + 1, backend="cuda")(np.zeros(3))
+    assert out.device is gpu
+    np.testing.assert_array_equal(np.asarray(out), np.ones(3))
+
+
+def long_and_short(k):
+    """(kernels reducing as a block per output, as a thread per output) of a program."""
+    kernels = [s for s in K.all_statements(k.body) if isinstance(s, K.Kernel) and s.reducer]
+    return ([s for s in kernels if not source.thread_per_output(s)],
+            [s for s in kernels if source.thread_per_output(s)])
+
+
+@pytest.mark.parametrize("reduce", [jnp.sum, jnp.max, jnp.min, jnp.argmax, jnp.argmin, jnp.prod,
+                                    jnp.any])
+@pytest.mark.parametrize("n", [3, 300])
+def test_reductions_short_and_long_match_the_interpreter(reduce, n):
+    x = np.random.default_rng(0).uniform(0.9, 1.1, (5, n))
+    x[1, n // 2] = np.nan
+    x[2, :] = x[2, 0]  # ties: the first index wins
+    kind = long_and_short(fx.jit(lambda a: reduce(a, axis=1)).lower(x).kernel_program("cuda"))
+    assert len(kind[0 if n >= source.SHORT_REDUCTION else 1]) == 1
+    got, want = run_both("cuda", lambda a: reduce(a, axis=1), x)
+    assert_same(got, want, rtol=1e-13)
+
+
+def test_row_softmax_and_logsumexp(rng):
+    x = rng.standard_normal((7, 257)) * 30
+    f = lambda a: (fx.nn.softmax(a, axis=-1), fx.nn.logsumexp(a, axis=-1))  # noqa: E731
+    got, want = run_both("cuda", f, x)
+    assert_same(got, want, rtol=1e-12)
+
+
+def mlp_loss(params, x, y):
+    (w1, b1), (w2, b2) = params
+    h = jnp.tanh(x @ w1 + b1)
+    return jnp.mean(fx.nn.logsumexp(h @ w2 + b2, axis=1) - jnp.take_along_axis(
+        h @ w2 + b2, y[:, None], axis=1)[:, 0])
+
+
+def test_training_on_the_gpu_follows_the_cpu(gpu, rng):
+    params = [(rng.standard_normal((8, 16)) * 0.3, np.zeros(16)),
+              (rng.standard_normal((16, 4)) * 0.3, np.zeros(4))]
+    x, y = rng.standard_normal((32, 8)), rng.integers(0, 4, 32)
+    step = fx.jit(lambda p, x, y: fx.tree.map(lambda w, g: w - 0.5 * g, p,
+                                              fx.grad(mlp_loss)(p, x, y)))
+    on_cpu, on_dev = params, fx.device_put(params, gpu)
+    x_dev, y_dev = fx.device_put(x, gpu), fx.device_put(y, gpu)
+    for _ in range(3):
+        on_cpu, on_dev = step(on_cpu, x, y), step(on_dev, x_dev, y_dev)
+    assert all(leaf.device is gpu for leaf in fx.tree.leaves(on_dev))
+    for a, b in zip(fx.tree.leaves(on_dev), fx.tree.leaves(on_cpu)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-12, atol=1e-14)
+    per_example = fx.jit(fx.vmap(fx.grad(mlp_loss), (None, 0, 0)))(
+        on_dev, x_dev[:, None], y_dev[:, None])
+    assert fx.tree.leaves(per_example)[0].shape == (32, 8, 16)
+
+
+def test_control_flow_runs_on_the_gpu(gpu, rng):
+    xs = rng.standard_normal((6, 3))
+
+    def f(xs):
+        total, cums = lax.scan(lambda c, x: (c + x, jnp.cumsum(c * x)), jnp.zeros(3), xs)
+        n = lax.while_loop(lambda c: c[0] < 100.0, lambda c: (c[0] * 2 + 1, c[1] + 1),
+                           (jnp.abs(total[0]) + 1, 0))
+        return lax.cond(n[1] > 3, jnp.sin, jnp.cos, total), cums, n
+    got, want = run_both("cuda", f, xs)
+    assert_same(got, want, rtol=1e-13)
+    assert all(leaf.device is gpu for leaf in fx.tree.leaves(fx.jit(f)(on_gpu(xs, gpu))))
+
+
+def test_statements_without_a_kernel_yet_leave_results_on_the_device(gpu, rng):
+    a = rng.standard_normal((4, 4))
+    f = lambda a, i: (jnp.sort(a, axis=0), a.at[i].add(1.0), jnp.linalg.cholesky(a @ a.T + 4 * jnp.eye(4)))  # noqa: E731
+    got, want = run_both("cuda", f, a, np.array([0, 2, 0]))
+    assert_same(got, want, rtol=1e-12)
+    assert all(o.device is gpu for o in fx.jit(f)(on_gpu(a, gpu), np.array([0, 2, 0])))
+
+
+def test_as_text_shows_the_kernels():
+    text = fx.jit(lambda a: jnp.sum(jnp.exp(a), axis=1)).lower(np.ones((4, 100))).as_text("cuda")
+    assert "def k_" in text and "cuda.syncthreads()" in text and "exp(" in text
