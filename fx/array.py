@@ -91,15 +91,20 @@ def common_device(arrays):
     return device
 
 
+def host_buffer(x, aval):
+    """`x` (an ArrayImpl, NumPy array or Python scalar) as a host buffer in `aval`'s dtype
+    (buffer_on for the host: the per-call path of a host executable)."""
+    if type(x) is ArrayImpl:
+        return x._value
+    return np.asarray(x, aval.dtype)
+
+
 def buffer_on(x, aval, device):
     """`x` (an ArrayImpl, NumPy array or Python scalar) as a buffer on `device`, in
     `aval`'s dtype."""
-    if type(x) is ArrayImpl:
-        if x._device is device:
-            return x._buffer
-        host = x._value
-    else:
-        host = np.asarray(x, aval.dtype)
+    if type(x) is ArrayImpl and x._device is device:
+        return x._buffer
+    host = host_buffer(x, aval)
     return host if device is HOST else device.backend.to_device(host, device)
 
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import functools
 import inspect
-import itertools
 
 from fx import tree_util
 from fx.argcheck import check_callable, check_str_tuple, int_tuple, normalize_argnums, describe
-from fx.array import HOST, ArrayImpl, buffer_on, common_device
+from fx.array import HOST, ArrayImpl, buffer_on, common_device, host_buffer
 from fx.backends import backend_names, get_backend
 from fx.backends.base import Backend, HostBackend
 from fx.config import config
@@ -86,11 +85,13 @@ class _CacheEntry:
     """What one argument signature traced to; the executable is made on first use, for
     the jit's backend, whose device (`home`) takes arguments that live on the host;
     arguments on another device run that device's backend's executable."""
-    __slots__ = ("jaxpr", "out_tree", "hoisted", "executable", "home", "_single")
+    __slots__ = ("jaxpr", "out_tree", "hoisted", "executable", "home", "in_avals", "out_avals",
+                 "_single")
 
     def __init__(self, jaxpr, out_tree, hoisted):
         self.jaxpr, self.out_tree, self.hoisted, self.executable = jaxpr, out_tree, hoisted, None
         self.home = HOST
+        self.in_avals, self.out_avals = jaxpr.in_avals, jaxpr.out_avals  # (read every call)
         self._single = tree_util.treedef_is_leaf(out_tree) and out_tree.num_leaves == 1
 
     def compile(self, backend):
@@ -101,22 +102,20 @@ class _CacheEntry:
     def run(self, leaves, backend):
         """Call the executable on concrete leaves and wrap its outputs."""
         device = common_device(leaves)
-        avals = self.jaxpr.in_avals
-        if device is HOST:
-            device = self.home
-        if device is HOST:
-            outs = self.executable(*map(buffer_on, leaves, avals, itertools.repeat(HOST)))
+        if device is HOST and self.home is HOST:
+            outs = self.executable(*map(host_buffer, leaves, self.in_avals))
             wrap = ArrayImpl._wrap
         else:
+            device = self.home if device is HOST else device
             if backend is not None and get_backend(backend) is not device.backend:
                 raise ValueError(f"jit(..., backend={backend!r}) was called with arrays on "
                                  f"{device}, which the {device.backend.name} backend computes on")
             outs = compiled(self.jaxpr, device.backend)(
-                *[buffer_on(x, a, device) for x, a in zip(leaves, avals)])
+                *[buffer_on(x, a, device) for x, a in zip(leaves, self.in_avals)])
             wrap = functools.partial(ArrayImpl._on_device, device=device)
         if self._single:
-            return wrap(outs[0], self.jaxpr.out_avals[0])
-        return tree_util.tree_unflatten(self.out_tree, list(map(wrap, outs, self.jaxpr.out_avals)))
+            return wrap(outs[0], self.out_avals[0])
+        return tree_util.tree_unflatten(self.out_tree, list(map(wrap, outs, self.out_avals)))
 
 
 _FLAT_ARG_TYPES = frozenset({ArrayImpl, float, int, bool})
