@@ -12,7 +12,7 @@ from fx.backends import devices
 from fx.errors import ConcretizationTypeError, UnexpectedTracerError
 from fx.transforms.custom import custom_jvp, custom_vjp
 from fx.transforms.remat import checkpoint, checkpoint_policies, remat
-from fx import errors, lax, numpy, nn, random, tree, tree_util  # noqa: F401  (jax.* submodules)
+from fx import errors, lax, numpy, nn, random, sharding, tree, tree_util  # noqa: F401  (jax.* submodules)
 
 __version__ = "0.1.0"
 
@@ -21,6 +21,12 @@ jacobian = jacrev
 
 def local_devices(backend=None):
     return devices(backend)
+
+
+def default_device(device):
+    """Run work on uncommitted arrays on `device` inside a ``with`` block (JAX's
+    jax.default_device; the config option ``default_device`` sets it for good)."""
+    return config.override("default_device", device)
 
 
 def default_backend():

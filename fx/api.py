@@ -11,9 +11,10 @@ import numpy as np
 from fx import dtypes, lax, tree_util
 from fx.argcheck import (check_bool, check_callable, describe, index, int_tuple,
                          normalize_argnums)
-from fx.array import HOST, ArrayImpl, Device, buffer_on
+from fx.array import ArrayImpl, Device, buffer_on
 from fx.core import ShapeDtypeStruct, UndefinedPrimal, get_aval, is_array_like, tangent_aval
 from fx.ir.jaxpr import ClosedJaxpr, eval_jaxpr
+from fx.sharding import SingleDeviceSharding
 from fx.transforms.arguments import check_array as _check_array, flatten_fun as _flatten_fun
 from fx.transforms.arguments import function_name as _name
 from fx.transforms.batching import batch_flat, moveaxis
@@ -569,16 +570,20 @@ def block_until_ready(x):
 
 
 def device_put(x, device=None):
-    """`x`'s arrays (a pytree) as fx arrays on `device` (the host CPU if None): copies
-    cross devices, arrays already there are returned as they are."""
-    device = HOST if device is None else device
-    if not isinstance(device, Device):
-        raise TypeError(f"device_put: expected an fx device (from fx.devices()) or None, "
-                        f"got {describe(device)}")
+    """`x`'s arrays (a pytree) as fx arrays committed to `device`, so that work on them
+    runs there (JAX's rule); copies cross devices. With no device, arrays stay where they
+    are and other values become uncommitted host arrays."""
+    if isinstance(device, SingleDeviceSharding):
+        (device,) = device.device_set
+    if device is not None and not isinstance(device, Device):
+        raise TypeError(f"device_put: expected an fx device (from fx.devices()), a "
+                        f"SingleDeviceSharding or None, got {describe(device)}")
 
     def put(leaf):
         leaf = leaf if type(leaf) is ArrayImpl else lax._as_operand(leaf)
-        if type(leaf) is not ArrayImpl:  # a tracer: placement is the outer call's business
+        if type(leaf) is not ArrayImpl or device is None:  # a tracer: the outer call places it
+            return leaf
+        if leaf._committed and leaf._device is device:
             return leaf
         return ArrayImpl._on_device(buffer_on(leaf, leaf.aval, device), leaf.aval, device)
     return tree_util.tree_map(put, x)

@@ -78,15 +78,17 @@ HOST = Device("cpu", 0)
 
 
 def common_device(arrays):
-    """The device a computation on `arrays` runs on: computation follows data placed on a
-    device (host arrays are moved to it), as JAX's committed arrays; two devices is an error."""
-    device = HOST
+    """The device a computation on `arrays` runs on, as JAX places work: committed arrays
+    (put on a device with `device_put`, or computed from such) decide, and two committed
+    devices is an error; uncommitted arrays (the host arrays fx.numpy makes) go where the
+    work runs. None when no array is committed."""
+    device = None
     for x in arrays:
-        if type(x) is ArrayImpl and x._device is not HOST and x._device is not device:
-            if device is not HOST:
-                raise ValueError(f"Arrays on different devices, {device} and {x._device}, were "
-                                 "given to one computation; move them to one device with "
-                                 "fx.device_put(x, device)")
+        if type(x) is ArrayImpl and x._committed and x._device is not device:
+            if device is not None:
+                raise ValueError(f"Arrays committed to different devices, {device} and "
+                                 f"{x._device}, were given to one computation; move them to "
+                                 "one device with fx.device_put(x, device)")
             device = x._device
     return device
 
@@ -110,8 +112,10 @@ def buffer_on(x, aval, device):
 
 class ArrayImpl(Array):
     """A concrete array: a buffer on a device, its abstract value (shape, dtype and JAX's
-    weak-type flag) and the device."""
-    __slots__ = ("_buffer", "_aval", "_device")
+    weak-type flag), the device, and whether it is committed to that device (JAX's rule:
+    work on committed arrays runs on their device and its results stay committed there;
+    every array off the host is committed)."""
+    __slots__ = ("_buffer", "_aval", "_device", "_committed")
 
     def __init__(self, value, weak_type=False):
         from fx.core import ShapedArray
@@ -119,7 +123,7 @@ class ArrayImpl(Array):
         value.flags.writeable = False
         self._buffer = value
         self._aval = ShapedArray(value.shape, value.dtype, weak_type)
-        self._device = HOST
+        self._device, self._committed = HOST, False
 
     @classmethod
     def _wrap(cls, value, aval):
@@ -130,16 +134,19 @@ class ArrayImpl(Array):
         value.flags.writeable = False
         self._buffer = value
         self._aval = aval
-        self._device = HOST
+        self._device, self._committed = HOST, False
         return self
 
     @classmethod
     def _on_device(cls, buffer, aval, device):
-        """An array of a buffer `device`'s backend produced (a host buffer on the host)."""
+        """A committed array of a buffer `device`'s backend produced (a host buffer on the
+        host)."""
         if device is HOST:
-            return cls._wrap(buffer, aval)
-        self = object.__new__(cls)
-        self._buffer, self._aval, self._device = buffer, aval, device
+            self = cls._wrap(buffer, aval)
+        else:
+            self = object.__new__(cls)
+            self._buffer, self._aval, self._device = buffer, aval, device
+        self._committed = True
         return self
 
     @property
@@ -224,6 +231,16 @@ class ArrayImpl(Array):
 
     def devices(self):
         return {self.device}
+
+    @property
+    def sharding(self):
+        from fx.sharding import SingleDeviceSharding
+        return SingleDeviceSharding(self._device)
+
+    @property
+    def committed(self):
+        """Whether work on this array must run on its device (see fx.device_put)."""
+        return self._committed
 
     def is_fully_addressable(self):
         return True

@@ -12,14 +12,21 @@ Options:
   least recently used unload, and load again (from the on-disk cache, else by compiling)
   when next called. Memory for compiled code stays bounded however many programs a
   process compiles.
+* ``default_device`` (default None): the device (from ``fx.devices()``) that work on
+  uncommitted arrays runs on, instead of the default backend's; also set for a block by
+  ``fx.default_device(device)``. Arrays committed to a device (``fx.device_put``) still
+  take their work there.
 """
 
 import contextlib
 import os
 
+from fx.array import Device
+
 # Option name -> (type, default, environment variables consulted in order for its initial value).
 _OPTIONS = {"enable_x64": (bool, False, ("FX_ENABLE_X64", "JAX_ENABLE_X64")),
-            "executable_cache_size": (int, 1024, ("FX_EXECUTABLE_CACHE_SIZE",))}
+            "executable_cache_size": (int, 1024, ("FX_EXECUTABLE_CACHE_SIZE",)),
+            "default_device": (Device, None, ())}
 
 _TRUE = {"1", "true", "t", "yes", "y", "on"}
 _FALSE = {"0", "false", "f", "no", "n", "off", ""}
@@ -72,7 +79,11 @@ class Config:
     def update(self, name, value):
         """Set option ``name`` (e.g. ``"enable_x64"`` or ``"jax_enable_x64"``) to ``value``."""
         short = self._canonical_name(name)
-        if _OPTIONS[short][0] is bool:
+        if _OPTIONS[short][0] is Device:
+            if value is not None and not isinstance(value, Device):
+                raise TypeError(f"config option {name!r} takes a device from fx.devices() or "
+                                f"None, got {type(value).__name__} {value!r}")
+        elif _OPTIONS[short][0] is bool:
             if not isinstance(value, bool):
                 raise TypeError(f"config option {name!r} takes a bool, got {type(value).__name__} {value!r}")
         elif isinstance(value, bool) or not isinstance(value, int):

@@ -10,6 +10,7 @@ makes nested derivatives free of perturbation confusion without levels or sublev
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import operator
 import sys
@@ -19,6 +20,7 @@ import numpy as np
 
 from fx import dtypes
 from fx.argcheck import describe
+from fx.config import config
 from fx.array import HOST, Array, ArrayImpl, buffer_on, common_device
 from fx.errors import (ConcretizationTypeError, TracerArrayConversionError,  # noqa: F401
                        TracerBoolConversionError, TracerIntegerConversionError,
@@ -204,32 +206,44 @@ class EvalTrace(Trace):
     def process_primitive(self, prim, args, params):
         vals, avals = [], []
         for x in args:
-            if type(x) is ArrayImpl and x._device is HOST:
+            if type(x) is ArrayImpl and not x._committed:
                 vals.append(x._buffer)
                 avals.append(x._aval)
             elif isinstance(x, Tracer):
                 raise escaped_tracer_error(x)
             elif type(x) is ArrayImpl:
-                return self._on_device(prim, args, params)
+                return self._placed(prim, args, params)
             else:
                 aval = get_aval(x)
                 vals.append(np.asarray(x, aval.dtype))
                 avals.append(aval)
-        out_aval = prim.rule("abstract_eval")(*avals, **params)
-        out = prim.rule("impl")(*vals, **params)
-        if prim.multiple_results:
-            return [ArrayImpl._wrap(np.asarray(o), a) for o, a in zip(out, out_aval)]
-        return ArrayImpl._wrap(np.asarray(out), out_aval)
+        if config.default_device is not None and config.default_device is not HOST:
+            return self._placed(prim, args, params)
+        return _on_host(prim, vals, avals, params, ArrayImpl._wrap)
 
-    def _on_device(self, prim, args, params):
-        device = common_device(args)
+    def _placed(self, prim, args, params):
+        """Work on committed arrays, or for a default device: run there, results
+        committed there."""
+        device = common_device(args) or config.default_device
         avals = [get_aval(x) for x in args]
+        buffers = [buffer_on(x, aval, device) for x, aval in zip(args, avals)]
+        wrap = functools.partial(ArrayImpl._on_device, device=device)
+        if device is HOST:
+            return _on_host(prim, buffers, avals, params, wrap)
         out_avals = prim.rule("abstract_eval")(*avals, **params)
-        outs = device.backend.run_primitive(prim, params, avals, out_avals, [
-            buffer_on(x, aval, device) for x, aval in zip(args, avals)])
+        outs = device.backend.run_primitive(prim, params, avals, out_avals, buffers)
         if prim.multiple_results:
-            return [ArrayImpl._on_device(o, a, device) for o, a in zip(outs, out_avals)]
-        return ArrayImpl._on_device(outs[0], out_avals, device)
+            return [wrap(o, a) for o, a in zip(outs, out_avals)]
+        return wrap(outs[0], out_avals)
+
+
+def _on_host(prim, vals, avals, params, wrap):
+    """Run `prim`'s NumPy impl on host buffers; `wrap(buffer, aval)` makes each output."""
+    out_aval = prim.rule("abstract_eval")(*avals, **params)
+    out = prim.rule("impl")(*vals, **params)
+    if prim.multiple_results:
+        return [wrap(np.asarray(o), a) for o, a in zip(out, out_aval)]
+    return wrap(np.asarray(out), out_aval)
 
 
 class _Context(threading.local):

@@ -10,8 +10,10 @@ import tempfile
 
 os.environ.setdefault("FX_CACHE_DIR", tempfile.mkdtemp(prefix="fx-test-cache-"))  # before fx reads it
 # Without a GPU the cuda backend runs on numba's simulator (read when numba is imported).
+# Tests name the backends they compare; everything else runs on the CPU's by default.
 if not os.path.exists("/dev/nvidiactl"):
     os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
+os.environ.setdefault("FX_PLATFORM", "llvm")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -43,7 +45,7 @@ GPU_BACKENDS = {"cuda"}  # backends that need a GPU (or its simulator); tests ma
 
 def pytest_collection_modifyitems(config, items):
     """Skip the tests marked gpu when no GPU backend has a device (a GPU or the simulator)."""
-    if any(fx.backends.devices(name) for name in GPU_BACKENDS & set(fx.backends.backend_names())):
+    if any(fx.backends.get_backend(name).devices() for name in GPU_BACKENDS & set(fx.backends.backend_names())):
         return
     skip = pytest.mark.skip(reason="no GPU backend with a device (a GPU or NUMBA_ENABLE_CUDASIM=1)")
     for item in items:

@@ -100,22 +100,31 @@ class _CacheEntry:
         self.home = HOST if isinstance(backend, HostBackend) else backend.devices()[0]
 
     def run(self, leaves, backend):
-        """Call the executable on concrete leaves and wrap its outputs."""
-        device = common_device(leaves)
-        if device is HOST and self.home is HOST:
-            outs = self.executable(*map(host_buffer, leaves, self.in_avals))
-            wrap = ArrayImpl._wrap
+        """Call the executable on concrete leaves and wrap its outputs. Arrays committed to
+        a device run there (JAX's rule); otherwise the work runs on the jit's `home`."""
+        committed = common_device(leaves)
+        device = committed or (self.home if backend is not None or config.default_device is None
+                               else config.default_device)
+        if device is self.home:
+            executable = self.executable
+        elif backend is not None:
+            raise ValueError(f"jit(..., backend={backend!r}) computes on {self.home}, but was "
+                             f"given arrays committed to {device}; move them with "
+                             "fx.device_put(x, device)")
         else:
-            device = self.home if device is HOST else device
-            if backend is not None and get_backend(backend) is not device.backend:
-                raise ValueError(f"jit(..., backend={backend!r}) was called with arrays on "
-                                 f"{device}, which the {device.backend.name} backend computes on")
-            outs = compiled(self.jaxpr, device.backend)(
-                *[buffer_on(x, a, device) for x, a in zip(leaves, self.in_avals)])
+            executable = compiled(self.jaxpr, device.backend or get_backend("cpu"))
+        if device is HOST:  # the common case: uncommitted host arrays, host buffers out
+            outs = executable(*map(host_buffer, leaves, self.in_avals))
+            wrap = ArrayImpl._wrap if committed is None else _COMMITTED_TO_HOST
+        else:
+            outs = executable(*[buffer_on(x, a, device) for x, a in zip(leaves, self.in_avals)])
             wrap = functools.partial(ArrayImpl._on_device, device=device)
         if self._single:
             return wrap(outs[0], self.out_avals[0])
         return tree_util.tree_unflatten(self.out_tree, list(map(wrap, outs, self.out_avals)))
+
+
+_COMMITTED_TO_HOST = functools.partial(ArrayImpl._on_device, device=HOST)
 
 
 _FLAT_ARG_TYPES = frozenset({ArrayImpl, float, int, bool})

@@ -65,7 +65,8 @@ def test_device_put_moves_data_and_back(fake):
     assert isinstance(x._buffer, Boxed) and fake.transfers_in == 1
     np.testing.assert_array_equal(np.asarray(x), [0, 1, 2])
     assert fake.transfers_out == 1
-    back = fx.device_put(x, None)
+    assert fx.device_put(x, None) is x  # no device: arrays stay where they are
+    back = fx.device_put(x, fx.devices("cpu")[0])
     assert back.device is HOST and np.asarray(back).tolist() == [0, 1, 2]
     assert fx.device_get({"a": x})["a"].tolist() == [0, 1, 2]
 
@@ -161,3 +162,51 @@ def test_cpu_arrays_are_numpy_buffers_without_copies():
     assert fx.device_put(x).device is HOST
     with pytest.raises(TypeError, match="expected an fx device"):
         fx.device_put(x, "gpu")
+
+
+def test_committed_arrays_decide_where_work_runs(fake):
+    cpu = fx.devices("cpu")[0]
+    on_cpu = fx.device_put(jnp.ones(2), cpu)
+    assert on_cpu.committed and not jnp.ones(2).committed
+    assert (on_cpu + 1).committed and (on_cpu + 1).device is HOST  # results stay committed
+    on_fake = fx.device_put(jnp.ones(2), fake.device)
+    assert (on_fake + jnp.ones(2)).device is fake.device  # uncommitted data follows
+    with pytest.raises(ValueError, match="committed to different devices"):
+        on_cpu * 2 + on_fake
+    with pytest.raises(ValueError, match="committed to different devices"):
+        fx.jit(lambda a, b: a + b)(on_cpu, on_fake)
+    assert fx.jit(lambda a: a * 2)(on_cpu).committed
+
+
+def test_sharding_is_one_device(fake):
+    from fx.sharding import SingleDeviceSharding
+    x = fx.device_put(jnp.arange(3.0), fake.device)
+    assert x.sharding == SingleDeviceSharding(fake.device)
+    assert x.sharding.device_set == {fake.device} and x.sharding.is_fully_replicated
+    y = fx.device_put(jnp.arange(3.0), SingleDeviceSharding(fake.device))
+    assert y.device is fake.device and y.sharding.shard_shape((3,)) == (3,)
+
+
+def test_default_device_runs_uncommitted_work_there(fake):
+    with fx.default_device(fake.device):
+        eager = jnp.sin(np.arange(3.0, dtype=np.float32))
+        jitted = fx.jit(lambda a: a * 2)(np.arange(3.0, dtype=np.float32))
+    assert eager.device is fake.device and jitted.device is fake.device
+    np.testing.assert_allclose(np.asarray(eager), np.sin(np.arange(3.0)), rtol=1e-6)
+    assert fx.jit(lambda a: a * 2)(np.ones(2, np.float32)).device is HOST  # restored
+    with pytest.raises(TypeError, match="default_device"):
+        fx.config.update("default_device", "gpu")
+
+
+def test_a_backend_without_devices_says_so():
+    class Empty(FakeBackend):
+        name = "empty"
+
+        def devices(self):
+            return []
+    register_backend(Empty())
+    try:
+        with pytest.raises(RuntimeError, match="'empty'.*no devices"):
+            fx.devices("empty")
+    finally:
+        unregister_backend("empty")

@@ -25,7 +25,7 @@ FX = pathlib.Path(__file__).resolve().parents[2] / "fx"
 
 LAYERS = [
     ("core", ["fx.core", "fx.dtypes", "fx.tree_util", "fx.tree", "fx.array", "fx.config",
-              "fx.errors", "fx.argcheck"]),
+              "fx.errors", "fx.argcheck", "fx.sharding"]),
     ("ir", ["fx.ir"]),
     ("backends", ["fx.backends"]),
     ("transforms", ["fx.transforms"]),

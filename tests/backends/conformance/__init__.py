@@ -9,7 +9,7 @@ import fx.backends
 
 REFERENCE = "interpreter"  # runs jaxprs equation by equation with NumPy: the answer key
 COMPARED = [name for name in fx.backends.backend_names()
-            if name != REFERENCE and fx.backends.devices(name)]  # those that can run here
+            if name != REFERENCE and fx.backends.get_backend(name).devices()]  # those that can run here
 
 
 def run_both(backend, f, *args):

@@ -117,3 +117,20 @@ def test_statements_without_a_kernel_yet_leave_results_on_the_device(gpu, rng):
 def test_as_text_shows_the_kernels():
     text = fx.jit(lambda a: jnp.sum(jnp.exp(a), axis=1)).lower(np.ones((4, 100))).as_text("cuda")
     assert "def k_" in text and "cuda.syncthreads()" in text and "exp(" in text
+
+
+def test_the_gpu_is_the_default_where_it_is_usable(monkeypatch, gpu):
+    monkeypatch.delenv("FX_PLATFORM", raising=False)
+    assert fx.devices() == [gpu] and fx.default_backend() == "gpu"
+    assert fx.devices("gpu") == [gpu] and fx.devices("cpu")[0].platform == "cpu"
+    out = fx.jit(lambda a: a + 1)(np.zeros(2))  # uncommitted host data: the work runs on the GPU
+    assert out.device is gpu and out.sharding.device_set == {gpu}
+
+
+def test_gpu_and_cpu_commitments_do_not_mix(gpu):
+    x = on_gpu(np.ones(2), gpu)
+    pinned = fx.device_put(np.ones(2), fx.devices("cpu")[0])
+    with pytest.raises(ValueError, match="committed to different devices"):
+        x + pinned
+    with pytest.raises(ValueError, match=r"backend='cuda'\) computes on CudaDevice"):
+        fx.jit(lambda a: a, backend="cuda")(pinned)
