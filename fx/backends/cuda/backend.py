@@ -11,6 +11,7 @@ predicate). Both are recorded limits of this first version, not the design.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import warnings
@@ -78,9 +79,9 @@ class Backend(base.Backend):
         """The Python source of the program's kernels, in program order."""
         parts = []
         for s in K.all_statements(program.body):
-            found = _source(s)
-            if found is not None:
-                parts.append(found[1])
+            launch = launch_of(s)
+            if launch is not None:
+                parts.append(launch.source)
             elif not s.blocks():
                 parts.append(f"# {s.name}: {type(s).__name__.lower()}, run on the host\n")
         return "\n".join(parts)
@@ -90,18 +91,42 @@ def _params(stmt):
     return {b: f"p{k}" for k, b in enumerate(stmt.buffers())}
 
 
-def _source(stmt):
-    """(kernel name, source, work items, one block per item?) of a statement with a
-    kernel, else None."""
+# Threads per block, the most blocks a launch uses (grid-stride loops cover the rest), and
+# a gemm's tile edge. The simulator runs each thread as a Python thread: few and small.
+BLOCK = 8 if simulated() else 256
+MAX_BLOCKS = 2 if simulated() else 4096
+TILE = 4 if simulated() else 16
+
+
+@dataclasses.dataclass(frozen=True)
+class Launch:
+    """A statement's kernel: its name and source, and the grid it launches with (no
+    launch at all for zero work items)."""
+    name: str
+    source: str
+    work: int      # items the grid strides over: outputs, lines or tiles
+    threads: int   # per block
+    per_block: bool  # one block per item (else one thread per item)
+
+    @property
+    def blocks(self):
+        per_block = self.work if self.per_block else -(-self.work // self.threads)
+        return min(max(per_block, 1), MAX_BLOCKS)
+
+
+def launch_of(stmt):
+    """The Launch of a statement that has a device kernel, else None."""
     name, params = f"k_{stmt.name}", _params(stmt)
     if isinstance(stmt, K.Kernel):
         per_block = stmt.reducer is not None and not source.thread_per_output(stmt)
-        return name, source.kernel_source(name, stmt, params, BLOCK), _size(stmt.shape), per_block
+        return Launch(name, source.kernel_source(name, stmt, params, BLOCK), _size(stmt.shape),
+                      BLOCK, per_block)
     if isinstance(stmt, K.Gemm):
-        return name, source.gemm_source(name, stmt, params), stmt.batch * stmt.m * stmt.n, False
+        tiles = stmt.batch * -(-stmt.m // TILE) * -(-stmt.n // TILE)
+        return Launch(name, source.gemm_source(name, stmt, params, TILE), tiles, TILE * TILE, True)
     if isinstance(stmt, K.Cumulative):
-        return name, source.cumulative_source(name, stmt, params), stmt.out.size // max(
-            stmt.out.shape[stmt.axis], 1), False
+        lines = stmt.out.size // max(stmt.out.shape[stmt.axis], 1)
+        return Launch(name, source.cumulative_source(name, stmt, params), lines, BLOCK, False)
     return None
 
 
@@ -109,19 +134,18 @@ def _size(shape):
     return int(np.prod(shape, dtype=np.int64))
 
 
-# Threads per block, and the most blocks a launch uses (a grid-stride loop covers the
-# rest). The simulator runs each thread as a Python thread: small blocks, few of them.
-BLOCK = 8 if simulated() else 256
-MAX_BLOCKS = 2 if simulated() else 4096
+def _python_function(launch):
+    """The generated kernel as a plain Python function (what cuda.jit compiles)."""
+    namespace = dict(_namespace())
+    exec(compile(launch.source, f"<fx cuda {launch.name}>", "exec"), namespace)
+    return namespace[launch.name]
 
 
 @functools.cache
-def _kernel(text, name):
-    """The compiled kernel for generated source (identical statements share one)."""
+def _kernel(launch):
+    """The compiled kernel of a launch (identical statements share one)."""
     from numba import cuda
-    namespace = dict(_namespace())
-    exec(compile(text, f"<fx cuda {name}>", "exec"), namespace)
-    return cuda.jit(namespace[name])
+    return cuda.jit(_python_function(launch))
 
 
 GENERATED = "fx.backends.cuda.generated"  # the module name generated kernels run under
@@ -143,14 +167,11 @@ class Executable:
         self.offsets, self.workspace_bytes = slot_offsets(program)
         self.consts = {c: cuda.to_device(np.ascontiguousarray(c.value, c.dtype).reshape(-1))
                        for c in program.consts}
-        self.launches = {}
+        self.launches = {}  # statement -> (compiled kernel, Launch)
         for s in K.all_statements(program.body):
-            found = _source(s)
-            if found is not None:
-                name, text, work, per_block = found
-                blocks = min(max(work, 1), MAX_BLOCKS) if per_block else \
-                    min(max(-(-work // BLOCK), 1), MAX_BLOCKS)
-                self.launches[s] = (_kernel(text, name), blocks, work)
+            launch = launch_of(s)
+            if launch is not None:
+                self.launches[s] = (_kernel(launch), launch)
 
     def __call__(self, *args):
         cuda, program = self.cuda, self.program
@@ -173,9 +194,9 @@ class Executable:
                 index = int(flat[s.index].copy_to_host()[0])
                 self.block(s.bodies[min(max(index, 0), len(s.bodies) - 1)], flat)
             elif s in self.launches:
-                kernel, blocks, work = self.launches[s]
-                if work:
-                    kernel[blocks, BLOCK](*(flat[b] for b in s.buffers()))
+                kernel, launch = self.launches[s]
+                if launch.work:
+                    kernel[launch.blocks, launch.threads](*(flat[b] for b in s.buffers()))
             else:
                 self.on_host(s, flat)
 
@@ -212,11 +233,8 @@ def compile_ptx(program: K.Program, cc=(9, 0)):
     from numba import cuda, from_dtype
     ptx = []
     for s in K.all_statements(program.body):
-        found = _source(s)
-        if found is not None:
-            name, text = found[:2]
-            namespace = dict(_namespace())
-            exec(compile(text, f"<fx cuda {name}>", "exec"), namespace)
+        launch = launch_of(s)
+        if launch is not None:
             signature = tuple(from_dtype(np.dtype(b.dtype))[::1] for b in s.buffers())
-            ptx.append(cuda.compile_ptx(namespace[name], signature, cc=cc)[0])
+            ptx.append(cuda.compile_ptx(_python_function(launch), signature, cc=cc)[0])
     return ptx

@@ -11,8 +11,8 @@ share subtrees; emitting them once keeps the source linear in the program's size
   tree, so a row reduction (softmax, layer norm) reads each row with a whole block. A
   short reduction (a convolution's window) runs a thread per output instead.
 - A cumulative reduction runs one thread per line (`K.CONCURRENT`).
-- A gemm runs one thread per output element (`blocks of fx's own`: a tiled kernel and
-  cuBLAS come later).
+- A gemm is tiled: a block per tile of outputs, strips of both operands staged in shared
+  memory (cuBLAS comes later).
 """
 from __future__ import annotations
 
@@ -297,26 +297,46 @@ def cumulative_source(name, c: K.Cumulative, params):
     return _function(name, params, w)
 
 
-def gemm_source(name, g: K.Gemm, params):
-    """One thread per output element: out[b, i, j] (+)= sum_p op(lhs)[b, i, p] op(rhs)[b, p, j].
+def gemm_source(name, g: K.Gemm, params, tile):
+    """A tiled product: each block computes `tile` x `tile` outputs of one batch entry
+    (blocks stride over the tiles), staging `tile`-wide strips of op(lhs) and op(rhs) in
+    shared memory so each element read from global memory serves `tile` products. Threads
+    outside the matrix load zeros and store nothing; every thread reaches every barrier.
     The operands' offsets are evaluated in the kernel (a loop's gemm reads its counter)."""
     lhs, rhs, out = (params[b] for b in (g.lhs, g.rhs, g.out))
     t = type_name(g.out.dtype)
+    tiles_m, tiles_n = -(-g.m // tile), -(-g.n // tile)
     w = _Writer()
     ex = _Expressions(w, params, [])
     at = [ex.idx(o) for o in g.offsets]
-    a_at = f"{at[0]} + b * {g.m * g.k} + " + (f"p * {g.m} + i" if g.trans_lhs else f"i * {g.k} + p")
-    b_at = f"{at[1]} + b * {g.k * g.n} + " + (f"j * {g.k} + p" if g.trans_rhs else f"p * {g.n} + j")
-    w(f"for flat in range(cuda.grid(1), {g.batch * g.m * g.n}, cuda.gridsize(1)):")
+    a_at = (f"{at[0]} + b * {g.m * g.k} + " +
+            ("p * {m} + i".format(m=g.m) if g.trans_lhs else "i * {k} + p".format(k=g.k)))
+    b_at = (f"{at[1]} + b * {g.k * g.n} + " +
+            ("j * {k} + p".format(k=g.k) if g.trans_rhs else "p * {n} + j".format(n=g.n)))
+    w(f"lhs_tile = cuda.shared.array(({tile}, {tile}), {t})")
+    w(f"rhs_tile = cuda.shared.array(({tile}, {tile}), {t})")
+    w(f"tx = cuda.threadIdx.x % {tile}")
+    w(f"ty = cuda.threadIdx.x // {tile}")
+    w(f"for tile_index in range(cuda.blockIdx.x, {g.batch * tiles_m * tiles_n}, cuda.gridDim.x):")
     w.indent()
-    w(f"j = flat % {g.n}")
-    w(f"i = (flat // {g.n}) % {g.m}")
-    w(f"b = flat // {g.m * g.n}")
+    w(f"b = tile_index // {tiles_m * tiles_n}")
+    w(f"row = (tile_index // {tiles_n}) % {tiles_m} * {tile} + ty")
+    w(f"col = tile_index % {tiles_n} * {tile} + tx")
     w(f"acc = {t}(0)")
-    w(f"for p in range({g.k}):")
-    w(f"    acc = {t}(acc + {lhs}[{a_at}] * {rhs}[{b_at}])")
-    o = f"{at[2]} + flat"
-    w(f"{out}[{o}] = {t}({out}[{o}] + acc)" if g.accumulate else f"{out}[{o}] = acc")
+    w(f"for strip in range(0, {g.k}, {tile}):")
+    w.indent()
+    w("i, p = row, strip + tx")  # this thread's element of the lhs strip
+    w(f"lhs_tile[ty, tx] = {lhs}[{a_at}] if i < {g.m} and p < {g.k} else {t}(0)")
+    w("p, j = strip + ty, col")  # and of the rhs strip
+    w(f"rhs_tile[ty, tx] = {rhs}[{b_at}] if p < {g.k} and j < {g.n} else {t}(0)")
+    w("cuda.syncthreads()")
+    w(f"for q in range({tile}):")
+    w(f"    acc = {t}(acc + lhs_tile[ty, q] * rhs_tile[q, tx])")
+    w("cuda.syncthreads()")
+    w.dedent()
+    w(f"if row < {g.m} and col < {g.n}:")
+    o = f"{at[2]} + b * {g.m * g.n} + row * {g.n} + col"
+    w(f"    {out}[{o}] = {t}({out}[{o}] + acc)" if g.accumulate else f"    {out}[{o}] = acc")
     return _function(name, params, w)
 
 

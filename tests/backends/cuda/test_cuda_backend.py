@@ -76,9 +76,9 @@ def mlp_loss(params, x, y):
 
 
 def test_training_on_the_gpu_follows_the_cpu(gpu, rng):
-    params = [(rng.standard_normal((8, 16)) * 0.3, np.zeros(16)),
-              (rng.standard_normal((16, 4)) * 0.3, np.zeros(4))]
-    x, y = rng.standard_normal((32, 8)), rng.integers(0, 4, 32)
+    params = [(rng.standard_normal((6, 8)) * 0.3, np.zeros(8)),
+              (rng.standard_normal((8, 4)) * 0.3, np.zeros(4))]
+    x, y = rng.standard_normal((8, 6)), rng.integers(0, 4, 8)
     step = fx.jit(lambda p, x, y: fx.tree.map(lambda w, g: w - 0.5 * g, p,
                                               fx.grad(mlp_loss)(p, x, y)))
     on_cpu, on_dev = params, fx.device_put(params, gpu)
@@ -89,8 +89,8 @@ def test_training_on_the_gpu_follows_the_cpu(gpu, rng):
     for a, b in zip(fx.tree.leaves(on_dev), fx.tree.leaves(on_cpu)):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-12, atol=1e-14)
     per_example = fx.jit(fx.vmap(fx.grad(mlp_loss), (None, 0, 0)))(
-        on_dev, x_dev[:, None], y_dev[:, None])
-    assert fx.tree.leaves(per_example)[0].shape == (32, 8, 16)
+        on_dev, x_dev[:4, None], y_dev[:4, None])
+    assert fx.tree.leaves(per_example)[0].shape == (4, 6, 8)
 
 
 def test_control_flow_runs_on_the_gpu(gpu, rng):
@@ -134,3 +134,28 @@ def test_gpu_and_cpu_commitments_do_not_mix(gpu):
         x + pinned
     with pytest.raises(ValueError, match=r"backend='cuda'\) computes on CudaDevice"):
         fx.jit(lambda a: a, backend="cuda")(pinned)
+
+
+@pytest.mark.parametrize("spec, lhs, rhs", [("ij,jk->ik", (5, 7), (7, 3)),
+                                            ("ij,jk->ik", (1, 9), (9, 1)),
+                                            ("ji,kj->ik", (6, 5), (9, 6)),
+                                            ("bij,bkj->bik", (3, 5, 4), (3, 6, 4))])
+def test_tiled_gemm_at_ragged_shapes(spec, lhs, rhs, rng):
+    a, b = rng.standard_normal(lhs), rng.standard_normal(rhs)
+    f = lambda a, b: jnp.einsum(spec, a, b)  # noqa: E731
+    program = fx.jit(f).lower(a, b).kernel_program("cuda")
+    assert any(isinstance(s, K.Gemm) for s in K.all_statements(program.body))
+    got, want = run_both("cuda", f, a, b)
+    assert_same(got, want, rtol=1e-13)
+
+
+def test_gemms_that_accumulate_in_a_loop(rng):
+    """An RNN's weight gradient sums a gemm per step into one buffer (Gemm.accumulate)."""
+    w, xs = rng.standard_normal((4, 4)) * 0.5, rng.standard_normal((5, 4))
+
+    def loss(w):
+        return jnp.sum(lax.scan(lambda h, x: (jnp.tanh(h @ w + x),) * 2, jnp.zeros(4), xs)[1])
+    program = fx.jit(fx.grad(loss)).lower(w).kernel_program("cuda")
+    assert any(isinstance(s, K.Gemm) and s.accumulate for s in K.all_statements(program.body))
+    got, want = run_both("cuda", fx.grad(loss), w)
+    assert_same(got, want, rtol=1e-12)
