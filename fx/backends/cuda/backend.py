@@ -11,9 +11,11 @@ predicate). Both are recorded limits of this first version, not the design.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import os
+import sys
 import warnings
 
 import numpy as np
@@ -183,7 +185,8 @@ class Executable:
             flat[t] = workspace[start:start + t.nbytes].view(t.dtype)
         for b in program.outputs:
             flat[b] = cuda.device_array(max(b.size, 0), b.dtype)
-        self.block(program.body, flat)
+        with _simulator_pace():
+            self.block(program.body, flat)
         return [flat[b].reshape(b.shape) if b.shape else flat[b].reshape(()) for b in program.outputs]
 
     def block(self, statements, flat):
@@ -219,6 +222,23 @@ class Executable:
         for b in stmt.writes():
             flat[b][:] = np.ascontiguousarray(host[b]).reshape(-1)  # (copy_to_device
             # rejects a one-element view whose stride numba reports as 0)
+
+
+@contextlib.contextmanager
+def _simulator_pace():
+    """On the simulator, let threads take turns every 10 us while kernels run. Each CUDA
+    thread is a Python thread and its block's manager polls them to release a
+    syncthreads() barrier; at the interpreter's usual 5 ms switch interval every barrier
+    costs milliseconds (a 32x32 tiled gemm took 13 s, 0.8 s with this)."""
+    if not simulated():
+        yield
+        return
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
 
 
 def _flat(array):
