@@ -105,7 +105,7 @@ def buffer_on(x, aval, device):
     """`x` (an ArrayImpl, NumPy array or Python scalar) as a buffer on `device`, in
     `aval`'s dtype."""
     if type(x) is ArrayImpl and x._device is device:
-        return x._buffer
+        return x._live_buffer()
     host = host_buffer(x, aval)
     return host if device is HOST else device.backend.to_device(host, device)
 
@@ -159,7 +159,7 @@ class ArrayImpl(Array):
         from the device otherwise (the one place device data reaches the host)."""
         if self._device is HOST:
             return self._buffer
-        value = np.asarray(self._device.backend.to_host(self._buffer), self._aval.dtype)
+        value = np.asarray(self._device.backend.to_host(self._live_buffer()), self._aval.dtype)
         value.flags.writeable = False
         return value
 
@@ -208,7 +208,7 @@ class ArrayImpl(Array):
 
     def block_until_ready(self):
         if self._device is not HOST:
-            self._device.backend.block_until_ready(self._buffer)
+            self._device.backend.block_until_ready(self._live_buffer())
         return self
 
     def copy(self):
@@ -224,6 +224,22 @@ class ArrayImpl(Array):
 
     def __reduce__(self):
         return (ArrayImpl, (np.array(self._value), self._aval.weak_type))
+
+    def _live_buffer(self):
+        if self._buffer is None:
+            raise RuntimeError(f"Array has been deleted with shape={self._aval.str_short()} (its "
+                               "memory was donated to a jit call's outputs, or x.delete() was "
+                               "called)")
+        return self._buffer
+
+    def delete(self):
+        """Free the array's device memory now; using it afterwards raises RuntimeError
+        (JAX's Array.delete; host arrays are left to Python's garbage collection)."""
+        if self._device is not HOST:
+            self._buffer = None
+
+    def is_deleted(self):
+        return self._buffer is None
 
     @property
     def device(self):

@@ -7,8 +7,10 @@ signature skips the trace machinery entirely: flatten, look up, one executable c
 """
 from __future__ import annotations
 
+import collections
 import functools
 import inspect
+import warnings
 
 from fx import tree_util
 from fx.argcheck import check_callable, check_str_tuple, int_tuple, normalize_argnums, describe
@@ -86,13 +88,14 @@ class _CacheEntry:
     the jit's backend, whose device (`home`) takes arguments that live on the host;
     arguments on another device run that device's backend's executable."""
     __slots__ = ("jaxpr", "out_tree", "hoisted", "executable", "home", "in_avals", "out_avals",
-                 "_single")
+                 "_single", "donated", "_warned")
 
     def __init__(self, jaxpr, out_tree, hoisted):
         self.jaxpr, self.out_tree, self.hoisted, self.executable = jaxpr, out_tree, hoisted, None
         self.home = HOST
         self.in_avals, self.out_avals = jaxpr.in_avals, jaxpr.out_avals  # (read every call)
         self._single = tree_util.treedef_is_leaf(out_tree) and out_tree.num_leaves == 1
+        self.donated, self._warned = (), False  # positions of the donated leaves
 
     def compile(self, backend):
         backend = backend if isinstance(backend, Backend) else get_backend(backend)
@@ -117,11 +120,36 @@ class _CacheEntry:
             outs = executable(*map(host_buffer, leaves, self.in_avals))
             wrap = ArrayImpl._wrap if committed is None else _COMMITTED_TO_HOST
         else:
-            outs = executable(*[buffer_on(x, a, device) for x, a in zip(leaves, self.in_avals)])
+            buffers = [buffer_on(x, a, device) for x, a in zip(leaves, self.in_avals)]
+            outs = (self._run_donating(executable, buffers, leaves) if self.donated
+                    else executable(*buffers))
             wrap = functools.partial(ArrayImpl._on_device, device=device)
         if self._single:
             return wrap(outs[0], self.out_avals[0])
         return tree_util.tree_unflatten(self.out_tree, list(map(wrap, outs, self.out_avals)))
+
+
+    def _run_donating(self, executable, buffers, leaves):
+        """Run letting the executable write outputs into donated arguments' buffers (a
+        device backend's `donation_aliases` says which); the arrays whose buffers it took
+        are deleted, as in JAX. The CPU backend writes outputs into fresh memory."""
+        plan = getattr(executable, "donation_aliases", None)
+        if plan is None:
+            return executable(*buffers)
+        passed = collections.Counter(map(id, buffers))  # a buffer passed twice is read twice
+        usable = tuple(i for i in self.donated if passed[id(buffers[i])] == 1)
+        aliases = plan(usable)
+        outs = executable(*buffers, aliases=aliases)
+        for i in aliases.values():
+            if type(leaves[i]) is ArrayImpl and leaves[i]._buffer is buffers[i]:
+                leaves[i].delete()
+        unused = [self.in_avals[i].str_short() for i in self.donated if i not in aliases.values()]
+        if unused and not self._warned:
+            self._warned = True
+            warnings.warn(f"Some donated buffers were not usable: {', '.join(unused)} (an "
+                          "output can take a donated buffer of its dtype and size that "
+                          "nothing reads after the output is written)", UserWarning, stacklevel=4)
+        return outs
 
 
 _COMMITTED_TO_HOST = functools.partial(ArrayImpl._on_device, device=HOST)
@@ -140,7 +168,8 @@ def _flat_key(args):
 class Jitted:
     """The callable `jit(fun)` returns: traces once per signature, then calls compiled code."""
 
-    def __init__(self, fun, static_argnums=(), static_argnames=(), backend=None):
+    def __init__(self, fun, static_argnums=(), static_argnames=(), backend=None,
+                 donate_argnums=(), donate_argnames=()):
         functools.update_wrapper(self, fun)
         self._fun = fun
         self._name = getattr(fun, "__name__", "fun")
@@ -150,6 +179,9 @@ class Jitted:
             self._signature, static_argnums, static_argnames, f"jit({self._name})")
         self._static_argnums = frozenset(nums)
         self._static_argnames = frozenset(names)
+        nums, negative, names = _static_args(self._signature, donate_argnums, donate_argnames,
+                                             f"jit({self._name})", kind="donate")
+        self._donate_argnums, self._donate_argnames = frozenset(nums + negative), frozenset(names)
         self._cache = {}
         self._flat_cache = {}  # (x64, avals) -> entry, for calls with only array arguments
 
@@ -184,16 +216,36 @@ class Jitted:
         entry = self._cache.get(key)
         if entry is None:
             entry = self._trace(in_tree, avals, static, args, kwargs)
+            if self._donate_argnums or self._donate_argnames:
+                entry.donated = self._donated_leaves(args, kwargs)
             if not entry.hoisted:  # never cache a jaxpr that closes over outer tracers
                 self._cache[key] = entry
         return entry, leaves
 
+    def _static_positions(self, count):
+        """The static positions among `count` positional arguments."""
+        if not self._negative_static:
+            return self._static_argnums
+        # counted from the end of this call's positional args
+        return self._static_argnums | {i + count for i in self._negative_static if i + count >= 0}
+
+    def _donated_leaves(self, args, kwargs):
+        """The positions, among the flat dynamic arguments, of the donated arrays."""
+        static = self._static_positions(len(args))
+        donated = {i % len(args) if i < 0 else i for i in self._donate_argnums if -len(args) <= i}
+        flags = []
+        for i, a in enumerate(args):
+            if i not in static:
+                flags += [i in donated] * tree_util.tree_structure(a).num_leaves
+        for k in sorted(kwargs):
+            if k not in self._static_argnames:
+                flags += [k in self._donate_argnames] * tree_util.tree_structure(kwargs[k]).num_leaves
+        return tuple(i for i, flag in enumerate(flags) if flag)
+
     def _split_static(self, args, kwargs):
         if not self._static_argnums and not self._static_argnames and not self._negative_static:
             return args, kwargs, ()
-        nums = self._static_argnums
-        if self._negative_static:  # counted from the end of this call's positional args
-            nums = nums | {i + len(args) for i in self._negative_static if i + len(args) >= 0}
+        nums = self._static_positions(len(args))
         dyn_args = tuple(a for i, a in enumerate(args) if i not in nums)
         dyn_kwargs = {k: v for k, v in kwargs.items() if k not in self._static_argnames}
         static = (tuple((i, a) for i, a in enumerate(args) if i in nums)
@@ -280,33 +332,36 @@ def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=(),
     """Compile `fun` for each new argument signature (shapes, dtypes, weak types, tree
     structure and static arguments); later calls with a seen signature reuse the code.
 
-    Usable as `jit(f)`, `@jit` or `@partial(jit, static_argnums=...)`. Donation is
-    accepted for JAX compatibility and ignored.
+    Usable as `jit(f)`, `@jit` or `@partial(jit, static_argnums=...)`.
+
+    `donate_argnums`/`donate_argnames` (as in JAX) let a device backend write outputs
+    into the donated arguments' memory; arrays whose memory was taken are deleted (reading
+    one raises RuntimeError). The CPU backend writes outputs into fresh memory and leaves
+    donated arrays alone.
     """
     if fun is None:
         return functools.partial(jit, static_argnums=static_argnums,
                                  static_argnames=static_argnames, donate_argnums=donate_argnums,
                                  donate_argnames=donate_argnames, backend=backend)
     check_callable(fun, "jit: fun")
-    int_tuple(donate_argnums, "jit: donate_argnums", allow_none=True, allow_int=True)
-    check_str_tuple(donate_argnames, "jit: donate_argnames")
     if backend is not None:
         get_backend(backend)  # fail early on a bad name
-    return Jitted(fun, static_argnums, static_argnames, backend)
+    return Jitted(fun, static_argnums, static_argnames, backend, donate_argnums, donate_argnames)
 
 
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
 
-def _static_args(signature, static_argnums, static_argnames, where):
-    """(non-negative static positions, negative ones left to each call, static names).
+def _static_args(signature, static_argnums, static_argnames, where, kind="static"):
+    """(non-negative static positions, negative ones left to each call, static names);
+    `kind` "donate" resolves donate_argnums/donate_argnames the same way.
 
     As in JAX, positions and names are checked against the signature and resolved both
     ways (a static position is static when passed by name too); a negative position
     counts from the end of the positional parameters, or of each call's arguments when
     the function takes *args."""
-    nums = int_tuple(static_argnums, f"{where}: static_argnums", allow_none=True, allow_int=True)
-    names = check_str_tuple(static_argnames, f"{where}: static_argnames")
+    nums = int_tuple(static_argnums, f"{where}: {kind}_argnums", allow_none=True, allow_int=True)
+    names = check_str_tuple(static_argnames, f"{where}: {kind}_argnames")
     if signature is None:
         return tuple(i for i in nums if i >= 0), tuple(i for i in nums if i < 0), names
     params = list(signature.parameters.values())
@@ -317,11 +372,11 @@ def _static_args(signature, static_argnums, static_argnames, where):
         nums = tuple(i for i in nums if i >= 0)
     else:
         negative = ()
-        nums = normalize_argnums(nums, len(positional), f"{where}: static_argnums")
+        nums = normalize_argnums(nums, len(positional), f"{where}: {kind}_argnums")
     if inspect.Parameter.VAR_KEYWORD not in kinds:
         unknown = [n for n in names if n not in signature.parameters]
         if unknown:
-            raise ValueError(f"{where}: static_argnames {unknown} are not parameters of the "
+            raise ValueError(f"{where}: {kind}_argnames {unknown} are not parameters of the "
                              f"function, whose parameters are {list(signature.parameters)}")
     named = {p.name for p in params if p.kind is not inspect.Parameter.POSITIONAL_ONLY}
     nums += tuple(positional.index(n) for n in names if n in positional and n in named)

@@ -24,6 +24,7 @@ from fx.array import Device
 from fx.backends import base
 from fx.backends.cuda import scalar, source
 from fx.ir import kernels as K
+from fx.ir.donation import donation_aliases
 from fx.ir.evaluate import run_statement
 from fx.ir.jaxpr import ClosedJaxpr
 from fx.ir.kernel_passes import CPU, Pipeline, fuse_reduced_producers, reduction_as_gemm, schedule_updates
@@ -169,13 +170,24 @@ class Executable:
         self.offsets, self.workspace_bytes = slot_offsets(program)
         self.consts = {c: cuda.to_device(np.ascontiguousarray(c.value, c.dtype).reshape(-1))
                        for c in program.consts}
+        self._aliases = {}  # donated input positions -> {output: input} (donation_aliases)
         self.launches = {}  # statement -> (compiled kernel, Launch)
         for s in K.all_statements(program.body):
             launch = launch_of(s)
             if launch is not None:
                 self.launches[s] = (_kernel(launch), launch)
 
-    def __call__(self, *args):
+    def donation_aliases(self, donated):
+        """{output position: input position}: the outputs a call may write into the
+        buffers of the donated inputs (positions), as fx/ir/donation.py allows."""
+        aliases = self._aliases.get(donated)
+        if aliases is None:
+            aliases = self._aliases[donated] = donation_aliases(self.program, donated)
+        return aliases
+
+    def __call__(self, *args, aliases=None):
+        """The outputs, written into fresh device memory or, for output j in `aliases`,
+        into input aliases[j]'s buffer."""
         cuda, program = self.cuda, self.program
         flat = {b: _flat(a) for b, a in zip(program.inputs, args)}
         flat.update(self.consts)
@@ -183,8 +195,11 @@ class Executable:
         for t in program.temps:
             start = self.offsets[t.slot]
             flat[t] = workspace[start:start + t.nbytes].view(t.dtype)
-        for b in program.outputs:
-            flat[b] = cuda.device_array(max(b.size, 0), b.dtype)
+        for j, b in enumerate(program.outputs):
+            if aliases and j in aliases:
+                flat[b] = flat[program.inputs[aliases[j]]]
+            else:
+                flat[b] = cuda.device_array(max(b.size, 0), b.dtype)
         with _simulator_pace():
             self.block(program.body, flat)
         return [flat[b].reshape(b.shape) if b.shape else flat[b].reshape(()) for b in program.outputs]
