@@ -182,7 +182,7 @@ def kernel_source(name, k: K.Kernel, params, block):
         raise NotImplementedError(f"{k.name}: a reduction of several outputs")
     if thread_per_output(k):
         return _thread_per_output_reduction(name, k, params)
-    (buf, expr), dtype = k.outputs[0], np.dtype(k.outputs[0][1].dtype)
+    buf, dtype = k.outputs[0][0], np.dtype(k.outputs[0][1].dtype)
     arg = k.reducer in ("argmax", "argmin")
     rsize = _size(k.reduce_shape)
     w(f"partial = cuda.shared.array({block}, {type_name(dtype)})")
@@ -192,23 +192,7 @@ def kernel_source(name, k: K.Kernel, params, block):
     w(f"for out in range(cuda.blockIdx.x, {_size(k.shape)}, cuda.gridDim.x):")
     w.indent()
     _unflatten(w, "out", k.shape, loop_vars)
-    w(f"acc = {_init(k.reducer, dtype)}")
-    if arg:
-        w(f"acc_index = i64({rsize})")
-    w(f"for r in range(tid, {rsize}, {block}):")
-    w.indent()
-    _unflatten(w, "r", k.reduce_shape, loop_vars[n_out:])
-    ex = _Expressions(w, params, loop_vars)
-    x = ex.expr(expr)
-    for side, index in k.side_outputs:
-        ex.store(side, index, x)
-    if arg:
-        w(f"if {_better(k.reducer, 'acc', x, 'acc_index', 'r', dtype)}:")
-        w(f"    acc = {x}")
-        w("    acc_index = r")
-    else:
-        w(f"acc = {_combine(k.reducer, 'acc', x, dtype)}")
-    w.dedent()
+    _accumulate(w, k, params, loop_vars, f"range(tid, {rsize}, {block})")
     w("partial[tid] = acc")
     if arg:
         w("partial_index[tid] = acc_index")
@@ -247,7 +231,7 @@ def thread_per_output(k: K.Kernel):
 
 
 def _thread_per_output_reduction(name, k: K.Kernel, params):
-    (buf, expr), dtype = k.outputs[0], np.dtype(k.outputs[0][1].dtype)
+    buf = k.outputs[0][0]
     arg = k.reducer in ("argmax", "argmin")
     n_out, rsize = len(k.shape), _size(k.reduce_shape)
     loop_vars = [f"i{d}" for d in range(n_out + len(k.reduce_shape))]
@@ -255,12 +239,23 @@ def _thread_per_output_reduction(name, k: K.Kernel, params):
     w(f"for out in range(cuda.grid(1), {_size(k.shape)}, cuda.gridsize(1)):")
     w.indent()
     _unflatten(w, "out", k.shape, loop_vars)
+    _accumulate(w, k, params, loop_vars, f"range({rsize})")
+    result = (f"{type_name(buf.dtype)}(0 if acc_index == {rsize} else acc_index)" if arg else "acc")
+    _Expressions(w, params, loop_vars).store(buf, K.loop_index(n_out), result)
+    return _function(name, params, w)
+
+
+def _accumulate(w, k: K.Kernel, params, loop_vars, terms):
+    """Lines folding the terms `terms` (a range over the flat reduction index r) into
+    `acc` (and `acc_index` for argmax/argmin), storing each term's side outputs."""
+    expr, dtype = k.outputs[0][1], np.dtype(k.outputs[0][1].dtype)
+    arg = k.reducer in ("argmax", "argmin")
     w(f"acc = {_init(k.reducer, dtype)}")
     if arg:
-        w(f"acc_index = i64({rsize})")
-    w(f"for r in range({rsize}):")
+        w(f"acc_index = i64({_size(k.reduce_shape)})")
+    w(f"for r in {terms}:")
     w.indent()
-    _unflatten(w, "r", k.reduce_shape, loop_vars[n_out:])
+    _unflatten(w, "r", k.reduce_shape, loop_vars[len(k.shape):])
     ex = _Expressions(w, params, loop_vars)
     x = ex.expr(expr)
     for side, index in k.side_outputs:
@@ -272,9 +267,6 @@ def _thread_per_output_reduction(name, k: K.Kernel, params):
     else:
         w(f"acc = {_combine(k.reducer, 'acc', x, dtype)}")
     w.dedent()
-    result = (f"{type_name(buf.dtype)}(0 if acc_index == {rsize} else acc_index)" if arg else "acc")
-    _Expressions(w, params, loop_vars).store(buf, K.loop_index(n_out), result)
-    return _function(name, params, w)
 
 
 def cumulative_source(name, c: K.Cumulative, params):
