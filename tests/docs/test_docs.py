@@ -122,6 +122,7 @@ NOTEBOOK_PRINTS = {
     "mlp_digits": ["MLP test accuracy", "CNN test accuracy"],     # asserted >= 95% inside
     "rnn_and_higher_order": ["mean squared error", "scan[", "residuals per step: 1 ",
                              "Newton iteration", "finite differences", "loss on unseen tasks"],
+    "gpu": ["y lives on CudaDevice(id=0)", "def k_", "the GPU's parameters match the CPU's"],
 }
 
 
