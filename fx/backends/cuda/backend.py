@@ -3,8 +3,8 @@ one per statement, launched in program order; arrays live in device memory.
 
 It runs on a CUDA GPU, or on numba's simulator when NUMBA_ENABLE_CUDASIM=1 is set before
 numba is imported (then the kernels run as Python on the host: small shapes only).
-Kernels, gemms and cumulative reductions run as generated kernels (source.py). Scatter,
-sort and linear algebra statements do not have device kernels yet: they run on the host
+Kernels, gemms, scatters and cumulative reductions run as generated kernels (source.py).
+Sort and linear algebra statements do not have device kernels yet: they run on the host
 through the kernel-program evaluator, their buffers copied there and back, and loops and
 branches are driven from the host (one synchronisation per iteration to read the
 predicate). Both are recorded limits of this first version, not the design.
@@ -127,6 +127,8 @@ def launch_of(stmt):
     if isinstance(stmt, K.Gemm):
         tiles = stmt.batch * -(-stmt.m // TILE) * -(-stmt.n // TILE)
         return Launch(name, source.gemm_source(name, stmt, params, TILE), tiles, TILE * TILE, True)
+    if isinstance(stmt, K.Scatter):
+        return Launch(name, source.scatter_source(name, stmt, params, BLOCK), 1, BLOCK, True)
     if isinstance(stmt, K.Cumulative):
         lines = stmt.out.size // max(stmt.out.shape[stmt.axis], 1)
         return Launch(name, source.cumulative_source(name, stmt, params), lines, BLOCK, False)

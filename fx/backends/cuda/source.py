@@ -11,6 +11,8 @@ share subtrees; emitting them once keeps the source linear in the program's size
   tree, so a row reduction (softmax, layer norm) reads each row with a whole block. A
   short reduction (a convolution's window) runs a thread per output instead.
 - A cumulative reduction runs one thread per line (`K.CONCURRENT`).
+- A scatter runs in one block: the operand copied by all its threads, then the updates
+  applied in order by one (`K.SEQUENTIAL`, deterministic; atomics would be faster).
 - A gemm is tiled: a block per tile of outputs, strips of both operands staged in shared
   memory (cuBLAS comes later).
 """
@@ -331,6 +333,38 @@ def gemm_source(name, g: K.Gemm, params, tile):
     w(f"    {out}[{o}] = {t}({out}[{o}] + acc)" if g.accumulate else f"    {out}[{o}] = acc")
     return _function(name, params, w)
 
+
+
+def scatter_source(name, sc: K.Scatter, params, block):
+    """One block: its threads write the operand into the output, then, after a barrier,
+    its first thread applies the updates in order (`K.SEQUENTIAL`: the last update of a
+    position wins, float sums are deterministic). Updates outside the array are dropped."""
+    if sc.schedule != K.SEQUENTIAL:
+        raise NotImplementedError(f"{sc.name}: a {sc.schedule} scatter")
+    out, dtype = sc.out, np.dtype(sc.out.dtype)
+    w = _Writer()
+    w("tid = cuda.threadIdx.x")
+    w(f"for flat in range(tid, {out.size}, {block}):")
+    w.indent()
+    out_vars = [f"o{d}" for d in range(len(out.shape))]
+    _unflatten(w, "flat", out.shape, out_vars)
+    w(f"{params[out]}[flat] = {_Expressions(w, params, out_vars).expr(sc.operand)}")
+    w.dedent()
+    w("cuda.syncthreads()")
+    w("if tid == 0:")
+    w.indent()
+    w(f"for u in range({_size(sc.shape)}):")
+    w.indent()
+    loop_vars = [f"i{d}" for d in range(len(sc.shape))]
+    _unflatten(w, "u", sc.shape, loop_vars)
+    ex = _Expressions(w, params, loop_vars)
+    w(f"if {ex.expr(sc.in_bounds)}:")
+    w.indent()
+    value = ex.expr(sc.update)
+    w(f"at = {ex.flat(out, sc.index)}")
+    new = value if sc.mode == "set" else _combine(sc.mode, f"{params[out]}[at]", value, dtype)
+    w(f"{params[out]}[at] = {new}")
+    return _function(name, params, w)
 
 def _function(name, params, w):
     return f"def {name}({', '.join(params.values())}):\n" + "\n".join(w.lines) + "\n"

@@ -114,6 +114,21 @@ def test_statements_without_a_kernel_yet_leave_results_on_the_device(gpu, rng):
     assert all(o.device is gpu for o in fx.jit(f)(on_gpu(a, gpu), np.array([0, 2, 0])))
 
 
+def test_scatters_run_on_the_device_in_update_order():
+    x = np.zeros(5)
+    index = np.array([3, 1, 3, 7, -9, 3])  # repeats, and two positions outside the array
+
+    def scatters(a, i, u):
+        return a.at[i].set(u, mode="drop"), a.at[i].add(u, mode="drop"), a.at[i].max(u, mode="drop")
+
+    text = fx.jit(scatters).lower(x, index, np.ones(6)).as_text("cuda")
+    assert "run on the host" not in text and text.count("for u in range(6)") == 3
+    updates = np.array([1.0, 2.0, 3.0, 4.0, 5.0, -6.0])
+    got, want = run_both("cuda", scatters, x, index, updates)
+    assert_same(got, want, rtol=0)
+    assert np.asarray(got[0]).tolist() == [0, 2, 0, -6, 0]  # the last update of 3 wins
+
+
 def test_as_text_shows_the_kernels():
     text = fx.jit(lambda a: jnp.sum(jnp.exp(a), axis=1)).lower(np.ones((4, 100))).as_text("cuda")
     assert "def k_" in text and "cuda.syncthreads()" in text and "exp(" in text
