@@ -3,8 +3,8 @@ one per statement, launched in program order; arrays live in device memory.
 
 It runs on a CUDA GPU, or on numba's simulator when NUMBA_ENABLE_CUDASIM=1 is set before
 numba is imported (then the kernels run as Python on the host: small shapes only).
-Kernels, gemms, scatters and cumulative reductions run as generated kernels (source.py).
-Sort and linear algebra statements do not have device kernels yet: they run on the host
+Kernels, gemms, scatters, sorts and cumulative reductions run as generated kernels
+(source.py). Linear algebra statements do not have device kernels yet: they run on the host
 through the kernel-program evaluator, their buffers copied there and back, and loops and
 branches are driven from the host (one synchronisation per iteration to read the
 predicate). Both are recorded limits of this first version, not the design.
@@ -27,14 +27,16 @@ from fx.ir import kernels as K
 from fx.ir.donation import donation_aliases
 from fx.ir.evaluate import run_statement
 from fx.ir.jaxpr import ClosedJaxpr
-from fx.ir.kernel_passes import CPU, Pipeline, fuse_reduced_producers, reduction_as_gemm, schedule_updates
+from fx.ir.kernel_passes import (CPU, Pipeline, fuse_reduced_producers, merge_sort_scratch,
+                                  reduction_as_gemm, schedule_updates)
 from fx.ir.lower import lower_jaxpr
 from fx.ir.workspace import slot_offsets
 
 # Sums reduce as trees of partial sums (no blocks needed); a cumulative reduction runs its
-# lines concurrently, a thread each; scatters apply their updates in order.
+# lines concurrently, a thread each; scatters apply their updates in order; sorts merge
+# each line in a scratch of their own.
 GPU = Pipeline("cuda", CPU.cost, rewrites=(reduction_as_gemm,),
-               passes=(fuse_reduced_producers,
+               passes=(fuse_reduced_producers, merge_sort_scratch,
                        functools.partial(schedule_updates, scatter=K.SEQUENTIAL, cumulative=K.CONCURRENT)))
 
 
@@ -129,6 +131,8 @@ def launch_of(stmt):
         return Launch(name, source.gemm_source(name, stmt, params, TILE), tiles, TILE * TILE, True)
     if isinstance(stmt, K.Scatter):
         return Launch(name, source.scatter_source(name, stmt, params, BLOCK), 1, BLOCK, True)
+    if isinstance(stmt, K.Sort):
+        return Launch(name, source.sort_source(name, stmt, params), stmt.lines, BLOCK, False)
     if isinstance(stmt, K.Cumulative):
         lines = stmt.out.size // max(stmt.out.shape[stmt.axis], 1)
         return Launch(name, source.cumulative_source(name, stmt, params), lines, BLOCK, False)

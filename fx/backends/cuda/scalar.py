@@ -141,7 +141,7 @@ def namespace(simulator):
     """The names generated source refers to: types and math functions."""
     from numba import cuda
     names = {n: np.dtype(t).type for t, n in TYPE_NAMES.items()}
-    names["cuda"] = cuda
+    names["cuda"], names["math"] = cuda, math
     if simulator:
         names.update(_simulator_math())
     else:

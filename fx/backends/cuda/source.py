@@ -11,6 +11,7 @@ share subtrees; emitting them once keeps the source linear in the program's size
   tree, so a row reduction (softmax, layer norm) reads each row with a whole block. A
   short reduction (a convolution's window) runs a thread per output instead.
 - A cumulative reduction runs one thread per line (`K.CONCURRENT`).
+- A sort runs a thread per line: a stable merge sort in the statement's scratch.
 - A scatter runs in one block: the operand copied by all its threads, then the updates
   applied in order by one (`K.SEQUENTIAL`, deterministic; atomics would be faster).
 - A gemm is tiled: a block per tile of outputs, strips of both operands staged in shared
@@ -365,6 +366,96 @@ def scatter_source(name, sc: K.Scatter, params, block):
     new = value if sc.mode == "set" else _combine(sc.mode, f"{params[out]}[at]", value, dtype)
     w(f"{params[out]}[at] = {new}")
     return _function(name, params, w)
+
+
+def sort_source(name, st: K.Sort, params):
+    """A thread per line: a stable bottom-up merge sort of the line's positions in the
+    statement's scratch (its permutation and merge buffer, `kernel_passes.merge_sort_scratch`),
+    comparing the keys' values at two positions, then the operands gathered in that order."""
+    shape, axis, n, lines = st.shape, st.axis, st.n, st.lines
+    scratch = params[st.scratch]
+    loop_vars = [f"i{d}" for d in range(len(shape))]
+    w = _Writer()
+    w(f"for line in range(cuda.grid(1), {lines}, cuda.gridsize(1)):")
+    w.indent()
+    _unflatten(w, "line", shape[:axis] + shape[axis + 1:], loop_vars[:axis] + loop_vars[axis + 1:])
+    w(f"base = line * {n}")
+    w(f"for j in range({n}):")
+    w(f"    {scratch}[base + j] = j")
+    w(f"src, dst, width = 0, {lines * n}, 1")
+    w(f"while width < {n}:")
+    w.indent()
+    w(f"for lo in range(0, {n}, 2 * width):")
+    w.indent()
+    w(f"mid = lo + width if lo + width < {n} else {n}")
+    w(f"hi = lo + 2 * width if lo + 2 * width < {n} else {n}")
+    w("left, right = lo, mid")
+    w("for k in range(lo, hi):")
+    w.indent()
+    w("take_right = right < hi")  # ... unless the left run still has one at least as small
+    w("if take_right and left < mid:")
+    w.indent()
+    w(f"{loop_vars[axis]} = {scratch}[src + base + right]")
+    at_right = _Expressions(w, params, loop_vars, "r")
+    a = [at_right.expr(e) for e in st.operands[:st.num_keys]]
+    w(f"{loop_vars[axis]} = {scratch}[src + base + left]")
+    at_left = _Expressions(w, params, loop_vars, "l")
+    b = [at_left.expr(e) for e in st.operands[:st.num_keys]]
+    w(f"take_right = {_lexicographic_less(w, a, b, st)}")
+    w.dedent()
+    w("if take_right:")
+    w(f"    {scratch}[dst + base + k] = {scratch}[src + base + right]")
+    w("    right += 1")
+    w("else:")
+    w(f"    {scratch}[dst + base + k] = {scratch}[src + base + left]")
+    w("    left += 1")
+    w.dedent()
+    w.dedent()
+    w("src, dst, width = dst, src, width * 2")
+    w.dedent()
+    w(f"for j in range({n}):")
+    w.indent()
+    w(f"{loop_vars[axis]} = {scratch}[src + base + j]")
+    ex = _Expressions(w, params, loop_vars)
+    values = [ex.expr(e) for e in st.operands]
+    at = _Expressions(w, params, loop_vars[:axis] + ["j"] + loop_vars[axis + 1:], "s")
+    for out, value in zip(st.outs, values):
+        at.store(out, K.loop_index(len(shape)), value)
+    return _function(name, params, w)
+
+
+def _lexicographic_less(w, a, b, st: K.Sort):
+    """An expression: whether the keys `a` come strictly before the keys `b` in the sort's
+    order (each key's before/after computed into names first)."""
+    result = "False"
+    for k in reversed(range(len(a))):
+        before, after = _key_order(w, a[k], b[k], np.dtype(st.operands[k].dtype), st.canonical, k)
+        if st.descending:
+            before, after = after, before
+        result = f"({before} or (not {after} and {result}))"
+    return result
+
+
+def _key_order(w, x, y, dtype, canonical, k):
+    """Names of (x strictly before y, y strictly before x) in a key's total order:
+    canonical floats put every NaN last, equal to each other, and -0.0 equal to 0.0; other
+    floats order -NaN < -inf < ... < -0.0 < 0.0 < ... < inf < NaN (NaN payloads tie)."""
+    lt, gt = f"lt{k}", f"gt{k}"
+    if dtype.kind != "f":
+        w(f"{lt}, {gt} = {x} < {y}, {y} < {x}")
+        return lt, gt
+    w(f"xn{k}, yn{k} = {x} != {x}, {y} != {y}")
+    if canonical:
+        w(f"{lt} = (yn{k} and not xn{k}) or (not xn{k} and not yn{k} and {x} < {y})")
+        w(f"{gt} = (xn{k} and not yn{k}) or (not xn{k} and not yn{k} and {y} < {x})")
+        return lt, gt
+    # a class (0: -NaN, 1: a number, 2: +NaN), then the value, then the sign (-0.0 < 0.0)
+    w(f"xs{k}, ys{k} = math.copysign(1.0, {x}), math.copysign(1.0, {y})")
+    w(f"xc{k} = (0 if xs{k} < 0 else 2) if xn{k} else 1")
+    w(f"yc{k} = (0 if ys{k} < 0 else 2) if yn{k} else 1")
+    w(f"{lt} = xc{k} < yc{k} or (xc{k} == 1 and yc{k} == 1 and ({x} < {y} or ({x} == {y} and xs{k} < ys{k})))")
+    w(f"{gt} = yc{k} < xc{k} or (xc{k} == 1 and yc{k} == 1 and ({y} < {x} or ({x} == {y} and ys{k} < xs{k})))")
+    return lt, gt
 
 def _function(name, params, w):
     return f"def {name}({', '.join(params.values())}):\n" + "\n".join(w.lines) + "\n"

@@ -129,6 +129,22 @@ def test_scatters_run_on_the_device_in_update_order():
     assert np.asarray(got[0]).tolist() == [0, 2, 0, -6, 0]  # the last update of 3 wins
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sorts_run_on_the_device_in_the_interpreters_total_order(dtype):
+    edges = np.array([np.nan, -0.0, 0.0, np.inf, -np.inf, 1.0, -np.nan, 1.0, -1.0, 0.0], dtype)
+    x = np.stack([edges, edges[::-1]])
+    keys = np.array([[1, 0, 1, 0, 1, 0, 1, 0, 1, 0]] * 2, np.int32)
+
+    def sorts(a, k):
+        return (jnp.sort(a, axis=1), jnp.sort(a, axis=0), jnp.argsort(a, axis=1),
+                lax.sort((k, a), num_keys=2), lax.top_k(a, 4), jnp.sort(a, axis=1, descending=True))
+
+    text = fx.jit(sorts).lower(x, keys).as_text("cuda")
+    assert "run on the host" not in text and "take_right" in text
+    got, want = run_both("cuda", sorts, x, keys)
+    assert_same(got, want, rtol=0)
+
+
 def test_as_text_shows_the_kernels():
     text = fx.jit(lambda a: jnp.sum(jnp.exp(a), axis=1)).lower(np.ones((4, 100))).as_text("cuda")
     assert "def k_" in text and "cuda.syncthreads()" in text and "exp(" in text
