@@ -5,9 +5,11 @@ It runs on a CUDA GPU, or on numba's simulator when NUMBA_ENABLE_CUDASIM=1 is se
 numba is imported (then the kernels run as Python on the host: small shapes only).
 Kernels, gemms, scatters, sorts and cumulative reductions run as generated kernels
 (source.py). Linear algebra statements do not have device kernels yet: they run on the host
-through the kernel-program evaluator, their buffers copied there and back, and loops and
-branches are driven from the host (one synchronisation per iteration to read the
-predicate). Both are recorded limits of this first version, not the design.
+through the kernel-program evaluator, their buffers copied there and back. Loops and
+branches are driven from the host: a scan's or fori_loop's iterations are queued without
+waiting (its counter is set by a one-thread launch), while a while_loop's predicate and a
+cond's index are read back, one synchronisation each. Both are recorded limits of this
+first version, not the design.
 """
 from __future__ import annotations
 
@@ -227,9 +229,9 @@ class Executable:
     def loop(self, loop: K.Loop, flat):
         it = 0
         while loop.length is None or it < loop.length:
-            if loop.counter is not None:
+            if loop.counter is not None:  # a launch, not a copy: nothing waits for it
                 value = loop.length - 1 - it if loop.reverse else it
-                flat[loop.counter].copy_to_device(np.array([value], np.int64))
+                _store_scalar()[1, 1](flat[loop.counter], value)
             self.block(loop.cond, flat)
             if loop.pred is not None and not flat[loop.pred].copy_to_host()[0]:
                 break
@@ -243,6 +245,16 @@ class Executable:
         for b in stmt.writes():
             flat[b][:] = np.ascontiguousarray(host[b]).reshape(-1)  # (copy_to_device
             # rejects a one-element view whose stride numba reports as 0)
+
+
+@functools.cache
+def _store_scalar():
+    """A kernel writing one value into a one-element buffer (a loop's counter)."""
+    from numba import cuda
+
+    def store(buffer, value):
+        buffer[0] = value
+    return cuda.jit(store)
 
 
 @contextlib.contextmanager

@@ -1,6 +1,9 @@
 """The cuda backend beyond the conformance suite: device placement, the two reduction
 strategies, training, control flow and the text it shows. Runs on numba's simulator
 where there is no GPU (tests/conftest.py turns it on), on the GPU where there is one."""
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -12,6 +15,7 @@ from fx.ir import kernels as K
 from tests.backends.conformance import assert_same, run_both
 
 pytestmark = [pytest.mark.gpu, pytest.mark.usefixtures("x64")]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -93,6 +97,26 @@ def test_training_on_the_gpu_follows_the_cpu(gpu, rng):
     assert fx.tree.leaves(per_example)[0].shape == (4, 6, 8)
 
 
+@pytest.mark.slow  # 7 s on the simulator
+def test_the_digits_mlp_trains_on_the_gpu_as_on_the_cpu(gpu):
+    """examples/train_mlp.py's model and data, a few steps at a size the simulator runs."""
+    pytest.importorskip("sklearn")
+    spec = importlib.util.spec_from_file_location("train_mlp", ROOT / "examples" / "train_mlp.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    x_train, y_train, _, _ = example.load_digits()
+    params = example.init_params(fx.random.PRNGKey(0), [64, 16, 16, 10])
+    grad_fn = fx.grad(fx.jit(example.loss))
+    on_cpu, on_dev = params, fx.device_put(params, gpu)
+    for step in range(3):
+        x, y = x_train[step * 16:(step + 1) * 16], y_train[step * 16:(step + 1) * 16]
+        on_cpu = fx.tree.map(lambda p, g: p - 0.1 * g, on_cpu, grad_fn(on_cpu, x, y))
+        on_dev = fx.tree.map(lambda p, g: p - 0.1 * g, on_dev, grad_fn(on_dev, x, y))
+    assert all(leaf.device is gpu for leaf in fx.tree.leaves(on_dev))
+    for a, b in zip(fx.tree.leaves(on_dev), fx.tree.leaves(on_cpu)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-6)
+
+
 def test_control_flow_runs_on_the_gpu(gpu, rng):
     xs = rng.standard_normal((6, 3))
 
@@ -104,6 +128,24 @@ def test_control_flow_runs_on_the_gpu(gpu, rng):
     got, want = run_both("cuda", f, xs)
     assert_same(got, want, rtol=1e-13)
     assert all(leaf.device is gpu for leaf in fx.tree.leaves(fx.jit(f)(on_gpu(xs, gpu))))
+
+
+def test_a_scan_queues_its_iterations_without_copies(monkeypatch):
+    from numba import cuda
+    array_type = type(cuda.device_array(1))
+    copies = []
+    for method in ("copy_to_device", "copy_to_host"):
+        original = getattr(array_type, method)
+        monkeypatch.setattr(array_type, method, lambda self, *a, _o=original, _m=method, **k: (
+            copies.append(_m), _o(self, *a, **k))[1])
+    f = fx.jit(lambda xs: lax.scan(lambda c, x: (c * 0.5 + x, c), 0.0, xs), backend="cuda")
+    xs = np.arange(6.0)
+    f(xs)  # compile first
+    copies.clear()
+    carry, ys = f(xs)
+    assert copies.count("copy_to_host") == 0 and copies.count("copy_to_device") <= 1  # xs only
+    want = fx.jit(f._fun, backend="interpreter")(xs)
+    assert_same([carry, ys], list(want), rtol=0)
 
 
 def test_statements_without_a_kernel_yet_leave_results_on_the_device(gpu, rng):
