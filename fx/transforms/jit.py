@@ -12,6 +12,8 @@ import functools
 import inspect
 import warnings
 
+import numpy as np
+
 from fx import tree_util
 from fx.argcheck import check_callable, check_str_tuple, int_tuple, normalize_argnums, describe
 from fx.array import HOST, ArrayImpl, buffer_on, common_device, host_buffer
@@ -33,7 +35,15 @@ jit_p = Primitive("jit", multiple_results=True)
 
 
 def _jit_impl(*args, jaxpr, name, backend):
-    return compiled(jaxpr, backend)(*args)
+    """Host buffers in, host buffers out (the eager path of uncommitted arguments, e.g. the
+    known half of grad(jit(f))); a device backend runs on copies on its device."""
+    backend = backend if isinstance(backend, Backend) else get_backend(backend)
+    executable = compiled(jaxpr, backend)
+    if isinstance(backend, HostBackend):
+        return executable(*args)
+    device = backend.devices()[0]
+    outs = executable(*(backend.to_device(np.asarray(a), device) for a in args))
+    return [backend.to_host(o) for o in outs]
 
 
 def _label(params):

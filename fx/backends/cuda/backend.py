@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import os
 import sys
 import warnings
 
@@ -24,7 +23,7 @@ import numpy as np
 
 from fx.array import Device
 from fx.backends import base
-from fx.backends.cuda import scalar, source
+from fx.backends.cuda import scalar, simulated, source
 from fx.ir import kernels as K
 from fx.ir.donation import donation_aliases
 from fx.ir.evaluate import run_statement
@@ -40,10 +39,6 @@ from fx.ir.workspace import slot_offsets
 GPU = Pipeline("cuda", CPU.cost, rewrites=(reduction_as_gemm,),
                passes=(fuse_reduced_producers, merge_sort_scratch,
                        functools.partial(schedule_updates, scatter=K.SEQUENTIAL, cumulative=K.CONCURRENT)))
-
-
-def simulated():
-    return os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
 
 
 class Backend(base.Backend):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from fx.backends.cuda import simulated
 from fx.backends.cuda.scalar import op_source, type_name
 from fx.ir import kernels as K
 
@@ -126,6 +127,23 @@ def _unflatten(write, flat, shape, names):
     write(f"{names[0]} = {rest}")
 
 
+
+def _shared_arrays(w, declarations):
+    """Declare a block's shared arrays. numba's simulator creates each on the first call
+    of its line without a lock, so threads racing to that call can each get an array of
+    their own (a wrong gemm now and then); there the declarations run twice with a
+    barrier between, and the second time every thread gets the array that was kept."""
+    if not simulated():
+        for line in declarations:
+            w(line)
+        return
+    w("for declaration in range(2):")
+    w.indent()
+    for line in declarations:
+        w(line)
+    w("cuda.syncthreads()")
+    w.dedent()
+
 def _size(shape):
     return int(np.prod(shape, dtype=np.int64))
 
@@ -188,9 +206,8 @@ def kernel_source(name, k: K.Kernel, params, block):
     buf, dtype = k.outputs[0][0], np.dtype(k.outputs[0][1].dtype)
     arg = k.reducer in ("argmax", "argmin")
     rsize = _size(k.reduce_shape)
-    w(f"partial = cuda.shared.array({block}, {type_name(dtype)})")
-    if arg:
-        w(f"partial_index = cuda.shared.array({block}, i64)")
+    _shared_arrays(w, [f"partial = cuda.shared.array({block}, {type_name(dtype)})"]
+                   + ([f"partial_index = cuda.shared.array({block}, i64)"] if arg else []))
     w("tid = cuda.threadIdx.x")
     w(f"for out in range(cuda.blockIdx.x, {_size(k.shape)}, cuda.gridDim.x):")
     w.indent()
@@ -308,8 +325,8 @@ def gemm_source(name, g: K.Gemm, params, tile):
             ("p * {m} + i".format(m=g.m) if g.trans_lhs else "i * {k} + p".format(k=g.k)))
     b_at = (f"{at[1]} + b * {g.k * g.n} + " +
             ("j * {k} + p".format(k=g.k) if g.trans_rhs else "p * {n} + j".format(n=g.n)))
-    w(f"lhs_tile = cuda.shared.array(({tile}, {tile}), {t})")
-    w(f"rhs_tile = cuda.shared.array(({tile}, {tile}), {t})")
+    _shared_arrays(w, [f"lhs_tile = cuda.shared.array(({tile}, {tile}), {t})",
+                       f"rhs_tile = cuda.shared.array(({tile}, {tile}), {t})"])
     w(f"tx = cuda.threadIdx.x % {tile}")
     w(f"ty = cuda.threadIdx.x // {tile}")
     w(f"for tile_index in range(cuda.blockIdx.x, {g.batch * tiles_m * tiles_n}, cuda.gridDim.x):")

@@ -10,6 +10,7 @@ import pytest
 import fx
 import fx.numpy as jnp
 from fx import lax
+from fx.backends.cuda import simulated as cuda_simulated
 from fx.backends.cuda import source
 from fx.ir import kernels as K
 from tests.backends.conformance import assert_same, run_both
@@ -185,6 +186,24 @@ def test_sorts_run_on_the_device_in_the_interpreters_total_order(dtype):
     assert "run on the host" not in text and "take_right" in text
     got, want = run_both("cuda", sorts, x, keys)
     assert_same(got, want, rtol=0)
+
+
+def test_grad_of_a_jit_for_the_gpu_takes_host_arguments(rng):
+    """The known half of grad(jit(f)) runs jit's eager impl on host buffers: they go to the
+    device and back (they once reached the kernels as read-only NumPy arrays)."""
+    w, x = rng.standard_normal((3, 4)), rng.standard_normal((5, 3))
+    loss = lambda w, x: jnp.sum(jnp.tanh(x @ w) ** 2)  # noqa: E731
+    got = fx.grad(fx.jit(loss, backend="cuda"))(w, x)
+    want = fx.grad(fx.jit(loss, backend="interpreter"))(w, x)
+    assert_same([got], [want], rtol=1e-12)
+
+
+@pytest.mark.skipif(not cuda_simulated(), reason="the simulator's workaround")
+def test_shared_arrays_are_declared_race_free_on_the_simulator():
+    # numba's simulator can give racing threads private copies of a shared array; its
+    # kernels declare them twice around a barrier (source._shared_arrays)
+    text = fx.jit(lambda a: a @ a).lower(np.ones((8, 8))).as_text("cuda")
+    assert "for declaration in range(2):" in text
 
 
 def test_as_text_shows_the_kernels():
