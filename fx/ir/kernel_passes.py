@@ -147,10 +147,10 @@ def block_float_sums(program: K.Program, block):
 
 def schedule_updates(program: K.Program, scatter, cumulative):
     """Choose how every Scatter applies its updates and every Cumulative runs its lines
-    (K.SEQUENTIAL or K.CONCURRENT)."""
+    (K.SEQUENTIAL or K.CONCURRENT; `scatter` may also be a function of the Scatter)."""
     for s in K.all_statements(program.body):
         if isinstance(s, K.Scatter):
-            s.schedule = scatter
+            s.schedule = scatter(s) if callable(scatter) else scatter
         elif isinstance(s, K.Cumulative):
             s.schedule = cumulative
 

@@ -34,11 +34,13 @@ from fx.ir.lower import lower_jaxpr
 from fx.ir.workspace import slot_offsets
 
 # Sums reduce as trees of partial sums (no blocks needed); a cumulative reduction runs its
-# lines concurrently, a thread each; scatters apply their updates in order; sorts merge
-# each line in a scratch of their own.
+# lines concurrently, a thread each; scatter-adds add concurrently with atomics where the
+# GPU has them (their float sums then come in any order, as in JAX on a GPU), other
+# scatters apply their updates in order; sorts merge each line in a scratch of their own.
 GPU = Pipeline("cuda", CPU.cost, rewrites=(reduction_as_gemm,),
                passes=(fuse_reduced_producers, merge_sort_scratch,
-                       functools.partial(schedule_updates, scatter=K.SEQUENTIAL, cumulative=K.CONCURRENT)))
+                       functools.partial(schedule_updates, scatter=source.scatter_schedule,
+                                         cumulative=K.CONCURRENT)))
 
 
 class Backend(base.Backend):

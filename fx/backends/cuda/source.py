@@ -13,7 +13,7 @@ share subtrees; emitting them once keeps the source linear in the program's size
 - A cumulative reduction runs one thread per line (`K.CONCURRENT`).
 - A sort runs a thread per line: a stable merge sort in the statement's scratch.
 - A scatter runs in one block: the operand copied by all its threads, then the updates
-  applied in order by one (`K.SEQUENTIAL`, deterministic; atomics would be faster).
+  added by all of them with atomics (a scatter-add), or applied in order by one.
 - A gemm is tiled: a block per tile of outputs, strips of both operands staged in shared
   memory (cuBLAS comes later).
 """
@@ -353,12 +353,21 @@ def gemm_source(name, g: K.Gemm, params, tile):
 
 
 
+ATOMIC_ADD = frozenset(map(np.dtype, (np.float32, np.float64, np.int32, np.int64, np.uint32,
+                                      np.uint64)))  # the dtypes cuda.atomic.add takes
+
+
+def scatter_schedule(sc: K.Scatter):
+    """K.CONCURRENT for a scatter-add the GPU can add atomically, else K.SEQUENTIAL."""
+    concurrent = sc.mode == "add" and np.dtype(sc.out.dtype) in ATOMIC_ADD
+    return K.CONCURRENT if concurrent else K.SEQUENTIAL
+
+
 def scatter_source(name, sc: K.Scatter, params, block):
     """One block: its threads write the operand into the output, then, after a barrier,
-    its first thread applies the updates in order (`K.SEQUENTIAL`: the last update of a
-    position wins, float sums are deterministic). Updates outside the array are dropped."""
-    if sc.schedule != K.SEQUENTIAL:
-        raise NotImplementedError(f"{sc.name}: a {sc.schedule} scatter")
+    apply the updates: all of them at once with atomic adds (`K.CONCURRENT`), or its first
+    thread in order (`K.SEQUENTIAL`: the last update of a position wins, float sums are
+    deterministic). Updates outside the array are dropped."""
     out, dtype = sc.out, np.dtype(sc.out.dtype)
     w = _Writer()
     w("tid = cuda.threadIdx.x")
@@ -369,9 +378,13 @@ def scatter_source(name, sc: K.Scatter, params, block):
     w(f"{params[out]}[flat] = {_Expressions(w, params, out_vars).expr(sc.operand)}")
     w.dedent()
     w("cuda.syncthreads()")
-    w("if tid == 0:")
-    w.indent()
-    w(f"for u in range({_size(sc.shape)}):")
+    concurrent = sc.schedule == K.CONCURRENT
+    if concurrent:
+        w(f"for u in range(tid, {_size(sc.shape)}, {block}):")
+    else:
+        w("if tid == 0:")
+        w.indent()
+        w(f"for u in range({_size(sc.shape)}):")
     w.indent()
     loop_vars = [f"i{d}" for d in range(len(sc.shape))]
     _unflatten(w, "u", sc.shape, loop_vars)
@@ -380,8 +393,11 @@ def scatter_source(name, sc: K.Scatter, params, block):
     w.indent()
     value = ex.expr(sc.update)
     w(f"at = {ex.flat(out, sc.index)}")
-    new = value if sc.mode == "set" else _combine(sc.mode, f"{params[out]}[at]", value, dtype)
-    w(f"{params[out]}[at] = {new}")
+    if concurrent:
+        w(f"cuda.atomic.add({params[out]}, at, {value})")
+    else:
+        new = value if sc.mode == "set" else _combine(sc.mode, f"{params[out]}[at]", value, dtype)
+        w(f"{params[out]}[at] = {new}")
     return _function(name, params, w)
 
 

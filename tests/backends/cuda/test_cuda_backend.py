@@ -157,7 +157,7 @@ def test_statements_without_a_kernel_yet_leave_results_on_the_device(gpu, rng):
     assert all(o.device is gpu for o in fx.jit(f)(on_gpu(a, gpu), np.array([0, 2, 0])))
 
 
-def test_scatters_run_on_the_device_in_update_order():
+def test_scatters_run_on_the_device():
     x = np.zeros(5)
     index = np.array([3, 1, 3, 7, -9, 3])  # repeats, and two positions outside the array
 
@@ -165,11 +165,21 @@ def test_scatters_run_on_the_device_in_update_order():
         return a.at[i].set(u, mode="drop"), a.at[i].add(u, mode="drop"), a.at[i].max(u, mode="drop")
 
     text = fx.jit(scatters).lower(x, index, np.ones(6)).as_text("cuda")
-    assert "run on the host" not in text and text.count("for u in range(6)") == 3
+    assert "run on the host" not in text and text.count("for u in range(6)") == 2  # in order
+    assert text.count("cuda.atomic.add(") == 1  # the scatter-add: all threads at once
     updates = np.array([1.0, 2.0, 3.0, 4.0, 5.0, -6.0])
     got, want = run_both("cuda", scatters, x, index, updates)
     assert_same(got, want, rtol=0)
     assert np.asarray(got[0]).tolist() == [0, 2, 0, -6, 0]  # the last update of 3 wins
+
+
+def test_the_gradient_of_a_gather_adds_its_many_repeats_atomically(rng):
+    table, index = rng.standard_normal((5, 3)), rng.integers(0, 5, 200)
+    weights = rng.standard_normal((200, 3))
+    grad = fx.grad(lambda t, i, w: jnp.sum(t[i] * w))  # its transpose is a scatter-add
+    got, want = run_both("cuda", grad, table, index, weights)
+    assert_same(got, want, rtol=1e-12)
+    assert "cuda.atomic.add(" in fx.jit(grad).lower(table, index, weights).as_text("cuda")
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
