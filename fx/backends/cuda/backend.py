@@ -17,6 +17,7 @@ import contextlib
 import dataclasses
 import functools
 import sys
+import threading
 import warnings
 
 import numpy as np
@@ -176,6 +177,7 @@ class Executable:
         self.consts = {c: cuda.to_device(np.ascontiguousarray(c.value, c.dtype).reshape(-1))
                        for c in program.consts}
         self._aliases = {}  # donated input positions -> {output: input} (donation_aliases)
+        self._temps, self._temps_lock = self._temp_views(), threading.Lock()
         self.launches = {}  # statement -> (compiled kernel, Launch)
         for s in K.all_statements(program.body):
             launch = launch_of(s)
@@ -190,16 +192,30 @@ class Executable:
             aliases = self._aliases[donated] = donation_aliases(self.program, donated)
         return aliases
 
+    def _temp_views(self):
+        """The temporaries' views of a new workspace (one device allocation)."""
+        workspace = self.cuda.device_array(max(self.workspace_bytes, 1), np.uint8)
+        return {t: workspace[self.offsets[t.slot]:self.offsets[t.slot] + t.nbytes].view(t.dtype)
+                for t in self.program.temps}
+
     def __call__(self, *args, aliases=None):
         """The outputs, written into fresh device memory or, for output j in `aliases`,
-        into input aliases[j]'s buffer."""
+        into input aliases[j]'s buffer. Temporaries live in the executable's workspace,
+        allocated once: a call only queues launches on the one stream, so the next call's
+        kernels run after this one's; a call made while another thread holds the
+        workspace gets a new one."""
+        if not self._temps_lock.acquire(blocking=False):
+            return self._run(args, aliases, self._temp_views())
+        try:
+            return self._run(args, aliases, self._temps)
+        finally:
+            self._temps_lock.release()
+
+    def _run(self, args, aliases, temps):
         cuda, program = self.cuda, self.program
         flat = {b: _flat(a) for b, a in zip(program.inputs, args)}
         flat.update(self.consts)
-        workspace = cuda.device_array(max(self.workspace_bytes, 1), np.uint8)
-        for t in program.temps:
-            start = self.offsets[t.slot]
-            flat[t] = workspace[start:start + t.nbytes].view(t.dtype)
+        flat.update(temps)
         for j, b in enumerate(program.outputs):
             if aliases and j in aliases:
                 flat[b] = flat[program.inputs[aliases[j]]]

@@ -216,6 +216,26 @@ def test_shared_arrays_are_declared_race_free_on_the_simulator():
     assert "for declaration in range(2):" in text
 
 
+def test_calls_reuse_one_workspace_unless_another_call_holds_it(rng):
+    from fx.transforms.call import compiled
+    f = fx.jit(lambda a: jnp.sum(jnp.exp(a) * 2, axis=1) + jnp.max(a), backend="cuda")
+    x = rng.standard_normal((3, 70))
+    executable = compiled(f.trace_jaxpr(x), fx.backends.get_backend("cuda"))
+    assert executable._temps  # the program has temporaries
+    cached = dict(executable._temps)
+    want = np.asarray(fx.jit(f._fun, backend="interpreter")(x))
+    for held in (False, True):  # a call while another holds the workspace gets its own
+        if held:
+            executable._temps_lock.acquire()
+        try:
+            out = executable(fx.device_put(x, fx.devices("cuda")[0])._buffer)[0]
+        finally:
+            if held:
+                executable._temps_lock.release()
+        np.testing.assert_allclose(out.copy_to_host(), want, rtol=1e-12)
+    assert all(executable._temps[t] is view for t, view in cached.items())  # reused
+
+
 def test_as_text_shows_the_kernels():
     text = fx.jit(lambda a: jnp.sum(jnp.exp(a), axis=1)).lower(np.ones((4, 100))).as_text("cuda")
     assert "def k_" in text and "cuda.syncthreads()" in text and "exp(" in text
