@@ -47,7 +47,7 @@ import workloads as W  # noqa: E402  (after the path set-up above)
 
 IMPL_ORDER = ("numpy", "jax", "fx")   # numpy first: its output is the reference
 BUSY_WARNING_S = 2.0                  # warn when other processes used more CPU than this
-NAME_WIDTH = max(len(w.name) for w in W.WORKLOADS)   # aligns the progress lines
+NAME_WIDTH = max(len(w.name) for w in W.BY_NAME.values())   # aligns the progress lines
 
 
 # ----------------------------------------------------------------------- settings
@@ -93,13 +93,16 @@ def numpy_impl() -> Impl:
     return Impl("numpy", f"numpy {np.__version__}", prepare, block=lambda out: None)
 
 
-def jit_impl(name, jax, jnp, nn, jit, version) -> Impl:
-    """fx or jax: the workload's JAX-API function, jitted, on arrays made by jnp.asarray."""
+def jit_impl(name, jax, jnp, nn, jit, version, on_device=False) -> Impl:
+    """fx or jax: the workload's JAX-API function, jitted, on arrays made by jnp.asarray
+    (and put on the first device with `on_device`, so no call copies its inputs there)."""
     ns = SimpleNamespace(jax=jax, jnp=jnp, nn=nn)
 
     def prepare(workload, inputs):
         fn = jit(workload.jax_api(ns))
         args = tree_map(jnp.asarray, inputs)
+        if on_device:
+            args = jax.device_put(args, jax.devices()[0])
         return functools.partial(fn, *args)
 
     warm = jit(lambda x: x + 1.0)(jnp.asarray(np.float32(0.0)))  # backend start-up, not timed
@@ -107,7 +110,7 @@ def jit_impl(name, jax, jnp, nn, jit, version) -> Impl:
     return Impl(name, version, prepare, block=jax.block_until_ready)
 
 
-def fx_impl(backend: str | None) -> Impl:
+def fx_impl(backend: str | None, on_device=False) -> Impl:
     import fx
     import fx.nn
     import fx.numpy
@@ -117,10 +120,11 @@ def fx_impl(backend: str | None) -> Impl:
     except ValueError as e:
         raise SystemExit(f"--backend {backend!r}: {e}") from None
     jit = functools.partial(fx.jit, backend=backend) if backend else fx.jit
-    return jit_impl("fx", fx, fx.numpy, fx.nn, jit, f"fx {fx.__version__} (jit backend: {resolved})")
+    return jit_impl("fx", fx, fx.numpy, fx.nn, jit, f"fx {fx.__version__} (jit backend: {resolved})",
+                    on_device)
 
 
-def jax_impl() -> Impl | None:
+def jax_impl(on_device=False) -> Impl | None:
     try:
         import jax
         import jax.nn
@@ -129,11 +133,12 @@ def jax_impl() -> Impl | None:
     except ImportError:
         return None
     return jit_impl("jax", jax, jax.numpy, jax.nn, jax.jit,
-                    f"jax {jax.__version__}, jaxlib {jaxlib.__version__}")
+                    f"jax {jax.__version__}, jaxlib {jaxlib.__version__}", on_device)
 
 
-def load_impls(backend, names=IMPL_ORDER) -> dict[str, Impl]:
-    makers = {"numpy": numpy_impl, "jax": jax_impl, "fx": lambda: fx_impl(backend)}
+def load_impls(backend, names=IMPL_ORDER, on_device=False) -> dict[str, Impl]:
+    makers = {"numpy": numpy_impl, "jax": lambda: jax_impl(on_device),
+              "fx": lambda: fx_impl(backend, on_device)}
     impls = {name: makers[name]() for name in names}
     return {name: impl for name, impl in impls.items() if impl is not None}
 
@@ -563,7 +568,7 @@ def json_record(info, rows, memory, all_results) -> dict:
                 d["gb_per_s"] = w.bytes / med / 1e9
             measurements.append(d)
     anchors = {w.name: {"jax_anchor_s": w.jax_anchor_s, "jax_anchor_first_s": w.jax_anchor_first_s}
-               for w in W.WORKLOADS}
+               for w in W.BY_NAME.values()}
     return {"machine": info, "rows": rows, "memory": memory, "measurements": measurements,
             "anchors": anchors}
 
@@ -578,12 +583,14 @@ def parse_args(argv=None):
     p.add_argument("--markdown", action="store_true", help="print tables as Markdown (for RESULTS.md)")
     p.add_argument("--no-memory", action="store_true", help="skip the RSS subprocesses")
     p.add_argument("--list", action="store_true", help="list the workloads and exit")
+    p.add_argument("--gpu", action="store_true",
+                   help="issue #11's GPU workloads, inputs on the first device (fx: --backend cuda)")
     p.add_argument("--rss-child", nargs=2, metavar=("WORKLOAD", "IMPL"), help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 
-def list_workloads():
-    for w in W.WORKLOADS:
+def list_workloads(gpu=False):
+    for w in (W.GPU_WORKLOADS if gpu else W.WORKLOADS):
         target = f"fx/JAX <= {w.target:g}" if w.target is not None else "no time target"
         if w.memory_vs:
             target += (f"; peak RSS growth <= {w.memory_vs}'s + {w.memory_slack_mb:g} MB"
@@ -596,13 +603,15 @@ def main(argv=None):
     args = parse_args(argv)
     if args.rss_child:
         return rss_child(*args.rss_child, args.backend)
+    if args.gpu and not args.backend:
+        args.backend = "cuda"
     if args.list:
-        return list_workloads()
+        return list_workloads(args.gpu)
     settings = QUICK if args.quick else Settings()
-    chosen = W.select(args.only)
+    chosen = W.select(args.only, args.gpu)
     log = functools.partial(print, file=sys.stderr, flush=True)
     t_start, busy_at_start, own_at_start = time.perf_counter(), busy_cpu_s(), own_cpu_s()
-    impls = load_impls(args.backend)
+    impls = load_impls(args.backend, on_device=args.gpu)
     if "jax" not in impls:
         log("jax is not importable: fx/JAX ratios will be blank")
     info = machine_info(impls)

@@ -85,14 +85,20 @@ def logsumexp_numpy(x):
 
 
 # ------------------------------------------------------------- MLP training step
-def mlp_inputs(rng):
-    params = []
-    for fan_in, fan_out in itertools.pairwise(MLP_SIZES):
-        params.append((rng.standard_normal((fan_in, fan_out)) * math.sqrt(2.0 / fan_in)).astype(np.float32))
-        params.append(np.full((fan_out,), 0.01, np.float32))
-    x = rng.standard_normal((MLP_BATCH, MLP_SIZES[0])).astype(np.float32)
-    y = np.eye(MLP_SIZES[-1], dtype=np.float32)[rng.integers(0, MLP_SIZES[-1], MLP_BATCH)]
-    return tuple(params), x, y
+def mlp_inputs_of(batch):
+    """The MLP's inputs (params, x, one-hot y) for a batch of `batch` examples."""
+    def make(rng):
+        params = []
+        for fan_in, fan_out in itertools.pairwise(MLP_SIZES):
+            params.append((rng.standard_normal((fan_in, fan_out)) * math.sqrt(2.0 / fan_in)).astype(np.float32))
+            params.append(np.full((fan_out,), 0.01, np.float32))
+        x = rng.standard_normal((batch, MLP_SIZES[0])).astype(np.float32)
+        y = np.eye(MLP_SIZES[-1], dtype=np.float32)[rng.integers(0, MLP_SIZES[-1], batch)]
+        return tuple(params), x, y
+    return make
+
+
+mlp_inputs = mlp_inputs_of(MLP_BATCH)
 
 
 def mlp_step_jax(ns):
@@ -287,15 +293,38 @@ WORKLOADS = [
              flops=2 * 1024**3),
 ]
 
-BY_NAME = {w.name: w for w in WORKLOADS}
+# Issue #11's targets on a GPU, fx/JAX on the same GPU (run.py --gpu). No JAX anchors:
+# ANCHORS.md was measured on CPUs.
+GELU_GPU, ROWS_GPU, MATMUL_GPU = 64 * 2**20, (8192, 4096), 8192
+GPU_WORKLOADS = [
+    Workload("gpu_gelu_64m", "tanh-GELU, 67,108,864 float32", _normal(GELU_GPU, 2.0),
+             gelu_jax, gelu_numpy, target=1.1, jax_anchor_s=None, rtol=1e-5, bytes=8 * GELU_GPU,
+             notes="also >= 80% of the GPU's copy bandwidth (gb_per_s in the JSON)"),
+    Workload("gpu_softmax", "nn.softmax(x, axis=1), x (8192, 4096) float32",
+             _normal(ROWS_GPU, 3.0), softmax_jax, softmax_numpy, target=1.1, jax_anchor_s=None,
+             rtol=1e-5, bytes=2 * 4 * ROWS_GPU[0] * ROWS_GPU[1]),
+    Workload("gpu_mlp_step", "MLP 784-1024-1024-10 SGD step, batch 4096", mlp_inputs_of(4096),
+             mlp_step_jax, mlp_step_numpy, target=1.2, jax_anchor_s=None, rtol=1e-3,
+             check_view=mlp_step_update),
+    Workload("gpu_matmul_8192", "a @ b, 8192x8192 float32", _pair(MATMUL_GPU, MATMUL_GPU, MATMUL_GPU),
+             matmul_jax, matmul_numpy, target=1 / 0.9, jax_anchor_s=None, rtol=1e-3,
+             flops=2 * MATMUL_GPU**3, notes="target: at least 0.9x JAX's throughput"),
+    Workload("gpu_dispatch", "jit(lambda x, y: x * y + 1.0) on float32 scalars",
+             lambda rng: (np.float32(1.5), np.float32(2.25)), dispatch_jax, dispatch_numpy,
+             target=1.5, jax_anchor_s=None, rtol=1e-6),
+]
+
+BY_NAME = {w.name: w for w in WORKLOADS + GPU_WORKLOADS}
 
 
-def select(only: str | None) -> list[Workload]:
-    """Workloads whose name contains any comma-separated pattern of `only` (all if None)."""
+def select(only: str | None, gpu: bool = False) -> list[Workload]:
+    """Workloads (the GPU set with `gpu`) whose name contains any comma-separated pattern
+    of `only` (all if None)."""
+    pool = GPU_WORKLOADS if gpu else WORKLOADS
     if not only:
-        return list(WORKLOADS)
+        return list(pool)
     patterns = [p.strip() for p in only.split(",") if p.strip()]
-    chosen = [w for w in WORKLOADS if any(p in w.name for p in patterns)]
+    chosen = [w for w in pool if any(p in w.name for p in patterns)]
     if not chosen:
         raise SystemExit(f"--only {only!r} matches no workload; names: {', '.join(BY_NAME)}")
     return chosen
