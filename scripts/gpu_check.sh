@@ -15,7 +15,7 @@ PY=${PY:-python3}
 } 2>&1 | tee "$OUT/gpu.txt"
 
 timeout 200 "$PY" -m pytest tests/backends/cuda "tests/backends/conformance" -k "cuda or not conformance" \
-    -p no:cacheprovider -q > "$OUT/gpu_tests.log" 2>&1
+    -p no:cacheprovider > "$OUT/gpu_tests.log" 2>&1
 echo "tests: exit $?"; tail -3 "$OUT/gpu_tests.log"
 
 timeout 330 "$PY" benchmarks/run.py --gpu --markdown --no-memory --json "$OUT/gpu_bench.json" \
