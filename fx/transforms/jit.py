@@ -138,7 +138,6 @@ class _CacheEntry:
             return wrap(outs[0], self.out_avals[0])
         return tree_util.tree_unflatten(self.out_tree, list(map(wrap, outs, self.out_avals)))
 
-
     def _run_donating(self, executable, buffers, leaves):
         """Run letting the executable write outputs into donated arguments' buffers (a
         device backend's `donation_aliases` says which); the arrays whose buffers it took
