@@ -115,6 +115,19 @@ class _CacheEntry:
     def run(self, leaves, backend):
         """Call the executable on concrete leaves and wrap its outputs. Arrays committed to
         a device run there (JAX's rule); otherwise the work runs on the jit's `home`."""
+        for x in leaves:  # (common_device inlined: this is every call's path)
+            if type(x) is ArrayImpl and x._committed:
+                break
+        else:  # the common case: uncommitted arguments, a host executable
+            if self.home is HOST and (backend is not None or config.default_device is None):
+                outs = self.executable(*map(host_buffer, leaves, self.in_avals))
+                if self._single:
+                    return ArrayImpl._wrap(outs[0], self.out_avals[0])
+                return tree_util.tree_unflatten(self.out_tree,
+                                                list(map(ArrayImpl._wrap, outs, self.out_avals)))
+        return self._run_placed(leaves, backend)
+
+    def _run_placed(self, leaves, backend):
         committed = common_device(leaves)
         device = committed or (self.home if backend is not None or config.default_device is None
                                else config.default_device)
