@@ -120,7 +120,7 @@ class _CacheEntry:
                 break
         else:  # the common case: uncommitted arguments, a host executable
             if self.home is HOST and (backend is not None or config.default_device is None):
-                outs = self.executable(*map(host_buffer, leaves, self.in_avals))
+                outs = self.executable(*map(_host_argument, leaves, self.in_avals))
                 if self._single:
                     return ArrayImpl._wrap(outs[0], self.out_avals[0])
                 return tree_util.tree_unflatten(self.out_tree,
@@ -175,6 +175,12 @@ class _CacheEntry:
 
 
 _COMMITTED_TO_HOST = functools.partial(ArrayImpl._on_device, device=HOST)
+
+
+def _host_argument(x, aval):
+    """An uncommitted argument's buffer: host_buffer without its device check (an
+    uncommitted array is always on the host)."""
+    return x._buffer if type(x) is ArrayImpl else np.asarray(x, aval.dtype)
 
 
 _FLAT_ARG_TYPES = frozenset({ArrayImpl, float, int, bool})
