@@ -217,7 +217,8 @@ class EvalTrace(Trace):
                 aval = get_aval(x)
                 vals.append(np.asarray(x, aval.dtype))
                 avals.append(aval)
-        if config.default_device is not None and config.default_device is not HOST:
+        default = config.default_device
+        if default is not None and default is not HOST:
             return self._placed(prim, args, params)
         return _on_host(prim, vals, avals, params, ArrayImpl._wrap)
 
