@@ -131,6 +131,9 @@ def launch_of(stmt):
         return Launch(name, source.gemm_source(name, stmt, params, TILE), tiles, TILE * TILE, True)
     if isinstance(stmt, K.Scatter):
         return Launch(name, source.scatter_source(name, stmt, params, BLOCK), 1, BLOCK, True)
+    if isinstance(stmt, K.Sort) and source.bitonic(stmt):
+        return Launch(name, source.bitonic_sort_source(name, stmt, params, BLOCK), stmt.lines,
+                      BLOCK, True)
     if isinstance(stmt, K.Sort):
         return Launch(name, source.sort_source(name, stmt, params), stmt.lines, BLOCK, False)
     if isinstance(stmt, K.Cumulative):

@@ -11,7 +11,8 @@ share subtrees; emitting them once keeps the source linear in the program's size
   tree, so a row reduction (softmax, layer norm) reads each row with a whole block. A
   short reduction (a convolution's window) runs a thread per output instead.
 - A cumulative reduction runs one thread per line (`K.CONCURRENT`).
-- A sort runs a thread per line: a stable merge sort in the statement's scratch.
+- A sort runs a block per line (a bitonic network in shared memory) for lines of 64 to
+  2,048, else a thread per line (a stable merge sort in the statement's scratch).
 - A scatter runs in one block: the operand copied by all its threads, then the updates
   added by all of them with atomics (a scatter-add), or applied in order by one.
 - A gemm is tiled: a block per tile of outputs, strips of both operands staged in shared
@@ -454,6 +455,80 @@ def sort_source(name, st: K.Sort, params):
     at = _Expressions(w, params, loop_vars[:axis] + ["j"] + loop_vars[axis + 1:], "s")
     for out, value in zip(st.outs, values):
         at.store(out, K.loop_index(len(shape)), value)
+    return _function(name, params, w)
+
+
+BITONIC_MAX = 2048  # line length up to which a sort runs a block per line (shared memory)
+
+
+def bitonic(st: K.Sort):
+    """Whether Sort `st` runs a block per line (a bitonic sort in shared memory): lines
+    long enough to need many threads, short enough for shared memory."""
+    return SHORT_REDUCTION <= st.n <= BITONIC_MAX
+
+
+def bitonic_sort_source(name, st: K.Sort, params, block):
+    """A block per line: the block sorts the line's positions, padded to a power of two,
+    in shared memory with a bitonic network, then gathers the operands in that order. Ties
+    go by position, so the sort is stable; padding sorts last."""
+    shape, axis, n = st.shape, st.axis, st.n
+    size = 1 << (n - 1).bit_length()
+    loop_vars = [f"i{d}" for d in range(len(shape))]
+    w = _Writer()
+    _shared_arrays(w, [f"perm = cuda.shared.array({size}, i64)"])
+    w("tid = cuda.threadIdx.x")
+    w(f"for line in range(cuda.blockIdx.x, {st.lines}, cuda.gridDim.x):")
+    w.indent()
+    _unflatten(w, "line", shape[:axis] + shape[axis + 1:], loop_vars[:axis] + loop_vars[axis + 1:])
+    w(f"for t in range(tid, {size}, {block}):")
+    w("    perm[t] = t")
+    w("cuda.syncthreads()")
+    w("k = 2")
+    w(f"while k <= {size}:")
+    w.indent()
+    w("j = k // 2")
+    w("while j > 0:")
+    w.indent()
+    w(f"for t in range(tid, {size}, {block}):")
+    w.indent()
+    w("partner = t ^ j")
+    w("if partner > t:")
+    w.indent()
+    w("x, y = perm[t], perm[partner]")
+    # y_first: whether y belongs before x (padding last; ties by position)
+    w(f"if x >= {n} or y >= {n}:")
+    w("    y_first = y < x")
+    w("else:")
+    w.indent()
+    w(f"{loop_vars[axis]} = y")
+    at_y = _Expressions(w, params, loop_vars, "y")
+    ys = [at_y.expr(e) for e in st.operands[:st.num_keys]]
+    w(f"{loop_vars[axis]} = x")
+    at_x = _Expressions(w, params, loop_vars, "x")
+    xs = [at_x.expr(e) for e in st.operands[:st.num_keys]]
+    w(f"y_before = {_lexicographic_less(w, ys, xs, st)}")
+    w(f"x_before = {_lexicographic_less(w, xs, ys, st)}")
+    w("y_first = y_before or (not x_before and y < x)")
+    w.dedent()
+    w("if y_first == ((t & k) == 0):")  # ascending runs put the first one at t
+    w("    perm[t], perm[partner] = y, x")
+    w.dedent()
+    w.dedent()
+    w("cuda.syncthreads()")
+    w("j //= 2")
+    w.dedent()
+    w("k *= 2")
+    w.dedent()
+    w(f"for j in range(tid, {n}, {block}):")
+    w.indent()
+    w(f"{loop_vars[axis]} = perm[j]")
+    ex = _Expressions(w, params, loop_vars)
+    values = [ex.expr(e) for e in st.operands]
+    at = _Expressions(w, params, loop_vars[:axis] + ["j"] + loop_vars[axis + 1:], "s")
+    for out, value in zip(st.outs, values):
+        at.store(out, K.loop_index(len(shape)), value)
+    w.dedent()
+    w("cuda.syncthreads()")
     return _function(name, params, w)
 
 

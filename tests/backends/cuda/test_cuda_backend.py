@@ -198,6 +198,20 @@ def test_sorts_run_on_the_device_in_the_interpreters_total_order(dtype):
     assert_same(got, want, rtol=0)
 
 
+@pytest.mark.parametrize("shape", [(3, 100), (1, 1000)])
+def test_long_lines_sort_with_a_block_each(shape, rng):
+    x = rng.integers(-5, 5, shape).astype(np.float64)  # many ties: stability shows
+    x[0, :7] = [np.nan, -0.0, 0.0, np.inf, -np.inf, np.nan, -0.0]
+
+    def sorts(a):
+        return jnp.sort(a, axis=1), jnp.argsort(a, axis=1), jnp.argsort(-a, axis=1), lax.top_k(a, 5)
+
+    program = fx.jit(sorts).lower(x).kernel_program("cuda")
+    assert all(source.bitonic(s) for s in K.all_statements(program.body) if isinstance(s, K.Sort))
+    got, want = run_both("cuda", sorts, x)
+    assert_same(got, want, rtol=0)
+
+
 def test_grad_of_a_jit_for_the_gpu_takes_host_arguments(rng):
     """The known half of grad(jit(f)) runs jit's eager impl on host buffers: they go to the
     device and back (they once reached the kernels as read-only NumPy arrays)."""

@@ -26,7 +26,8 @@ def example_programs():
 
 
 def model_programs():
-    """Training-shaped programs: an MLP's gradient step, row softmax, a scanned RNN."""
+    """Training-shaped programs: an MLP's gradient step, row softmax, a scanned RNN, long
+    sorts (a block per line) and the gradient of a gather (an atomic scatter-add)."""
     rng = np.random.default_rng(0)
     w, x = rng.standard_normal((64, 32)), rng.standard_normal((16, 64))
 
@@ -39,6 +40,9 @@ def model_programs():
     yield fx.make_jaxpr(fx.grad(loss))(w, x)
     yield fx.make_jaxpr(lambda x: fx.nn.softmax(x * 3, axis=-1))(x)
     yield fx.make_jaxpr(fx.grad(lambda w, xs: jnp.sum(rnn(w, xs))))(w, x)
+    yield fx.make_jaxpr(lambda x: (jnp.sort(x, axis=1), lax.top_k(x, 3),
+                                   lax.sort((x.astype(np.int32), x), num_keys=2)))(x)
+    yield fx.make_jaxpr(fx.grad(lambda w, i: jnp.sum(w[i] ** 2)))(w, np.arange(40) % 7)
 
 
 def main(which):
