@@ -43,8 +43,11 @@ def run_child(body, interrupt_after=0.5, timeout=120):
     """Runs PRELUDE + body; sends SIGINT `interrupt_after` seconds after the child prints
     "ready"; returns (returncode, stdout, stderr)."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]))
+    # The child takes SIGINT's default action whatever this process was given: a shell
+    # starts background jobs with SIGINT ignored, and children inherit that.
     child = subprocess.Popen([sys.executable, "-c", PRELUDE + textwrap.dedent(body)], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         first = child.stdout.readline()
         assert first == "ready\n", (first, child.stderr.read() if child.poll() is not None else "")
