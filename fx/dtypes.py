@@ -1,47 +1,60 @@
 """fx's dtypes and JAX's type promotion rules.
 
-fx supports exactly bool, int32, int64, uint32, float32 and float64. Every dtype that
-enters fx is canonicalised to one of them:
+fx's dtypes are JAX's: bool; int8, int16, int32, int64; uint8, uint16, uint32, uint64;
+bfloat16 (from the ml_dtypes package, as in JAX), float16, float32, float64. Every dtype
+that enters fx is canonicalised to one of them:
 
 * with ``enable_x64`` off (the default), 64-bit types narrow to their 32-bit kin:
   int64 -> int32, uint64 -> uint32, float64 -> float32 (as in JAX);
-* always, the narrow types fx does not implement widen: int8/int16 -> int32,
-  uint8/uint16 -> uint32, float16 -> float32 (JAX keeps these; fx has no kernels for them);
-* with ``enable_x64`` on, uint64 -> int64 (fx has no uint64; int64 keeps every value
-  below 2**63, where uint32 would lose everything from 2**32 up);
-* complex, object, string and other dtypes raise TypeError.
+* complex, object, string, float128 and the 8-bit floats raise TypeError.
 
 Promotion follows JAX's lattice (https://jax.readthedocs.io/en/latest/type_promotion.html)
-restricted to these dtypes plus the two weak types ``i*`` (Python int) and ``f*``
-(Python float); see ``_LATTICE``.
+exactly, with the weak types ``i*``, ``f*`` and ``c*`` of Python scalars; see ``_LATTICE``.
+The lattice includes complex64 and complex128, so ``promote_types`` and ``result_type``
+answer for them as JAX does, while arrays of complex numbers are not supported yet.
+
+bfloat16 is not a NumPy kind ('V' to NumPy), so ask ``is_floating`` or ``kind`` rather
+than ``dtype.kind``, and ``finfo`` rather than ``np.finfo``.
 """
 
+import ml_dtypes
 import numpy as np
 
 from fx.config import config
 from fx.argcheck import describe
 
 bool_ = np.dtype(np.bool_)
+int8 = np.dtype(np.int8)
+int16 = np.dtype(np.int16)
 int32 = np.dtype(np.int32)
 int64 = np.dtype(np.int64)
+uint8 = np.dtype(np.uint8)
+uint16 = np.dtype(np.uint16)
 uint32 = np.dtype(np.uint32)
+uint64 = np.dtype(np.uint64)
+bfloat16 = np.dtype(ml_dtypes.bfloat16)
+float16 = np.dtype(np.float16)
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
+complex64 = np.dtype(np.complex64)
+complex128 = np.dtype(np.complex128)
 
-_COMPLEX_MSG = "fx does not support complex dtypes yet"
-_SUPPORTED = "bool, int32, int64, uint32, float32, float64"
+_COMPLEX_MSG = "fx does not support complex arrays yet"
+_SUPPORTED = ("bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64, bfloat16, "
+              "float16, float32, float64")
 
 # (kind, itemsize) -> canonical dtype: the same with and without x64 ...
 _ALWAYS = {
     ("b", 1): bool_,
-    ("i", 1): int32, ("i", 2): int32, ("i", 4): int32,
-    ("u", 1): uint32, ("u", 2): uint32, ("u", 4): uint32,
-    ("f", 2): float32, ("f", 4): float32,
+    ("i", 1): int8, ("i", 2): int16, ("i", 4): int32,
+    ("u", 1): uint8, ("u", 2): uint16, ("u", 4): uint32,
+    ("f", 2): float16, ("f", 4): float32,
+    ("c", 8): complex64,
 }
 # ... and the full map, indexed by the x64 flag (False=0, True=1).
 _BY_KIND = (
-    {**_ALWAYS, ("i", 8): int32, ("u", 8): uint32, ("f", 8): float32},
-    {**_ALWAYS, ("i", 8): int64, ("u", 8): int64, ("f", 8): float64},
+    {**_ALWAYS, ("i", 8): int32, ("u", 8): uint32, ("f", 8): float32, ("c", 16): complex64},
+    {**_ALWAYS, ("i", 8): int64, ("u", 8): uint64, ("f", 8): float64, ("c", 16): complex128},
 )
 
 # dtype-like -> canonical dtype, one cache per x64 flag.
@@ -56,6 +69,10 @@ def default_int_dtype():
     return int64 if config.enable_x64 else int32
 
 
+def default_uint_dtype():
+    return uint64 if config.enable_x64 else uint32
+
+
 def to_inexact_dtype(dtype):
     """The floating type that a function needing one (sqrt, mean, true division) gives an
     integer or bool input: float64 for 64-bit integers and float32 for narrower ones, with
@@ -66,19 +83,20 @@ def to_inexact_dtype(dtype):
     return float64 if dtype.itemsize == 8 else float32
 
 
-def _canonicalize_uncached(dtype, x64):
+def _canonical_dtype(dtype, x64):
+    """The canonical form of a dtype-like, complex types included (the lattice has them)."""
     if dtype is None or dtype is float:  # None means the default float, as in NumPy and JAX
         return float64 if x64 else float32
     if dtype is int:
         return int64 if x64 else int32
     if dtype is complex:
-        raise TypeError(_COMPLEX_MSG)
+        return complex128 if x64 else complex64
     try:
         dt = np.dtype(dtype)
     except TypeError as e:
         raise TypeError(f"{dtype!r} is not a dtype; fx supports {_SUPPORTED}") from e
-    if dt.kind == "c":
-        raise TypeError(f"{_COMPLEX_MSG} (got {dt})")
+    if dt == bfloat16:
+        return bfloat16
     canonical = _BY_KIND[x64].get((dt.kind, dt.itemsize))
     if canonical is None:
         raise TypeError(f"fx does not support dtype {dt}; fx supports {_SUPPORTED}")
@@ -92,7 +110,9 @@ def canonicalize_dtype(dtype):
         return _CANONICAL[x64][dtype]
     except (KeyError, TypeError):  # TypeError: unhashable dtype-like
         pass
-    canonical = _canonicalize_uncached(dtype, x64)
+    canonical = _canonical_dtype(dtype, x64)
+    if canonical.kind == "c":
+        raise TypeError(f"{_COMPLEX_MSG} (got {canonical})")
     try:
         _CANONICAL[x64][dtype] = canonical
     except TypeError:
@@ -101,13 +121,13 @@ def canonicalize_dtype(dtype):
 
 
 def is_weakly_typed(x):
-    """True for Python int/float scalars and values whose ``weak_type`` is set.
+    """True for Python int/float/complex scalars and values whose ``weak_type`` is set.
 
     Python bools are not weak, as in JAX: bool is the bottom of the lattice, so a weak
     bool would promote exactly like a strong one.
     """
     t = type(x)
-    return t is int or t is float or bool(getattr(x, "weak_type", False))
+    return t is int or t is float or t is complex or bool(getattr(x, "weak_type", False))
 
 
 _INT_RANGE = {dt: (int(np.iinfo(dt).min), int(np.iinfo(dt).max)) for dt in (int32, int64)}
@@ -159,20 +179,30 @@ class _WeakType:
 
 _I_WEAK = _WeakType("i*")
 _F_WEAK = _WeakType("f*")
+_C_WEAK = _WeakType("c*")
 
 # Each node -> the nodes immediately above it, as drawn in JAX's type-promotion doc.
-# JAX's i* sits below u8 and i8, which lead up to u32 and i32; fx canonicalises the small
-# ints away, so i* goes straight to u32 and i32. u32 + i32 meets at i64, which
-# canonicalisation narrows back to i32 without x64, exactly the result JAX gives.
+# Canonicalisation happens first, so without x64 u32 + i32 meets at i64 and narrows back
+# to i32, and u64 + i64 meets at f* (a weak float), exactly the results JAX gives.
 _LATTICE = {
     bool_: [_I_WEAK],
-    _I_WEAK: [uint32, int32],
-    uint32: [int64],
+    _I_WEAK: [uint8, int8],
+    uint8: [int16, uint16],
+    uint16: [int32, uint32],
+    uint32: [int64, uint64],
+    uint64: [_F_WEAK],
+    int8: [int16],
+    int16: [int32],
     int32: [int64],
     int64: [_F_WEAK],
-    _F_WEAK: [float32],
-    float32: [float64],
-    float64: [],
+    _F_WEAK: [_C_WEAK, bfloat16, float16],
+    bfloat16: [float32],
+    float16: [float32],
+    float32: [float64, complex64],
+    float64: [complex128],
+    _C_WEAK: [complex64],
+    complex64: [complex128],
+    complex128: [],
 }
 
 
@@ -205,46 +235,51 @@ def _join_table(lattice):
 
 
 _JOIN = _join_table(_LATTICE)
+_WEAK_DEFAULT = {_I_WEAK: int, _F_WEAK: float, _C_WEAK: complex}
 
 
 def _node_dtype(node):
-    if node is _I_WEAK:
-        return default_int_dtype()
-    if node is _F_WEAK:
-        return default_float_dtype()
-    return canonicalize_dtype(node)
+    """The canonical dtype of a lattice node (a weak node: the default type of its kind)."""
+    return _canonical_dtype(_WEAK_DEFAULT.get(node, node), config.enable_x64)
 
 
 def _promotion_node(dtype):
-    """Lattice node for a dtype-like: Python ``int``/``float`` (the types) are weak, as in JAX."""
-    if dtype is int:
-        return _I_WEAK
-    if dtype is float:
-        return _F_WEAK
-    return canonicalize_dtype(dtype)
+    """Lattice node for a dtype-like: Python ``int``/``float``/``complex`` (the types) are
+    weak, as in JAX."""
+    if isinstance(dtype, type) and dtype in (int, float, complex):
+        return {int: _I_WEAK, float: _F_WEAK, complex: _C_WEAK}[dtype]
+    return _canonical_dtype(dtype, config.enable_x64)
 
 
 def promote_types(a, b):
     """The canonical dtype that a binary operation on dtypes ``a`` and ``b`` computes in.
 
-    Pass the Python types ``int``/``float`` for weak operands. Unlike ``jnp.promote_types``,
-    the result is canonicalised (f32 with f64 gives f32 without x64): fx never holds
-    non-canonical values.
+    Pass the Python types ``int``/``float``/``complex`` for weak operands. Unlike
+    ``jnp.promote_types``, the result is canonicalised (f32 with f64 gives f32 without
+    x64): fx never holds non-canonical values.
     """
     return _node_dtype(_JOIN[_promotion_node(a), _promotion_node(b)])
 
 
 def _dtype_and_weak(x):
-    # Python int/float values are weak; so are the types themselves, as in JAX.
+    # Python int/float/complex values are weak; so are the types themselves, as in JAX.
     t = type(x)
     if t is int or x is int:
         return default_int_dtype(), True
     if t is float or x is float:
         return default_float_dtype(), True
+    if t is complex or x is complex:
+        return _node_dtype(_C_WEAK), True
     dt = getattr(x, "dtype", None)
     if isinstance(dt, np.dtype):  # arrays, tracers, avals: the hot case
-        return canonicalize_dtype(dt), bool(getattr(x, "weak_type", False))
-    return dtype_of(x), False
+        return _canonical_dtype(dt, config.enable_x64), bool(getattr(x, "weak_type", False))
+    if t is bool:
+        return bool_, False
+    return _canonical_dtype(x, config.enable_x64), False
+
+
+def _weak_node(dtype):
+    return _C_WEAK if dtype.kind == "c" else _I_WEAK if dtype.kind in "iu" else _F_WEAK
 
 
 def result_type(*args, return_weak_type_flag=False):
@@ -256,11 +291,11 @@ def result_type(*args, return_weak_type_flag=False):
     """
     if not args:
         raise ValueError("at least one array or dtype is required")
-    strong_join = weak_join = None  # join of the plain dtypes; join with weak inputs as i*/f*
+    strong_join = weak_join = None  # join of the plain dtypes; join with weak inputs as i*/f*/c*
     all_weak = True
     for x in args:
         dt, weak = _dtype_and_weak(x)
-        node = (_I_WEAK if dt.kind in "iu" else _F_WEAK) if weak and dt is not bool_ else dt
+        node = _weak_node(dt) if weak and dt is not bool_ else dt
         all_weak = all_weak and weak
         if strong_join is None:
             strong_join, weak_join = dt, node
@@ -268,7 +303,7 @@ def result_type(*args, return_weak_type_flag=False):
             strong_join, weak_join = _JOIN[strong_join, dt], _JOIN[weak_join, node]
     if all_weak:
         # Join the strong counterparts (as JAX does), so a weak value's width is respected.
-        dtype, weak = canonicalize_dtype(strong_join), True
+        dtype, weak = _node_dtype(strong_join), True
     else:
         dtype, weak = _node_dtype(weak_join), isinstance(weak_join, _WeakType)
     weak = weak and dtype is not bool_
@@ -278,33 +313,48 @@ def result_type(*args, return_weak_type_flag=False):
 # --- Predicates and info --------------------------------------------------------------
 
 def issubdtype(a, b):
-    """``np.issubdtype`` (no canonicalisation, so uint64 stays unsigned)."""
+    """``np.issubdtype``, with bfloat16 a floating type (no canonicalisation, so uint64 stays
+    unsigned)."""
     try:
+        if np.dtype(a) == bfloat16 and b in (np.floating, np.inexact, np.number, np.generic):
+            return True
         return np.issubdtype(a, b)
     except TypeError:
         raise TypeError(f"issubdtype expects two dtypes or dtype classes, got {describe(a)} and "
                         f"{describe(b)}") from None
 
 
-def _kind(dtype):
-    return dtype.kind if isinstance(dtype, np.dtype) else np.dtype(dtype).kind
+def kind(dtype):
+    """NumPy's kind character ('b', 'i', 'u', 'f', 'c'), with 'f' for bfloat16."""
+    dtype = dtype if isinstance(dtype, np.dtype) else np.dtype(dtype)
+    return "f" if dtype == bfloat16 else dtype.kind
 
 
 def is_floating(dtype):
-    return _kind(dtype) == "f"
+    return kind(dtype) == "f"
 
 
 def is_integer(dtype):
     """Signed or unsigned integer; bool is not an integer here."""
-    return _kind(dtype) in "iu"
+    return kind(dtype) in "iu"
+
+
+def is_unsigned(dtype):
+    return kind(dtype) == "u"
 
 
 def is_bool(dtype):
-    return _kind(dtype) == "b"
+    return kind(dtype) == "b"
+
+
+def is_16bit_float(dtype):
+    """float16 and bfloat16: stored in 16 bits and computed in float32 (as XLA does on CPU)."""
+    dtype = dtype if isinstance(dtype, np.dtype) else np.dtype(dtype)
+    return dtype == float16 or dtype == bfloat16
 
 
 def finfo(dtype):
-    return np.finfo(canonicalize_dtype(dtype))
+    return ml_dtypes.finfo(canonicalize_dtype(dtype))
 
 
 def iinfo(dtype):
@@ -317,6 +367,8 @@ def can_cast(from_, to, casting="safe"):
 
 
 def short_name(dtype):
-    """Jaxpr spelling: 'f32', 'i64', 'u32', 'bool', ..."""
+    """Jaxpr spelling: 'f32', 'bf16', 'i8', 'u32', 'bool', ..."""
     dt = np.dtype(dtype)
+    if dt == bfloat16:
+        return "bf16"
     return "bool" if dt.kind == "b" else f"{dt.kind}{dt.itemsize * 8}"

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from fx import dtypes
 from fx.ir import kernels as K
 from fx.ir.workspace import slot_offsets
 
@@ -232,7 +233,7 @@ def convert(x, dtype):
     dtype, x = np.dtype(dtype), np.asarray(x)
     if dtype == np.bool_:
         return x != 0
-    if x.dtype.kind == "f" and dtype.kind in "iu":
+    if dtypes.is_floating(x.dtype) and dtypes.is_integer(dtype):
         info = np.iinfo(dtype)
         t = np.where(np.isnan(x), 0, np.trunc(x))
         high, low = t >= float(info.max), t <= float(info.min)
@@ -265,7 +266,7 @@ def scalar_op(name, args, dtype):
         return convert(x, dtype)
     if name == "not":
         return np.logical_not(x) if x.dtype == np.bool_ else np.invert(x)
-    if name == "sign" and x.dtype.kind == "f":
+    if name == "sign" and dtypes.is_floating(x.dtype):
         return np.where(x > 0, 1, np.where(x < 0, -1, x + 0)).astype(x.dtype)  # -0 + 0 = +0
     if name == "sign":
         return np.sign(x)
@@ -277,7 +278,7 @@ def scalar_op(name, args, dtype):
         return np.fmod(*args)
     if name.startswith("shift_"):
         return _shift(name, x, args[1])
-    if name in ("max", "min") and x.dtype.kind == "f":  # IEEE: max(-0, +0) = +0, min = -0
+    if name in ("max", "min") and dtypes.is_floating(x.dtype):  # IEEE: max(-0, +0) = +0, min = -0
         a, b = args
         zeros = (a == 0) & (b == 0)
         signed_zero = a + b if name == "max" else -(-a + -b)
@@ -306,12 +307,12 @@ def _reduce(x, reducer, kept, dtype):
 
 def _lowest(dtype):
     dtype = np.dtype(dtype)
-    return False if dtype == np.bool_ else -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+    return False if dtype == np.bool_ else -np.inf if dtypes.is_floating(dtype) else np.iinfo(dtype).min
 
 
 def _highest(dtype):
     dtype = np.dtype(dtype)
-    return True if dtype == np.bool_ else np.inf if dtype.kind == "f" else np.iinfo(dtype).max
+    return True if dtype == np.bool_ else np.inf if dtypes.is_floating(dtype) else np.iinfo(dtype).max
 
 
 _SCATTER = {"add": np.add, "mul": np.multiply, "min": np.minimum, "max": np.maximum}
@@ -321,16 +322,17 @@ _CUMULATIVE = {"add": np.cumsum, "mul": np.cumprod, "max": np.maximum.accumulate
 
 def _sort_keys(x, canonical, descending):
     """Integer or float arrays whose lexicographic order is a Sort key's order."""
-    if x.dtype.kind == "f" and canonical:  # -0.0 equals 0.0; every NaN equal, and last
+    floating = dtypes.is_floating(x.dtype)
+    if floating and canonical:  # -0.0 equals 0.0; every NaN equal, and last
         nan = np.isnan(x)
         keys = [nan.astype(np.int8), np.where(nan | (x == 0), 0, x)]
-    elif x.dtype.kind == "f":  # by sign and bits: -NaN < -inf < ... < -0.0 < 0.0 < ... < NaN
+    elif floating:  # by sign and bits: -NaN < -inf < ... < -0.0 < 0.0 < ... < NaN
         bits = np.ascontiguousarray(x).view(f"i{x.dtype.itemsize}")
         keys = [bits ^ ((bits >> (8 * x.dtype.itemsize - 1)) & np.iinfo(bits.dtype).max)]
     else:
         keys = [x.astype(np.int64) if x.dtype == np.bool_ else x]
     if descending:
-        keys = [np.negative(k) if k.dtype.kind == "f" else np.invert(k) for k in keys]
+        keys = [np.negative(k) if dtypes.is_floating(k.dtype) else np.invert(k) for k in keys]
     return keys
 
 

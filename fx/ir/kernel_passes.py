@@ -17,6 +17,7 @@ import functools
 
 import numpy as np
 
+from fx import dtypes
 from fx.ir import kernels as K
 
 
@@ -57,7 +58,7 @@ def reduction_as_gemm(stmt):
             and stmt.store_index is None and not stmt.side_outputs):
         return None
     (out, expr), reduce_shape = stmt.outputs[0], stmt.reduce_shape
-    if not (isinstance(expr, K.Op) and expr.op == "mul" and np.dtype(expr.dtype).kind == "f"):
+    if not (isinstance(expr, K.Op) and expr.op == "mul" and expr.dtype in (dtypes.float32, dtypes.float64)):
         return None
     a, b = expr.args
     if not (isinstance(a, K.Load) and isinstance(b, K.Load)):
@@ -137,11 +138,11 @@ def block_float_sums(program: K.Program, block):
     associative; a product's relative error is the sum of those of its n - 1
     multiplications in any order, so pairwise products would be no more accurate."""
     for s in K.all_statements(program.body):
-        if isinstance(s, K.Kernel) and s.reducer == "add" and s.outputs[0][1].dtype.kind == "f" \
+        if isinstance(s, K.Kernel) and s.reducer == "add" and dtypes.is_floating(s.outputs[0][1].dtype) \
                 and K._size(s.reduce_shape) > block:
             s.block = block
         elif isinstance(s, K.Gemm) and s.m == s.n == 1 and s.k > block \
-                and np.dtype(s.out.dtype).kind == "f":
+                and dtypes.is_floating(s.out.dtype):
             s.block = block
 
 

@@ -1087,7 +1087,7 @@ def pp_program(p: Program) -> str:
     for t in p.temps:
         slots.setdefault(t.slot, []).append(t.name)
     lines = [f"inputs: {', '.join(map(_buf_decl, p.inputs))}",
-             f"outputs: {', '.join(b.name for b in p.outputs)}"]
+             f"outputs: {', '.join(map(_buf_decl, p.outputs))}"]  # the key needs their dtypes
     if p.consts:
         lines.append(f"consts: {', '.join(map(_buf_decl, p.consts))}")
     if p.temps:

@@ -34,6 +34,7 @@ import contextlib
 
 import numpy as np
 
+from fx import dtypes
 from fx.ir import kernels as K
 from fx.ir.kernel_passes import CPU, Pipeline
 from fx.ir.jaxpr import ClosedJaxpr, Literal
@@ -239,7 +240,7 @@ class LoweringContext:
         are the values the other carries receive. Returns whether it did."""
         index = K.loop_index(len(value.shape))
         expr = value.at(index)
-        if not (isinstance(expr, K.Op) and expr.op == "add" and np.dtype(expr.dtype).kind == "f"
+        if not (isinstance(expr, K.Op) and expr.op == "add" and dtypes.is_floating(expr.dtype)
                 and all(isinstance(a, K.Load) and a.index == index for a in expr.args)):
             return False
         buffers = [a.buffer for a in expr.args]

@@ -247,12 +247,21 @@ example(dot_general_p, _i, _j, params=dict(dimension_numbers=(((1,), (0,)), ((),
 def _lower_dot_general(ctx, lhs, rhs, *, dimension_numbers, preferred_element_type):
     """A Gemm over (batch, m, k) x (batch, k, n) views; operands whose layout is not one of
     those (or its transpose) are first laid out by a copy kernel. Integer products, which
-    BLAS does not do, become a reduction kernel."""
+    BLAS does not do, become a reduction kernel; 16-bit float ones are float32 products
+    rounded once, as XLA computes them on the CPU."""
+    dtype = np.dtype(ctx.out_avals[0].dtype)
+    if dtypes.is_16bit_float(dtype):
+        wide = [ctx.elementwise("convert", [x], dtypes.float32) for x in (lhs, rhs)]
+        product = _lower_product(ctx, *wide, dimension_numbers, dtypes.float32)
+        return ctx.elementwise("convert", [product], dtype)
+    return _lower_product(ctx, lhs, rhs, dimension_numbers, dtype)
+
+
+def _lower_product(ctx, lhs, rhs, dimension_numbers, dtype):
     from fx.ir import kernels as K
     from fx.ir.lower import BufferValue
     (lc, rc), (lb, rb) = dimension_numbers
     lf, rf = _free_dims(lhs.ndim, lc, lb), _free_dims(rhs.ndim, rc, rb)
-    dtype = np.dtype(ctx.out_avals[0].dtype)
     out_shape = ctx.out_avals[0].shape
     if lhs.dtype != dtype:
         lhs, rhs = (ctx.elementwise("convert", [x], dtype) for x in (lhs, rhs))

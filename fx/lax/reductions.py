@@ -88,7 +88,7 @@ def _sum(x, axes):
     SUM_BLOCK, then the blocks' sums the same way, so its error grows with the number of
     levels, log(n) / log(SUM_BLOCK), not with n."""
     count = math.prod([x.shape[a] for a in axes])
-    if x.dtype.kind != "f" or count <= SUM_BLOCK or (
+    if not dtypes.is_floating(x.dtype) or count <= SUM_BLOCK or (
             x.flags.c_contiguous and axes == tuple(range(x.ndim - len(axes), x.ndim))):
         return np.add.reduce(x, axis=axes, dtype=x.dtype)
     kept = [d for d in range(x.ndim) if d not in axes]
@@ -120,7 +120,7 @@ def _cumsum(x, *, axis, reverse):
 
 def _scan_last(x):
     n = x.shape[-1]
-    if x.dtype.kind != "f" or n <= SCAN_BLOCK:
+    if not dtypes.is_floating(x.dtype) or n <= SCAN_BLOCK:
         return np.cumsum(x, axis=-1, dtype=x.dtype)
     blocks = -(-n // SCAN_BLOCK)
     if n % SCAN_BLOCK:

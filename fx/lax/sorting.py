@@ -31,7 +31,7 @@ def _order_key(x, canonical):
         return x
     if canonical:
         x = np.where(np.isnan(x), np.asarray(np.nan, x.dtype), np.where(x == 0, np.zeros((), x.dtype), x))
-    bits = np.ascontiguousarray(x).view(np.int32 if x.dtype.itemsize == 4 else np.int64)
+    bits = np.ascontiguousarray(x).view(f"i{x.dtype.itemsize}")
     return bits ^ ((bits >> (8 * x.dtype.itemsize - 1)) & np.iinfo(bits.dtype).max)
 
 

@@ -70,9 +70,16 @@ class _ScalarType:
 
 
 bool_ = _ScalarType(_np.bool_)
+int8 = _ScalarType(_np.int8)
+int16 = _ScalarType(_np.int16)
 int32 = _ScalarType(_np.int32)
 int64 = _ScalarType(_np.int64)
+uint8 = _ScalarType(_np.uint8)
+uint16 = _ScalarType(_np.uint16)
 uint32 = _ScalarType(_np.uint32)
+uint64 = _ScalarType(_np.uint64)
+bfloat16 = _ScalarType(_dtypes.bfloat16)
+float16 = _ScalarType(_np.float16)
 float32 = _ScalarType(_np.float32)
 float64 = _ScalarType(_np.float64)
 dtype = _np.dtype

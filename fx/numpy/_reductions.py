@@ -6,6 +6,8 @@ one dense lax reduction that fuses, differentiates and batches like the unmasked
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from fx import dtypes, lax
@@ -53,12 +55,28 @@ def _masked(a, where, fill):
 
 
 def _accumulator(dtype):
-    """The dtype JAX sums bools and integers in (promote_integers=True)."""
-    if dtypes.is_bool(dtype) or dtype == dtypes.int32:
+    """The dtype JAX sums bools and integers in (promote_integers=True): the default
+    integer for bools and narrower signed integers, the default unsigned one for narrower
+    unsigned integers."""
+    if dtypes.is_bool(dtype):
         return dtypes.default_int_dtype()
-    if dtype == dtypes.uint32:
-        return dtypes.canonicalize_dtype(np.uint64)
-    return dtype
+    default = dtypes.default_uint_dtype() if dtypes.is_unsigned(dtype) else dtypes.default_int_dtype()
+    return default if dtype.itemsize < default.itemsize else dtype
+
+
+def _in_float32(reduction):
+    """`reduction` of a 16-bit float computed in float32 and rounded once, as JAX does
+    for sums, products, means and variances."""
+    @functools.wraps(reduction)
+    def reduce(a, *args, **kwargs):
+        a = _array(a)
+        dtype = get_aval(a).dtype
+        requested = kwargs.get("dtype", args[1] if len(args) > 1 else None)  # (a, axis, dtype, ...)
+        if not dtypes.is_16bit_float(dtype) or requested is not None:
+            return reduction(a, *args, **kwargs)
+        return lax.convert_element_type(reduction(lax.convert_element_type(a, np.float32), *args, **kwargs),
+                                        dtype)
+    return reduce
 
 
 def _reduce_then_join(a, axes, keepdims, initial, lax_reduce, lax_combine):
@@ -111,8 +129,8 @@ def _extremum(name, lax_reduce, lax_combine):
     return reduce
 
 
-sum = _additive("sum", lax.reduce_sum, lax.add, 0)
-prod = _additive("prod", lax.reduce_prod, lax.mul, 1)
+sum = _in_float32(_additive("sum", lax.reduce_sum, lax.add, 0))
+prod = _in_float32(_additive("prod", lax.reduce_prod, lax.mul, 1))
 max = amax = _extremum("max", lax.reduce_max, lax.max)
 min = amin = _extremum("min", lax.reduce_min, lax.min)
 
@@ -157,6 +175,7 @@ def _count_where(a, axes, keepdims, where):
                keepdims=keepdims)
 
 
+@_in_float32
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     _check_out("mean", out)
     a = _inexact(a, dtype)
@@ -165,6 +184,7 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     return lax.div(total, lax._as_operand(_count_where(a, axes, keepdims, where), like=total))
 
 
+@_in_float32
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
         correction=None):
     """NumPy's variance, dividing by (count - ddof); NaN where that is not positive, as JAX.

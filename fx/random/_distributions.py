@@ -14,7 +14,7 @@ import fx.numpy as jnp
 from fx import dtypes, lax
 from fx.core import Tracer
 from fx.numpy._promote import _operand
-from fx.random._threefry import canonical_axis, canonical_shape, check_key, random_bits, split
+from fx.random._threefry import UNSIGNED, canonical_axis, canonical_shape, check_key, random_bits, split
 
 
 def _float_dtype(name, dtype):
@@ -26,10 +26,12 @@ def _float_dtype(name, dtype):
 
 def _uniform(key, shape, dtype, minval, maxval):
     """Random mantissa bits scaled to [0, 1) (the same value as JAX's bit-cast to [1, 2)
-    minus 1), then affinely to [minval, maxval)."""
-    info = np.finfo(dtype)
-    rng_bits = random_bits(key, info.bits, shape)
-    mantissa = lax.shift_right_logical(rng_bits, np.array(info.bits - info.nmant, rng_bits.dtype))
+    minus 1), then affinely to [minval, maxval). As in JAX, a type of fewer than 8
+    mantissa bits (bfloat16) draws 8 random bits."""
+    info = dtypes.finfo(dtype)
+    width = 8 if info.nmant < 8 else info.bits
+    rng_bits = random_bits(key, width, shape)
+    mantissa = lax.shift_right_logical(rng_bits, np.array(width - info.nmant, rng_bits.dtype))
     unit = lax.mul(lax.convert_element_type(mantissa, dtype), 2.0 ** -info.nmant)
     minval, maxval = (lax.convert_element_type(v, dtype) for v in (minval, maxval))
     return jnp.maximum(minval, unit * (maxval - minval) + minval)
@@ -46,7 +48,10 @@ def uniform(key, shape=(), dtype=None, minval=0.0, maxval=1.0):
 def _erfinv(y):
     """The inverse error function: Giles' single-precision polynomials ("Approximating the
     erfinv function", GPU Computing Gems, 2011) in w = -log(1 - y^2), refined for float64 by
-    two Newton steps on erf (each doubles the digits)."""
+    two Newton steps on erf (each doubles the digits). 16-bit floats compute in float32
+    and round once, as XLA's erf_inv does."""
+    if dtypes.is_16bit_float(y.dtype):
+        return _erfinv(y.astype(dtypes.float32)).astype(y.dtype)
     w = -jnp.log1p(-y * y)
     central = [2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 2.1858087e-04,
                -1.25372503e-03, -4.17768164e-03, 2.46640727e-01, 1.50140941]
@@ -108,7 +113,7 @@ def gumbel(key, shape=(), dtype=None):
     key = check_key("gumbel", key)
     dtype = _float_dtype("gumbel", dtype)
     shape = canonical_shape("gumbel", shape)
-    return -jnp.log(-jnp.log(_uniform(key, shape, dtype, np.finfo(dtype).tiny, 1.0)))
+    return -jnp.log(-jnp.log(_uniform(key, shape, dtype, dtypes.finfo(dtype).tiny, 1.0)))
 
 
 def exponential(key, shape=(), dtype=None):
@@ -124,17 +129,17 @@ def laplace(key, shape=(), dtype=None):
     key = check_key("laplace", key)
     dtype = _float_dtype("laplace", dtype)
     shape = canonical_shape("laplace", shape)
-    u = _uniform(key, shape, dtype, -1.0 + np.finfo(dtype).epsneg, 1.0)
+    u = _uniform(key, shape, dtype, -1.0 + dtypes.finfo(dtype).epsneg, 1.0)
     return jnp.sign(u) * jnp.log1p(-jnp.abs(u))
 
 
 def logistic(key, shape=(), dtype=None):
-    """Standard logistic floats: log(u / (1 - u))."""
+    """Standard logistic floats: log(u) - log1p(-u), u uniform on [tiny, 1), as JAX."""
     key = check_key("logistic", key)
     dtype = _float_dtype("logistic", dtype)
     shape = canonical_shape("logistic", shape)
-    u = _uniform(key, shape, dtype, np.finfo(dtype).eps, 1.0)
-    return jnp.log(u / (1.0 - u))
+    u = _uniform(key, shape, dtype, dtypes.finfo(dtype).tiny, 1.0)
+    return lax.sub(lax.log(u), lax.log1p(lax.neg(u)))
 
 
 def categorical(key, logits, axis=-1, shape=None):
@@ -170,33 +175,19 @@ def _clip_to(x, dtype):
                                     dtype)
 
 
-def _unsigned_less(a, b):
-    """a < b for unsigned 64-bit values held in int64: flipping the sign bit maps unsigned
-    order onto signed order."""
-    flip = np.int64(-2 ** 63)
-    return lax.lt(lax.bitwise_xor(a, flip), lax.bitwise_xor(b, flip))
-
-
-def _unsigned_rem64(x, s):
-    """x mod s for unsigned 64-bit values held in int64 (fx has no uint64); s = 0 gives x,
-    as integer rem does in fx and XLA."""
-    one = lax.full_like(s, 1)
-    huge = lax.lt(s, lax.full_like(s, 0))  # s >= 2**63: x < 2 s, so subtract s at most once
-    wrapped = lax.select(_unsigned_less(x, s), x, lax.sub(x, s))
-    safe = lax.select(lax.le(s, lax.full_like(s, 0)), one, s)  # 0 < safe < 2**63: signed rem works
-    half = lax.rem(lax.shift_right_logical(x, one), safe)     # on x >> 1, then the low bit goes back
-    twice = lax.add(lax.shift_left(half, one), lax.bitwise_and(x, one))  # < 2 safe
-    small = lax.select(_unsigned_less(twice, safe), twice, lax.sub(twice, safe))
-    return lax.select(lax.eq(s, lax.full_like(s, 0)), x, lax.select(huge, wrapped, small))
-
-
 def randint(key, shape, minval, maxval, dtype=None):
     """Integers uniform on [minval, maxval) (minval where maxval <= minval), from twice the
-    dtype's bits to keep the modulo bias small; maxval past the dtype's range is allowed."""
+    dtype's bits to keep the modulo bias small; maxval past the dtype's range is allowed.
+    As in JAX, 8- and 16-bit integers are drawn as int32 and converted."""
     key = check_key("randint", key)
     dtype = dtypes.canonicalize_dtype(dtype if dtype is not None else int)
     if not dtypes.is_integer(dtype):
         raise TypeError(f"randint: dtype must be an integer type, got {np.dtype(dtype).name}")
+    info = np.iinfo(dtype)
+    if info.bits < 32:
+        minval = jnp.clip(jnp.asarray(minval).astype(dtypes.int32), info.min, info.max)
+        maxval = jnp.clip(jnp.asarray(maxval).astype(dtypes.int32), info.min, info.max + 1)
+        return randint(key, shape, minval, maxval, dtypes.int32).astype(dtype)
     shape = canonical_shape("randint", shape, np.shape(minval), np.shape(maxval))
     minval, maxval = _as_int_array(minval), _as_int_array(maxval)
     if np.iinfo(maxval.dtype).max > np.iinfo(dtype).max:
@@ -206,8 +197,7 @@ def randint(key, shape, minval, maxval, dtype=None):
     minval, maxval, beyond = (jnp.broadcast_to(v, shape) for v in
                               (_clip_to(minval, dtype), _clip_to(maxval, dtype), beyond))
     nbits = np.iinfo(dtype).bits
-    unsigned = dtypes.uint32 if nbits == 32 else dtypes.int64
-    rem = lax.rem if nbits == 32 else _unsigned_rem64
+    unsigned, rem = UNSIGNED[nbits], lax.rem
     k1, k2 = split(key)
     higher, lower = random_bits(k1, nbits, shape), random_bits(k2, nbits, shape)
 

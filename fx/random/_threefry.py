@@ -126,19 +126,23 @@ def fold_in(key, data):
     return lax.concatenate([lax.reshape(w, (1,)) for w in words], 0)
 
 
+UNSIGNED = {8: dtypes.uint8, 16: dtypes.uint16, 32: dtypes.uint32, 64: dtypes.uint64}
+
+
 def random_bits(key, bit_width, shape):
-    """Uniform random bits of `shape`: uint32 for 32 bits; for 64 bits the pattern sits in
-    int64 (fx has no uint64), high word first, as JAX's uint64 bits."""
+    """Uniform random bits of `shape` in the unsigned type of `bit_width` bits, as JAX's
+    (partitionable) threefry draws them: one hash per element, its two words xor-ed (32
+    bits, or their low bits for 8 and 16) or joined high word first (64 bits)."""
     high, low = _hash_counters(key, shape)
-    if bit_width == 32:
-        return lax.bitwise_xor(high, low)
-    wide = [lax.convert_element_type(w, dtypes.int64) for w in (high, low)]
-    return lax.bitwise_or(lax.shift_left(wide[0], np.int64(32)), wide[1])
+    if bit_width == 64:
+        wide = [lax.convert_element_type(w, dtypes.uint64) for w in (high, low)]
+        return lax.bitwise_or(lax.shift_left(wide[0], np.uint64(32)), wide[1])
+    mixed = lax.bitwise_xor(high, low)
+    return mixed if bit_width == 32 else lax.convert_element_type(mixed, UNSIGNED[bit_width])
 
 
 def bits(key, shape=(), dtype=None):
-    """Uniformly random unsigned integers (JAX's random.bits). Narrow types (uint8, uint16)
-    keep their width's worth of bits in fx's uint32; uint64 (x64 only) comes as int64."""
+    """Uniformly random unsigned integers (JAX's random.bits); uint64 needs x64."""
     key = check_key("bits", key)
     requested = numpy_dtype(dtype if dtype is not None else np.uint32, "bits: dtype")
     if requested.kind != "u":
@@ -147,8 +151,7 @@ def bits(key, shape=(), dtype=None):
     width = 8 * requested.itemsize
     if width == 64 and not config.enable_x64:
         raise TypeError("bits: uint64 needs x64 (fx.config.update('enable_x64', True))")
-    out = random_bits(key, 64 if width == 64 else 32, shape)
-    return out if width >= 32 else lax.bitwise_and(out, np.uint32(2 ** width - 1))
+    return random_bits(key, width, shape)
 
 
 def canonical_shape(name, shape, *param_shapes):

@@ -77,3 +77,16 @@ def test_as_text_asks_the_named_backend():
             lowered.as_text("hlo")
     finally:
         unregister_backend("texty")
+
+
+def test_the_program_key_sees_the_output_dtypes():
+    # argmax's int32 (x32) and int64 (x64) results read the same f32 input: the programs
+    # differ only in their output's dtype, and the disk cache once served one for the other
+    from fx.backends.program_key import program_key
+    keys = set()
+    for x64 in (False, True):
+        with fx.config.override("enable_x64", x64):
+            program = fx.jit(jnp.argmax).lower(np.ones(12, np.float32)).kernel_program()
+            keys.add(program_key(program, ()))
+            assert "outputs: out0:i" in str(program)
+    assert len(keys) == 2

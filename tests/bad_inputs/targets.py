@@ -147,6 +147,8 @@ NUMPY_OVERRIDES = {
     "float32": {"accepts": LIST_CODES, "ref": "np.float32"}, "float64": {"accepts": LIST_CODES, "ref": None},
     "int32": {"accepts": LIST_CODES, "ref": None}, "int64": {"accepts": LIST_CODES, "ref": None},
     "uint32": {"accepts": LIST_CODES, "ref": None}, "bool_": {"accepts": LIST_CODES, "ref": None},
+    **{name: {"accepts": LIST_CODES, "ref": None}
+       for name in ("int8", "int16", "uint8", "uint16", "uint64", "float16", "bfloat16")},
     "bitwise_and": BIT, "bitwise_or": BIT, "bitwise_xor": BIT, "bitwise_not": BIT, "invert": BIT,
     "left_shift": BIT, "right_shift": BIT,
     "matmul": {"params": {"b": ("array", "X.T")}}, "dot": {"params": {"b": ("array", "X.T")}},

@@ -6,32 +6,55 @@ import pytest
 from fx import dtypes
 from fx.config import Config, config
 
-# Row/column operands: dtypes, plus the Python types int/float standing for weak values.
+# Row/column operands: dtypes, plus the Python types int/float/complex standing for weak values.
 OPERANDS = {
-    "bool": np.dtype(bool), "i32": np.dtype("int32"), "i64": np.dtype("int64"),
-    "u32": np.dtype("uint32"), "f32": np.dtype("float32"), "f64": np.dtype("float64"),
-    "i*": int, "f*": float,
+    "bool": np.dtype(bool), "i8": np.dtype("int8"), "i16": np.dtype("int16"),
+    "i32": np.dtype("int32"), "i64": np.dtype("int64"), "u8": np.dtype("uint8"),
+    "u16": np.dtype("uint16"), "u32": np.dtype("uint32"), "u64": np.dtype("uint64"),
+    "bf16": dtypes.bfloat16, "f16": np.dtype("float16"), "f32": np.dtype("float32"),
+    "f64": np.dtype("float64"), "c64": np.dtype("complex64"), "c128": np.dtype("complex128"),
+    "i*": int, "f*": float, "c*": complex,
 }
 # jax.dtypes.result_type(row, col, return_weak_type_flag=True); a trailing * marks weak.
 X32_TABLE = {
-    "bool": "bool i32  i32  u32  f32  f32  i32* f32*",
-    "i32":  "i32  i32  i32  i32  f32  f32  i32  f32*",
-    "i64":  "i32  i32  i32  i32  f32  f32  i32  f32*",
-    "u32":  "u32  i32  i32  u32  f32  f32  u32  f32*",
-    "f32":  "f32  f32  f32  f32  f32  f32  f32  f32",
-    "f64":  "f32  f32  f32  f32  f32  f32  f32  f32",
-    "i*":   "i32* i32  i32  u32  f32  f32  i32* f32*",
-    "f*":   "f32* f32* f32* f32* f32  f32  f32* f32*",
+    "bool": "bool  i8    i16   i32   i32   u8    u16   u32   u32   bf16  f16   f32   f32   c64   c64   i32*  f32*  c64*",
+    "i8":   "i8    i8    i16   i32   i32   i16   i32   i32   i32   bf16  f16   f32   f32   c64   c64   i8    f32*  c64*",
+    "i16":  "i16   i16   i16   i32   i32   i16   i32   i32   i32   bf16  f16   f32   f32   c64   c64   i16   f32*  c64*",
+    "i32":  "i32   i32   i32   i32   i32   i32   i32   i32   i32   bf16  f16   f32   f32   c64   c64   i32   f32*  c64*",
+    "i64":  "i32   i32   i32   i32   i32   i32   i32   i32   i32   bf16  f16   f32   f32   c64   c64   i32   f32*  c64*",
+    "u8":   "u8    i16   i16   i32   i32   u8    u16   u32   u32   bf16  f16   f32   f32   c64   c64   u8    f32*  c64*",
+    "u16":  "u16   i32   i32   i32   i32   u16   u16   u32   u32   bf16  f16   f32   f32   c64   c64   u16   f32*  c64*",
+    "u32":  "u32   i32   i32   i32   i32   u32   u32   u32   u32   bf16  f16   f32   f32   c64   c64   u32   f32*  c64*",
+    "u64":  "u32   i32   i32   i32   i32   u32   u32   u32   u32   bf16  f16   f32   f32   c64   c64   u32   f32*  c64*",
+    "bf16": "bf16  bf16  bf16  bf16  bf16  bf16  bf16  bf16  bf16  bf16  f32   f32   f32   c64   c64   bf16  bf16  c64",
+    "f16":  "f16   f16   f16   f16   f16   f16   f16   f16   f16   f32   f16   f32   f32   c64   c64   f16   f16   c64",
+    "f32":  "f32   f32   f32   f32   f32   f32   f32   f32   f32   f32   f32   f32   f32   c64   c64   f32   f32   c64",
+    "f64":  "f32   f32   f32   f32   f32   f32   f32   f32   f32   f32   f32   f32   f32   c64   c64   f32   f32   c64",
+    "c64":  "c64   c64   c64   c64   c64   c64   c64   c64   c64   c64   c64   c64   c64   c64   c64   c64   c64   c64",
+    "c128": "c64   c64   c64   c64   c64   c64   c64   c64   c64   c64   c64   c64   c64   c64   c64   c64   c64   c64",
+    "i*":   "i32*  i8    i16   i32   i32   u8    u16   u32   u32   bf16  f16   f32   f32   c64   c64   i32*  f32*  c64*",
+    "f*":   "f32*  f32*  f32*  f32*  f32*  f32*  f32*  f32*  f32*  bf16  f16   f32   f32   c64   c64   f32*  f32*  c64*",
+    "c*":   "c64*  c64*  c64*  c64*  c64*  c64*  c64*  c64*  c64*  c64   c64   c64   c64   c64   c64   c64*  c64*  c64*",
 }
 X64_TABLE = {
-    "bool": "bool i32  i64  u32  f32  f64  i64* f64*",
-    "i32":  "i32  i32  i64  i64  f32  f64  i32  f64*",
-    "i64":  "i64  i64  i64  i64  f32  f64  i64  f64*",
-    "u32":  "u32  i64  i64  u32  f32  f64  u32  f64*",
-    "f32":  "f32  f32  f32  f32  f32  f64  f32  f32",
-    "f64":  "f64  f64  f64  f64  f64  f64  f64  f64",
-    "i*":   "i64* i32  i64  u32  f32  f64  i64* f64*",
-    "f*":   "f64* f64* f64* f64* f32  f64  f64* f64*",
+    "bool": "bool  i8    i16   i32   i64   u8    u16   u32   u64   bf16  f16   f32   f64   c64   c128  i64*  f64*  c128*",
+    "i8":   "i8    i8    i16   i32   i64   i16   i32   i64   f64*  bf16  f16   f32   f64   c64   c128  i8    f64*  c128*",
+    "i16":  "i16   i16   i16   i32   i64   i16   i32   i64   f64*  bf16  f16   f32   f64   c64   c128  i16   f64*  c128*",
+    "i32":  "i32   i32   i32   i32   i64   i32   i32   i64   f64*  bf16  f16   f32   f64   c64   c128  i32   f64*  c128*",
+    "i64":  "i64   i64   i64   i64   i64   i64   i64   i64   f64*  bf16  f16   f32   f64   c64   c128  i64   f64*  c128*",
+    "u8":   "u8    i16   i16   i32   i64   u8    u16   u32   u64   bf16  f16   f32   f64   c64   c128  u8    f64*  c128*",
+    "u16":  "u16   i32   i32   i32   i64   u16   u16   u32   u64   bf16  f16   f32   f64   c64   c128  u16   f64*  c128*",
+    "u32":  "u32   i64   i64   i64   i64   u32   u32   u32   u64   bf16  f16   f32   f64   c64   c128  u32   f64*  c128*",
+    "u64":  "u64   f64*  f64*  f64*  f64*  u64   u64   u64   u64   bf16  f16   f32   f64   c64   c128  u64   f64*  c128*",
+    "bf16": "bf16  bf16  bf16  bf16  bf16  bf16  bf16  bf16  bf16  bf16  f32   f32   f64   c64   c128  bf16  bf16  c64",
+    "f16":  "f16   f16   f16   f16   f16   f16   f16   f16   f16   f32   f16   f32   f64   c64   c128  f16   f16   c64",
+    "f32":  "f32   f32   f32   f32   f32   f32   f32   f32   f32   f32   f32   f32   f64   c64   c128  f32   f32   c64",
+    "f64":  "f64   f64   f64   f64   f64   f64   f64   f64   f64   f64   f64   f64   f64   c128  c128  f64   f64   c128",
+    "c64":  "c64   c64   c64   c64   c64   c64   c64   c64   c64   c64   c64   c64   c128  c64   c128  c64   c64   c64",
+    "c128": "c128  c128  c128  c128  c128  c128  c128  c128  c128  c128  c128  c128  c128  c128  c128  c128  c128  c128",
+    "i*":   "i64*  i8    i16   i32   i64   u8    u16   u32   u64   bf16  f16   f32   f64   c64   c128  i64*  f64*  c128*",
+    "f*":   "f64*  f64*  f64*  f64*  f64*  f64*  f64*  f64*  f64*  bf16  f16   f32   f64   c64   c128  f64*  f64*  c128*",
+    "c*":   "c128* c128* c128* c128* c128* c128* c128* c128* c128* c64   c64   c64   c128  c64   c128  c128* c128* c128*",
 }
 
 
@@ -114,18 +137,18 @@ CANONICAL = [
     # (dtype-like, without x64, with x64)
     (np.bool_, "bool", "bool"), (bool, "bool", "bool"),
     (int, "int32", "int64"), (float, "float32", "float64"), (None, "float32", "float64"),
-    ("int8", "int32", "int32"), (np.int16, "int32", "int32"), ("i4", "int32", "int32"),
+    ("int8", "int8", "int8"), (np.int16, "int16", "int16"), ("i4", "int32", "int32"),
     (np.int64, "int32", "int64"), ("int", "int32", "int64"),
-    (np.uint8, "uint32", "uint32"), ("uint16", "uint32", "uint32"), (np.uint32, "uint32", "uint32"),
-    (np.uint64, "uint32", "int64"),
-    (np.float16, "float32", "float32"), ("float32", "float32", "float32"),
+    (np.uint8, "uint8", "uint8"), ("uint16", "uint16", "uint16"), (np.uint32, "uint32", "uint32"),
+    (np.uint64, "uint32", "uint64"), ("bfloat16", "bfloat16", "bfloat16"),
+    (np.float16, "float16", "float16"), ("float32", "float32", "float32"),
     (np.dtype(">f8"), "float32", "float64"), ("float", "float32", "float64"),
 ]
 
 
 @pytest.mark.parametrize("x64", [False, True])
 def test_canonicalize_dtype(x64):
-    """Narrowing and widening to the six fx dtypes, per x64 (documented in fx.dtypes)."""
+    """Narrowing of 64-bit types without x64 (documented in fx.dtypes)."""
     with config.override("enable_x64", x64):
         for dtype, narrow, wide in CANONICAL:
             got = dtypes.canonicalize_dtype(dtype)
@@ -137,7 +160,7 @@ def test_canonicalize_dtype(x64):
 
 @pytest.mark.parametrize("bad, message", [
     (np.complex64, "complex"), ("complex128", "complex"), (complex, "complex"),
-    (object, "object"), ("U3", "<U3"), ("float128", "float128"), ("not-a-dtype", "not-a-dtype"),
+    (object, "object"), ("float8_e4m3fn", "float8"), ("U3", "<U3"), ("float128", "float128"), ("not-a-dtype", "not-a-dtype"),
 ])
 def test_canonicalize_rejects_unsupported(bad, message):
     """Unsupported dtypes raise TypeError naming the dtype instead of computing garbage."""
@@ -151,7 +174,8 @@ def test_dtype_of():
     assert dtypes.dtype_of(1) is dtypes.int32
     assert dtypes.dtype_of(1.0) is dtypes.float32
     assert dtypes.dtype_of(np.float64(1)) is dtypes.float32
-    assert dtypes.dtype_of(np.zeros(2, np.uint8)) is dtypes.uint32
+    assert dtypes.dtype_of(np.zeros(2, np.uint8)) is dtypes.uint8
+    assert dtypes.dtype_of(np.zeros(2, np.uint64)) is dtypes.uint32
     assert dtypes.dtype_of(_Val(np.int64, False)) is dtypes.int32
     assert dtypes.dtype_of(np.float32) is dtypes.float32
     with config.override("enable_x64", True):
@@ -199,6 +223,12 @@ def test_predicates_and_info():
     assert not dtypes.is_integer(dtypes.bool_) and not dtypes.is_integer(dtypes.float64)
     assert dtypes.is_bool(bool) and not dtypes.is_bool(dtypes.int32)
     assert dtypes.issubdtype(np.uint64, np.unsignedinteger)
+    assert dtypes.is_floating(dtypes.bfloat16) and dtypes.kind("bfloat16") == "f"
+    assert dtypes.issubdtype(dtypes.bfloat16, np.floating)
+    assert not dtypes.issubdtype(dtypes.bfloat16, np.integer)
+    assert dtypes.is_16bit_float(np.float16) and not dtypes.is_16bit_float(np.float32)
+    assert dtypes.finfo(dtypes.bfloat16).eps == 2.0 ** -7 and dtypes.finfo(np.float16).bits == 16
+    assert dtypes.iinfo(np.int8).min == -128 and dtypes.iinfo(np.uint16).max == 65535
     assert dtypes.finfo(float).bits == 32  # canonicalised: float means float32 without x64
     assert dtypes.iinfo(np.int64).max == 2**31 - 1
     # can_cast compares canonical dtypes: without x64, float64 means float32.
@@ -212,8 +242,10 @@ def test_predicates_and_info():
 
 def test_short_name():
     """The jaxpr printer's spellings, as in JAX's jaxprs."""
-    names = {dtypes.bool_: "bool", dtypes.int32: "i32", dtypes.int64: "i64",
-             dtypes.uint32: "u32", dtypes.float32: "f32", dtypes.float64: "f64"}
+    names = {dtypes.bool_: "bool", dtypes.int8: "i8", dtypes.int32: "i32", dtypes.int64: "i64",
+             dtypes.uint8: "u8", dtypes.uint32: "u32", dtypes.uint64: "u64",
+             dtypes.bfloat16: "bf16", dtypes.float16: "f16", dtypes.float32: "f32",
+             dtypes.float64: "f64"}
     for dtype, name in names.items():
         assert dtypes.short_name(dtype) == name
 

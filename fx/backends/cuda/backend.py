@@ -22,13 +22,14 @@ import warnings
 
 import numpy as np
 
+from fx import dtypes
 from fx.array import Device
 from fx.backends import base
 from fx.backends.cuda import scalar, simulated, source
 from fx.ir import kernels as K
 from fx.ir.donation import donation_aliases
 from fx.ir.evaluate import run_statement
-from fx.ir.jaxpr import ClosedJaxpr
+from fx.ir.jaxpr import ClosedJaxpr, Jaxpr
 from fx.ir.kernel_passes import (CPU, Pipeline, fuse_reduced_producers, merge_sort_scratch,
                                   reduction_as_gemm, schedule_updates)
 from fx.ir.lower import lower_jaxpr
@@ -69,6 +70,7 @@ class Backend(base.Backend):
         if not self.devices():
             raise RuntimeError("the cuda backend needs a CUDA GPU (or numba's simulator: set "
                                "NUMBA_ENABLE_CUDASIM=1 before fx is imported)")
+        _check_dtypes(closed.jaxpr)
         return Executable(lower_jaxpr(closed, self.kernel_pipeline), self._cuda)
 
     def to_device(self, array, device):
@@ -90,6 +92,20 @@ class Backend(base.Backend):
             elif not s.blocks():
                 parts.append(f"# {s.name}: {type(s).__name__.lower()}, run on the host\n")
         return "\n".join(parts)
+
+
+def _check_dtypes(jaxpr):
+    """A TypeError naming the first equation on a 16-bit float, innermost first (the
+    `mul` in a loop's body, not the loop): this backend has no float16/bfloat16 kernels yet."""
+    for eqn in jaxpr.eqns:
+        for param in eqn.params.values():
+            for inner in param if isinstance(param, (tuple, list)) else (param,):
+                if isinstance(inner, (ClosedJaxpr, Jaxpr)):
+                    _check_dtypes(getattr(inner, "jaxpr", inner))
+        for v in (*eqn.invars, *eqn.outvars):
+            if dtypes.is_16bit_float(v.aval.dtype):
+                raise TypeError(f"the cuda backend does not support {v.aval.dtype} yet (in "
+                                f"{eqn.prim.name}: {v.aval.str_short()}); run it on the CPU backend")
 
 
 def _params(stmt):

@@ -21,15 +21,20 @@ from __future__ import annotations
 import numpy as np
 from llvmlite import ir
 
-from fx.backends.llvm import mathlib
+from fx import dtypes
+from fx.backends.llvm import half, mathlib
 from fx.ir import kernels as K
 
-I1, I8, I32, I64 = ir.IntType(1), ir.IntType(8), ir.IntType(32), ir.IntType(64)
+I1, I8, I16, I32, I64 = ir.IntType(1), ir.IntType(8), ir.IntType(16), ir.IntType(32), ir.IntType(64)
 F32, F64 = ir.FloatType(), ir.DoubleType()
 VOID = ir.VoidType()
 
-_STORAGE = {np.dtype(np.bool_): I8, np.dtype(np.int32): I32, np.dtype(np.uint32): I32,
-            np.dtype(np.int64): I64, np.dtype(np.float32): F32, np.dtype(np.float64): F64}
+_STORAGE = {dtypes.bool_: I8, dtypes.int8: I8, dtypes.uint8: I8, dtypes.int16: I16,
+            dtypes.uint16: I16, dtypes.int32: I32, dtypes.uint32: I32, dtypes.int64: I64,
+            dtypes.uint64: I64, dtypes.float16: I16, dtypes.bfloat16: I16,
+            dtypes.float32: F32, dtypes.float64: F64}
+# Booleans compute as i1 and 16-bit floats as float32 (see half.py).
+_VALUE = {**_STORAGE, dtypes.bool_: I1, dtypes.float16: F32, dtypes.bfloat16: F32}
 
 
 def storage_type(dtype):
@@ -37,11 +42,11 @@ def storage_type(dtype):
 
 
 def value_type(dtype):
-    return I1 if np.dtype(dtype) == np.bool_ else storage_type(dtype)
+    return _VALUE[np.dtype(dtype)]
 
 
 def _is_float(dtype):
-    return np.dtype(dtype).kind == "f"
+    return dtypes.kind(dtype) == "f"
 
 
 def _is_unsigned(dtype):
@@ -51,7 +56,7 @@ def _is_unsigned(dtype):
 def constant(value, dtype):
     t = value_type(dtype)
     if _is_float(dtype):
-        return ir.Constant(t, float(value))
+        return ir.Constant(t, float(np.asarray(value).astype(dtype)))
     if np.dtype(dtype) == np.bool_:
         return ir.Constant(t, int(bool(value)))
     bits = t.width
@@ -145,11 +150,15 @@ class ExprEmitter:
 
     def load(self, buffer, index):
         v = self.b.load(self.address(buffer, index))
+        if half.is_half(buffer.dtype):
+            return half.widen(self.b, v, buffer.dtype)
         return self.b.icmp_unsigned("!=", v, ir.Constant(I8, 0)) if buffer.dtype == np.bool_ else v
 
     def store(self, buffer, index, value):
         if buffer.dtype == np.bool_:
             value = self.b.zext(value, I8)
+        elif half.is_half(buffer.dtype):
+            value = half.narrow(self.b, value, buffer.dtype)
         self.b.store(value, self.address(buffer, index))
 
     # -- scalars --------------------------------------------------------------------
@@ -165,6 +174,8 @@ class ExprEmitter:
         elif isinstance(e, K.Op):
             args = [self.expr(a) for a in e.args]
             v = scalar_op(self, e.op, args, [a.dtype for a in e.args], e.dtype)
+            if half.is_half(e.dtype) and e.op not in half.EXACT_OPS:
+                v = half.round_to(self.b, v, e.dtype)
         else:
             raise TypeError(e)
         self.memo[e] = v
@@ -359,8 +370,12 @@ def _int_divide(b, name, x, y, unsigned):
 
 def convert(b, v, src, dst):
     src, dst = np.dtype(src), np.dtype(dst)
-    st, dt = value_type(src), value_type(dst)
     if src == dst:
+        return v
+    if half.is_half(dst):
+        return _convert_to_half(b, v, src, dst)
+    st, dt = value_type(src), value_type(dst)
+    if st == dt == F32:  # from a 16-bit float to float32: exact
         return v
     if dst == np.bool_:
         return (b.fcmp_unordered("!=", v, ir.Constant(st, 0.0)) if _is_float(src)
@@ -377,6 +392,15 @@ def convert(b, v, src, dst):
     if dt.width < st.width:
         return b.trunc(v, dt)
     return v
+
+
+def _convert_to_half(b, v, src, dst):
+    """Round once to 16 bits: from a type wider than float32's 24-bit significand, through
+    float64 and float32 rounded to odd (rounding to nearest twice would be wrong)."""
+    if value_type(src) in (F32, I1, I8, I16):  # every value is exact in float32
+        return half.round_to(b, convert(b, v, src, dtypes.float32), dst)
+    wide = convert(b, v, src, dtypes.float64)
+    return half.round_to(b, half.float64_to_float32_odd(b, wide), dst)
 
 
 # ---------------------------------------------------------------------------- reductions
@@ -400,8 +424,8 @@ def combine(em, reducer, acc, x, dtype, exact=False):
     """acc (op) x for the plain reducers; reassociable for floats (unless `exact`, for
     running values whose every prefix is an output) so that reductions vectorise."""
     b = em.b
-    if dtype == np.bool_:
-        return b.or_(acc, x) if reducer == "max" else b.and_(acc, x)
+    if dtype == np.bool_:  # add and max are "or", mul and min "and"
+        return b.or_(acc, x) if reducer in ("add", "max") else b.and_(acc, x)
     if _is_float(dtype) and reducer in ("add", "mul") and not exact:
         op = b.fadd if reducer == "add" else b.fmul
         return op(acc, x, flags=("reassoc", "nsz"))

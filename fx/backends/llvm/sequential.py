@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from llvmlite import ir
 
+from fx import dtypes
 from fx.backends.llvm import codegen as cg
 from fx.backends.llvm.fused import emitter, entry_alloca, in_pieces
 from fx.ir import kernels as K
@@ -59,7 +60,7 @@ def emit_cumulative(b, module, pointers, c: K.Cumulative):
     acc = entry_alloca(b, cg.value_type(dtype))
     n = c.out.shape[c.axis]
     others = [(0, m) for d, m in enumerate(c.out.shape) if d != c.axis]
-    blocked = c.reducer == "add" and dtype.kind == "f" and n > SCAN_BLOCK
+    blocked = c.reducer == "add" and dtypes.is_floating(dtype) and n > SCAN_BLOCK
     before = _CompensatedSum(b, module, dtype) if blocked else None
 
     def run(b, outer, lo, hi, offset=None):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from llvmlite import ir
 
+from fx import dtypes
 from fx.backends.llvm import codegen as cg
 from fx.ir import kernels as K
 
@@ -25,7 +26,7 @@ def _c(v):
 def _order_key(b, value, dtype, canonical):
     """(integer, signed?) ordered as the statement orders `value`."""
     dtype = np.dtype(dtype)
-    if dtype.kind != "f":
+    if not dtypes.is_floating(dtype):
         return value, dtype.kind == "i"
     t = value.type
     bits_type = cg.I32 if t == cg.F32 else cg.I64

@@ -295,3 +295,10 @@ def test_gemms_that_accumulate_in_a_loop(rng):
     assert any(isinstance(s, K.Gemm) and s.accumulate for s in K.all_statements(program.body))
     got, want = run_both("cuda", fx.grad(loss), w)
     assert_same(got, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [jnp.float16, jnp.bfloat16])
+def test_16bit_floats_are_refused_with_the_primitive_named(dtype):
+    x = np.ones(4, dtype.dtype)
+    with pytest.raises(TypeError, match=f"cuda backend does not support {dtype.dtype}.*in mul"):
+        fx.jit(lambda a: fx.lax.fori_loop(0, 2, lambda i, c: c * c, a), backend="cuda")(x)
