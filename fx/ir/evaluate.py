@@ -264,6 +264,8 @@ def scalar_op(name, args, dtype):
     integer = x.dtype.kind in "iub"
     if name == "convert":
         return convert(x, dtype)
+    if name == "bitcast":
+        return np.asarray(x).view(dtype)
     if name == "not":
         return np.logical_not(x) if x.dtype == np.bool_ else np.invert(x)
     if name == "sign" and dtypes.is_floating(x.dtype):

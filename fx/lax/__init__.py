@@ -30,7 +30,9 @@ from fx.lax.slicing import (broadcasted_iota, concatenate, concatenate_p, dynami
                             iota_p, pad, pad_p, rev, rev_p, slice, slice_p)
 from fx.lax.elementwise import (acos_p, acosh_p, asin_p, asinh_p, atan2_p, atan_p, atanh_p, cbrt_p,
                                 cosh_p, is_finite_p, sinh_p, square_p)
-from fx.lax.dot import dot, dot_general, dot_general_p
+from fx.lax.dot import Precision, dot, dot_general, dot_general_p
+from fx.lax.bits import (bitcast_convert_type, bitcast_convert_type_p, reduce_precision,  # noqa: F401
+                         reduce_precision_p)
 from fx.lax.sorting import sort, sort_p, top_k, top_k_p
 from fx.lax.reductions import (argmax, argmax_p, argmin, argmin_p, cummax, cummax_p, cummin,
                                cummin_p, cumprod, cumprod_p, cumsum, cumsum_p, reduce_max,

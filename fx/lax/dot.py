@@ -8,6 +8,8 @@ cotangent with the other operand) followed by a transpose into the operand's lay
 """
 from __future__ import annotations
 
+import enum
+
 import numpy as np
 
 from fx import dtypes
@@ -178,9 +180,42 @@ def _canonical_dimension_numbers(dimension_numbers):
                         f"{dimension_numbers!r}") from e
 
 
+class Precision(enum.Enum):
+    """JAX's names for a matrix product's precision. fx computes every product at its
+    operands' full precision (a float32 product in float32: JAX's HIGHEST), so a
+    precision is checked and otherwise changes nothing."""
+    DEFAULT = 0
+    HIGH = 1
+    HIGHEST = 2
+
+    @classmethod
+    def _missing_(cls, value):
+        names = {"default": cls.DEFAULT, "fastest": cls.DEFAULT, "bfloat16": cls.DEFAULT,
+                 "high": cls.HIGH, "tensorfloat32": cls.HIGH, "highest": cls.HIGHEST,
+                 "float32": cls.HIGHEST}
+        return names.get(value.lower()) if isinstance(value, str) else None
+
+
+def canonicalize_precision(precision):
+    """None, a Precision, or a pair of them (one per operand), from JAX's spellings."""
+    if precision is None:
+        return None
+    try:
+        if isinstance(precision, (tuple, list)) and len(precision) == 2:
+            return tuple(Precision(p) for p in precision)
+        return Precision(precision)
+    except ValueError:
+        pass
+    raise ValueError("precision must be None, one of 'default', 'high', 'highest' (or "
+                     "'bfloat16', 'tensorfloat32', 'float32'), a lax.Precision, or a pair of "
+                     f"these, got {precision!r}")
+
+
 def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):
-    """Contract lhs and rhs as `dimension_numbers` say. `precision` is accepted for JAX
-    compatibility; fx always computes at the operands' full precision."""
+    """Contract lhs and rhs as `dimension_numbers` say, giving `preferred_element_type`
+    (the operands' promoted type by default): bfloat16 operands with float32 preferred
+    accumulate and return float32. `precision` is checked (see `Precision`)."""
+    canonicalize_precision(precision)
     if preferred_element_type is not None:
         preferred_element_type = dtypes.canonicalize_dtype(preferred_element_type)
     return dot_general_p.bind(lhs, rhs,

@@ -6,52 +6,68 @@ import numpy as np
 from fx import lax
 from fx.core import get_aval
 from fx.argcheck import index, int_tuple
+from fx.lax.dot import canonicalize_precision
 from fx.numpy._promote import broadcast_arrays, broadcast_shapes, broadcast_to, promote_dtypes
 from fx.numpy._shape import _axis, moveaxis, ravel, slice_along, stack
 
 
-def _dot_general(a, b, contract, batch=((), ())):
-    return lax.dot_general(a, b, (contract, batch))
+def _dot_general(a, b, contract, batch=((), ()), precision=None, preferred_element_type=None):
+    return lax.dot_general(a, b, (contract, batch), precision=precision,
+                           preferred_element_type=preferred_element_type)
 
 
-def dot(a, b):
-    """NumPy's dot: sum over the last axis of a and the second-to-last of b."""
+def _scalar_product(a, b, precision, preferred_element_type):
+    canonicalize_precision(precision)
+    product = lax.mul(*broadcast_arrays(a, b))
+    if preferred_element_type is None:
+        return product
+    return lax.convert_element_type(product, preferred_element_type)
+
+
+def dot(a, b, *, precision=None, preferred_element_type=None):
+    """NumPy's dot: sum over the last axis of a and the second-to-last of b.
+    `preferred_element_type` is the result's (and accumulation's) dtype; `precision` as
+    lax.dot_general's."""
     a, b = promote_dtypes(a, b)
     na, nb = get_aval(a).ndim, get_aval(b).ndim
     if na == 0 or nb == 0:
-        return lax.mul(*broadcast_arrays(a, b))
-    return _dot_general(a, b, ((na - 1,), (max(nb - 2, 0),)))
+        return _scalar_product(a, b, precision, preferred_element_type)
+    return _dot_general(a, b, ((na - 1,), (max(nb - 2, 0),)), precision=precision,
+                        preferred_element_type=preferred_element_type)
 
 
-def matmul(a, b):
-    """NumPy's matmul: batch dims broadcast, 1-D operands promoted and then dropped."""
+def matmul(a, b, *, precision=None, preferred_element_type=None):
+    """NumPy's matmul: batch dims broadcast, 1-D operands promoted and then dropped;
+    `precision` and `preferred_element_type` as in `dot`."""
     a, b = promote_dtypes(a, b)
     sa, sb = get_aval(a).shape, get_aval(b).shape
     if not sa or not sb:
         raise ValueError("matmul: operands must not be scalars (use * instead)")
     if sa[-1] != sb[max(len(sb) - 2, 0)]:
         raise ValueError(f"matmul: contracting dimensions differ: {sa} @ {sb}")
+    options = dict(precision=precision, preferred_element_type=preferred_element_type)
     if len(sa) == 1 or len(sb) == 1:  # a vector operand: a plain contraction, as dot
-        return _dot_general(a, b, ((len(sa) - 1,), (max(len(sb) - 2, 0),)))
+        return _dot_general(a, b, ((len(sa) - 1,), (max(len(sb) - 2, 0),)), **options)
     batch = broadcast_shapes(sa[:-2], sb[:-2])
     a = broadcast_to(a, batch + sa[-2:])
     b = broadcast_to(b, batch + sb[-2:])
     dims = tuple(range(len(batch)))
-    return _dot_general(a, b, ((len(batch) + 1,), (len(batch),)), (dims, dims))
+    return _dot_general(a, b, ((len(batch) + 1,), (len(batch),)), (dims, dims), **options)
 
 
-def vdot(a, b):
+def vdot(a, b, *, precision=None, preferred_element_type=None):
     """The dot product of the flattened arrays."""
     a, b = promote_dtypes(a, b)
-    return dot(ravel(a), ravel(b))
+    return dot(ravel(a), ravel(b), precision=precision, preferred_element_type=preferred_element_type)
 
 
-def inner(a, b):
+def inner(a, b, *, precision=None, preferred_element_type=None):
     a, b = promote_dtypes(a, b)
     na, nb = get_aval(a).ndim, get_aval(b).ndim
     if na == 0 or nb == 0:
-        return lax.mul(*broadcast_arrays(a, b))
-    return _dot_general(a, b, ((na - 1,), (nb - 1,)))
+        return _scalar_product(a, b, precision, preferred_element_type)
+    return _dot_general(a, b, ((na - 1,), (nb - 1,)), precision=precision,
+                        preferred_element_type=preferred_element_type)
 
 
 def outer(a, b):

@@ -47,6 +47,8 @@ def op_source(name, args, arg_dtypes, dtype):
     a = args[0]
     if name == "convert":
         return _convert(a, src, np.dtype(dtype))
+    if name == "bitcast":  # numba types a scalar's view as the new type's scalar
+        return f"{type_name(src)}({a}).view({t})"
     if name in _INFIX:
         return f"{t}({a} {_INFIX[name]} {args[1]})"
     if name == "select":

@@ -187,6 +187,8 @@ def scalar_op(em, name, args, arg_dtypes, dtype):
     in_dtype = arg_dtypes[0] if arg_dtypes else dtype
     if name == "convert":
         return convert(b, args[0], in_dtype, dtype)
+    if name == "bitcast":
+        return _bitcast(b, args[0], in_dtype, dtype)
     if name == "select":
         return b.select(*args)
     if name in _COMPARISONS:
@@ -392,6 +394,14 @@ def convert(b, v, src, dst):
     if dt.width < st.width:
         return b.trunc(v, dt)
     return v
+
+
+def _bitcast(b, v, src, dst):
+    """v's bits (as stored) read as dst, a type of the same width."""
+    bits = half.narrow(b, v, src) if half.is_half(src) else v
+    if half.is_half(dst):
+        return half.widen(b, b.bitcast(bits, I16), dst)
+    return b.bitcast(bits, value_type(dst))
 
 
 def _convert_to_half(b, v, src, dst):
