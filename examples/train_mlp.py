@@ -39,23 +39,26 @@ def load_digits(test_fraction: float = 0.2, seed: int = 0):
     return x[train], y[train], x[test], y[test]
 
 
-def init_params(key, sizes):
+def init_params(key, sizes, dtype=jnp.float32):
     """A list of {"W", "b"} dicts (a pytree) with He-normal weights, right for ReLU."""
     he_normal = nn.initializers.he_normal()
     params = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
         key, subkey = random.split(key)
-        params.append({"W": he_normal(subkey, (n_in, n_out), jnp.float32),
-                       "b": jnp.zeros((n_out,), jnp.float32)})
+        params.append({"W": he_normal(subkey, (n_in, n_out), dtype),
+                       "b": jnp.zeros((n_out,), dtype)})
     return params
 
 
 def predict(params, x):
-    """Logits: ReLU hidden layers, a linear output layer."""
-    h = x
-    for layer in params[:-1]:
-        h = nn.relu(h @ layer["W"] + layer["b"])
-    return h @ params[-1]["W"] + params[-1]["b"]
+    """Float32 logits: ReLU hidden layers, a linear output layer. Activations have the
+    parameters' dtype; every product accumulates in float32 (preferred_element_type), so
+    bfloat16 parameters train with float32 sums and a float32 loss (mixed precision)."""
+    h = x.astype(params[0]["W"].dtype)
+    for layer in params:
+        z = jnp.matmul(h, layer["W"], preferred_element_type=jnp.float32) + layer["b"].astype(jnp.float32)
+        h = nn.relu(z).astype(h.dtype)
+    return z
 
 
 def loss(params, x, labels):
@@ -96,17 +99,20 @@ def main(argv=None) -> int:
     ap.add_argument("--momentum", type=float, default=0.9)
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32",
+                    help="parameters and activations (bfloat16: mixed precision, float32 sums and loss)")
     args = ap.parse_args(argv)
 
     x_train, y_train, x_test, y_test = load_digits()
-    params = init_params(random.PRNGKey(args.seed), [64, args.hidden, args.hidden, 10])
+    params = init_params(random.PRNGKey(args.seed), [64, args.hidden, args.hidden, 10],
+                         getattr(jnp, args.dtype))
     velocity = fx.tree.map(jnp.zeros_like, params)
     grad_fn = fx.grad(fx.jit(loss))      # the gradient of a compiled loss, w.r.t. params
     loss_fn = fx.jit(loss)               # for reporting
 
     print(f"fx {fx.__version__} | digits: {len(x_train)} train, {len(x_test)} test | "
           f"MLP 64-{args.hidden}-{args.hidden}-10 (ReLU) | SGD lr={args.lr} "
-          f"momentum={args.momentum} | batch {args.batch} | {args.epochs} epochs")
+          f"momentum={args.momentum} | batch {args.batch} | {args.epochs} epochs | {args.dtype}")
 
     shuffle = np.random.default_rng(args.seed)
     steps_per_epoch = len(x_train) // args.batch     # drop the ragged last batch: one shape

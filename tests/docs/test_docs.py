@@ -146,8 +146,9 @@ def test_notebook_runs_top_to_bottom(notebook, tmp_path):
 # --------------------------------------------------------------------------- example
 
 @pytest.mark.slow
-def test_train_mlp_example_reaches_95_percent():
-    proc = subprocess.run([sys.executable, str(EXAMPLE)], cwd=ROOT, env=_child_env(),
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])  # bfloat16: mixed precision
+def test_train_mlp_example_reaches_95_percent(dtype):
+    proc = subprocess.run([sys.executable, str(EXAMPLE), "--dtype", dtype], cwd=ROOT, env=_child_env(),
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, f"examples/train_mlp.py failed:\n{proc.stdout}\n{proc.stderr}"
     m = re.search(r"test accuracy ([0-9.]+)%", proc.stdout)
