@@ -147,7 +147,8 @@ def _impl(lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation, dime
     """Windows of the padded, dilated lhs (one view), then one einsum per group layout."""
     lhs_spec, rhs_spec, out_spec = dimension_numbers
     dtype = preferred_element_type or lhs.dtype
-    x, w = np.transpose(lhs, lhs_spec).astype(dtype), np.transpose(rhs, rhs_spec).astype(dtype)
+    compute = np.float32 if dtypes.is_16bit_float(dtype) else dtype  # rounded once, at the end
+    x, w = np.transpose(lhs, lhs_spec).astype(compute), np.transpose(rhs, rhs_spec).astype(compute)
     n, (o, i), ks = x.shape[0], w.shape[:2], w.shape[2:]
     g, b = feature_group_count, batch_group_count
     views = window_view(x, 0, (1, 1) + ks, (1, 1) + tuple(window_strides),

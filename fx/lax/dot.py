@@ -79,6 +79,11 @@ def _dot_general_abstract_eval(lhs, rhs, *, dimension_numbers, preferred_element
 # ---------------------------------------------------------------------------- impl
 
 def _dot_general_impl(lhs, rhs, *, dimension_numbers, preferred_element_type):
+    dtype = np.dtype(preferred_element_type or lhs.dtype)
+    if dtypes.is_16bit_float(dtype):  # a float32 product rounded once, as the CPU backend
+        product = _dot_general_impl(lhs.astype(np.float32), rhs.astype(np.float32),
+                                    dimension_numbers=dimension_numbers, preferred_element_type=None)
+        return product.astype(dtype)
     if preferred_element_type is not None:
         lhs, rhs = lhs.astype(preferred_element_type), rhs.astype(preferred_element_type)
     (lc, rc), (lb, rb) = dimension_numbers
