@@ -62,13 +62,13 @@ def _check_avals(values, expected, where, what, error=ValueError):
     out = []
     for i, (x, want) in enumerate(zip(values, expected)):
         got = get_aval(x)
-        dtype_ok = (got.dtype == want.dtype or not dtypes.is_floating(want.dtype)
-                    or got.weak_type and dtypes.is_floating(got.dtype))
+        dtype_ok = (got.dtype == want.dtype or not dtypes.is_inexact(want.dtype)
+                    or got.weak_type and dtypes.is_inexact(got.dtype))
         if got.shape != want.shape or not dtype_ok:
             raise error(f"{where}: {what} {i} has type {got.str_short()}, but "
                         f"{want.str_short()} was expected (the shape and floating dtype must "
                         "match)")
-        if got.dtype != want.dtype and dtypes.is_floating(want.dtype):
+        if got.dtype != want.dtype and dtypes.is_inexact(want.dtype):
             x = lax.convert_element_type(x, want.dtype)
         out.append(x)
     return out
@@ -99,7 +99,7 @@ def jvp(fun, primals, tangents, has_aux=False):
         if pa.shape != ta.shape:
             raise ValueError(f"{where}: tangent {i} has shape {ta.shape} but its primal has "
                              f"shape {pa.shape}; they must be equal")
-        if dtypes.is_floating(pa.dtype) and tangent_aval(pa).dtype != ta.dtype:
+        if dtypes.is_inexact(pa.dtype) and tangent_aval(pa).dtype != ta.dtype:
             raise TypeError(f"{where}: tangent {i} has dtype {ta.dtype.name} but its primal has "
                             f"dtype {pa.dtype.name}; a floating primal takes a tangent of its "
                             "own dtype")
@@ -215,14 +215,18 @@ def _like_primal(ct, aval):
     return ct
 
 
-def value_and_grad(fun, argnums=0, has_aux=False, allow_int=False):
+def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
     """A function returning (fun(*args), the gradient of fun wrt args[argnums])."""
-    return _value_and_grad(fun, argnums, has_aux, allow_int, "value_and_grad")
+    return _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int, "value_and_grad")
 
 
-def grad(fun, argnums=0, has_aux=False, allow_int=False):
-    """The gradient of a scalar function with respect to args[argnums] (JAX's jax.grad)."""
-    vg = _value_and_grad(fun, argnums, has_aux, allow_int, "grad")
+def grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
+    """The gradient of a scalar function with respect to args[argnums] (JAX's jax.grad).
+
+    A real-valued function of complex inputs gets JAX's convention, the vector-Jacobian
+    product with 1.0: df/dx - i df/dy for z = x + iy (grad of |z|**2 is 2 conj(z)). A
+    complex-valued holomorphic function needs holomorphic=True and gets f'(z)."""
+    vg = _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int, "grad")
 
     @functools.wraps(fun)
     def grad_f(*args, **kwargs):
@@ -231,10 +235,11 @@ def grad(fun, argnums=0, has_aux=False, allow_int=False):
     return grad_f
 
 
-def _value_and_grad(fun, argnums, has_aux, allow_int, kind):
+def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int, kind):
     where = f"{kind}({_name(check_callable(fun, f'{kind}: fun'))})"
     single, argnums = _argnums_spec(argnums, where)
     check_bool(has_aux, f"{where}: has_aux")
+    check_bool(holomorphic, f"{where}: holomorphic")
     check_bool(allow_int, f"{where}: allow_int")
 
     @functools.wraps(fun)
@@ -243,10 +248,11 @@ def _value_and_grad(fun, argnums, has_aux, allow_int, kind):
         f = functools.partial(fun, **kwargs) if kwargs else fun
         partial, dyn = _partial_args(f, args, nums)
         for leaf in tree_util.tree_leaves(dyn):
-            _check_grad_input(leaf, allow_int, where)
+            _check_grad_input(leaf, allow_int, where, holomorphic=holomorphic)
         out = vjp(partial, *dyn, has_aux=has_aux)
         value, f_vjp = out[0], out[1]
         _check_scalar_output(value, where)
+        _check_output_dtype(value, where, holomorphic, "vjp")
         grads = f_vjp(lax.full_like(value, 1.0))
         grads = grads[0] if single else grads
         return ((value, out[2]), grads) if has_aux else (value, grads)
@@ -260,14 +266,36 @@ def _check_scalar_output(value, where):
         got = f"shape {shape}" if shape is not None else f"a pytree {tree}, not one array"
         raise TypeError(f"{where}: gradient only defined for scalar-output functions. Output had "
                         f"{got}. Use jacrev/jacfwd for non-scalar outputs, or vjp.")
-    if not dtypes.is_floating(get_aval(value).dtype):
-        raise TypeError(f"{where} requires a real-valued (floating) output, got "
-                        f"{get_aval(value).str_short()}")
 
 
-def _check_grad_input(x, allow_int, where, int_hint=" or set allow_int=True"):
+def _check_output_dtype(value, where, holomorphic, direct):
+    """JAX's rule for what a derivative's outputs may be: complex with holomorphic=True,
+    else real floating (a complex output's derivative needs holomorphic or `direct`)."""
+    dtype = get_aval(value).dtype
+    if holomorphic:
+        if not dtypes.is_complex(dtype):
+            raise TypeError(f"{where} with holomorphic=True requires outputs with complex dtype, "
+                            f"but got {dtype.name}.")
+    elif dtypes.is_complex(dtype):
+        raise TypeError(f"{where} requires real-valued outputs (a floating dtype), but got "
+                        f"{dtype.name}. For holomorphic differentiation, pass holomorphic=True. "
+                        f"For non-holomorphic functions with complex outputs, use {direct} directly.")
+    elif not dtypes.is_floating(dtype):
+        raise TypeError(f"{where} requires real-valued outputs (a floating dtype), but got "
+                        f"{dtype.name}. For integer outputs, use {direct} directly.")
+
+
+def _check_grad_input(x, allow_int, where, int_hint=" or set allow_int=True", holomorphic=False,
+                      complex_ok=True):
     dtype = _arg_aval(x, where, "differentiated argument").dtype
-    if not dtypes.is_floating(dtype) and not allow_int:
+    if holomorphic and not dtypes.is_complex(dtype):
+        raise TypeError(f"{where} with holomorphic=True requires inputs with complex dtype, but "
+                        f"got {dtype.name}.")
+    if dtypes.is_complex(dtype) and not (complex_ok or holomorphic):
+        raise TypeError(f"{where} requires real-valued inputs (a floating dtype), but got "
+                        f"{dtype.name}. For holomorphic differentiation, pass holomorphic=True. "
+                        "For non-holomorphic functions of complex inputs, use jvp directly.")
+    if not dtypes.is_inexact(dtype) and not allow_int:
         raise TypeError(f"{where} requires real-valued inputs (a floating dtype), but got "
                         f"{dtype.name}. If you want to use integer or boolean inputs, use "
                         f"vjp{int_hint}.")
@@ -378,9 +406,10 @@ def _to_out_axis(x, bdim, out_axis, size):
 
 # ---------------------------------------------------------------------------- jacobians
 
-def jacfwd(fun, argnums=0, has_aux=False):
-    """The Jacobian by forward mode: one jvp per input element, batched with vmap."""
-    single, selected = _jacobian_spec(fun, argnums, has_aux, False, "jacfwd")
+def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
+    """The Jacobian by forward mode: one jvp per input element, batched with vmap.
+    Complex inputs need holomorphic=True (then the Jacobian is f'(z))."""
+    single, selected = _jacobian_spec(fun, argnums, has_aux, False, "jacfwd", holomorphic)
 
     @functools.wraps(fun)
     def jac(*args, **kwargs):
@@ -394,15 +423,19 @@ def jacfwd(fun, argnums=0, has_aux=False):
 
         out = vmap(push, out_axes=(None, -1, None) if has_aux else (None, -1))(basis)
         y, jac_flat = out[0], out[1]
+        if holomorphic:
+            for leaf in tree_util.tree_leaves(y):
+                _check_output_dtype(leaf, f"jacfwd({_name(fun)})", True, "jvp")
         result = tree_util.tree_map(lambda o, j: _reshape_jac(j, get_aval(o).shape, in_leaves, in_tree,
                                                               single), y, jac_flat)
         return (result, out[2]) if has_aux else result
     return jac
 
 
-def jacrev(fun, argnums=0, has_aux=False, allow_int=False):
-    """The Jacobian by reverse mode: one vjp per output element, batched with vmap."""
-    single, selected = _jacobian_spec(fun, argnums, has_aux, allow_int, "jacrev")
+def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
+    """The Jacobian by reverse mode: one vjp per output element, batched with vmap.
+    Complex outputs need holomorphic=True (then the Jacobian is f'(z))."""
+    single, selected = _jacobian_spec(fun, argnums, has_aux, allow_int, "jacrev", holomorphic)
 
     @functools.wraps(fun)
     def jac(*args, **kwargs):
@@ -411,6 +444,8 @@ def jacrev(fun, argnums=0, has_aux=False, allow_int=False):
         out = vjp(partial, *dyn, has_aux=has_aux)
         y, f_vjp = out[0], out[1]
         out_leaves, out_tree = tree_util.tree_flatten(y)
+        for leaf in out_leaves:
+            _check_output_dtype(leaf, f"jacrev({_name(fun)})", holomorphic, "vjp")
         basis = _basis(out_leaves)
 
         def pull(c_flat):
@@ -431,26 +466,29 @@ def jacrev(fun, argnums=0, has_aux=False, allow_int=False):
     return jac
 
 
-def hessian(fun, argnums=0, has_aux=False):
+def hessian(fun, argnums=0, has_aux=False, holomorphic=False):
     """Second derivatives: jacfwd of jacrev, as in JAX."""
     check_callable(fun, "hessian: fun")
-    return jacfwd(jacrev(fun, argnums, has_aux=has_aux), argnums, has_aux=has_aux)
+    return jacfwd(jacrev(fun, argnums, has_aux=has_aux, holomorphic=holomorphic), argnums,
+                  has_aux=has_aux, holomorphic=holomorphic)
 
 
-def _jacobian_spec(fun, argnums, has_aux, allow_int, kind):
+def _jacobian_spec(fun, argnums, has_aux, allow_int, kind, holomorphic):
     """Check a Jacobian's arguments once; returns (whether argnums is one int, a function
     from a call's (args, kwargs) to (fun of the differentiated args, those args))."""
     where = f"{kind}({_name(check_callable(fun, f'{kind}: fun'))})"
     single, argnums = _argnums_spec(argnums, where)
     check_bool(has_aux, f"{where}: has_aux")
     check_bool(allow_int, f"{where}: allow_int")
+    check_bool(holomorphic, f"{where}: holomorphic")
 
     def selected(args, kwargs):
         nums = _resolve_argnums(argnums, len(args), where)
         partial, dyn = _partial_args(functools.partial(fun, **kwargs) if kwargs else fun, args, nums)
         for leaf in tree_util.tree_leaves(dyn):
             _check_grad_input(leaf, allow_int, where, "" if kind == "jacfwd" else
-                              " or set allow_int=True")
+                              " or set allow_int=True", holomorphic=holomorphic,
+                              complex_ok=kind != "jacfwd")
         return partial, dyn
     return single, selected
 

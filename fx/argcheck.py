@@ -194,9 +194,9 @@ def scalar_value(value, dtype, what):
     """`value` as a NumPy array of `dtype`, or a TypeError that names `what` (also for a
     date or a string, which NumPy would convert)."""
     try:
-        if type(value) is int or type(value) is float or type(value) is bool:
+        if type(value) in (int, float, bool, complex):
             return np.asarray(value, dtype)
-        if np.asarray(value).dtype.kind in "biuf":
+        if np.asarray(value).dtype.kind in "biufc":
             return np.asarray(value, dtype)
     except (TypeError, ValueError):
         pass

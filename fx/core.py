@@ -70,14 +70,14 @@ class ShapedArray:
         return f"ShapedArray({self.dtype.name}{list(self.shape)}{weak})"
 
 
-_SCALAR_TYPES = (bool, int, float, np.bool_, np.number)
+_SCALAR_TYPES = (bool, int, float, complex, np.bool_, np.number)
 
 
 def get_aval(x) -> ShapedArray:
     """The abstract value of anything fx accepts as an array argument."""
     if isinstance(x, Array):
         return x.aval
-    if isinstance(x, (bool, int, float)):  # Python numbers are weakly typed; bools are not
+    if isinstance(x, (bool, int, float, complex)):  # Python numbers are weakly typed; bools are not
         return ShapedArray((), dtypes.dtype_of(x), type(x) is not bool)
     if isinstance(x, (np.ndarray, np.generic)):
         if type(x) is not np.ndarray and isinstance(x, np.ma.MaskedArray):
@@ -96,14 +96,14 @@ def masked_array_error():
 
 def as_array(x):
     """Python scalars as fx arrays (weakly typed), so rules can read .shape and .dtype."""
-    if type(x) in (bool, int, float):
+    if type(x) in (bool, int, float, complex):
         aval = get_aval(x)
         return ArrayImpl._wrap(np.asarray(x, aval.dtype), aval)
     return x
 
 
 def is_array_like(x) -> bool:
-    return isinstance(x, (Array, np.ndarray, np.generic, bool, int, float))
+    return isinstance(x, (Array, np.ndarray, np.generic, bool, int, float, complex))
 
 
 # ---------------------------------------------------------------------------- primitives
@@ -177,7 +177,7 @@ class UndefinedPrimal:
 
 def tangent_aval(aval: ShapedArray) -> ShapedArray:
     """Tangents of integers and booleans are float0 in JAX; fx keeps them symbolic zeros."""
-    return aval.strip_weak_type() if dtypes.is_floating(aval.dtype) else aval
+    return aval.strip_weak_type() if dtypes.is_inexact(aval.dtype) else aval
 
 
 # ---------------------------------------------------------------------------- traces

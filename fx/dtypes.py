@@ -1,17 +1,15 @@
 """fx's dtypes and JAX's type promotion rules.
 
 fx's dtypes are JAX's: bool; int8, int16, int32, int64; uint8, uint16, uint32, uint64;
-bfloat16 (from the ml_dtypes package, as in JAX), float16, float32, float64. Every dtype
-that enters fx is canonicalised to one of them:
+bfloat16 (from the ml_dtypes package, as in JAX), float16, float32, float64; complex64,
+complex128. Every dtype that enters fx is canonicalised to one of them:
 
 * with ``enable_x64`` off (the default), 64-bit types narrow to their 32-bit kin:
-  int64 -> int32, uint64 -> uint32, float64 -> float32 (as in JAX);
-* complex, object, string, float128 and the 8-bit floats raise TypeError.
+  int64 -> int32, uint64 -> uint32, float64 -> float32, complex128 -> complex64 (as in JAX);
+* object, string, float128 and the 8-bit floats raise TypeError.
 
 Promotion follows JAX's lattice (https://jax.readthedocs.io/en/latest/type_promotion.html)
 exactly, with the weak types ``i*``, ``f*`` and ``c*`` of Python scalars; see ``_LATTICE``.
-The lattice includes complex64 and complex128, so ``promote_types`` and ``result_type``
-answer for them as JAX does, while arrays of complex numbers are not supported yet.
 
 bfloat16 is not a NumPy kind ('V' to NumPy), so ask ``is_floating`` or ``kind`` rather
 than ``dtype.kind``, and ``finfo`` rather than ``np.finfo``.
@@ -39,9 +37,8 @@ float64 = np.dtype(np.float64)
 complex64 = np.dtype(np.complex64)
 complex128 = np.dtype(np.complex128)
 
-_COMPLEX_MSG = "fx does not support complex arrays yet"
 _SUPPORTED = ("bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64, bfloat16, "
-              "float16, float32, float64")
+              "float16, float32, float64, complex64, complex128")
 
 # (kind, itemsize) -> canonical dtype: the same with and without x64 ...
 _ALWAYS = {
@@ -76,9 +73,9 @@ def default_uint_dtype():
 def to_inexact_dtype(dtype):
     """The floating type that a function needing one (sqrt, mean, true division) gives an
     integer or bool input: float64 for 64-bit integers and float32 for narrower ones, with
-    or without x64 (JAX's rule); floating types stay as they are."""
+    or without x64 (JAX's rule); floating and complex types stay as they are."""
     dtype = np.dtype(dtype)
-    if is_floating(dtype):
+    if is_inexact(dtype):
         return dtype
     return float64 if dtype.itemsize == 8 else float32
 
@@ -111,8 +108,6 @@ def canonicalize_dtype(dtype):
     except (KeyError, TypeError):  # TypeError: unhashable dtype-like
         pass
     canonical = _canonical_dtype(dtype, x64)
-    if canonical.kind == "c":
-        raise TypeError(f"{_COMPLEX_MSG} (got {canonical})")
     try:
         _CANONICAL[x64][dtype] = canonical
     except TypeError:
@@ -155,7 +150,7 @@ def dtype_of(x):
     if t is float:
         return default_float_dtype()
     if t is complex:
-        raise TypeError(_COMPLEX_MSG)
+        return complex128 if config.enable_x64 else complex64
     dt = getattr(x, "dtype", None)
     if isinstance(dt, np.dtype):
         return canonicalize_dtype(dt)
@@ -345,6 +340,21 @@ def is_unsigned(dtype):
 
 def is_bool(dtype):
     return kind(dtype) == "b"
+
+
+def is_complex(dtype):
+    return kind(dtype) == "c"
+
+
+def is_inexact(dtype):
+    """Floating or complex: the types that have derivatives."""
+    return kind(dtype) in "fc"
+
+
+def real_dtype(dtype):
+    """The type of a complex type's parts (complex64 -> float32); others unchanged."""
+    dtype = dtype if isinstance(dtype, np.dtype) else np.dtype(dtype)
+    return {complex64: float32, complex128: float64}.get(dtype, dtype)
 
 
 def is_16bit_float(dtype):

@@ -29,6 +29,11 @@ class Backend:
         self._primitive_programs = {}
         self._primitive_lock = threading.Lock()
 
+    def supports_dtype(self, dtype) -> bool:
+        """Whether the backend computes on `dtype`; compiling a program that uses one it
+        does not raises a TypeError naming the primitive."""
+        return True
+
     def devices(self) -> list[Device]:
         """The devices this backend computes on, as `fx.devices(name)` lists them."""
         raise NotImplementedError

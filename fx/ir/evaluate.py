@@ -233,6 +233,8 @@ def convert(x, dtype):
     dtype, x = np.dtype(dtype), np.asarray(x)
     if dtype == np.bool_:
         return x != 0
+    if dtypes.is_complex(x.dtype) and not dtypes.is_complex(dtype):
+        x = x.real  # the real part, as JAX
     if dtypes.is_floating(x.dtype) and dtypes.is_integer(dtype):
         info = np.iinfo(dtype)
         t = np.where(np.isnan(x), 0, np.trunc(x))
@@ -255,6 +257,7 @@ _NUMPY = {
     "lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal,
     "atan2": np.arctan2, "select": lambda pred, a, b: np.where(pred, a, b),
     "erf": np.vectorize(math.erf, otypes=[np.float64]),
+    "real": np.real, "imag": np.imag, "conj": np.conj, "complex": lambda x, y: x + 1j * y,
 }
 
 

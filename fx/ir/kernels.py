@@ -219,6 +219,7 @@ SCALAR_OPS = {
     "add": 2, "sub": 2, "mul": 2, "div": 2, "rem": 2, "pow": 2, "max": 2, "min": 2,
     "and": 2, "or": 2, "xor": 2, "eq": 2, "ne": 2, "lt": 2, "le": 2, "gt": 2, "ge": 2,
     "select": 3, "convert": 1, "bitcast": 1,  # bitcast: the bits as a type of the same width
+    "real": 1, "imag": 1, "conj": 1, "complex": 2,  # complex numbers and their parts
     "asin": 1, "acos": 1, "atan": 1, "sinh": 1, "cosh": 1, "asinh": 1, "acosh": 1, "atanh": 1,
     "cbrt": 1, "atan2": 2, "is_finite": 1,  # floats only; is_finite gives a bool
     # integers only; the amount reads as unsigned, amounts >= the bit width give 0

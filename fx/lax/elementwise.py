@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from fx import dtypes
-from fx.core import Primitive, ShapedArray, UndefinedPrimal, Zero
+from fx.core import Primitive, ShapedArray, UndefinedPrimal, Zero, get_aval
 from fx.lax.examples import example, randn, uniform
 from fx.transforms.batching import axis_size_of, bdim_at_front, broadcast_batcher
 from fx.transforms.jvp import deflinear, defjvp, defjvp_zero, instantiate
@@ -24,12 +24,14 @@ _NUMBER = "numeric"
 _INT_OR_BOOL = "integer or boolean"
 _INT = "integer"
 _ANY = "any"
+_INEXACT = "floating or complex"
 
 _ACCEPTS = {
     _FLOAT: dtypes.is_floating,
     _NUMBER: lambda d: not dtypes.is_bool(d),
     _INT_OR_BOOL: lambda d: dtypes.is_integer(d) or dtypes.is_bool(d),
     _INT: dtypes.is_integer,
+    _INEXACT: dtypes.is_inexact,
     _ANY: lambda d: True,
 }
 
@@ -148,7 +150,7 @@ def _pow_impl(x, y):
         return np.power(x, y)
 
 
-pow_p = elementwise("pow", _pow_impl, _FLOAT)
+pow_p = elementwise("pow", _pow_impl, _INEXACT)
 
 
 def _pow_jvp_x(g, ans, x, y):
@@ -242,18 +244,31 @@ defjvp(min_p, lambda g, ans, x, y: mul(g, _balanced_eq(x, ans, y)),
        lambda g, ans, x, y: mul(g, _balanced_eq(y, ans, x)))
 
 abs_p = elementwise("abs", np.abs, _NUMBER)
-defjvp(abs_p, lambda g, ans, x: mul(g, sign(x)))
+abs_p.abstract_eval = lambda x: ShapedArray(x.shape, dtypes.real_dtype(x.dtype), x.weak_type) \
+    if dtypes.is_complex(x.dtype) else elementwise_aval("abs", [x], _NUMBER)
+
+
+def _abs_jvp(g, ans, x):
+    """sign(x) g for reals; for complex x, d|x| = re(conj(x / |x|) dx)."""
+    if not dtypes.is_complex(get_aval(x).dtype):
+        return mul(g, sign(x))
+    lax = _lax()
+    return lax.real(mul(lax.conj(sign(x)), g))
+
+
+defjvp(abs_p, _abs_jvp)
 sign_p = elementwise("sign", lambda x: np.sign(x) + np.zeros((), x.dtype), _NUMBER)  # sign(-0) = +0
 defjvp_zero(sign_p)
 
 
 # ---------------------------------------------------------------------------- transcendental
 
-def _float_unary(name, impl):
+def _float_unary(name, impl, kind=_INEXACT):
+    """A unary function of floats, and of complex numbers unless kind=_FLOAT."""
     def safe(x):
         with np.errstate(all="ignore"):
             return impl(x)
-    return elementwise(name, safe, _FLOAT)
+    return elementwise(name, safe, kind)
 
 
 exp_p = _float_unary("exp", np.exp)
@@ -280,7 +295,7 @@ def _logistic_impl(x):
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype)
 
 
-logistic_p = _float_unary("logistic", _logistic_impl)
+logistic_p = _float_unary("logistic", _logistic_impl, _FLOAT)
 defjvp(logistic_p, lambda g, ans, x: mul(g, mul(ans, sub(_ones_like(ans), ans))))
 sin_p = _float_unary("sin", np.sin)
 defjvp(sin_p, lambda g, ans, x: mul(g, cos(x)))
@@ -290,13 +305,13 @@ tan_p = _float_unary("tan", np.tan)
 defjvp(tan_p, lambda g, ans, x: mul(g, add(_ones_like(ans), mul(ans, ans))))
 
 _erf_scalar = np.frompyfunc(math.erf, 1, 1)
-erf_p = _float_unary("erf", lambda x: np.asarray(_erf_scalar(x), x.dtype))  # 0-d: a Python float
+erf_p = _float_unary("erf", lambda x: np.asarray(_erf_scalar(x), x.dtype), _FLOAT)  # 0-d: a Python float
 defjvp(erf_p, lambda g, ans, x: mul(g, mul(_full_like(x, 2 / math.sqrt(math.pi)),
                                            exp(neg(mul(x, x))))))
 
-floor_p = _float_unary("floor", np.floor)
+floor_p = _float_unary("floor", np.floor, _FLOAT)
 defjvp_zero(floor_p)
-ceil_p = _float_unary("ceil", np.ceil)
+ceil_p = _float_unary("ceil", np.ceil, _FLOAT)
 defjvp_zero(ceil_p)
 
 ROUND_AWAY_FROM_ZERO, ROUND_TO_NEAREST_EVEN = 0, 1
@@ -440,6 +455,8 @@ convert_element_type_p = Primitive("convert_element_type")
 
 
 def _convert_impl(x, *, new_dtype, weak_type):
+    if dtypes.is_complex(x.dtype) and not dtypes.is_complex(new_dtype):
+        x = x.real  # the real part, as JAX
     if dtypes.is_integer(new_dtype) and dtypes.is_floating(x.dtype):
         # saturate, NaN -> 0 (C leaves out-of-range conversions undefined)
         info = np.iinfo(new_dtype)
@@ -674,7 +691,7 @@ cosh_p = _float_unary("cosh", np.cosh)
 asinh_p = _float_unary("asinh", np.arcsinh)
 acosh_p = _float_unary("acosh", np.arccosh)
 atanh_p = _float_unary("atanh", np.arctanh)
-cbrt_p = _float_unary("cbrt", np.cbrt)
+cbrt_p = _float_unary("cbrt", np.cbrt, _FLOAT)
 atan2_p = elementwise("atan2", np.arctan2, _FLOAT)
 square_p = elementwise("square", np.square, _NUMBER)
 is_finite_p = elementwise("is_finite", np.isfinite, _FLOAT, out_dtype=dtypes.bool_)

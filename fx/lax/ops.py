@@ -33,7 +33,7 @@ class RoundingMethod:
 
 
 def _is_python_scalar(x):
-    return isinstance(x, (bool, int, float))
+    return isinstance(x, (bool, int, float, complex))
 
 
 def _const(value, dtype, weak_type=False):

@@ -37,7 +37,7 @@ from fx.numpy._ufuncs import (abs, absolute, add, bitwise_and, bitwise_not, bitw
                               minimum, mod, multiply, negative, not_equal, power, reciprocal,
                               remainder, right_shift, rint, round, sign, sin, sqrt, square,
                               subtract, tan, tanh, true_divide)
-from fx.numpy._ufuncs import (arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh,  # noqa: F401
+from fx.numpy._ufuncs import (angle, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh,  # noqa: F401
                               around, cbrt, conj, conjugate, copysign, cosh, deg2rad, degrees,
                               divmod, fix, float_power, fmax, fmin, fmod, heaviside, hypot, imag,
                               isfinite, isinf, isneginf, isposinf, log2, log10, logaddexp,
@@ -54,6 +54,8 @@ class _ScalarType:
         self.__name__ = self.dtype.name
 
     def __call__(self, x):
+        if type(x) is complex and self.dtype.kind != "c":  # as float(1j) does, and JAX
+            raise TypeError(f"{self.__name__}() argument must be a real number, not 'complex'")
         return asarray(x, _dtypes.canonicalize_dtype(self.dtype))
 
     def __repr__(self):
@@ -82,6 +84,8 @@ bfloat16 = _ScalarType(_dtypes.bfloat16)
 float16 = _ScalarType(_np.float16)
 float32 = _ScalarType(_np.float32)
 float64 = _ScalarType(_np.float64)
+complex64 = _ScalarType(_np.complex64)
+complex128 = _ScalarType(_np.complex128)
 dtype = _np.dtype
 newaxis = None
 pi, e, inf, nan = _np.pi, _np.e, _np.inf, _np.nan

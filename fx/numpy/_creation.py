@@ -99,7 +99,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     num = _size(num, "linspace: num")
     out_dtype = dtypes.canonicalize_dtype(dtype) if dtype is not None else dtypes.result_type(
         start, stop, float)
-    work = out_dtype if dtypes.is_floating(out_dtype) else dtypes.default_float_dtype()
+    work = out_dtype if dtypes.is_inexact(out_dtype) else dtypes.default_float_dtype()
     start, stop = (lax.convert_element_type(x, work) for x in broadcast_arrays(start, stop))
     shape = get_aval(start).shape
     div = num - 1 if endpoint else num

@@ -52,8 +52,8 @@ def array_equiv(a1, a2):
 
 
 def iscomplexobj(x):
-    """Whether x has a complex dtype (never true of an fx array: fx has none)."""
-    return np.iscomplexobj(x)
+    """Whether x has a complex dtype."""
+    return np.iscomplexobj(x) or dtypes.is_complex(getattr(x, "dtype", np.float32))
 
 
 def isrealobj(x):

@@ -18,7 +18,7 @@ def _swap(f):
 def _defer_to_unknown(f):
     """Return NotImplemented for operands fx cannot use, so Python tries the other side."""
     def op(self, other):
-        if not isinstance(other, (Array, bool, int, float)) and not hasattr(other, "__array__"):
+        if not isinstance(other, (Array, bool, int, float, complex)) and not hasattr(other, "__array__"):
             return NotImplemented
         return f(self, other)
     return op

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fx import lax
+from fx import dtypes, lax
 from fx.core import get_aval
 from fx.argcheck import index, int_tuple
 from fx.lax.dot import canonicalize_precision
@@ -56,8 +56,10 @@ def matmul(a, b, *, precision=None, preferred_element_type=None):
 
 
 def vdot(a, b, *, precision=None, preferred_element_type=None):
-    """The dot product of the flattened arrays."""
+    """The dot product of the flattened arrays, conjugating the first if complex (NumPy's)."""
     a, b = promote_dtypes(a, b)
+    if dtypes.is_complex(get_aval(a).dtype):
+        a = lax.conj(a)
     return dot(ravel(a), ravel(b), precision=precision, preferred_element_type=preferred_element_type)
 
 

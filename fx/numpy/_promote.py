@@ -23,7 +23,7 @@ def asarray(x, dtype=None):
             from fx.numpy._shape import stack
             out = stack([asarray(e) for e in x])
             return out if dtype is None else lax.convert_element_type(out, dtype)
-    if isinstance(x, (bool, int, float)) and dtype is None:
+    if isinstance(x, (bool, int, float, complex)) and dtype is None:
         aval = get_aval(x)
         return ArrayImpl._wrap(np.asarray(x, aval.dtype), aval)
     if isinstance(x, (str, bytes)):
@@ -58,7 +58,7 @@ def _operand(x):
     """An array argument of an fx.numpy function: an array or a scalar, as in JAX. Lists and
     tuples are refused (only asarray and array convert them), so that a function never
     silently builds a constant from a nested structure."""
-    if isinstance(x, (ArrayImpl, Tracer, bool, int, float)):
+    if isinstance(x, (ArrayImpl, Tracer, bool, int, float, complex)):
         return x
     if isinstance(x, (list, tuple)):
         raise TypeError(f"fx.numpy functions take arrays or scalars as array arguments, got a "

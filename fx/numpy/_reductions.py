@@ -202,6 +202,9 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     a = _inexact(a, dtype)
     axes = _axes(axis, get_aval(a).ndim)
     centered = lax.sub(a, broadcast_to(mean(a, axes, keepdims=True, where=where), get_aval(a).shape))
+    if dtypes.is_complex(get_aval(a).dtype):  # the variance of a complex array is real
+        return var(lax.real(centered), axis, None, None, ddof, keepdims, where=where) + \
+            var(lax.imag(centered), axis, None, None, ddof, keepdims, where=where)
     squares = sum(lax.mul(centered, centered), axes, keepdims=keepdims, where=where)
     count = lax._as_operand(_count_where(a, axes, keepdims, where), like=squares)
     drift = sum(centered, axes, keepdims=keepdims, where=where)

@@ -302,6 +302,9 @@ def _quantile(a, q, axis, method, keepdims, name, ignore_nan):
     check_choice(method, _METHODS, f"fx.numpy.{name}: method")
     (a,) = promote_dtypes_inexact(a)  # q takes a's dtype, as in JAX
     a = _array(a)
+    for x, what in ((a, "a"), (_array(q), "q")):
+        if dtypes.is_complex(get_aval(x).dtype):  # quantiles order real numbers
+            raise TypeError(f"fx.numpy.{name}: {what} must be real, got {get_aval(x).str_short()}")
     q = lax.convert_element_type(_array(q), get_aval(a).dtype)
     if get_aval(q).ndim > 1:
         raise ValueError(f"fx.numpy.{name}: q must be a scalar or 1-D, got {get_aval(q).str_short()}")

@@ -86,22 +86,32 @@ logical_not = _unary(lambda x: lax.bitwise_not(_bool(x)), name="logical_not")
 bitwise_not = invert = _unary(lax.bitwise_not, name="invert")
 
 
-def _float_only_or_identity(lax_op, name):
+def _float_only_or_identity(lax_op, name, on_parts=False):
+    """lax_op on floats, the identity on integers; on complex numbers lax_op of each part
+    (on_parts) or, as in JAX, a TypeError."""
     def ufunc(x):
         (x,) = promote_args(x)
-        return x if not dtypes.is_floating(get_aval(x).dtype) else lax_op(x)
+        dtype = get_aval(x).dtype
+        if dtypes.is_complex(dtype):
+            if not on_parts:
+                raise TypeError(f"{name} does not accept dtype {dtype.name}: it needs real numbers")
+            return lax.complex(lax_op(lax.real(x)), lax_op(lax.imag(x)))
+        return lax_op(x) if dtypes.is_floating(dtype) else x
     ufunc.__name__ = name
     return ufunc
 
 
 floor = _float_only_or_identity(lax.floor, "floor")
 ceil = _float_only_or_identity(lax.ceil, "ceil")
-rint = _float_only_or_identity(lambda x: lax.round(x, lax.RoundingMethod.TO_NEAREST_EVEN), "rint")
+rint = _float_only_or_identity(lambda x: lax.round(x, lax.RoundingMethod.TO_NEAREST_EVEN), "rint",
+                               on_parts=True)
 
 
 def round(a, decimals=0):
     decimals = index(decimals, "round decimals")
     (a,) = promote_args(a)
+    if dtypes.is_complex(get_aval(a).dtype):  # each part, as JAX
+        return lax.complex(round(lax.real(a), decimals), round(lax.imag(a), decimals))
     if not dtypes.is_floating(get_aval(a).dtype):
         return a
     if decimals == 0:
@@ -127,7 +137,7 @@ def power(x, y):
         (x,) = promote_args(x)
         return lax.integer_pow(x, int(y))
     x, y = promote_args(x, y)
-    if dtypes.is_floating(get_aval(x).dtype):
+    if dtypes.is_inexact(get_aval(x).dtype):
         return lax.pow(x, y)
     return _integer_power(x, y)
 
@@ -251,8 +261,26 @@ log10 = _unary(lambda x: lax.div(lax.log(x), lax.full_like(x, np.log(10))), True
 deg2rad = radians = _unary(lambda x: lax.mul(x, lax.full_like(x, np.pi / 180)), True, "deg2rad")
 rad2deg = degrees = _unary(lambda x: lax.mul(x, lax.full_like(x, 180 / np.pi)), True, "rad2deg")
 positive = _unary(lambda x: x, name="positive")
-conjugate = conj = real = _unary(lambda x: x, name="conjugate")  # real inputs only
-imag = _unary(lambda x: lax.full_like(x, 0), name="imag")
+def _on_complex(complex_op, real_op, name):
+    """A function of complex numbers with its own meaning for real inputs (real(x) = x)."""
+    def ufunc(x):
+        (x,) = promote_args(x)
+        return (complex_op if dtypes.is_complex(get_aval(x).dtype) else real_op)(x)
+    ufunc.__name__ = name
+    return ufunc
+
+
+real = _on_complex(lax.real, lambda x: x, "real")
+imag = _on_complex(lax.imag, lambda x: lax.full_like(x, 0), "imag")
+conjugate = conj = _on_complex(lax.conj, lambda x: x, "conjugate")
+
+
+def angle(z, deg=False):
+    """The argument of z, atan2(imag z, real z) (in degrees with deg=True); 0 or pi for reals."""
+    (z,) = promote_args_inexact(z)
+    re, im = (lax.real(z), lax.imag(z)) if dtypes.is_complex(get_aval(z).dtype) else (z, lax.full_like(z, 0))
+    a = lax.atan2(im, re)
+    return lax.mul(a, lax.full_like(a, 180 / np.pi)) if deg else a
 trunc = fix = _float_only_or_identity(
     lambda x: lax.select(lax.lt(x, lax.full_like(x, 0)), lax.ceil(x), lax.floor(x)), "trunc")
 around = round
@@ -262,30 +290,38 @@ def _is_float(x):
     return dtypes.is_floating(get_aval(x).dtype)
 
 
-def _float_predicate(float_test, int_value, name):
-    """A float test; integers and booleans are never NaN or infinite."""
+def _float_predicate(float_test, int_value, name, join_parts=None):
+    """A float test; integers and booleans are never NaN or infinite. A complex number
+    passes when its parts pass, joined by `join_parts` (lax.bitwise_and or _or); without
+    one, complex numbers are refused, as in NumPy and JAX."""
     def ufunc(x):
         (x,) = promote_args(x)
+        if dtypes.is_complex(get_aval(x).dtype):
+            if join_parts is None:
+                raise TypeError(f"{name} is not defined for {get_aval(x).dtype.name}")
+            return join_parts(float_test(lax.real(x)), float_test(lax.imag(x)))
         return float_test(x) if _is_float(x) else lax.full_like(x, int_value, dtypes.bool_)
     ufunc.__name__ = name
     return ufunc
 
 
-isfinite = _float_predicate(lax.is_finite, True, "isfinite")
-isinf = _float_predicate(lambda x: lax.eq(lax.abs(x), lax.full_like(x, np.inf)), False, "isinf")
+isfinite = _float_predicate(lax.is_finite, True, "isfinite", lax.bitwise_and)
+isinf = _float_predicate(lambda x: lax.eq(lax.abs(x), lax.full_like(x, np.inf)), False, "isinf",
+                         lax.bitwise_or)
 isposinf = _float_predicate(lambda x: lax.eq(x, lax.full_like(x, np.inf)), False, "isposinf")
 isneginf = _float_predicate(lambda x: lax.eq(x, lax.full_like(x, -np.inf)), False, "isneginf")
 
 
 def signbit(x):
-    """x < 0, and -0.0 too (1/-0 = -inf). fx has no bit casts, so a NaN counts as
-    positive whatever its sign bit (JAX reads the bit)."""
+    """Whether the sign bit is set: for -0.0 and negative NaNs too, as in JAX."""
     (x,) = promote_args(x)
-    zero = lax.full_like(x, 0)
+    dtype = get_aval(x).dtype
+    if dtypes.is_complex(dtype):
+        raise ValueError(f"signbit is not well defined for {dtype.name}")
     if not _is_float(x):
-        return lax.lt(x, zero)
-    negative_zero = lax.bitwise_and(lax.eq(x, zero), lax.lt(lax.div(lax.full_like(x, 1), x), zero))
-    return lax.bitwise_or(lax.lt(x, zero), negative_zero)
+        return lax.lt(x, lax.full_like(x, 0))
+    bits = lax.bitcast_convert_type(x, np.dtype(f"i{dtype.itemsize}"))
+    return lax.lt(bits, lax.full_like(bits, 0))
 
 
 def copysign(x1, x2):

@@ -142,7 +142,7 @@ def _check_types(values, avals, where, what, error=TypeError):
     for i, (x, want) in enumerate(zip(values, avals)):
         got = get_aval(x)
         if got.shape != want.shape or got.dtype != want.dtype and not (
-                got.weak_type and dtypes.is_floating(want.dtype) or not dtypes.is_floating(want.dtype)):
+                got.weak_type and dtypes.is_inexact(want.dtype) or not dtypes.is_inexact(want.dtype)):
             raise error(f"{where}: {what} {i} has type {got.str_short()} but {want.str_short()} "
                         "was expected: the shapes and dtypes must match the function's")
 

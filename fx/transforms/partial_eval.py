@@ -48,7 +48,7 @@ def linearize_flat(fun, primals, description="linearize"):
 
 def _differentiable(aval):
     from fx import dtypes
-    return dtypes.is_floating(aval.dtype)
+    return dtypes.is_inexact(aval.dtype)
 
 
 @functools.lru_cache(maxsize=4096)

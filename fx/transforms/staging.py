@@ -31,7 +31,7 @@ class JaxprBuilder:
         self.constvars = {}  # id(value) -> (Var, value); the value is kept alive here
 
     def const(self, x):
-        if isinstance(x, (bool, int, float)):
+        if isinstance(x, (bool, int, float, complex)):
             return Literal(x, get_aval(x))
         if isinstance(x, (ArrayImpl, np.ndarray, np.generic)) and np.ndim(x) == 0:
             return Literal(np.asarray(x), get_aval(x))

@@ -16,6 +16,7 @@ FIXTURES = {
     "X3": "np.linspace(0.1, 2.4, 24, dtype=np.float32).reshape(2, 3, 4)",
     "S": "np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]], np.float32)",
     "I": "np.arange(12, dtype=np.int32).reshape(3, 4)",
+    "Z": "(X + 1j * X[::-1]).astype(np.complex64)",
     "K": "random.PRNGKey(0)",
     "XJ": "jnp.asarray(X)",
     "X3J": "jnp.asarray(X3)",
@@ -148,7 +149,8 @@ NUMPY_OVERRIDES = {
     "int32": {"accepts": LIST_CODES, "ref": None}, "int64": {"accepts": LIST_CODES, "ref": None},
     "uint32": {"accepts": LIST_CODES, "ref": None}, "bool_": {"accepts": LIST_CODES, "ref": None},
     **{name: {"accepts": LIST_CODES, "ref": None}
-       for name in ("int8", "int16", "uint8", "uint16", "uint64", "float16", "bfloat16")},
+       for name in ("int8", "int16", "uint8", "uint16", "uint64", "float16", "bfloat16", "complex64",
+                    "complex128")},
     "bitwise_and": BIT, "bitwise_or": BIT, "bitwise_xor": BIT, "bitwise_not": BIT, "invert": BIT,
     "left_shift": BIT, "right_shift": BIT,
     "matmul": {"params": {"b": ("array", "X.T")}}, "dot": {"params": {"b": ("array", "X.T")}},
@@ -202,6 +204,7 @@ NUMPY_OVERRIDES = {
     "can_cast": {"params": {"from_": ("dtype", "np.int32"), "to": ("dtype", "np.float64")}, "ref": None},
     "indices": {"loose": {"np.int64(3)", "0"}},
     "modf": {"loose": {"np.array([np.nan, np.inf, -np.inf], np.float32)"}},  # JAX: NaN fractions
+    "deg2rad": {"loose": {"1 + 2j"}}, "rad2deg": {"loose": {"1 + 2j"}},  # JAX scales complex numbers
     # JAX computes 1 / x in floating point for integers too; NumPy stays integer.
     "reciprocal": {"ref": None},
     "finfo": {"params": {"dtype": ("dtype", "np.float32")}}, "iinfo": {"params": {"dtype": ("dtype", "np.int32")}},
@@ -247,6 +250,7 @@ LINALG_OVERRIDES = {
 }
 
 LAX_OVERRIDES = {
+    **{name: {"params": {"x": ("array", "Z")}} for name in ("real", "imag", "conj")},
     **{name: BIT for name in ("bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "shift_left",
                               "shift_right_arithmetic", "shift_right_logical")},
     "argmax": {"params": {"axis": ("axis", "0"), "index_dtype": ("dtype", "np.int32")}},

@@ -133,7 +133,8 @@ pytestmark = pytest.mark.usefixtures("x64")
 
 
 def is_float(x):
-    return dtypes.is_floating(np.asarray(x).dtype)
+    """Floating or complex: what has derivatives."""
+    return dtypes.is_inexact(np.asarray(x).dtype)
 
 
 def rng_for(*key):
@@ -145,6 +146,8 @@ def random_like(rng, x):
     x = np.asarray(x)
     if not is_float(x):
         return np.zeros(x.shape, x.dtype)
+    if dtypes.is_complex(x.dtype):
+        return (rng.standard_normal(x.shape) + 1j * rng.standard_normal(x.shape)).astype(x.dtype)
     return rng.standard_normal(x.shape).astype(x.dtype)
 
 
@@ -156,11 +159,13 @@ def precision(*arrays):
 
 
 def inner(xs, ys):
-    """(sum of <x, y> in float64, sum of |x * y|) over paired arrays."""
+    """(sum of <x, y> in float64, sum of |x * y|) over paired arrays. Complex arrays pair
+    as re(sum x y), without conjugation: the pairing under which JAX's transposes (of maps
+    linear over the reals) are transposes."""
     total = magnitude = 0.0
     for x, y in zip(xs, ys):
-        prod = np.asarray(x, np.float64) * np.asarray(y, np.float64)
-        total += prod.sum()
+        prod = np.asarray(x, np.complex128) * np.asarray(y, np.complex128)
+        total += prod.real.sum()
         magnitude += np.abs(prod).sum()
     return total, magnitude
 
@@ -265,8 +270,8 @@ def finite_difference(case, argnums, primals, tangents, eps):
     f = case.restrict(argnums)
     plus = f(*[(p + eps * t).astype(p.dtype) for p, t in zip(primals, tangents)])
     minus = f(*[(p - eps * t).astype(p.dtype) for p, t in zip(primals, tangents)])
-    return [(np.asarray(a, np.float64) - np.asarray(b, np.float64)) / (2 * eps)
-            for a, b in zip(case.outs(plus), case.outs(minus))]
+    wide = lambda x: np.asarray(x, np.complex128 if np.iscomplexobj(x) else np.float64)  # noqa: E731
+    return [(wide(a) - wide(b)) / (2 * eps) for a, b in zip(case.outs(plus), case.outs(minus))]
 
 
 def check_jvp(case, argnums, rng):
@@ -363,7 +368,8 @@ def test_transpose(case):
     a, b = 0.75, -1.5
     combined = case.outs(f(*[(a * u + b * v).astype(u.dtype) for u, v in zip(x1, x2)]))
     for k, (c, u, v) in enumerate(zip(combined, case.outs(f(*x1)), case.outs(f(*x2)))):
-        assert_values(c, a * u.astype(np.float64) + b * v.astype(np.float64),
+        wide = np.complex128 if np.iscomplexobj(c) else np.float64
+        assert_values(c, a * u.astype(wide) + b * v.astype(wide),
                       f"linearity, output {k}", rtol=DOT_RTOL[precision(c)] * 1e3,
                       atol=DOT_RTOL[precision(c)] * 1e3)
 

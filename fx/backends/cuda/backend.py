@@ -66,11 +66,14 @@ class Backend(base.Backend):
             usable = False
         return [self._device] if usable else []
 
+    def supports_dtype(self, dtype):
+        return supports_dtype(dtype)
+
     def compile(self, closed: ClosedJaxpr):
         if not self.devices():
             raise RuntimeError("the cuda backend needs a CUDA GPU (or numba's simulator: set "
                                "NUMBA_ENABLE_CUDASIM=1 before fx is imported)")
-        _check_dtypes(closed.jaxpr)
+        _check_dtypes(closed.jaxpr, self.supports_dtype)
         return Executable(lower_jaxpr(closed, self.kernel_pipeline), self._cuda)
 
     def to_device(self, array, device):
@@ -94,16 +97,22 @@ class Backend(base.Backend):
         return "\n".join(parts)
 
 
-def _check_dtypes(jaxpr):
-    """A TypeError naming the first equation on a 16-bit float, innermost first (the
-    `mul` in a loop's body, not the loop): this backend has no float16/bfloat16 kernels yet."""
+def supports_dtype(dtype):
+    """No float16, bfloat16 or complex kernels yet."""
+    return not (dtypes.is_16bit_float(dtype) or dtypes.is_complex(dtype))
+
+
+def _check_dtypes(jaxpr, supported):
+    """A TypeError naming the first equation on a dtype the backend does not support,
+    innermost first (the `mul` in a loop's body, not the loop): it has no float16,
+    bfloat16 or complex kernels yet."""
     for eqn in jaxpr.eqns:
         for param in eqn.params.values():
             for inner in param if isinstance(param, (tuple, list)) else (param,):
                 if isinstance(inner, (ClosedJaxpr, Jaxpr)):
-                    _check_dtypes(getattr(inner, "jaxpr", inner))
+                    _check_dtypes(getattr(inner, "jaxpr", inner), supported)
         for v in (*eqn.invars, *eqn.outvars):
-            if dtypes.is_16bit_float(v.aval.dtype):
+            if not supported(v.aval.dtype):
                 raise TypeError(f"the cuda backend does not support {v.aval.dtype} yet (in "
                                 f"{eqn.prim.name}: {v.aval.str_short()}); run it on the CPU backend")
 

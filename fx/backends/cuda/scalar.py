@@ -47,8 +47,8 @@ def op_source(name, args, arg_dtypes, dtype):
     a = args[0]
     if name == "convert":
         return _convert(a, src, np.dtype(dtype))
-    if name == "bitcast":  # numba types a scalar's view as the new type's scalar
-        return f"{type_name(src)}({a}).view({t})"
+    if name == "bitcast":
+        return _bitcast(a, src, np.dtype(dtype))
     if name in _INFIX:
         return f"{t}({a} {_INFIX[name]} {args[1]})"
     if name == "select":
@@ -100,6 +100,25 @@ def op_source(name, args, arg_dtypes, dtype):
     raise NotImplementedError(f"the cuda backend has no integer {name}")
 
 
+# libdevice's reinterpreting casts, by the float type they read or give
+_FLOAT_AS_INT = {np.dtype(np.float32): ("float_as_int", np.dtype(np.int32)),
+                 np.dtype(np.float64): ("double_as_longlong", np.dtype(np.int64))}
+_INT_AS_FLOAT = {np.dtype(np.float32): ("int_as_float", np.dtype(np.int32)),
+                 np.dtype(np.float64): ("longlong_as_double", np.dtype(np.int64))}
+
+
+def _bitcast(a, src, dst):
+    """The bits of `a` as `dst` (same width): libdevice's casts between floats and ints;
+    between integer types, numba's cast (a same-width cast keeps the bits)."""
+    if src in _FLOAT_AS_INT:
+        fn, signed = _FLOAT_AS_INT[src]
+        a, src = f"{fn}({a})", signed
+    if dst in _INT_AS_FLOAT:
+        fn, signed = _INT_AS_FLOAT[dst]
+        return f"{fn}({type_name(signed)}({a}))"
+    return f"{type_name(dst)}({a})"
+
+
 def _convert(a, src, dst):
     t = type_name(dst)
     if dst == np.bool_:
@@ -136,7 +155,11 @@ def _simulator_math():
              "acosh": np.arccosh, "atanh": np.arctanh, "cbrt": np.cbrt, "floor": np.floor,
              "ceil": np.ceil, "rint": np.rint, "round": round_away, "atan2": np.arctan2,
              "pow": np.power, "fmod": np.fmod, "fabs": np.abs}
-    return {**numpy, **{name + "f": fn for name, fn in numpy.items()}}
+    casts = {"float_as_int": lambda x: np.float32(x).view(np.int32),
+             "double_as_longlong": lambda x: np.float64(x).view(np.int64),
+             "int_as_float": lambda x: np.int32(x).view(np.float32),
+             "longlong_as_double": lambda x: np.int64(x).view(np.float64)}
+    return {**numpy, **{name + "f": fn for name, fn in numpy.items()}, **casts}
 
 
 def namespace(simulator):
@@ -149,5 +172,6 @@ def namespace(simulator):
     else:
         from numba.cuda import libdevice
         names.update((name, getattr(libdevice, name)) for name in
-                     {math_name(op, d) for op in _MATH for d in (np.float32, np.float64)})
+                     {math_name(op, d) for op in _MATH for d in (np.float32, np.float64)}
+                     | {fn for fn, _ in (*_FLOAT_AS_INT.values(), *_INT_AS_FLOAT.values())})
     return names

@@ -22,6 +22,7 @@ import numpy as np
 from llvmlite import ir
 
 from fx import dtypes
+from fx.backends.llvm import complex as cx
 from fx.backends.llvm import half, mathlib
 from fx.ir import kernels as K
 
@@ -32,7 +33,9 @@ VOID = ir.VoidType()
 _STORAGE = {dtypes.bool_: I8, dtypes.int8: I8, dtypes.uint8: I8, dtypes.int16: I16,
             dtypes.uint16: I16, dtypes.int32: I32, dtypes.uint32: I32, dtypes.int64: I64,
             dtypes.uint64: I64, dtypes.float16: I16, dtypes.bfloat16: I16,
-            dtypes.float32: F32, dtypes.float64: F64}
+            dtypes.float32: F32, dtypes.float64: F64,
+            dtypes.complex64: cx.struct_type(dtypes.complex64),
+            dtypes.complex128: cx.struct_type(dtypes.complex128)}
 # Booleans compute as i1 and 16-bit floats as float32 (see half.py).
 _VALUE = {**_STORAGE, dtypes.bool_: I1, dtypes.float16: F32, dtypes.bfloat16: F32}
 
@@ -54,6 +57,8 @@ def _is_unsigned(dtype):
 
 
 def constant(value, dtype):
+    if dtypes.is_complex(dtype):
+        return cx.constant(value, dtype)
     t = value_type(dtype)
     if _is_float(dtype):
         return ir.Constant(t, float(np.asarray(value).astype(dtype)))
@@ -149,6 +154,8 @@ class ExprEmitter:
         return self.b.gep(self.ptrs[buffer], [flat or ir.Constant(I64, 0)], inbounds=True)
 
     def load(self, buffer, index):
+        if dtypes.is_complex(buffer.dtype):
+            return cx.load(self.b, self.address(buffer, index))
         v = self.b.load(self.address(buffer, index))
         if half.is_half(buffer.dtype):
             return half.widen(self.b, v, buffer.dtype)
@@ -159,6 +166,8 @@ class ExprEmitter:
             value = self.b.zext(value, I8)
         elif half.is_half(buffer.dtype):
             value = half.narrow(self.b, value, buffer.dtype)
+        elif dtypes.is_complex(buffer.dtype):
+            return cx.store(self.b, value, self.address(buffer, index))
         self.b.store(value, self.address(buffer, index))
 
     # -- scalars --------------------------------------------------------------------
@@ -185,6 +194,8 @@ class ExprEmitter:
 def scalar_op(em, name, args, arg_dtypes, dtype):
     b = em.b
     in_dtype = arg_dtypes[0] if arg_dtypes else dtype
+    if any(map(dtypes.is_complex, (*arg_dtypes[-2:], dtype))):
+        return _complex_op(em, name, args, arg_dtypes, dtype)
     if name == "convert":
         return convert(b, args[0], in_dtype, dtype)
     if name == "bitcast":
@@ -374,6 +385,8 @@ def convert(b, v, src, dst):
     src, dst = np.dtype(src), np.dtype(dst)
     if src == dst:
         return v
+    if dtypes.is_complex(src) or dtypes.is_complex(dst):
+        return cx.complex_op(b, "convert", [v], [src], dst, None)
     if half.is_half(dst):
         return _convert_to_half(b, v, src, dst)
     st, dt = value_type(src), value_type(dst)
@@ -393,6 +406,18 @@ def convert(b, v, src, dst):
         return b.zext(v, dt) if _is_unsigned(src) else b.sext(v, dt)
     if dt.width < st.width:
         return b.trunc(v, dt)
+    return v
+
+
+def _complex_op(em, name, args, arg_dtypes, dtype):
+    complex_dtype = next(d for d in (*arg_dtypes, dtype) if dtypes.is_complex(d))
+    real = dtypes.real_dtype(complex_dtype)
+
+    def real_op(op, *xs):
+        return scalar_op(em, op, list(xs), [real] * len(xs), dtypes.bool_ if op in _COMPARISONS else real)
+    v = cx.complex_op(em.b, name, args, arg_dtypes, dtype, real_op)
+    if v is None:
+        raise TypeError(f"the llvm backend does not compile {name} of {np.dtype(complex_dtype).name} yet")
     return v
 
 
@@ -424,6 +449,8 @@ def reduce_init(reducer, dtype):
         return constant(_REDUCE_INIT[reducer], dtype)
     if dtype == np.bool_:
         return constant(reducer in ("min", "argmin"), dtype)
+    if dtypes.is_complex(dtype):
+        raise TypeError(f"the llvm backend does not compile a {reducer} of {dtype.name} yet")
     if _is_float(dtype):
         return constant(-np.inf if reducer in ("max", "argmax") else np.inf, dtype)
     info = np.iinfo(dtype)

@@ -50,7 +50,7 @@ def is_concrete(x):
 
 
 def floating(aval):
-    return dtypes.is_floating(aval.dtype)
+    return dtypes.is_inexact(aval.dtype)
 
 
 def any_of(flag_lists):
