@@ -286,8 +286,9 @@ example(dot_general_p, _i, _j, params=dict(dimension_numbers=(((1,), (0,)), ((),
 
 def _lower_dot_general(ctx, lhs, rhs, *, dimension_numbers, preferred_element_type):
     """A Gemm over (batch, m, k) x (batch, k, n) views; operands whose layout is not one of
-    those (or its transpose) are first laid out by a copy kernel. Integer products, which
-    BLAS does not do, become a reduction kernel; 16-bit float ones are float32 products
+    those (or its transpose) are first laid out by a copy kernel (complex ones call cgemm/
+    zgemm). Integer products, which BLAS does not do, become a reduction kernel; 16-bit
+    float ones are float32 products
     rounded once, as XLA computes them on the CPU."""
     dtype = np.dtype(ctx.out_avals[0].dtype)
     if dtypes.is_16bit_float(dtype):
@@ -305,7 +306,7 @@ def _lower_product(ctx, lhs, rhs, dimension_numbers, dtype):
     out_shape = ctx.out_avals[0].shape
     if lhs.dtype != dtype:
         lhs, rhs = (ctx.elementwise("convert", [x], dtype) for x in (lhs, rhs))
-    if not dtypes.is_floating(dtype):
+    if not dtypes.is_inexact(dtype):
         return _lower_as_reduction(ctx, lhs, rhs, lb, lf, lc, rb, rf, rc, out_shape)
     size = lambda x, dims: int(np.prod([x.shape[d] for d in dims], dtype=np.int64))  # noqa: E731
     batch, m, n, k = size(lhs, lb), size(lhs, lf), size(rhs, rf), size(lhs, lc)

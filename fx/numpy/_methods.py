@@ -62,6 +62,9 @@ def _install():
     for name in ("sort", "argsort", "searchsorted", "nonzero", "take"):
         setattr(Array, name, getattr(jnp, name))
     Array.compress = lambda self, condition, axis=None, **kw: jnp.compress(condition, self, axis, **kw)
+    Array.real = property(jnp.real)
+    Array.imag = property(jnp.imag)
+    Array.conj = Array.conjugate = jnp.conjugate
 
 
 _install()

@@ -144,3 +144,30 @@ def test_the_holomorphic_flag_is_checked():
         fx.jacrev(jnp.sin)(z)
     hessian = fx.hessian(lambda v: jnp.sum(v ** 3), holomorphic=True)(z)
     np.testing.assert_allclose(np.diag(np.asarray(hessian)), 6 * np.asarray(z), rtol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
+@pytest.mark.parametrize("shape", [(3, 4, 5), (96, 80, 64)], ids=["loops", "cgemm"])  # below/above BLAS
+def test_products_call_the_complex_gemm(x64, dtype, shape):
+    m, k, n = shape
+    a, b = _z(m * k, dtype=dtype).reshape(m, k), _z(k * n, seed=3, dtype=dtype).reshape(k, n)
+    want = a.astype(np.complex128) @ b
+    eps = np.finfo(dtype).eps
+    for f in (lambda x, y: x @ y, lambda x, y: (y.T @ x.T).T, lambda x, y: jnp.stack([x, x]) @ y):
+        got = np.asarray(fx.jit(f)(a, b))
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got.reshape(-1, m, n)[0], want, rtol=0, atol=8 * k * eps * np.abs(want).max())
+    assert np.asarray(fx.jit(lambda x: x.T.conj() @ x)(a)).imag.diagonal().max() <= 8 * m * eps * m
+
+
+def test_gradient_through_a_complex_product(x64):
+    """A real loss of a complex matrix product, against finite differences."""
+    a, b = _z(12, scale=0.5).reshape(3, 4), _z(8, seed=4, scale=0.5).reshape(4, 2)
+    loss = lambda x: jnp.sum(jnp.abs(jnp.tanh(x @ b)) ** 2)  # noqa: E731
+    g = fx.jit(fx.grad(loss))(a)
+    value = lambda x: float(loss(jnp.asarray(x)))  # noqa: E731
+    for i, j in [(0, 0), (2, 3), (1, 2)]:
+        e = np.zeros_like(a)
+        e[i, j] = 1
+        want = (value(a + H * e) - value(a - H * e)) / (2 * H) - 1j * (value(a + 1j * H * e) - value(a - 1j * H * e)) / (2 * H)
+        np.testing.assert_allclose(g[i, j], want, rtol=1e-6)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 from llvmlite import ir
 
+from fx import dtypes
 from fx.backends.llvm import codegen as cg
+from fx.backends.llvm import complex as cx
 from fx.backends.llvm.fused import Cascade, emitter, i64, in_blocks
 from fx.backends.llvm.parallel import call_parallel
 from fx.ir import kernels as K
@@ -108,13 +110,21 @@ def _gemm_block_function(module, g, split_rows):
         C = b.gep(C, [start])
     lda = g.m if g.trans_lhs else g.k
     ldb = g.k if g.trans_rhs else g.n
+    alpha, beta = cg.constant(1, g.out.dtype), cg.constant(1 if g.accumulate else 0, g.out.dtype)
+    if dtypes.is_complex(g.out.dtype):  # the complex gemms take their scalars by pointer
+        alpha, beta = (_stack_constant(b, c) for c in (alpha, beta))
     b.call(runtime.declare_gemm(module, g.out.dtype), [
         i32(_CBLAS_ROW_MAJOR), i32(_CBLAS_TRANS if g.trans_lhs else _CBLAS_NO_TRANS),
         i32(_CBLAS_TRANS if g.trans_rhs else _CBLAS_NO_TRANS), m, n, i32(g.k),
-        ir.Constant(t, 1.0), A, i32(max(lda, 1)), B, i32(max(ldb, 1)),
-        ir.Constant(t, 1.0 if g.accumulate else 0.0), C, i32(max(g.n, 1))])
+        alpha, A, i32(max(lda, 1)), B, i32(max(ldb, 1)), beta, C, i32(max(g.n, 1))])
     b.ret_void()
     return fn
+
+
+def _stack_constant(b, value):
+    slot = b.alloca(value.type)
+    b.store(value, slot)
+    return slot
 
 
 def _emit_gemm_loops(b, module, pointers, g: K.Gemm):
@@ -124,6 +134,14 @@ def _emit_gemm_loops(b, module, pointers, g: K.Gemm):
     dtype = np.dtype(g.out.dtype)
     zero = cg.constant(0, dtype)
     A, B, C = _gemm_pointers(b, module, pointers, g)
+    complex_ = dtypes.is_complex(dtype)
+    load = (lambda b, ptr: cx.load(b, ptr)) if complex_ else (lambda b, ptr: b.load(ptr))
+    store = (lambda b, v, ptr: cx.store(b, v, ptr)) if complex_ else (lambda b, v, ptr: b.store(v, ptr))
+
+    def multiply_add(b, acc, x, y):
+        em = emitter(b, module, pointers, [])
+        return cg.scalar_op(em, "add", [acc, cg.scalar_op(em, "mul", [x, y], [dtype] * 2, dtype)],
+                            [dtype] * 2, dtype)
 
     def at(ptr, b, *terms):
         flat = ir.Constant(cg.I64, 0)
@@ -135,20 +153,20 @@ def _emit_gemm_loops(b, module, pointers, g: K.Gemm):
         bi, i = ivars
         c_row = (bi, g.m * g.n), (i, g.n)
         if not g.accumulate:
-            loops.nest([(0, g.n)], lambda b, j: b.store(zero, at(C, b, *c_row, (j[0], 1))))
+            loops.nest([(0, g.n)], lambda b, j: store(b, zero, at(C, b, *c_row, (j[0], 1))))
 
         def accumulate(b, pvars):
             p = pvars[0]
             a_terms = ((bi, g.m * g.k), (p, g.m), (i, 1)) if g.trans_lhs else \
                 ((bi, g.m * g.k), (i, g.k), (p, 1))
-            a = b.load(at(A, b, *a_terms))
+            a = load(b, at(A, b, *a_terms))
 
             def inner(b, jvars):
                 j = jvars[0]
                 b_terms = ((bi, g.k * g.n), (j, g.k), (p, 1)) if g.trans_rhs else \
                     ((bi, g.k * g.n), (p, g.n), (j, 1))
                 c_ptr = at(C, b, *c_row, (j, 1))
-                b.store(b.fadd(b.load(c_ptr), b.fmul(a, b.load(at(B, b, *b_terms)))), c_ptr)
+                store(b, multiply_add(b, load(b, c_ptr), a, load(b, at(B, b, *b_terms))), c_ptr)
             loops.nest([(0, g.n)], inner)
         loops.nest([(0, g.k)], accumulate)
     loops.nest([(0, g.batch), (0, g.m)], row)

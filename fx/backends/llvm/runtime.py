@@ -154,8 +154,9 @@ CBLAS_ROW_MAJOR, CBLAS_COL_MAJOR = 101, 102
 CBLAS_NO_TRANS, CBLAS_TRANS = 111, 112
 
 #: names the generated code declares for gemm; ``bind_symbols`` binds them.
-GEMM_SYMBOLS = {"float32": "fx_cblas_sgemm", "float64": "fx_cblas_dgemm"}
-_GEMM_LETTER = {"float32": "s", "float64": "d"}
+GEMM_SYMBOLS = {"float32": "fx_cblas_sgemm", "float64": "fx_cblas_dgemm",
+                "complex64": "fx_cblas_cgemm", "complex128": "fx_cblas_zgemm"}
+_GEMM_LETTER = {"float32": "s", "float64": "d", "complex64": "c", "complex128": "z"}
 _OFF = {"0", "off", "none", "false", "no"}
 
 
@@ -232,7 +233,8 @@ def _canonical_dtype(dtype) -> str:
 
 
 def blas_gemm(dtype) -> Gemm | None:
-    """The gemm for ``dtype`` (float32 -> sgemm, float64 -> dgemm), or None if there is none."""
+    """The gemm for ``dtype`` (float32 -> sgemm, float64 -> dgemm, complex64 -> cgemm,
+    complex128 -> zgemm), or None if there is none."""
     name = _canonical_dtype(dtype)
     if name not in _GEMM_LETTER:
         return None
@@ -253,13 +255,17 @@ def blas_gemm_address(dtype) -> int | None:
 
 
 def gemm_function_type(dtype) -> ir.FunctionType:
-    """The LLVM type of the CBLAS gemm for ``dtype`` (float32 or float64)."""
+    """The LLVM type of the CBLAS gemm for ``dtype`` (float32, float64, complex64 or
+    complex128). Complex gemms take alpha and beta by pointer."""
     name = _canonical_dtype(dtype)
     if name not in _GEMM_LETTER:
-        raise ValueError(f"gemm_function_type: BLAS gemm takes float32 or float64, got {name}")
-    f = ir.FloatType() if name == "float32" else ir.DoubleType()
+        raise ValueError(f"gemm_function_type: BLAS gemm takes float32, float64, complex64 or "
+                         f"complex128, got {name}")
+    part = ir.FloatType() if name in ("float32", "complex64") else ir.DoubleType()
+    f = ir.LiteralStructType([part, part]) if name.startswith("complex") else part
     i32, p = ir.IntType(32), f.as_pointer()
-    return ir.FunctionType(ir.VoidType(), [i32, i32, i32, i32, i32, i32, f, p, i32, p, i32, f, p, i32])
+    scalar = p if name.startswith("complex") else f
+    return ir.FunctionType(ir.VoidType(), [i32, i32, i32, i32, i32, i32, scalar, p, i32, p, i32, scalar, p, i32])
 
 
 def _declare(module, name, fnty):
