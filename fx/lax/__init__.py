@@ -60,4 +60,8 @@ from fx.lax.ops import (RoundingMethod, _as_operand, _convert_weak, abs, acos, a
 from fx.lax.control_flow import (associative_scan, cond, cond_p, fori_loop, map, scan, scan_p,
                                  switch, while_loop, while_p)
 
+from fx.core import primitives as _primitives  # noqa: E402
+from fx.lax.complex import refuse_complex_operands as _refuse_complex_operands  # noqa: E402
+
+_refuse_complex_operands(_primitives)
 __all__ = [n for n in dir() if not n.startswith("_")]

@@ -102,3 +102,35 @@ example(imag_p, _randc(3, 2, seed=62), reference=np.imag, linear_argnums=(0,))
 example(conj_p, _randc(3, 2, seed=64), reference=np.conj, linear_argnums=(0,))
 example(complex_p, randn(3, 2, seed=66), randn(3, 2, seed=67), reference=lambda x, y: x + 1j * y,
         linear_argnums=(0, 1))
+
+
+# ---------------------------------------------------------------------------- real-only primitives
+
+# Primitives that refuse complex operands: the comparisons and rem, as in JAX; the sorts
+# and extrema, which JAX takes lexicographically and fx does not yet; and the inverse
+# trigonometric and hyperbolic functions, which have no complex form in fx's native code
+# yet (JAX has them).
+REAL_ONLY = {
+    **dict.fromkeys(("lt", "le", "gt", "ge", "rem"), "complex numbers have no order"),
+    **dict.fromkeys(("sort", "top_k", "reduce_max", "reduce_min", "argmax", "argmin", "cummax",
+                     "cummin", "reduce_window_max", "reduce_window_min", "scatter_min",
+                     "scatter_max"), "fx does not order complex numbers yet"),
+    **dict.fromkeys(("asin", "acos", "atan", "asinh", "acosh", "atanh"),
+                    "fx has no complex form of it yet"),
+}
+
+
+def refuse_complex_operands(primitives):
+    """Make each primitive in REAL_ONLY raise a TypeError naming itself for complex operands."""
+    for name, why in REAL_ONLY.items():
+        prim = primitives[name]
+        prim.abstract_eval = _real_only(name, why, prim.abstract_eval)
+
+
+def _real_only(name, why, abstract_eval):
+    def checked(*avals, **params):
+        for aval in avals:
+            if dtypes.is_complex(getattr(aval, "dtype", np.float32)):
+                raise TypeError(f"{name} does not accept {aval.str_short()}: {why}")
+        return abstract_eval(*avals, **params)
+    return checked

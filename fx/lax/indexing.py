@@ -171,9 +171,10 @@ def _gather_abstract_eval(operand, indices, *, dimension_numbers, slice_sizes, m
 
 
 def _fill_value(fill_value, dtype):
-    """JAX's default: NaN for floats, the minimum signed / maximum unsigned int, True."""
+    """JAX's default: NaN for floats (and complex), the minimum signed / maximum unsigned
+    int, True."""
     if fill_value is None:
-        fill_value = (np.nan if dtypes.is_floating(dtype) else True if dtypes.is_bool(dtype)
+        fill_value = (np.nan if dtypes.is_inexact(dtype) else True if dtypes.is_bool(dtype)
                       else np.iinfo(dtype).max if dtype.kind == "u" else np.iinfo(dtype).min)
     return scalar_value(fill_value, dtype, "fill_value")
 

@@ -1,6 +1,7 @@
 """The registry's examples again, in the narrow dtypes (tests/lax/test_primitives.py runs
-them as written, in float64): every example with float arguments in float16 and bfloat16,
-and every all-integer example whose values fit in int8, int16, uint8 and uint16.
+them as written, in float64): every example with float arguments in float16 and bfloat16
+and in complex128, and every all-integer example whose values fit in int8, int16, uint8
+and uint16.
 
 For each, as in JAX: the primitive either refuses the dtype with a TypeError naming itself
 or gives results whose dtypes are abstract_eval's; those agree with the NumPy reference
@@ -20,6 +21,7 @@ from fx.core import get_aval
 from tests.lax.test_primitives import CASES, Case
 
 HALF = {"float16": np.float16, "bfloat16": ml_dtypes.bfloat16}
+COMPLEX = {"complex128": np.complex128}
 SMALL_INTS = {"int8": np.int8, "int16": np.int16, "uint8": np.uint8, "uint16": np.uint16}
 
 
@@ -58,7 +60,21 @@ def _int_cases():
     return out
 
 
-HALF_CASES, INT_CASES = _half_cases(), _int_cases()
+def _complex_cases():
+    """Float examples with complex arguments (the real values plus a varying imaginary part)."""
+    out = []
+    for case in CASES:
+        if not any(np.asarray(a).dtype == np.float64 for a in case.args):
+            continue
+
+        def convert(a):
+            a = np.asarray(a)
+            return a + 0.5j * np.cos(np.arange(a.size)).reshape(a.shape) if a.dtype == np.float64 else a
+        out.append(pytest.param(_retyped(case, convert), "complex128", id=f"{case.id}-complex128"))
+    return out
+
+
+HALF_CASES, INT_CASES, COMPLEX_CASES = _half_cases(), _int_cases(), _complex_cases()
 
 
 def _eager(case):
@@ -155,3 +171,37 @@ def test_vmap_and_derivatives_keep_the_dtype(case, dtype_name):
     cotangents = pullback(case.as_result([np.ones(np.shape(o), np.asarray(o).dtype) for o in case.results(outs)]))
     for c, p in zip(cotangents, primals):
         assert np.asarray(c).dtype == p.dtype
+
+
+@pytest.mark.parametrize("case,dtype_name", COMPLEX_CASES)
+def test_complex_arguments(case, dtype_name, x64):
+    """Refused with a TypeError naming the primitive, or: abstract_eval's dtypes, jit equal
+    to eager within a few ulp (native complex arithmetic against NumPy's), vmap equal to
+    eager, and derivatives of the arguments' dtypes."""
+    eager = _eager(case)
+    if eager is None:
+        return
+    in_avals = [get_aval(a) for a in case.args]
+    out_avals = case.results(case.prim.rule("abstract_eval")(*in_avals, **case.params))
+    for o, aval in zip(eager, out_avals):
+        assert (o.shape, o.dtype) == (aval.shape, aval.dtype)
+    jitted = case.outs(fx.jit(case.fun)(*case.args))
+    for k, (j, e) in enumerate(zip(jitted, eager)):
+        assert j.dtype == e.dtype
+        if dtypes.is_inexact(e.dtype):
+            scale = np.max(np.abs(e[np.isfinite(e)]), initial=1.0)
+            np.testing.assert_allclose(j, e, rtol=64 * np.finfo(e.dtype).eps,
+                                       atol=64 * np.finfo(e.dtype).eps * scale, err_msg=f"jit output {k}")
+        else:
+            np.testing.assert_array_equal(j, e)
+    batched = fx.vmap(case.fun)(*[np.stack([a, a]) for a in case.args])
+    for o, e in zip(case.outs(batched), eager):
+        np.testing.assert_allclose(o[1], e, rtol=1e-14, atol=0)
+    argnums = [i for i in case.diff_argnums if dtypes.is_complex(np.asarray(case.args[i]).dtype)]
+    if argnums:
+        primals = [case.args[i] for i in argnums]
+        _, pullback = fx.vjp(case.restrict(argnums), *primals)
+        outs = case.results(case.fun(*case.args))
+        cts = pullback(case.as_result([np.ones(np.shape(o), np.asarray(o).dtype) for o in outs]))
+        for c, p in zip(cts, primals):
+            assert np.asarray(c).dtype == p.dtype

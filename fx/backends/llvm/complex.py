@@ -16,6 +16,7 @@ tests/backends/llvm/test_complex_native.py):
   log          log|z| + i atan2(b, a); log1p(a^2 + b^2 - 1) / 2 for |z| near 1
   sqrt         the principal root by t = sqrt((|a| + |z|) / 2), no cancellation
   sin, cos     sin a cosh b + i cos a sinh b;  cos a cosh b - i sin a sinh b
+  sinh, cosh   sinh a cos b + i cosh a sin b;  cosh a cos b + i sinh a sin b
   tanh, tan    Kahan's formula (no cancellation near the poles), its limit sign(a) for
                large |a|; tan z = -i tanh(iz)
   expm1, log1p without cancellation near 0: expm1(a) cos b - 2 sin^2(b/2) + i e^a sin b;
@@ -255,6 +256,21 @@ def _tanh(p, z):
     return p.select(large, p.copysign(p.c(1.0), a), re), p.select(large, tail, im)
 
 
+def _exp2(p, z):
+    ln2 = p.c(float(np.log(2)))
+    return _exp(p, (p.mul(z[0], ln2), p.mul(z[1], ln2)))
+
+
+def _sinh(p, z):
+    a, b = z
+    return p.mul(p.op("sinh", a), p.op("cos", b)), p.mul(p.op("cosh", a), p.op("sin", b))
+
+
+def _cosh(p, z):
+    a, b = z
+    return p.mul(p.op("cosh", a), p.op("cos", b)), p.mul(p.op("sinh", a), p.op("sin", b))
+
+
 def _tan(p, z):
     a, b = z
     x, y = _tanh(p, (p.neg(b), a))  # tan z = -i tanh(iz)
@@ -299,7 +315,7 @@ def _pow(p, z, w):
 _UNARY = {
     "neg": lambda p, z: (p.neg(z[0]), p.neg(z[1])), "exp": _exp, "log": _log, "sqrt": _sqrt,
     "rsqrt": _rsqrt, "sin": _sin, "cos": _cos, "tanh": _tanh, "tan": _tan, "expm1": _expm1,
-    "log1p": _log1p, "sign": _sign,
+    "log1p": _log1p, "sign": _sign, "exp2": _exp2, "sinh": _sinh, "cosh": _cosh,
 }
 _BINARY = {
     "add": lambda p, x, y: (p.add(x[0], y[0]), p.add(x[1], y[1])),
