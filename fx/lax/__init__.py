@@ -27,11 +27,12 @@ from fx.lax.indexing import (GatherDimensionNumbers, GatherScatterMode, ScatterD
                              scatter_p)
 from fx.lax.slicing import (broadcasted_iota, concatenate, concatenate_p, dynamic_slice,
                             dynamic_slice_p, dynamic_update_slice, dynamic_update_slice_p, iota,
-                            iota_p, pad, pad_p, rev, rev_p, slice, slice_p)
+                            iota_p, pad, pad_p, rev, rev_p, slice, slice_in_dim, slice_p)
 from fx.lax.elementwise import (acos_p, acosh_p, asin_p, asinh_p, atan2_p, atan_p, atanh_p, cbrt_p,
                                 cosh_p, is_finite_p, sinh_p, square_p)
 from fx.lax.dot import Precision, dot, dot_general, dot_general_p
 from fx.lax.complex import complex, complex_p, conj, conj_p, imag, imag_p, real, real_p  # noqa: F401
+from fx.lax.fft import FftType, fft, fft_p  # noqa: F401
 from fx.lax.bits import (bitcast_convert_type, bitcast_convert_type_p, reduce_precision,  # noqa: F401
                          reduce_precision_p)
 from fx.lax.sorting import sort, sort_p, top_k, top_k_p

@@ -470,7 +470,7 @@ def _convert_impl(x, *, new_dtype, weak_type):
 def _convert_jvp(primals, tangents, *, new_dtype, weak_type):
     (x,), (t,) = primals, tangents
     out = convert_element_type_p.bind(x, new_dtype=new_dtype, weak_type=weak_type)
-    if not (dtypes.is_floating(new_dtype) and dtypes.is_floating(x.dtype)):
+    if not (dtypes.is_inexact(new_dtype) and dtypes.is_inexact(x.dtype)):
         return out, Zero(ShapedArray(out.shape, new_dtype))
     return out, convert_element_type_p.bind(t, new_dtype=new_dtype, weak_type=False)
 

@@ -91,6 +91,16 @@ def slice(operand, start_indices, limit_indices, strides=None):
                         limit_indices=int_tuple(limit_indices, "slice limit_indices"), strides=strides)
 
 
+def slice_in_dim(operand, start_index, limit_index, stride=1, axis=0):
+    """operand[start:limit:stride] along `axis` only (JAX's lax.slice_in_dim)."""
+    from fx.core import get_aval
+    shape = get_aval(operand).shape
+    axis = axis % len(shape)
+    starts, limits, strides = [0] * len(shape), list(shape), [1] * len(shape)
+    starts[axis], limits[axis], strides[axis] = start_index, limit_index, stride
+    return slice(operand, starts, limits, strides)
+
+
 # ---------------------------------------------------------------------------- pad
 
 pad_p = Primitive("pad")

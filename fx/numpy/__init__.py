@@ -105,3 +105,4 @@ def size(a):
 
 from fx.numpy import _methods  # noqa: E402,F401  (installs the Array operators)
 from fx.numpy import linalg  # noqa: E402,F401  (jax.numpy.linalg)
+from fx.numpy import fft  # noqa: E402,F401  (jax.numpy.fft)

@@ -18,7 +18,7 @@ CASES = [(name, k) for name, prim in sorted(primitives.items()) if name not in H
 # NumPy sums pairwise, backends in blocks: equal to rounding; NumPy's LAPACK and fx's may
 # pick different (equally valid) signs for eigen- and singular vectors
 SUMS = ("reduce_sum", "dot_general", "conv_general_dilated", "cumsum", "cumlogsumexp",
-        "cholesky", "triangular_solve", "lu", "qr")
+        "cholesky", "triangular_solve", "lu", "qr", "fft")
 UP_TO_SIGN = ("eigh", "svd")
 
 
@@ -41,7 +41,7 @@ def assert_same(got, want, rtol=0.0, up_to_sign=False):
         assert g.dtype == w.dtype and g.shape == w.shape
         if up_to_sign:
             g, w = np.abs(g), np.abs(w)
-        if w.dtype.kind == "f":
+        if w.dtype.kind in "fc":
             np.testing.assert_allclose(g, w, rtol=rtol, atol=rtol, equal_nan=True)
         else:
             np.testing.assert_array_equal(g, w)

@@ -23,7 +23,9 @@ def assert_same(got, want, rtol=0.0):
     for g, w in zip(got, want):
         g, w = np.asarray(g), np.asarray(w)
         assert g.dtype == w.dtype and g.shape == w.shape
-        if w.dtype.kind == "f":
+        if w.dtype.kind == "c":
+            np.testing.assert_allclose(g, w, rtol=rtol, atol=rtol * np.abs(w).max(), equal_nan=True)
+        elif w.dtype.kind == "f":
             np.testing.assert_allclose(g, w, rtol=rtol, atol=0, equal_nan=True)
             assert np.array_equal(np.signbit(g[g == 0]), np.signbit(w[w == 0]))  # ±0 kept
         else:
