@@ -21,7 +21,8 @@ from fx.numpy._logic import (allclose, array_equal, array_equiv, can_cast, iscom
 from fx.numpy._nanfunctions import (average, nancumprod, nancumsum, nanmax, nanmean,  # noqa: F401
                                     nanmin, nanprod, nanstd, nansum, nanvar)
 from fx.numpy._pad import pad  # noqa: F401
-from fx.numpy._products import cross, dot, inner, kron, matmul, outer, tensordot, vdot  # noqa: F401
+from fx.numpy._products import (convolve, correlate, cross, dot, inner, kron, matmul, outer,  # noqa: F401
+                                tensordot, vdot)
 from fx.numpy._promote import (array, asarray, astype, broadcast_arrays, broadcast_shapes,  # noqa: F401
                                broadcast_to)
 from fx.numpy._reductions import (all, amax, amin, any, argmax, argmin, count_nonzero,  # noqa: F401

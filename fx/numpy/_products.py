@@ -1,4 +1,5 @@
-"""Products: dot, matmul (the `@` operator), vdot, outer, inner, tensordot, kron, cross."""
+"""Products: dot, matmul (the `@` operator), vdot, outer, inner, tensordot, kron, cross,
+and the 1-D convolve and correlate."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +8,8 @@ from fx import dtypes, lax
 from fx.core import get_aval
 from fx.argcheck import index, int_tuple
 from fx.lax.dot import canonicalize_precision
-from fx.numpy._promote import broadcast_arrays, broadcast_shapes, broadcast_to, promote_dtypes
+from fx.numpy._promote import (broadcast_arrays, broadcast_shapes, broadcast_to, promote_dtypes,
+                               promote_dtypes_inexact)
 from fx.numpy._shape import _axis, moveaxis, ravel, slice_along, stack
 
 
@@ -148,3 +150,45 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     x = lax.sub(lax.mul(ca[1], b2), lax.mul(a2, cb[1]))
     y = lax.sub(lax.mul(a2, cb[0]), lax.mul(ca[0], b2))
     return moveaxis(stack([x, y, z], -1), -1, axisc)
+
+
+def _convolution(op, a, v, mode, precision, preferred_element_type):
+    """1-D convolution or correlation as one lax.conv_general_dilated (JAX's way): the
+    longer operand slides over the shorter, flipped for a convolution and conjugated for
+    a correlation."""
+    a, v = promote_dtypes_inexact(a, v)
+    if get_aval(a).ndim != 1 or get_aval(v).ndim != 1:
+        raise ValueError(f"{op}() only supports 1-dimensional inputs, got shapes "
+                         f"{get_aval(a).shape} and {get_aval(v).shape}")
+    if get_aval(a).shape[0] == 0 or get_aval(v).shape[0] == 0:
+        raise ValueError(f"{op}: inputs cannot be empty, got shapes {get_aval(a).shape} and "
+                         f"{get_aval(v).shape}")
+    reverse = False
+    if op == "correlate":
+        if dtypes.is_complex(get_aval(v).dtype):
+            v = lax.conj(v)
+        if get_aval(a).shape[0] < get_aval(v).shape[0]:
+            a, v, reverse = v, a, True
+    else:
+        if get_aval(a).shape[0] < get_aval(v).shape[0]:
+            a, v = v, a
+        v = lax.rev(v, (0,))
+    m = get_aval(v).shape[0]
+    padding = {"valid": [(0, 0)], "same": [(m // 2, m - m // 2 - 1)], "full": [(m - 1, m - 1)]}
+    if mode not in padding:
+        raise ValueError(f"{op}: mode must be one of 'full', 'same', 'valid', got {mode!r}")
+    out = lax.conv_general_dilated(lax.reshape(a, (1, 1, get_aval(a).shape[0])),
+                                   lax.reshape(v, (1, 1, m)), (1,), padding[mode], precision=precision,
+                                   preferred_element_type=preferred_element_type)
+    out = lax.reshape(out, (get_aval(out).shape[-1],))
+    return lax.rev(out, (0,)) if reverse else out
+
+
+def convolve(a, v, mode="full", *, precision=None, preferred_element_type=None):
+    """NumPy's discrete linear convolution of two 1-D arrays (mode: full, same or valid)."""
+    return _convolution("convolve", a, v, mode, precision, preferred_element_type)
+
+
+def correlate(a, v, mode="valid", *, precision=None, preferred_element_type=None):
+    """NumPy's cross-correlation of two 1-D arrays, conjugating v (mode: valid, same or full)."""
+    return _convolution("correlate", a, v, mode, precision, preferred_element_type)

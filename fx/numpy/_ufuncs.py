@@ -389,6 +389,8 @@ def hypot(x1, x2):
     """sqrt(x1^2 + x2^2) as max * sqrt(1 + (min/max)^2): no overflow or underflow of the
     squares; Inf if either is infinite, even with a NaN."""
     x1, x2 = promote_args_inexact(x1, x2)
+    if dtypes.is_complex(get_aval(x1).dtype):
+        raise TypeError(f"hypot does not accept complex inputs, got {get_aval(x1).str_short()}")
     a, b = lax.abs(x1), lax.abs(x2)
     big, small = lax.max(a, b), lax.min(a, b)
     zero = lax.full_like(big, 0)

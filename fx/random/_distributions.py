@@ -72,8 +72,15 @@ def _horner(coefficients, w):
 
 
 def normal(key, shape=(), dtype=None):
-    """Standard normal floats: sqrt(2) erfinv(u) for u uniform on (-1, 1)."""
+    """Standard normal floats: sqrt(2) erfinv(u) for u uniform on (-1, 1). Complex dtypes
+    get JAX's complex normal: independent real and imaginary parts of variance 1/2."""
     key = check_key("normal", key)
+    if dtype is not None and dtypes.is_complex(dtypes.canonicalize_dtype(dtype)):
+        complex_dtype = dtypes.canonicalize_dtype(dtype)
+        real = dtypes.real_dtype(complex_dtype)
+        key_re, key_im = split(key)
+        parts = lax.complex(normal(key_re, shape, real), normal(key_im, shape, real))
+        return lax.div(parts, lax.full_like(parts, np.sqrt(2)))
     dtype = _float_dtype("normal", dtype)
     shape = canonical_shape("normal", shape)
     lo = np.nextafter(np.array(-1.0, dtype), np.array(0.0, dtype))

@@ -154,6 +154,11 @@ NUMPY_OVERRIDES = {
     "bitwise_and": BIT, "bitwise_or": BIT, "bitwise_xor": BIT, "bitwise_not": BIT, "invert": BIT,
     "left_shift": BIT, "right_shift": BIT,
     "matmul": {"params": {"b": ("array", "X.T")}}, "dot": {"params": {"b": ("array", "X.T")}},
+    **{name: {"params": {"a": ("array", "np.linspace(0.1, 1.2, 12, dtype=np.float32)"),
+                         "v": ("array", "np.ones(3, np.float32)")},
+              # JAX multiplies the padding's zeros too: 0 * inf is NaN where NumPy skips them
+              "loose": {"np.array([np.nan, np.inf, -np.inf], np.float32)"}}
+       for name in ("convolve", "correlate")},
     "cross": {"params": {"a": ("array", "S"), "b": ("array", "S")}},
     "tensordot": {"params": {"b": ("array", "X.T"), "axes": ("int", "1")}},
     "einsum": {"params": {"subscripts": ("mode", "'ij,jk->ik'"), "op0": ("array", "X"),

@@ -181,3 +181,13 @@ def test_real_inputs_differentiate_through_complex_intermediates(x64):
         np.testing.assert_allclose(g(x), 10 * x, rtol=1e-12)
     _, tangent = fx.jvp(lambda v: v.astype(jnp.complex128) * 1j, (x,), (np.ones(5),))
     np.testing.assert_array_equal(tangent, 1j * np.ones(5))
+
+
+def test_complex_normal_gives_jaxs_values():
+    """Independent parts of variance 1/2, from split keys (golden values from jax 0.10.2)."""
+    z = fx.random.normal(fx.random.PRNGKey(0), (4,), jnp.complex64)
+    assert z.dtype == np.complex64
+    np.testing.assert_allclose(z, [0.70994526 - 1.727077j, -0.6408772 - 1.4394435j,
+                                   -0.52903765 + 0.14534172j, -0.82828146 - 0.24999774j], rtol=1e-6)
+    big = fx.random.normal(fx.random.PRNGKey(1), (20000,), jnp.complex64)
+    np.testing.assert_allclose([np.var(np.asarray(big).real), np.var(np.asarray(big).imag)], 0.5, rtol=0.05)

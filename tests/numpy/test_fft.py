@@ -1,7 +1,7 @@
 """fx.numpy.fft against numpy.fft: every function with NumPy's n/s, axis/axes and norm
 arguments, eagerly (pocketfft) and compiled (fx's radix-2 / DFT / Bluestein algorithm,
 fx/lax/fft.py) at power-of-two, composite and prime lengths; gradients against finite
-differences; vmap."""
+differences; vmap. And jnp.convolve / jnp.correlate, real and complex."""
 import numpy as np
 import pytest
 
@@ -78,3 +78,23 @@ def test_vmap_is_a_loop(x64):
     got = fx.vmap(lambda v: jnp.fft.rfft2(v), in_axes=2, out_axes=0)(batch)
     want = np.stack([np.fft.rfft2(batch[:, :, i]) for i in range(16)])
     np.testing.assert_allclose(got, want, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+@pytest.mark.parametrize("name", ["convolve", "correlate"])
+def test_convolve_and_correlate_match_numpy(x64, name, mode):
+    a, v = Z[0, 0, :9], Z[1, 1, :4]
+    for x, y in ((a, v), (v, a), (a.real, v.real), (a, v.real)):
+        want = getattr(np, name)(x, y, mode)
+        for f in (getattr(jnp, name), fx.jit(lambda p, q: getattr(jnp, name)(p, q, mode))):
+            got = f(x, y, mode) if f is getattr(jnp, name) else f(x, y)
+            assert got.shape == want.shape and got.dtype == want.dtype
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="1-dimensional"):
+        getattr(jnp, name)(np.ones((2, 2)), np.ones(2))
+    # linear in each argument: the gradient of a real loss is a correlation / convolution
+    loss = lambda p: jnp.sum(jnp.abs(getattr(jnp, name)(p, v, mode)) ** 2)  # noqa: E731
+    value = lambda p: float(loss(jnp.asarray(p)))  # noqa: E731
+    e = np.eye(9)[3]
+    want = (value(a + 1e-6 * e) - value(a - 1e-6 * e)) / 2e-6 - 1j * (value(a + 1e-6j * e) - value(a - 1e-6j * e)) / 2e-6
+    np.testing.assert_allclose(fx.grad(loss)(a)[3], want, rtol=1e-6)
