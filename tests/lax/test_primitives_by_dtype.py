@@ -87,6 +87,18 @@ def _eager(case):
         return None
 
 
+def _typed_eager(case):
+    """The eager results, checked to have abstract_eval's shapes and dtypes (None when the
+    primitive refuses the dtype)."""
+    eager = _eager(case)
+    if eager is not None:
+        in_avals = [get_aval(a) for a in case.args]
+        out_avals = case.results(case.prim.rule("abstract_eval")(*in_avals, **case.params))
+        for o, aval in zip(eager, out_avals):
+            assert (o.shape, o.dtype) == (aval.shape, aval.dtype)
+    return eager
+
+
 def _close(actual, expected, dtype, what, ulps=1):
     """Equal as floats to within `ulps` units of the 16-bit type (NaNs equal, infinities
     equal), relative to each value or to the largest value (sums and products cancel)."""
@@ -106,13 +118,9 @@ def _float16_dtype(case):
 
 @pytest.mark.parametrize("case,dtype_name", HALF_CASES + INT_CASES)
 def test_impl_and_reference(case, dtype_name):
-    eager = _eager(case)
+    eager = _typed_eager(case)
     if eager is None:
         return
-    in_avals = [get_aval(a) for a in case.args]
-    out_avals = case.results(case.prim.rule("abstract_eval")(*in_avals, **case.params))
-    for o, aval in zip(eager, out_avals):
-        assert (o.shape, o.dtype) == (aval.shape, aval.dtype)
     if case.example.reference is None:
         return
     if dtype_name in SMALL_INTS:  # integers: NumPy in the same dtype, exactly
@@ -181,13 +189,9 @@ def test_complex_arguments(case, dtype_name, x64):
     """Refused with a TypeError naming the primitive, or: abstract_eval's dtypes, jit equal
     to eager within a few ulp (native complex arithmetic against NumPy's), vmap equal to
     eager, and derivatives of the arguments' dtypes."""
-    eager = _eager(case)
+    eager = _typed_eager(case)
     if eager is None:
         return
-    in_avals = [get_aval(a) for a in case.args]
-    out_avals = case.results(case.prim.rule("abstract_eval")(*in_avals, **case.params))
-    for o, aval in zip(eager, out_avals):
-        assert (o.shape, o.dtype) == (aval.shape, aval.dtype)
     jitted = case.outs(fx.jit(case.fun)(*case.args))
     for k, (j, e) in enumerate(zip(jitted, eager)):
         assert j.dtype == e.dtype

@@ -29,6 +29,7 @@ import numpy as np
 from llvmlite import ir
 
 from fx import dtypes
+from fx.backends.llvm import mathlib
 
 F32, F64 = ir.FloatType(), ir.DoubleType()
 I32 = ir.IntType(32)
@@ -70,32 +71,16 @@ def store(b, value, pointer):
         b.store(part, b.gep(pointer, [zero, ir.Constant(I32, k)], inbounds=True))
 
 
-class _Parts:
-    """Real arithmetic on one part type, for writing the formulas readably."""
+class _Parts(mathlib._Emitter):
+    """Real arithmetic on one part type (mathlib's instruction helpers), for writing the
+    formulas readably; `op` emits any real scalar op through the real code generator."""
 
     def __init__(self, b, t, real_op):
-        self.b, self.t, self.op = b, t, real_op
-
-    def c(self, v):
-        return ir.Constant(self.t, v)
-
-    def add(self, x, y):
-        return self.b.fadd(x, y)
-
-    def sub(self, x, y):
-        return self.b.fsub(x, y)
-
-    def mul(self, x, y):
-        return self.b.fmul(x, y)
-
-    def div(self, x, y):
-        return self.b.fdiv(x, y)
+        super().__init__(b, t)
+        self.op = real_op
 
     def neg(self, x):
         return self.b.fneg(x)
-
-    def abs(self, x):
-        return self.op("abs", x)
 
     def lt(self, x, y):
         return self.b.fcmp_ordered("<", x, y)
@@ -107,10 +92,7 @@ class _Parts:
         return self.b.select(c, x, y)
 
     def copysign(self, x, s):
-        fn = self.b.module.globals.get(f"llvm.copysign.{'f32' if self.t == F32 else 'f64'}") or \
-            ir.Function(self.b.module, ir.FunctionType(self.t, [self.t, self.t]),
-                        f"llvm.copysign.{'f32' if self.t == F32 else 'f64'}")
-        return self.b.call(fn, [x, s])
+        return self.intr("copysign", x, s)
 
     def hypot(self, x, y):
         ax, ay = self.abs(x), self.abs(y)
@@ -216,7 +198,7 @@ def _sqrt(p, z):
     a, b = z
     # scale tiny numbers up (exactly, by an even power of 2) so that (|a| + |z|) / 2 keeps
     # its digits; halve both terms first so that huge ones do not overflow
-    k = 40 if p.t == F32 else 300
+    k = 40 if p.ty == F32 else 300
     tiny = p.lt(p.op("max", p.abs(a), p.abs(b)), p.c(2.0 ** (-k // 2 - 20)))
     up, down = p.select(tiny, p.c(2.0 ** (2 * k)), p.c(1.0)), p.select(tiny, p.c(2.0 ** -k), p.c(1.0))
     sa, sb = p.mul(a, up), p.mul(b, up)
@@ -250,7 +232,7 @@ def _tanh(p, z):
     den = p.add(p.c(1.0), p.mul(beta, p.mul(s, s)))
     re, im = p.div(p.mul(beta, p.mul(rho, s)), den), p.div(t, den)
     # past |a| = 20 (9 in float32) s^2 overflows first; tanh is sign(a) + 4 sin b cos b e^-2|a| i
-    large = p.b.fcmp_ordered(">", p.abs(a), p.c(20.0 if p.t == F64 else 9.0))
+    large = p.b.fcmp_ordered(">", p.abs(a), p.c(20.0 if p.ty == F64 else 9.0))
     tail = p.mul(p.mul(p.c(4.0), p.mul(p.op("sin", b), p.op("cos", b))),
                  p.op("exp", p.mul(p.c(-2.0), p.abs(a))))
     return p.select(large, p.copysign(p.c(1.0), a), re), p.select(large, tail, im)
