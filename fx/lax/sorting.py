@@ -75,6 +75,10 @@ def _sort_abstract_eval(*operands, dimension, is_stable, num_keys):
     if not 1 <= num_keys <= len(operands):
         raise ValueError(f"sort: num_keys must be in [1, {len(operands)}] (the number of "
                          f"operands), got {num_keys}")
+    for key in operands[:num_keys]:
+        if dtypes.is_complex(key.dtype):
+            raise TypeError(f"sort: keys must be real, got {key.str_short()} (lax.sort splits a "
+                            "complex key into its parts)")
     return list(operands)
 
 
@@ -108,9 +112,25 @@ def sort(operand, dimension=-1, is_stable=True, num_keys=1):
         raise TypeError("sort needs at least one operand, got an empty sequence")
     ndim = get_aval(operands[0]).ndim
     dimension = canonicalize_axis(dimension, ndim, "sort dimension")
-    out = sort_p.bind(*operands, dimension=dimension, is_stable=bool(is_stable),
-                      num_keys=int(num_keys))
+    num_keys = int(num_keys)
+    keys = operands[:num_keys]
+    if num_keys <= len(operands) and any(dtypes.is_complex(get_aval(k).dtype) for k in keys):
+        keys = _real_keys(keys)  # sorted by, then dropped
+        out = sort_p.bind(*keys, *operands, dimension=dimension, is_stable=bool(is_stable),
+                          num_keys=len(keys))[len(keys):]
+    else:
+        out = sort_p.bind(*operands, dimension=dimension, is_stable=bool(is_stable), num_keys=num_keys)
     return out[0] if single else tuple(out)
+
+
+def _real_keys(keys):
+    """Sort keys with each complex key split into its real and imaginary parts: complex
+    numbers sort lexicographically, as in JAX and NumPy."""
+    from fx.lax.complex import imag, real
+    out = []
+    for key in keys:
+        out += [real(key), imag(key)] if dtypes.is_complex(get_aval(key).dtype) else [key]
+    return out
 
 
 # ---------------------------------------------------------------------------- top_k

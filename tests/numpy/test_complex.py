@@ -191,3 +191,16 @@ def test_complex_normal_gives_jaxs_values():
                                    -0.52903765 + 0.14534172j, -0.82828146 - 0.24999774j], rtol=1e-6)
     big = fx.random.normal(fx.random.PRNGKey(1), (20000,), jnp.complex64)
     np.testing.assert_allclose([np.var(np.asarray(big).real), np.var(np.asarray(big).imag)], 0.5, rtol=0.05)
+
+
+def test_complex_numbers_sort_lexicographically():
+    """By real part, then imaginary part; NaNs last (lax.sort splits a complex key in two)."""
+    z = np.array([2 + 1j, 1 + 5j, 2 - 3j, 1 + 5j, np.nan + 0j, -1j, 1 - 1j, 3j], np.complex64)
+    for sort in (jnp.sort, fx.jit(jnp.sort)):
+        np.testing.assert_array_equal(sort(z), np.sort(z))
+    for argsort in (jnp.argsort, fx.jit(jnp.argsort)):
+        np.testing.assert_array_equal(argsort(z), np.argsort(z, kind="stable"))
+    keys, values = fx.lax.sort((z, np.arange(8)), num_keys=1)
+    np.testing.assert_array_equal(values, np.argsort(z, kind="stable"))
+    with pytest.raises(TypeError, match="reduce_max does not accept c64"):
+        jnp.max(z)
