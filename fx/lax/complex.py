@@ -106,17 +106,13 @@ example(complex_p, randn(3, 2, seed=66), randn(3, 2, seed=67), reference=lambda 
 
 # ---------------------------------------------------------------------------- real-only primitives
 
-# Primitives that refuse complex operands: the comparisons and rem, as in JAX; the
-# extrema, which JAX takes lexicographically and fx does not yet; and the inverse
-# trigonometric and hyperbolic functions, which have no complex form in fx's native code
-# yet (JAX has them).
+# Primitives that refuse complex operands: the comparisons and rem, as in JAX, and the
+# extrema, which JAX takes lexicographically and fx does not yet.
 REAL_ONLY = {
     **dict.fromkeys(("lt", "le", "gt", "ge", "rem"), "complex numbers have no order"),
     **dict.fromkeys(("top_k", "reduce_max", "reduce_min", "argmax", "argmin", "cummax",
                      "cummin", "reduce_window_max", "reduce_window_min", "scatter_min",
                      "scatter_max"), "fx does not order complex numbers yet"),
-    **dict.fromkeys(("asin", "acos", "atan", "asinh", "acosh", "atanh"),
-                    "fx has no complex form of it yet"),
 }
 
 

@@ -18,7 +18,9 @@ UNARY = {
     "negative": np.negative, "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos,
     "tan": np.tan, "tanh": np.tanh, "expm1": np.expm1, "log1p": np.log1p, "abs": np.abs,
     "conj": np.conj, "real": np.real, "imag": np.imag, "square": np.square, "reciprocal": np.reciprocal,
-    "sign": np.sign, "angle": np.angle,
+    "sign": np.sign, "angle": np.angle, "arcsinh": np.arcsinh, "arccosh": np.arccosh,
+    "arctanh": np.arctanh, "arcsin": np.arcsin, "arccos": np.arccos, "arctan": np.arctan,
+    "sinh": np.sinh, "cosh": np.cosh, "exp2": np.exp2,
 }
 BINARY = {"add": np.add, "subtract": np.subtract, "multiply": np.multiply, "divide": np.divide,
           "power": np.power, "equal": np.equal}
@@ -26,9 +28,12 @@ BINARY = {"add": np.add, "subtract": np.subtract, "multiply": np.multiply, "divi
 # cases on 20,000 values (|z| ~ 3), complex64 / complex128: exp 1.2/1.8, log 1.8/2.2,
 # sqrt 1.0/1.4, sin 1.4/1.9, cos 1.1/1.8, tan 2.3/3.3, tanh 1.9/3.0, expm1 2.6/3.0,
 # log1p 2.0/10.6 (NumPy's own log(1 + z) is the larger error), divide 1.5/1.0,
-# power 9.2/15.3 (exp(w log z) scales log's error by |w log z|), abs 1.1/1.5
+# power 9.2/15.3 (exp(w log z) scales log's error by |w log z|), abs 1.1/1.5; and at
+# |z| ~ 0.001, 0.3, 3 and 100: arcsinh 1.9/2.8, arccosh 1.7/1.9, arctanh 1.7/3.0, arcsin
+# 2.3/2.8, arccos 3.4/3.8, arctan 1.7/2.8
 ULPS = {"tan": 6, "tanh": 6, "power": 32, "log1p": 16, "expm1": 6, "sin": 4, "cos": 4, "exp": 4,
-        "log": 4, "divide": 3, "sqrt": 3, "reciprocal": 3}
+        "log": 4, "divide": 3, "sqrt": 3, "reciprocal": 3, "arcsinh": 4, "arccosh": 4,
+        "arctanh": 4, "arcsin": 4, "arccos": 6, "arctan": 4, "sinh": 4, "cosh": 4, "exp2": 4}
 
 
 @pytest.mark.parametrize("name", sorted(UNARY) + sorted(BINARY))

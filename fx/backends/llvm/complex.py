@@ -22,6 +22,10 @@ tests/backends/llvm/test_complex_native.py):
   expm1, log1p without cancellation near 0: expm1(a) cos b - 2 sin^2(b/2) + i e^a sin b;
                log1p|1 + z| from log1p(2a + a^2 + b^2) / 2
   pow          exp(w log z), with 0^0 = 1 and 0^w = 0
+  asinh        log1p(z + z^2 / (1 + sqrt(z^2 + 1))) on the right half plane (odd), log 2z
+               where z^2 would overflow; asin z = -i asinh(iz)
+  acosh, acos  log(z + sqrt(z + 1) sqrt(z - 1)); pi/2 - asin z
+  atanh, atan  (log1p(z) - log1p(-z)) / 2; atan z = -i atanh(iz)
 """
 from __future__ import annotations
 
@@ -294,10 +298,59 @@ def _pow(p, z, w):
     return re, p.select(z_zero, p.c(0.0), im)
 
 
+def _asinh(p, z):
+    """log(z + sqrt(z^2 + 1)) for the z with non-negative real part (asinh is odd, so
+    the sum does not cancel), as log1p(z + z^2 / (1 + sqrt(z^2 + 1))) near 0; the square
+    is not formed for large |z| (it would overflow), where asinh z = log 2z."""
+    a, b = z
+    flip = p.lt(a, p.c(0.0))
+    a = p.select(flip, p.neg(a), a)
+    b = p.select(flip, p.neg(b), b)
+    sq = _mul(p, (a, b), (a, b))
+    root = _sqrt(p, (p.add(sq[0], p.c(1.0)), sq[1]))
+    t = _div(p, sq, (p.add(root[0], p.c(1.0)), root[1]))
+    small = _log1p(p, (p.add(a, t[0]), p.add(b, t[1])))
+    large = _log(p, (p.mul(a, p.c(2.0)), p.mul(b, p.c(2.0))))
+    huge = p.lt(p.c(2.0 ** (50 if p.ty == F32 else 500)), p.hypot(a, b))
+    re, im = p.select(huge, large[0], small[0]), p.select(huge, large[1], small[1])
+    return p.select(flip, p.neg(re), re), p.select(flip, p.neg(im), im)
+
+
+def _acosh(p, z):
+    """log(z + sqrt(z + 1) sqrt(z - 1))."""
+    a, b = z
+    root = _mul(p, _sqrt(p, (p.add(a, p.c(1.0)), b)), _sqrt(p, (p.sub(a, p.c(1.0)), b)))
+    return _log(p, (p.add(a, root[0]), p.add(b, root[1])))
+
+
+def _atanh(p, z):
+    """(log1p(z) - log1p(-z)) / 2."""
+    a, b = z
+    plus, minus = _log1p(p, (a, b)), _log1p(p, (p.neg(a), p.neg(b)))
+    half = p.c(0.5)
+    return p.mul(half, p.sub(plus[0], minus[0])), p.mul(half, p.sub(plus[1], minus[1]))
+
+
+def _rotated(f):
+    """-i f(i z): asin from asinh, atan from atanh."""
+    def g(p, z):
+        x, y = f(p, (p.neg(z[1]), z[0]))
+        return y, p.neg(x)
+    return g
+
+
+def _acos(p, z):
+    """pi/2 - asin z."""
+    re, im = _rotated(_asinh)(p, z)
+    return p.sub(p.c(np.pi / 2), re), p.neg(im)
+
+
 _UNARY = {
     "neg": lambda p, z: (p.neg(z[0]), p.neg(z[1])), "exp": _exp, "log": _log, "sqrt": _sqrt,
     "rsqrt": _rsqrt, "sin": _sin, "cos": _cos, "tanh": _tanh, "tan": _tan, "expm1": _expm1,
     "log1p": _log1p, "sign": _sign, "exp2": _exp2, "sinh": _sinh, "cosh": _cosh,
+    "asinh": _asinh, "acosh": _acosh, "atanh": _atanh, "asin": _rotated(_asinh), "acos": _acos,
+    "atan": _rotated(_atanh),
 }
 _BINARY = {
     "add": lambda p, x, y: (p.add(x[0], y[0]), p.add(x[1], y[1])),
