@@ -81,7 +81,7 @@ def to_inexact_dtype(dtype):
 
 
 def _canonical_dtype(dtype, x64):
-    """The canonical form of a dtype-like, complex types included (the lattice has them)."""
+    """The canonical form of a dtype-like (canonicalize_dtype caches it)."""
     if dtype is None or dtype is float:  # None means the default float, as in NumPy and JAX
         return float64 if x64 else float32
     if dtype is int:
@@ -235,7 +235,7 @@ _WEAK_DEFAULT = {_I_WEAK: int, _F_WEAK: float, _C_WEAK: complex}
 
 def _node_dtype(node):
     """The canonical dtype of a lattice node (a weak node: the default type of its kind)."""
-    return _canonical_dtype(_WEAK_DEFAULT.get(node, node), config.enable_x64)
+    return canonicalize_dtype(_WEAK_DEFAULT.get(node, node))
 
 
 def _promotion_node(dtype):
@@ -243,7 +243,7 @@ def _promotion_node(dtype):
     weak, as in JAX."""
     if isinstance(dtype, type) and dtype in (int, float, complex):
         return {int: _I_WEAK, float: _F_WEAK, complex: _C_WEAK}[dtype]
-    return _canonical_dtype(dtype, config.enable_x64)
+    return canonicalize_dtype(dtype)
 
 
 def promote_types(a, b):
@@ -267,10 +267,10 @@ def _dtype_and_weak(x):
         return _node_dtype(_C_WEAK), True
     dt = getattr(x, "dtype", None)
     if isinstance(dt, np.dtype):  # arrays, tracers, avals: the hot case
-        return _canonical_dtype(dt, config.enable_x64), bool(getattr(x, "weak_type", False))
+        return canonicalize_dtype(dt), bool(getattr(x, "weak_type", False))  # the hot case: cached
     if t is bool:
         return bool_, False
-    return _canonical_dtype(x, config.enable_x64), False
+    return canonicalize_dtype(x), False
 
 
 def _weak_node(dtype):

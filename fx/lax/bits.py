@@ -10,14 +10,13 @@ own transpose), so gradients flow through emulated low precision.
 """
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from fx import dtypes
 from fx.core import Primitive, ShapedArray
 from fx.lax.examples import example, randn
 from fx.transforms.batching import broadcast_batcher
+from fx.transforms.call import lowered_as
 from fx.transforms.jvp import deflinear, defjvp_zero
 
 # ---------------------------------------------------------------------------- bitcast
@@ -115,24 +114,11 @@ def _signed(uint):
     return dtypes.int32 if uint == dtypes.uint32 else dtypes.int64
 
 
-@functools.lru_cache(maxsize=64)
-def _jaxpr(aval, exponent_bits, mantissa_bits):
-    from fx.transforms.staging import trace_to_closed_jaxpr
-    return trace_to_closed_jaxpr(lambda x: [_on_bits(x, exponent_bits, mantissa_bits)], [aval],
-                                 "reduce_precision")
-
-
-def _lower_reduce_precision(ctx, x, *, exponent_bits, mantissa_bits):
-    from fx.ir.lower import lower_eqns
-    (out,) = lower_eqns(ctx, _jaxpr(ShapedArray(x.shape, x.dtype), exponent_bits, mantissa_bits), [x])
-    return out
-
-
 reduce_precision_p.impl = lambda x, **p: np.asarray(_on_bits(x, **p))
 reduce_precision_p.abstract_eval = _reduce_precision_aval
 deflinear(reduce_precision_p, lambda ct, x, **p: [reduce_precision_p.bind(ct, **p)])
 broadcast_batcher(reduce_precision_p)
-reduce_precision_p.lower = _lower_reduce_precision
+reduce_precision_p.lower = lowered_as(_on_bits, "reduce_precision")
 
 
 def reduce_precision(operand, exponent_bits, mantissa_bits):

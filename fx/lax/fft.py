@@ -21,7 +21,6 @@ complex FFT of a real input; IRFFT's is a weighted RFFT).
 from __future__ import annotations
 
 import enum
-import functools
 import math
 
 import numpy as np
@@ -30,6 +29,7 @@ from fx import dtypes
 from fx.core import Primitive, ShapedArray
 from fx.lax.examples import example, randn
 from fx.transforms.batching import bdim_at_front
+from fx.transforms.call import lowered_as
 
 BASE = 16      # transforms this short (or shorter) are one product with the DFT matrix
 DIRECT = 256   # other lengths up to this one too; longer ones use Bluestein's algorithm
@@ -240,42 +240,30 @@ def _fft_by_lax(x, fft_type, fft_lengths):
     from fx import lax
     axes = range(x.ndim - len(fft_lengths), x.ndim)
     if fft_type in (FftType.FFT, FftType.IFFT):
-        one = _fft_1d if fft_type == FftType.FFT else functools.partial(_inverse, _fft_1d)
-        for axis in axes:
-            x = _along(one, x, axis)
-        return x
+        return _each_axis(_fft_1d if fft_type == FftType.FFT else _ifft_1d, x, axes)
     if fft_type == FftType.RFFT:
         x = lax.convert_element_type(x, complex_dtype(x.dtype))
         x = _fft_by_lax(x, FftType.FFT, fft_lengths)
         return lax.slice_in_dim(x, 0, fft_lengths[-1] // 2 + 1, axis=x.ndim - 1)
     # IRFFT: the inverse over the leading axes, then the Hermitian spectrum rebuilt
-    x = _leading_inverse(x, fft_lengths)
+    x = _each_axis(_ifft_1d, x, axes[:-1])
     n, m = fft_lengths[-1], x.shape[-1]
     mirror = lax.conj(lax.rev(lax.slice_in_dim(x, 1, n - m + 1, axis=x.ndim - 1), (x.ndim - 1,)))
-    full = lax.concatenate([x, mirror], x.ndim - 1)
-    return lax.real(_along(functools.partial(_inverse, _fft_1d), full, x.ndim - 1))
+    return lax.real(_ifft_1d(lax.concatenate([x, mirror], x.ndim - 1)))
 
 
-def _leading_inverse(x, fft_lengths):
-    axes = range(x.ndim - len(fft_lengths), x.ndim - 1)
+def _ifft_1d(x):
+    return _inverse(_fft_1d, x)
+
+
+def _each_axis(transform, x, axes):
+    """`transform` (of the last axis) applied along each of `axes` in turn."""
     for axis in axes:
-        x = _along(functools.partial(_inverse, _fft_1d), x, axis)
+        x = _along(transform, x, axis)
     return x
 
 
-@functools.lru_cache(maxsize=64)
-def _jaxpr(aval, fft_type, fft_lengths):
-    from fx.transforms.staging import trace_to_closed_jaxpr
-    return trace_to_closed_jaxpr(lambda x: [_fft_by_lax(x, fft_type, fft_lengths)], [aval], "fft")
-
-
-def _lower_fft(ctx, x, *, fft_type, fft_lengths):
-    from fx.ir.lower import lower_eqns
-    (out,) = lower_eqns(ctx, _jaxpr(ShapedArray(x.shape, x.dtype), fft_type, fft_lengths), [x])
-    return out
-
-
-fft_p.lower = _lower_fft
+fft_p.lower = lowered_as(_fft_by_lax, "fft")
 
 
 def _c(*shape, seed):

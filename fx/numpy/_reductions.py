@@ -200,11 +200,11 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
             raise ValueError("var: pass either ddof or correction, not both")
         ddof = correction
     a = _inexact(a, dtype)
+    if dtypes.is_complex(get_aval(a).dtype):  # real: the variances of the parts add up
+        return lax.add(*(var(part, axis, None, None, ddof, keepdims, where=where)
+                         for part in (lax.real(a), lax.imag(a))))
     axes = _axes(axis, get_aval(a).ndim)
     centered = lax.sub(a, broadcast_to(mean(a, axes, keepdims=True, where=where), get_aval(a).shape))
-    if dtypes.is_complex(get_aval(a).dtype):  # the variance of a complex array is real
-        return var(lax.real(centered), axis, None, None, ddof, keepdims, where=where) + \
-            var(lax.imag(centered), axis, None, None, ddof, keepdims, where=where)
     squares = sum(lax.mul(centered, centered), axes, keepdims=keepdims, where=where)
     count = lax._as_operand(_count_where(a, axes, keepdims, where), like=squares)
     drift = sum(centered, axes, keepdims=keepdims, where=where)

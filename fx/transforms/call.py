@@ -10,6 +10,7 @@ transform sees them flow in and the held jaxprs never capture a value.
 """
 from __future__ import annotations
 
+import functools
 import weakref
 
 from fx import tree_util
@@ -138,6 +139,21 @@ def check_operands(label):
 def lower_inline(ctx, *args, jaxpr, **_):
     """The kernel program of a call is its jaxpr's, inlined at the call."""
     return lower_eqns(ctx, jaxpr, list(args))
+
+
+def lowered_as(fn, name):
+    """A lowering rule for a one-output primitive computed by `fn(*operands, **params)`,
+    a function of lax operations: its jaxpr (traced once per operand types and params)
+    is inlined, so no backend needs a kernel of its own for the primitive."""
+    @functools.lru_cache(maxsize=64)
+    def traced(avals, params):
+        return trace_to_closed_jaxpr(lambda *xs: [fn(*xs, **dict(params))], list(avals), name)
+
+    def rule(ctx, *args, **params):
+        avals = tuple(ShapedArray(x.shape, x.dtype) for x in args)
+        (out,) = lower_eqns(ctx, traced(avals, tuple(sorted(params.items()))), list(args))
+        return out
+    return rule
 
 
 def transform_the_call(prim, label, derive):

@@ -82,7 +82,7 @@ def _eager(case):
     try:
         return case.outs(case.fun(*case.args))
     except TypeError as e:
-        assert case.prim.name in str(e) or "dtype" in str(e) or "integer" in str(e), \
+        assert case.prim.name in str(e), \
             f"{case.prim.name}: refused without naming itself: {e}"
         return None
 

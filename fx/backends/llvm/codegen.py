@@ -194,7 +194,7 @@ class ExprEmitter:
 def scalar_op(em, name, args, arg_dtypes, dtype):
     b = em.b
     in_dtype = arg_dtypes[0] if arg_dtypes else dtype
-    if any(map(dtypes.is_complex, (*arg_dtypes[-2:], dtype))):
+    if any(map(dtypes.is_complex, (*arg_dtypes, dtype))):
         return _complex_op(em, name, args, arg_dtypes, dtype)
     if name == "convert":
         return convert(b, args[0], in_dtype, dtype)
@@ -386,7 +386,7 @@ def convert(b, v, src, dst):
     if src == dst:
         return v
     if dtypes.is_complex(src) or dtypes.is_complex(dst):
-        return cx.complex_op(b, "convert", [v], [src], dst, None)
+        return cx.complex_op(b, "convert", [v], [src], dst, real_op=None)
     if half.is_half(dst):
         return _convert_to_half(b, v, src, dst)
     st, dt = value_type(src), value_type(dst)

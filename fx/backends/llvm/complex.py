@@ -7,7 +7,7 @@ the parts, through the same real code generation (and math library) as float arr
 `real_op(name, *args)` emits one real scalar op.
 
 The formulas, and what they cost in accuracy (measured against NumPy in
-tests/backends/llvm/test_complex_native.py):
+tests/numpy/test_complex.py):
   mul          (ac - bd) + (ad + bc)i, as XLA and NumPy
   div          Smith's algorithm (scales by the larger part of the divisor: no overflow
                for large divisors, as NumPy)
@@ -114,12 +114,11 @@ def complex_op(b, name, args, arg_dtypes, dtype, real_op):
     if name == "complex":
         return make(b, *args)
     if name == "convert":
-        return _convert(b, args[0], src, np.dtype(dtype), real_op)
-    p = _Parts(b, part_type(src), real_op)
-    zs = [parts(b, z) for z in args] if name != "select" else None
+        return _convert(b, args[0], src, np.dtype(dtype))
     if name == "select":
         return b.select(*args)
-    (a, bb), *rest = zs
+    p = _Parts(b, part_type(src), real_op)
+    (a, bb), *rest = [parts(b, z) for z in args]
     if name == "real":
         return a
     if name == "imag":
@@ -144,7 +143,7 @@ def complex_op(b, name, args, arg_dtypes, dtype, real_op):
     return make(b, re, im)
 
 
-def _convert(b, v, src, dst, real_op):
+def _convert(b, v, src, dst):
     from fx.backends.llvm import codegen as cg
     if dtypes.is_complex(src) and dtypes.is_complex(dst):
         re, im = parts(b, v)

@@ -22,6 +22,7 @@ import numpy as np
 from llvmlite import ir
 
 from fx import dtypes
+from fx.backends.llvm import mathlib
 
 I16, I32 = ir.IntType(16), ir.IntType(32)
 F32, F64 = ir.FloatType(), ir.DoubleType()
@@ -134,12 +135,8 @@ def float64_to_float32_odd(b, value):
     inexact = b.fcmp_ordered("!=", b.fpext(nearest, F64), value)
     even = b.icmp_unsigned("==", b.and_(bits, _i32(1)), _i32(0))
     # nearest's magnitude went past value's: step back one unit, else forward one
-    overshot = b.fcmp_ordered(">", b.call(_fabs64(b), [b.fpext(nearest, F64)]), b.call(_fabs64(b), [value]))
+    f64 = mathlib._Emitter(b, F64)
+    overshot = b.fcmp_ordered(">", f64.abs(b.fpext(nearest, F64)), f64.abs(value))
     odd = b.select(overshot, b.sub(bits, _i32(1)), b.add(bits, _i32(1)))
     return b.bitcast(b.select(b.and_(inexact, even), odd, bits), F32)
 
-
-def _fabs64(b):
-    module = b.module
-    fn = module.globals.get("llvm.fabs.f64")
-    return fn or ir.Function(module, ir.FunctionType(F64, [F64]), "llvm.fabs.f64")
