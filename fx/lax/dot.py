@@ -210,10 +210,9 @@ def canonicalize_precision(precision):
             return tuple(Precision(p) for p in precision)
         return Precision(precision)
     except ValueError:
-        pass
-    raise ValueError("precision must be None, one of 'default', 'high', 'highest' (or "
-                     "'bfloat16', 'tensorfloat32', 'float32'), a lax.Precision, or a pair of "
-                     f"these, got {precision!r}")
+        raise ValueError("precision must be None, one of 'default', 'high', 'highest' (or "
+                         "'bfloat16', 'tensorfloat32', 'float32'), a lax.Precision, or a pair of "
+                         f"these, got {precision!r}") from None
 
 
 def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):
