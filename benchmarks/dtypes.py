@@ -1,6 +1,8 @@
-"""16-bit floats against float32, fx beside JAX in one run: tanh-GELU on 4M elements (memory
-bound: half the bytes should show) and the B3 MLP training step (784-1024-1024-10, batch
-256) with bfloat16 parameters and float32 accumulation.
+"""16-bit floats against float32, fx beside JAX in one run: an axpy-like `2x + 1` and the
+tanh-GELU on 4M elements (the first bound by memory, where half the bytes should show; the
+second by arithmetic on a machine of few cores) and the B3 MLP training step
+(784-1024-1024-10, batch 256) with bfloat16 parameters and float32 accumulation. The last
+columns are each dtype's time over float32's (fx's).
 
     python benchmarks/dtypes.py [--repeat 30]
 
@@ -74,6 +76,7 @@ def main():
         for name, (lib, jnp, nn, block) in libraries.items():
             t = getattr(jnp, dtype)
             xs = jnp.asarray(x).astype(t)
+            row["axpy", name] = median_time(lib.jit(lambda x: 2 * x + 1), (xs,), block, args.repeat)
             row["gelu", name] = median_time(lib.jit(gelu(jnp)), (xs,), block, args.repeat)
             params = [(jnp.asarray(w).astype(t), jnp.asarray(b).astype(t)) for w, b in weights]
             row["mlp", name] = median_time(lib.jit(mlp_step(lib, jnp, nn)),
@@ -82,14 +85,17 @@ def main():
 
     print(f"CPU: {cpu_model()}\n")
     names = list(libraries)
-    head = " | ".join(f"{w} {n}" for w in ("GELU 4M", "MLP step") for n in names)
-    ratios = " | ".join(f"{w} fx/JAX" for w in ("GELU", "MLP")) if "jax" in names else ""
-    print(f"| dtype | {head} |" + (f" {ratios} |" if ratios else ""))
-    print("|---" * (1 + 2 * len(names) + (2 if ratios else 0)) + "|")
+    work = {"axpy": "2x+1 4M", "gelu": "GELU 4M", "mlp": "MLP step"}
+    head = " | ".join(f"{label} {n}" for label in work.values() for n in names)
+    ratios = " | ".join(f"{w} fx/JAX" for w in work) if "jax" in names else ""
+    print(f"| dtype | {head} |" + (f" {ratios} |" if ratios else "") + " 2x+1 / f32 | GELU / f32 |")
+    print("|---" * (3 + len(work) * len(names) + (len(work) if ratios else 0)) + "|")
+    float32 = rows[0][1]
     for dtype, row in rows:
-        cells = [f"{row[w, n] * 1e3:.2f} ms" for w in ("gelu", "mlp") for n in names]
+        cells = [f"{row[w, n] * 1e3:.2f} ms" for w in work for n in names]
         if ratios:
-            cells += [f"{row[w, 'fx'] / row[w, 'jax']:.2f}" for w in ("gelu", "mlp")]
+            cells += [f"{row[w, 'fx'] / row[w, 'jax']:.2f}" for w in work]
+        cells += [f"{row[w, 'fx'] / float32[w, 'fx']:.2f}" for w in ("axpy", "gelu")]
         print(f"| {dtype} | " + " | ".join(cells) + " |")
 
 

@@ -26,7 +26,8 @@ from fx.array import Device
 # Option name -> (type, default, environment variables consulted in order for its initial value).
 _OPTIONS = {"enable_x64": (bool, False, ("FX_ENABLE_X64", "JAX_ENABLE_X64")),
             "executable_cache_size": (int, 1024, ("FX_EXECUTABLE_CACHE_SIZE",)),
-            "default_device": (Device, None, ())}
+            "default_device": (Device, None, ()),
+            "allow_excess_precision": (bool, True, ("FX_ALLOW_EXCESS_PRECISION",))}
 
 _TRUE = {"1", "true", "t", "yes", "y", "on"}
 _FALSE = {"0", "false", "f", "no", "n", "off", ""}

@@ -842,11 +842,15 @@ def _size(shape):
 
 @dataclass(eq=False)
 class Program:
+    """A compiled function's statements and buffers. With `excess_precision`, an Op of a
+    16-bit float dtype may keep its float32 value until a store or a convert rounds it
+    (config.allow_excess_precision); without, every such Op rounds its result."""
     inputs: list
     outputs: list                 # may repeat or alias inputs/consts (handled by the caller)
     consts: list
     temps: list
     body: list = field(default_factory=list)
+    excess_precision: bool = True
 
     def __str__(self):
         return pp_program(self)
@@ -1089,6 +1093,8 @@ def pp_program(p: Program) -> str:
         slots.setdefault(t.slot, []).append(t.name)
     lines = [f"inputs: {', '.join(map(_buf_decl, p.inputs))}",
              f"outputs: {', '.join(map(_buf_decl, p.outputs))}"]  # the key needs their dtypes
+    if not p.excess_precision:
+        lines.append("16-bit floats: rounded after every op")
     if p.consts:
         lines.append(f"consts: {', '.join(map(_buf_decl, p.consts))}")
     if p.temps:

@@ -35,6 +35,7 @@ import contextlib
 import numpy as np
 
 from fx import dtypes
+from fx.config import config
 from fx.ir import kernels as K
 from fx.ir.kernel_passes import CPU, Pipeline
 from fx.ir.jaxpr import ClosedJaxpr, Literal
@@ -329,7 +330,8 @@ def lower_jaxpr(closed: ClosedJaxpr, pipeline: Pipeline = CPU) -> K.Program:
     inputs = [K.Buffer(f"in{i}", v.aval.shape, v.aval.dtype, "input") for i, v in enumerate(jaxpr.invars)]
     results = lower_eqns(ctx, closed, [BufferValue(b) for b in inputs], uses)
     outputs = _output_buffers(ctx, results)
-    program = K.Program(inputs, outputs, ctx.consts, ctx.temps, ctx.body)
+    program = K.Program(inputs, outputs, ctx.consts, ctx.temps, ctx.body,
+                        excess_precision=config.allow_excess_precision)
     pipeline.run(program)
     K.verify_bounds(program)
     plan_buffers(program)

@@ -1,6 +1,6 @@
 """int8, int16, uint8, uint16, uint64, float16 and bfloat16 as first-class dtypes: JAX's
-result types, wraparound, 16-bit float rounding (jit gives eager's bits), reductions
-that accumulate wider, and JAX's random streams (golden values from jax 0.10.2)."""
+result types, wraparound, 16-bit float rounding (jit gives eager's bits, or with excess
+precision those of the float32 computation rounded once), reductions that accumulate wider, and JAX's random streams (golden values from jax 0.10.2)."""
 import ml_dtypes
 import numpy as np
 import pytest
@@ -32,8 +32,8 @@ def test_names_and_scalar_types():
     assert jnp.finfo(jnp.bfloat16).eps == 2.0 ** -7 and jnp.iinfo(jnp.int8).min == -128
 
 
-# every op below is exact, or one rounding of an exact result, for these dtypes: jit must
-# give eager's bits
+# every op below is exact, or one rounding of an exact result, for these dtypes: jit
+# rounding every op (excess precision off) must give eager's bits
 OPS = {
     "add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, y: x * y,
     "max": jnp.maximum, "neg": lambda x, y: -x, "abs": lambda x, y: jnp.abs(x),
@@ -55,11 +55,40 @@ CASES = [(op, t) for op in OPS for t in NEW if not (op == "cumsum_ints" and t in
 def test_jit_gives_eagers_bits(op, dtype):
     x, y = _data(dtype), _data(dtype, seed=1)
     want = OPS[op](jnp.asarray(x), jnp.asarray(y))
-    got = fx.jit(OPS[op])(x, y)
+    with fx.config.override("allow_excess_precision", False):
+        got = fx.jit(OPS[op])(x, y)
     assert got.dtype == want.dtype
-    np.testing.assert_array_equal(np.asarray(got).view(f"u{got.dtype.itemsize}") if got.dtype.itemsize > 1
-                                  else np.asarray(got), np.asarray(want).view(f"u{want.dtype.itemsize}")
-                                  if want.dtype.itemsize > 1 else np.asarray(want))
+    np.testing.assert_array_equal(_bits(got), _bits(want))
+
+
+def _bits(a):
+    a = np.asarray(a)
+    return a.view(f"u{a.dtype.itemsize}") if a.dtype.itemsize > 1 else a
+
+
+def _gelu(x):  # tanh-GELU with constants exact in 16 bits (the float32 reference's too)
+    return 0.5 * x * (1.0 + jnp.tanh(0.796875 * (x + 0.046875 * x ** 3)))
+
+
+@pytest.mark.parametrize("dtype", HALF, ids=lambda t: t.__name__)
+@pytest.mark.parametrize("f", [OPS["chain"], OPS["scalar"], lambda x, y: _gelu(x) * y,
+                               lambda x, y: jnp.exp(x * y).astype(jnp.float32) + 1],
+                         ids=["chain", "scalar", "gelu", "through_convert"])
+def test_excess_precision_rounds_once_when_stored(f, dtype):
+    """By default a fused chain of 16-bit ops keeps float32 and rounds once, when stored
+    or converted: the bits of the same chain computed in float32 and rounded. Those differ
+    from rounding after every op (eager), which `allow_excess_precision` off restores."""
+    x, y = _data(dtype, n=4096), _data(dtype, n=4096, seed=1)
+    jitted = fx.jit(f)  # one function: the option is part of its cache key
+    got = jitted(x, y)
+    in_f32 = fx.jit(lambda a, b: f(a.astype(jnp.float32), b.astype(jnp.float32)).astype(got.dtype))
+    want = in_f32(x, y) if got.dtype != np.float32 else \
+        fx.jit(lambda a, b: f(a, b).astype(jnp.float32))(x, y)
+    np.testing.assert_array_equal(_bits(got), _bits(want))
+    with fx.config.override("allow_excess_precision", False):
+        per_op = jitted(x, y)
+    np.testing.assert_array_equal(_bits(per_op), _bits(f(jnp.asarray(x), jnp.asarray(y))))
+    assert (_bits(per_op) != _bits(got)).any()
 
 
 @pytest.mark.parametrize("dtype", HALF, ids=lambda t: t.__name__)
@@ -169,10 +198,17 @@ KEY = fx.random.PRNGKey(0)
     ("uniform", jnp.bfloat16, [16166, 16146, 15904, 15952, 16182, 16004]),
 ])
 def test_16bit_samplers_give_jaxs_values(sampler, dtype, bits):
-    for f in (getattr(fx.random, sampler), fx.jit(getattr(fx.random, sampler), static_argnums=(1, 2))):
-        out = f(KEY, (6,), dtype)
+    """JAX's bits eagerly and under jit rounding every op (as XLA on the CPU does); with
+    excess precision, jit's values are within a few units in the last place of them."""
+    jitted = fx.jit(getattr(fx.random, sampler), static_argnums=(1, 2))
+    with fx.config.override("allow_excess_precision", False):
+        strict = jitted(KEY, (6,), dtype)
+    for out in (getattr(fx.random, sampler)(KEY, (6,), dtype), strict):
         assert out.dtype == dtype.dtype
         assert np.asarray(out).view(np.uint16).tolist() == bits
+    want = np.array(bits, np.uint16).view(dtype.dtype).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(jitted(KEY, (6,), dtype)).astype(np.float32), want,
+                               rtol=4 * float(dtypes.finfo(dtype.dtype).eps))
 
 
 @pytest.mark.parametrize("dtype,values", [

@@ -110,6 +110,8 @@ class ExprEmitter:
     def __init__(self, builder, module, pointers, loop_vars):
         self.b, self.module, self.ptrs, self.vars = builder, module, pointers, loop_vars
         self.memo = {}
+        # see K.Program; modules built outside a program (tests) round after every op
+        self.excess_precision = getattr(module, "excess_precision", False)
 
     # -- indices --------------------------------------------------------------------
     def idx(self, i):
@@ -183,7 +185,7 @@ class ExprEmitter:
         elif isinstance(e, K.Op):
             args = [self.expr(a) for a in e.args]
             v = scalar_op(self, e.op, args, [a.dtype for a in e.args], e.dtype)
-            if half.is_half(e.dtype) and e.op not in half.EXACT_OPS:
+            if half.is_half(e.dtype) and e.op not in half.EXACT_OPS and not self.excess_precision:
                 v = half.round_to(self.b, v, e.dtype)
         else:
             raise TypeError(e)
@@ -197,6 +199,9 @@ def scalar_op(em, name, args, arg_dtypes, dtype):
     if any(map(dtypes.is_complex, (*arg_dtypes, dtype))):
         return _complex_op(em, name, args, arg_dtypes, dtype)
     if name == "convert":
+        if em.excess_precision and half.is_half(in_dtype):
+            # a convert reads the 16-bit value its operand holds, not its excess precision
+            return convert(b, half.round_to(b, args[0], in_dtype), in_dtype, dtype)
         return convert(b, args[0], in_dtype, dtype)
     if name == "bitcast":
         return _bitcast(b, args[0], in_dtype, dtype)

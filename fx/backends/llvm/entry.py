@@ -45,6 +45,7 @@ def build_modules(program: K.Program, prefix: str, groups: int = 1):
     budget = [cg.MAX_INLINE_TRANSCENDENTALS]
     for m in [module, *parts]:
         m.inline_transcendentals = budget  # shared by the program's modules
+        m.excess_precision = program.excess_precision
     params = program.inputs + program.outputs
     n_args = len(params) + 1
     body = _EntryBody(module, parts, prefix, None)
