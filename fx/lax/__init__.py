@@ -52,7 +52,7 @@ from fx.lax import linalg  # jax.lax.linalg: a submodule, as in JAX
 
 from fx.lax.ops import (RoundingMethod, _as_operand, _convert_weak, abs, acos, acosh, add, asin,
                         asinh, atan, atan2, atanh, bitwise_and, bitwise_not, bitwise_or,
-                        bitwise_xor, broadcast, cbrt, ceil, convert_element_type, cos, cosh, div,
+                        bitwise_xor, broadcast, cbrt, ceil, clamp, convert_element_type, cos, cosh, div,
                         eq, erf, exp, exp2, expm1, floor, full, full_like, ge, gt, integer_pow,
                         is_finite, le, log, log1p, logistic, lt, max, min, mul, ne, neg, pow, rem,
                         reshape, round, rsqrt, select, select_n, shift_left,

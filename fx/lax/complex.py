@@ -106,14 +106,11 @@ example(complex_p, randn(3, 2, seed=66), randn(3, 2, seed=67), reference=lambda 
 
 # ---------------------------------------------------------------------------- real-only primitives
 
-# Primitives that refuse complex operands: the comparisons and rem, as in JAX, and the
-# extrema, which JAX takes lexicographically and fx does not yet.
-REAL_ONLY = {
-    **dict.fromkeys(("lt", "le", "gt", "ge", "rem"), "complex numbers have no order"),
-    **dict.fromkeys(("top_k", "reduce_max", "reduce_min", "argmax", "argmin", "cummax",
-                     "cummin", "reduce_window_max", "reduce_window_min", "scatter_min",
-                     "scatter_max"), "fx does not order complex numbers yet"),
-}
+# Primitives that refuse complex operands, as in JAX: the comparisons, rem, and the
+# extrema that JAX does not order lexicographically (max/min and their reductions,
+# cumulative, windowed and scatter forms do, as NumPy does).
+REAL_ONLY = dict.fromkeys(("lt", "le", "gt", "ge", "rem", "top_k", "argmax", "argmin"),
+                          "complex numbers have no order")
 
 
 def refuse_complex_operands(primitives):

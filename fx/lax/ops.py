@@ -103,6 +103,14 @@ sinh, cosh, asinh, acosh, atanh = map(_unary, [sinh_p, cosh_p, asinh_p, acosh_p,
 cbrt, is_finite, square = map(_unary, [cbrt_p, is_finite_p, square_p])
 
 
+def clamp(min, x, max):
+    """x limited to [min, max] elementwise (JAX's lax.clamp): `min` and `max` are scalars
+    or of x's shape and dtype. Complex numbers order lexicographically, as in max and min
+    (XLA's CPU clamp compares only their real parts)."""
+    low, operand, high = _operands(min, x, max)
+    return min_p.bind(max_p.bind(operand, low), high)
+
+
 def integer_pow(x, y: int):
     return integer_pow_p.bind(_as_operand(x), y=_index(y, "integer_pow exponent"))
 

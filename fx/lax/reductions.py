@@ -63,11 +63,13 @@ def _canonical_axes(axes):
 
 
 def _identity(ufunc, dtype):
-    """The identity of max (the lowest value) or min (the highest) in `dtype`."""
+    """The identity of max (the lowest value) or min (the highest) in `dtype` (complex
+    numbers order lexicographically)."""
     if dtypes.is_bool(dtype):
         return ufunc is np.minimum
-    if dtypes.is_floating(dtype):
-        return np.inf if ufunc is np.minimum else -np.inf
+    if dtypes.is_floating(dtype) or dtypes.is_complex(dtype):
+        highest = complex(np.inf, np.inf) if dtypes.is_complex(dtype) else np.inf
+        return highest if ufunc is np.minimum else -highest
     info = np.iinfo(dtype)
     return info.max if ufunc is np.minimum else info.min
 

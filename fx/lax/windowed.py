@@ -251,18 +251,24 @@ def patches(x, fill, *, window_dimensions, window_strides, padding, base_dilatio
 
 
 def _chooser_jvp(prim, reducer, arg_chooser):
-    """The tangent of each window's first extremum."""
+    """The tangent of each window's first extremum (for complex numbers, which argmax does
+    not order, the first element equal to the window's result)."""
     def rule(primals, tangents, **params):
         from fx import lax
         (x,), (t,) = primals, tangents
+        ans = prim.bind(x, **params)
         windows = patches(x, _fill(reducer, get_aval(x).dtype).item(), **params)
         shape = get_aval(windows).shape
-        chosen = arg_chooser(windows, len(shape) - 1, np.int32)
-        hit = lax.eq(lax.broadcasted_iota(np.int32, shape, len(shape) - 1),
-                     broadcast_in_dim(chosen, shape, tuple(range(len(shape) - 1))))
+        last, kept = len(shape) - 1, tuple(range(len(shape) - 1))
+        if dtypes.is_complex(get_aval(x).dtype):
+            equal = lax.eq(windows, broadcast_in_dim(ans, shape, kept))
+            chosen = argmax(lax.convert_element_type(equal, np.int32), last, np.int32)
+        else:
+            chosen = arg_chooser(windows, last, np.int32)
+        hit = lax.eq(lax.broadcasted_iota(np.int32, shape, last), broadcast_in_dim(chosen, shape, kept))
         dtype = get_aval(t).dtype
         picked = lax.mul(patches(t, 0, **params), lax.convert_element_type(hit, dtype))
-        return prim.bind(x, **params), reduce_sum(picked, (len(shape) - 1,))
+        return ans, reduce_sum(picked, (last,))
     prim.jvp = rule
 
 

@@ -13,7 +13,9 @@ from fx.numpy._promote import broadcast_arrays, promote_args, promote_args_inexa
 from fx.transforms.custom import custom_jvp
 
 
-def _binary(lax_op, inexact=False, name=None):
+def _binary(lax_op, inexact=False, name=None, ordered=False):
+    """NumPy's `name` from a binary lax op; an `ordered` one (a comparison) compares
+    complex numbers lexicographically, as jax.numpy does (lax does not order them)."""
     promote = promote_args_inexact if inexact else promote_args
     prim = getattr(lax_op, "primitive", None)
 
@@ -21,15 +23,23 @@ def _binary(lax_op, inexact=False, name=None):
         # Fast path: two fx arrays of one type (shape, dtype, weak type) need neither
         # promotion nor broadcasting; eager code (optimizer updates) is mostly this.
         if prim is not None and isinstance(x, Array) and isinstance(y, Array) and x.aval == y.aval and (
-                not inexact or dtypes.is_floating(x.aval.dtype)):
+                dtypes.is_floating(x.aval.dtype) if inexact else not (ordered and dtypes.is_complex(x.aval.dtype))):
             return prim.bind(x, y)
         # ... and a float array with a Python number keeps the array's dtype (the number
         # is weakly typed): lax turns the number into a scalar of that dtype.
         if prim is not None and (_float_array_and_number(x, y) or _float_array_and_number(y, x)):
             return lax_op(x, y)
-        return lax_op(*promote(x, y))
+        x, y = promote(x, y)
+        if ordered and dtypes.is_complex(get_aval(x).dtype):
+            return _lexicographic(lax_op, x, y)
+        return lax_op(x, y)
     ufunc.__name__ = name or lax_op.__name__
     return ufunc
+
+
+def _lexicographic(compare, x, y):
+    x_re, y_re = lax.real(x), lax.real(y)
+    return lax.select(lax.eq(x_re, y_re), compare(lax.imag(x), lax.imag(y)), compare(x_re, y_re))
 
 
 def _float_array_and_number(a, b):
@@ -53,10 +63,10 @@ maximum = _binary(lax.max, name="maximum")
 minimum = _binary(lax.min, name="minimum")
 equal = _binary(lax.eq, name="equal")
 not_equal = _binary(lax.ne, name="not_equal")
-less = _binary(lax.lt, name="less")
-less_equal = _binary(lax.le, name="less_equal")
-greater = _binary(lax.gt, name="greater")
-greater_equal = _binary(lax.ge, name="greater_equal")
+less = _binary(lax.lt, name="less", ordered=True)
+less_equal = _binary(lax.le, name="less_equal", ordered=True)
+greater = _binary(lax.gt, name="greater", ordered=True)
+greater_equal = _binary(lax.ge, name="greater_equal", ordered=True)
 logical_and = _binary(lambda x, y: lax.bitwise_and(_bool(x), _bool(y)), name="logical_and")
 logical_or = _binary(lambda x, y: lax.bitwise_or(_bool(x), _bool(y)), name="logical_or")
 logical_xor = _binary(lambda x, y: lax.bitwise_xor(_bool(x), _bool(y)), name="logical_xor")
@@ -220,6 +230,9 @@ def clip(a, min=None, max=None, *, a_min=None, a_max=None):
     if (a_min is not None and min is not None) or (a_max is not None and max is not None):
         raise TypeError("clip: give the bounds as min/max or as a_min/a_max, not both")
     lo, hi = a_min if min is None else min, a_max if max is None else max
+    if any(dtypes.is_complex(dtypes.result_type(v)) for v in (a, lo, hi) if v is not None):
+        raise ValueError("clip: complex numbers have no order and cannot be clipped (as in "
+                         "JAX); clip their real and imaginary parts separately")
     if lo is not None:
         a = maximum(a, lo)
     if hi is not None:

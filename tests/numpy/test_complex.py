@@ -207,5 +207,86 @@ def test_complex_numbers_sort_lexicographically():
         np.testing.assert_array_equal(argsort(z), np.argsort(z, kind="stable"))
     keys, values = fx.lax.sort((z, np.arange(8)), num_keys=1)
     np.testing.assert_array_equal(values, np.argsort(z, kind="stable"))
-    with pytest.raises(TypeError, match="reduce_max does not accept c64"):
-        jnp.max(z)
+
+
+def _tied(shape, seed=0):
+    """complex64 values whose real parts repeat (small integers), so that the order of
+    the imaginary parts decides: lexicographic and real-part-only orders differ."""
+    rng = np.random.default_rng(seed)
+    return (rng.integers(-2, 3, shape) + 1j * rng.standard_normal(shape)).astype(np.complex64)
+
+
+EXTREMA = {  # fx function of an (n, 6) array, NumPy's lexicographic reference
+    "max": (lambda z: jnp.max(z, axis=1), lambda z: np.max(z, axis=1)),
+    "min": (lambda z: jnp.min(z, axis=0), lambda z: np.min(z, axis=0)),
+    "maximum": (lambda z: jnp.maximum(z, z[::-1]), lambda z: np.maximum(z, z[::-1])),
+    "cummax": (lambda z: fx.lax.cummax(z, 1), lambda z: np.maximum.accumulate(z, 1)),
+    "cummin": (lambda z: fx.lax.cummin(z, 0, reverse=True),
+               lambda z: np.minimum.accumulate(z[::-1], 0)[::-1]),
+    "window_max": (lambda z: fx.lax.reduce_window(z, -np.inf + 0j, fx.lax.max, (1, 3), (1, 1), "VALID"),
+                   lambda z: np.stack([np.max(z[:, k:k + 3], 1) for k in range(4)], 1)),
+    "scatter_min": (lambda z: z[0].at[np.array([1, 1, 4])].min(z[1, :3]),
+                    lambda z: np.array([z[0, 0], min(z[0, 1], z[1, 0], z[1, 1], key=lambda v: (v.real, v.imag)),
+                                        *z[0, 2:4], min(z[0, 4], z[1, 2], key=lambda v: (v.real, v.imag)), z[0, 5]])),
+    "clamp": (lambda z: fx.lax.clamp(np.complex64(-1 + 0j), z, np.complex64(1 + 0.5j)),
+              lambda z: np.minimum(np.maximum(z, -1 + 0j), 1 + 0.5j)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXTREMA))
+def test_extrema_order_complex_numbers_lexicographically(name):
+    """As in JAX and NumPy: by real part, then by imaginary part; eager, jit and vmap."""
+    f, reference = EXTREMA[name]
+    z = _tied((8, 6))
+    want = reference(z)
+    for g in (f, fx.jit(f)):
+        np.testing.assert_array_equal(g(jnp.asarray(z)), want)
+    batched = fx.vmap(f)(np.stack([z, z[::-1]]))
+    np.testing.assert_array_equal(batched[1], reference(z[::-1]))
+    # the ties mattered: ordering equal real parts the other way changes the answer
+    assert not np.array_equal(want, np.conj(reference(np.conj(z))))
+
+
+def test_complex_comparisons_are_lexicographic():
+    """jnp's comparisons order complex numbers as JAX's do (lax.lt refuses them)."""
+    z, w = _tied(64), _tied(64, seed=1)
+    z[:3], w[:3] = np.nan, [1 + 1j, np.nan, 1 + 0j]
+    with np.errstate(invalid="ignore"):  # NumPy warns of the NaNs
+        wants = {name: getattr(np, name)(z, w) for name in ("less", "less_equal", "greater", "greater_equal")}
+        above_one = np.greater(z, 1)
+    for name, want in wants.items():
+        for f in (getattr(jnp, name), fx.jit(getattr(jnp, name))):
+            np.testing.assert_array_equal(f(z, w), want)
+    np.testing.assert_array_equal(jnp.asarray(z) > 1, above_one)
+    with pytest.raises(TypeError, match="lt does not accept c64"):
+        fx.lax.lt(z, w)
+
+
+def test_extrema_gradients_pick_the_lexicographic_extremum():
+    """The gradient flows to the element lexicographically largest (max and cummax: values
+    from jax 0.10.2; JAX cannot differentiate a complex window max, which fx can)."""
+    z = np.array([1 + 2j, 1 + 3j, 0 + 9j, 1 - 1j, 3 + 0j, 3 - 5j], np.complex64)
+    for f in (lambda z: jnp.max(z).real, fx.jit(lambda z: jnp.max(z).real)):
+        np.testing.assert_array_equal(fx.grad(f)(z), [0, 0, 0, 0, 1, 0])
+    cummax_sum = lambda z: fx.lax.cummax(z).real.sum()  # noqa: E731
+    np.testing.assert_array_equal(fx.grad(cummax_sum)(z[:3].copy() * np.array([1, 1, 0])), [1, 2, 0])
+    window = lambda z: fx.lax.reduce_window(z, -np.inf + 0j, fx.lax.max, (2,), (1,), "VALID").real.sum()  # noqa: E731
+    np.testing.assert_array_equal(fx.grad(window)(z), [0, 2, 0, 1, 2, 0])
+
+
+def test_nan_wins_complex_extrema():
+    """A NaN part makes max/min NaN, as for real numbers and in NumPy (XLA's answer depends
+    on the order it visits the elements)."""
+    z = np.array([1 + 2j, np.nan + 0j, 3 + 0j, 1j * np.nan], np.complex64)
+    for f in (jnp.max, fx.jit(jnp.max), jnp.min, fx.jit(jnp.min)):
+        assert np.isnan(complex(f(z)))
+    assert np.isnan(fx.jit(jnp.maximum)(z, z[::-1])).all()
+
+
+def test_unordered_complex_operations_raise_as_in_jax():
+    z = _tied(6)
+    for f, name in [(jnp.argmax, "argmax"), (jnp.argmin, "argmin"), (lambda z: fx.lax.top_k(z, 2), "top_k")]:
+        with pytest.raises(TypeError, match=f"{name} does not accept c64"):
+            f(z)
+    with pytest.raises(ValueError, match="complex numbers have no order"):
+        jnp.clip(z, -1, 1)

@@ -454,10 +454,9 @@ def reduce_init(reducer, dtype):
         return constant(_REDUCE_INIT[reducer], dtype)
     if dtype == np.bool_:
         return constant(reducer in ("min", "argmin"), dtype)
-    if dtypes.is_complex(dtype):
-        raise TypeError(f"the llvm backend does not compile a {reducer} of {dtype.name} yet")
-    if _is_float(dtype):
-        return constant(-np.inf if reducer in ("max", "argmax") else np.inf, dtype)
+    if _is_float(dtype) or dtypes.is_complex(dtype):
+        highest = complex(np.inf, np.inf) if dtypes.is_complex(dtype) else np.inf  # lexicographic
+        return constant(-highest if reducer in ("max", "argmax") else highest, dtype)
     info = np.iinfo(dtype)
     return constant(info.min if reducer in ("max", "argmax") else info.max, dtype)
 

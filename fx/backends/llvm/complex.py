@@ -131,10 +131,12 @@ def complex_op(b, name, args, arg_dtypes, dtype, real_op):
         c, d = rest[0]
         same = b.and_(p.eq(a, c), p.eq(bb, d))
         return same if name == "eq" else b.not_(same)
-    if name in ("max", "min"):  # lexicographic, as XLA
+    if name in ("max", "min"):  # lexicographic, as XLA; NaN wins, as for real numbers
         c, d = rest[0]
         greater = b.or_(b.fcmp_ordered(">", a, c), b.and_(p.eq(a, c), b.fcmp_ordered(">", bb, d)))
         first = greater if name == "max" else b.not_(b.or_(greater, b.and_(p.eq(a, c), p.eq(bb, d))))
+        first_nan, second_nan = (b.fcmp_unordered("uno", re, im) for re, im in ((a, bb), (c, d)))
+        first = b.or_(first_nan, b.and_(first, b.not_(second_nan)))
         return b.select(first, args[0], args[1])
     fn = _BINARY.get(name) or _UNARY.get(name)
     if fn is None:
