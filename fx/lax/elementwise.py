@@ -236,10 +236,11 @@ def _extremum(np_op, zero_pick):
     return impl
 
 
-max_p = elementwise("max", _extremum(np.maximum, lambda x, y: np.where(np.signbit(x), y, x)), _NUMBER)
+# max and min take bools too, as in JAX (or / and)
+max_p = elementwise("max", _extremum(np.maximum, lambda x, y: np.where(np.signbit(x), y, x)), _ANY)
 defjvp(max_p, lambda g, ans, x, y: mul(g, _balanced_eq(x, ans, y)),
        lambda g, ans, x, y: mul(g, _balanced_eq(y, ans, x)))
-min_p = elementwise("min", _extremum(np.minimum, lambda x, y: np.where(np.signbit(x), x, y)), _NUMBER)
+min_p = elementwise("min", _extremum(np.minimum, lambda x, y: np.where(np.signbit(x), x, y)), _ANY)
 defjvp(min_p, lambda g, ans, x, y: mul(g, _balanced_eq(x, ans, y)),
        lambda g, ans, x, y: mul(g, _balanced_eq(y, ans, x)))
 

@@ -92,12 +92,17 @@ def slice(operand, start_indices, limit_indices, strides=None):
 
 
 def slice_in_dim(operand, start_index, limit_index, stride=1, axis=0):
-    """operand[start:limit:stride] along `axis` only (JAX's lax.slice_in_dim)."""
+    """operand[start:limit:stride] along `axis` only (JAX's lax.slice_in_dim; a None start
+    or limit is the axis's start or end, a negative one counts from the end)."""
     from fx.core import get_aval
     shape = get_aval(operand).shape
     axis = axis % len(shape)
     starts, limits, strides = [0] * len(shape), list(shape), [1] * len(shape)
-    starts[axis], limits[axis], strides[axis] = start_index, limit_index, stride
+    start = 0 if start_index is None else start_index
+    limit = shape[axis] if limit_index is None else limit_index
+    starts[axis] = start + shape[axis] if isinstance(start, int) and start < 0 else start
+    limits[axis] = limit + shape[axis] if isinstance(limit, int) and limit < 0 else limit
+    strides[axis] = stride
     return slice(operand, starts, limits, strides)
 
 

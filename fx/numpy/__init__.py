@@ -25,7 +25,7 @@ from fx.numpy._products import (convolve, correlate, cross, dot, inner, kron, ma
                                 tensordot, vdot)
 from fx.numpy._promote import (array, asarray, astype, broadcast_arrays, broadcast_shapes,  # noqa: F401
                                broadcast_to)
-from fx.numpy._reductions import (all, amax, amin, any, argmax, argmin, count_nonzero,  # noqa: F401
+from fx.numpy._reductions import (all, amax, amin, any, argmax, argmin, count_nonzero, diff,  # noqa: F401
                                   cumprod, cumsum, max, mean, min, prod, ptp, std, sum, var)
 from fx.numpy._shape import (atleast_1d, atleast_2d, atleast_3d, concatenate, expand_dims,  # noqa: F401
                              flip, fliplr, flipud, moveaxis, ravel, reshape, roll, rot90, squeeze,

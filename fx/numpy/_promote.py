@@ -84,6 +84,16 @@ def promote_dtypes_inexact(*args):
     return [lax._convert_weak(a, float_dtype, aval.weak_type) for a in args]
 
 
+def promote_dtypes_numeric(*args):
+    """Like promote_dtypes, then bools to the default integer type (JAX's numeric
+    promotion, for arithmetic that has no boolean form: square, //, %)."""
+    args = promote_dtypes(*args)
+    aval = get_aval(args[0])
+    if not dtypes.is_bool(aval.dtype):
+        return args
+    return [lax._convert_weak(a, dtypes.default_int_dtype(), aval.weak_type) for a in args]
+
+
 def broadcast_shapes(*shapes):
     shapes = [canonicalize_shape(s) for s in shapes]
     try:
@@ -122,3 +132,7 @@ def promote_args(*args):
 
 def promote_args_inexact(*args):
     return broadcast_arrays(*promote_dtypes_inexact(*args))
+
+
+def promote_args_numeric(*args):
+    return broadcast_arrays(*promote_dtypes_numeric(*args))

@@ -6,13 +6,14 @@ one dense lax reduction that fuses, differentiates and batches like the unmasked
 """
 from __future__ import annotations
 
+import builtins
 import functools
 
 import numpy as np
 
 from fx import dtypes, lax
 from fx.core import get_aval
-from fx.argcheck import canonicalize_axes, describe
+from fx.argcheck import canonicalize_axes, canonicalize_axis, describe, index
 from fx.numpy._promote import _operand, broadcast_to
 
 
@@ -271,3 +272,28 @@ def _cumulative(name, lax_op):
 
 cumsum = _cumulative("cumsum", lax.cumsum)
 cumprod = _cumulative("cumprod", lax.cumprod)
+
+
+def diff(a, n=1, axis=-1, prepend=None, append=None):
+    """The n-th difference along `axis`, a[1:] - a[:-1] repeated n times (NumPy's diff;
+    of bools, a[1:] != a[:-1]), after joining `prepend` and `append` (scalars broadcast
+    to one slice) to `a`."""
+    from fx.numpy._shape import concatenate
+    from fx.numpy._ufuncs import not_equal, subtract
+    a = _array(a)
+    aval = get_aval(a)
+    if aval.ndim == 0:
+        raise ValueError("diff requires an array of at least one dimension, got a 0-d array")
+    n = index(n, "diff order n")
+    if n < 0:
+        raise ValueError(f"diff: the order n must be non-negative, got {n}")
+    axis = canonicalize_axis(axis, aval.ndim)
+    edge = aval.shape[:axis] + (1,) + aval.shape[axis + 1:]
+    pieces = [broadcast_to(p, edge) if get_aval(_array(p)).ndim == 0 else p
+              for p in (prepend, a, append) if p is not None]
+    a = concatenate(pieces, axis) if len(pieces) > 1 else a
+    for _ in range(builtins.min(n, get_aval(a).shape[axis])):  # each shortens the axis by one
+        later = lax.slice_in_dim(a, 1, None, axis=axis)
+        earlier = lax.slice_in_dim(a, 0, -1, axis=axis)
+        a = (not_equal if dtypes.is_bool(get_aval(a).dtype) else subtract)(later, earlier)
+    return a

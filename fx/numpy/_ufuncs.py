@@ -9,30 +9,35 @@ from fx import dtypes, lax
 from fx.array import Array
 from fx.core import get_aval
 from fx.argcheck import index
-from fx.numpy._promote import broadcast_arrays, promote_args, promote_args_inexact, promote_dtypes
+from fx.numpy._promote import (broadcast_arrays, promote_args, promote_args_inexact, promote_args_numeric,
+                               promote_dtypes)
 from fx.transforms.custom import custom_jvp
 
 
-def _binary(lax_op, inexact=False, name=None, ordered=False):
-    """NumPy's `name` from a binary lax op; an `ordered` one (a comparison) compares
-    complex numbers lexicographically, as jax.numpy does (lax does not order them)."""
+def _binary(lax_op, inexact=False, name=None, ordered=False, on_bools=None):
+    """NumPy's `name` from a binary lax op. An `ordered` one (a comparison) compares
+    complex numbers lexicographically, and `on_bools` (if given) computes it for two
+    bools, as jax.numpy does (lax neither orders complex numbers nor adds bools)."""
     promote = promote_args_inexact if inexact else promote_args
     prim = getattr(lax_op, "primitive", None)
+
+    def op_for(dtype):
+        if ordered and dtypes.is_complex(dtype):
+            return functools.partial(_lexicographic, lax_op)
+        return on_bools if on_bools is not None and dtypes.is_bool(dtype) else lax_op
 
     def ufunc(x, y):
         # Fast path: two fx arrays of one type (shape, dtype, weak type) need neither
         # promotion nor broadcasting; eager code (optimizer updates) is mostly this.
         if prim is not None and isinstance(x, Array) and isinstance(y, Array) and x.aval == y.aval and (
-                dtypes.is_floating(x.aval.dtype) if inexact else not (ordered and dtypes.is_complex(x.aval.dtype))):
+                dtypes.is_floating(x.aval.dtype) if inexact else op_for(x.aval.dtype) is lax_op):
             return prim.bind(x, y)
         # ... and a float array with a Python number keeps the array's dtype (the number
         # is weakly typed): lax turns the number into a scalar of that dtype.
         if prim is not None and (_float_array_and_number(x, y) or _float_array_and_number(y, x)):
             return lax_op(x, y)
         x, y = promote(x, y)
-        if ordered and dtypes.is_complex(get_aval(x).dtype):
-            return _lexicographic(lax_op, x, y)
-        return lax_op(x, y)
+        return op_for(get_aval(x).dtype)(x, y)
     ufunc.__name__ = name or lax_op.__name__
     return ufunc
 
@@ -55,9 +60,9 @@ def _unary(lax_op, inexact=False, name=None):
     return ufunc
 
 
-add = _binary(lax.add, name="add")
+add = _binary(lax.add, name="add", on_bools=lax.bitwise_or)
 subtract = _binary(lax.sub, name="subtract")
-multiply = _binary(lax.mul, name="multiply")
+multiply = _binary(lax.mul, name="multiply", on_bools=lax.bitwise_and)
 true_divide = divide = _binary(lax.div, inexact=True, name="divide")
 maximum = _binary(lax.max, name="maximum")
 minimum = _binary(lax.min, name="minimum")
@@ -80,7 +85,7 @@ def _bool(x):
 
 
 negative = _unary(lax.neg, name="negative")
-absolute = abs = _unary(lax.abs, name="abs")
+absolute = abs = _unary(lambda x: x if dtypes.is_bool(get_aval(x).dtype) else lax.abs(x), name="abs")
 sign = _unary(lax.sign, name="sign")
 exp = _unary(lax.exp, True, "exp")
 exp2 = _unary(lax.exp2, True, "exp2")
@@ -131,7 +136,7 @@ def round(a, decimals=0):
 
 
 def square(x):
-    (x,) = promote_args(x)
+    (x,) = promote_args_numeric(x)
     return lax.square(x)
 
 
@@ -144,9 +149,9 @@ def power(x, y):
     """x ** y. A static integer exponent (a Python int or a NumPy integer scalar) uses
     integer_pow, exact and cheap, which refuses negative powers of integers as JAX does."""
     if isinstance(y, (int, np.integer)) and not isinstance(y, (bool, np.bool_)):
-        (x,) = promote_args(x)
+        (x,) = promote_args_numeric(x)
         return lax.integer_pow(x, int(y))
-    x, y = promote_args(x, y)
+    x, y = promote_args_numeric(x, y)
     if dtypes.is_inexact(get_aval(x).dtype):
         return lax.pow(x, y)
     return _integer_power(x, y)
@@ -173,7 +178,7 @@ def _integer_power(x, y):
 def floor_divide(x, y):
     """x // y, rounded down. Integer x // 0 is JAX's: lax.div's -1, stepped down to -2 where
     x != 0 (the signs of x and 0 differ and the remainder x is not 0)."""
-    x, y = promote_args(x, y)
+    x, y = promote_args_numeric(x, y)
     if dtypes.is_floating(get_aval(x).dtype):
         return _float_floor_divide(x, y)
     q = lax.div(x, y)  # rounds toward zero; step down where the signs differ and it was inexact
@@ -204,7 +209,7 @@ def _nonzero_divisor(x, y):
 
 def remainder(x, y):
     """x mod y with the sign of y (NumPy's %); integer x % 0 is 0, as in JAX."""
-    x, y = promote_args(x, y)
+    x, y = promote_args_numeric(x, y)
     y = _nonzero_divisor(x, y)
     r = lax.rem(x, y)
     zero = lax.full_like(r, 0)
@@ -364,7 +369,7 @@ def fmin(x1, x2):
 
 def fmod(x1, x2):
     """Remainder with the sign of x1 (C's fmod); integer x % 0 is 0, as in JAX."""
-    x1, x2 = promote_args(x1, x2)
+    x1, x2 = promote_args_numeric(x1, x2)
     return lax.rem(x1, _nonzero_divisor(x1, x2))
 
 

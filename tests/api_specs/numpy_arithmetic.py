@@ -3,6 +3,7 @@ logical and bitwise operations, shifts), array construction, and the dtype funct
 inside traced code (astype, result_type, promote_types, finfo, iinfo, can_cast)."""
 import numpy as np
 
+import fx
 import fx.numpy as jnp
 from tests.api_specs import Spec, draws, integers, normal, positive, uniform
 
@@ -64,6 +65,16 @@ SPECS = [
     Spec("maximum", jnp.maximum, np.maximum, draws(normal(3, 4), normal(4))),
     Spec("minimum", jnp.minimum, np.minimum, draws(normal(3, 4), normal(3, 1))),
     Spec("sign_ints", jnp.sign, np.sign, draws(integers(6, low=-3, high=3)), grad=0),
+    Spec("lax.clamp", lambda x: fx.lax.clamp(-0.5, x, 0.75), lambda x: np.clip(x, -0.5, 0.75),
+         draws(normal(3, 4))),
+    # bools, as jax.numpy: + is or, * is and, abs and max keep them, square and // count
+    Spec("add_bools", jnp.add, np.add, draws(_bools(6), _bools(6)), grad=0),
+    Spec("multiply_bools", jnp.multiply, np.multiply, draws(_bools(6), _bools(6)), grad=0),
+    Spec("abs_bools", jnp.abs, np.abs, draws(_bools(6)), grad=0),
+    Spec("maximum_bools", jnp.maximum, np.maximum, draws(_bools(6), _bools(6)), grad=0),
+    Spec("square_bools", jnp.square, lambda x: np.square(x.astype(np.int64)), draws(_bools(6)), grad=0),
+    Spec("floor_divide_bools", lambda x: jnp.floor_divide(x, True), lambda x: x.astype(np.int64),
+         draws(_bools(6)), grad=0),
     Spec("where", jnp.where, np.where, draws(_bools(3, 4), normal(3, 4), normal(4)), diff_argnums=(1, 2)),
     Spec("isnan", jnp.isnan, np.isnan,
          lambda rng: (np.where(rng.random(6) < 0.5, np.nan, rng.standard_normal(6)),), grad=0),
