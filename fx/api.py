@@ -627,10 +627,16 @@ def device_put(x, device=None):
     return tree_util.tree_map(put, x)
 
 
+def typeof(x):
+    """The abstract value (shape, dtype, weak type) fx gives `x`: an array, a tracer or a
+    Python or NumPy number (JAX's jax.typeof)."""
+    return get_aval(x)
+
+
 def device_get(x):
     return tree_util.tree_map(lambda leaf: np.asarray(leaf) if is_array_like(leaf) else leaf, x)
 
 
 __all__ = ["jvp", "linearize", "vjp", "grad", "value_and_grad", "vmap", "jacfwd", "jacrev",
            "hessian", "jit", "disable_jit", "make_jaxpr", "eval_shape", "ShapeDtypeStruct",
-           "linear_transpose", "block_until_ready", "device_put", "device_get"]
+           "linear_transpose", "block_until_ready", "device_put", "device_get", "typeof"]

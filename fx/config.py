@@ -16,6 +16,25 @@ Options:
   uncommitted arrays runs on, instead of the default backend's; also set for a block by
   ``fx.default_device(device)``. Arrays committed to a device (``fx.device_put``) still
   take their work there.
+* ``allow_excess_precision`` (``FX_ALLOW_EXCESS_PRECISION``; default True): compiled code
+  may keep a float16/bfloat16 intermediate in float32 until it is stored or converted
+  (XLA's flag of the same name, whose default is also on): faster and more accurate, but
+  a fused chain of 16-bit operations can differ in the last bit from the same operations
+  run one at a time. Off, every 16-bit operation rounds its result, as eager execution and
+  XLA on the CPU do, and jit gives their bits.
+* ``disable_jit`` (``JAX_DISABLE_JIT``; default False): jitted functions run op by op, as
+  inside ``fx.disable_jit()``.
+* ``log_compiles`` (``JAX_LOG_COMPILES``): log (logger "fx", level WARNING) each program
+  compiled, with its argument types, backend and compile time.
+* ``explain_cache_misses`` (``JAX_EXPLAIN_CACHE_MISSES``): when a jitted function traces
+  again, log which argument's shape, dtype, weak type, tree structure or static value
+  differs from its closest earlier call, and where the call came from.
+* ``numpy_rank_promotion`` (``JAX_NUMPY_RANK_PROMOTION``; "allow", "warn" or "raise"):
+  what fx.numpy does when it broadcasts arrays of different ranks (scalars never count).
+* ``default_matmul_precision`` (``JAX_DEFAULT_MATMUL_PRECISION``; None or one of JAX's
+  names): checked and kept; fx computes every product at full precision (lax.Precision).
+* ``platforms`` (``JAX_PLATFORMS``; default None): comma-separated platforms ("cpu",
+  "gpu", or a backend's name); the first is the default backend (before FX_PLATFORM).
 """
 
 import contextlib
@@ -23,11 +42,23 @@ import os
 
 from fx.array import Device
 
-# Option name -> (type, default, environment variables consulted in order for its initial value).
+_MATMUL_PRECISIONS = (None, "default", "high", "highest", "bfloat16", "tensorfloat32", "float32",
+                      "bfloat16_3x", "F16_F16_F32", "BF16_BF16_F32", "BF16_BF16_F32_X3",
+                      "BF16_BF16_F32_X6", "TF32_TF32_F32", "TF32_TF32_F32_X3", "F32_F32_F32",
+                      "F64_F64_F64")
+
+# Option name -> (type: bool, int, str, Device or a tuple of the allowed values; default;
+# environment variables consulted in order for its initial value).
 _OPTIONS = {"enable_x64": (bool, False, ("FX_ENABLE_X64", "JAX_ENABLE_X64")),
             "executable_cache_size": (int, 1024, ("FX_EXECUTABLE_CACHE_SIZE",)),
             "default_device": (Device, None, ()),
-            "allow_excess_precision": (bool, True, ("FX_ALLOW_EXCESS_PRECISION",))}
+            "allow_excess_precision": (bool, True, ("FX_ALLOW_EXCESS_PRECISION",)),
+            "disable_jit": (bool, False, ("JAX_DISABLE_JIT",)),
+            "log_compiles": (bool, False, ("JAX_LOG_COMPILES",)),
+            "explain_cache_misses": (bool, False, ("JAX_EXPLAIN_CACHE_MISSES",)),
+            "numpy_rank_promotion": (("allow", "warn", "raise"), "allow", ("JAX_NUMPY_RANK_PROMOTION",)),
+            "default_matmul_precision": (_MATMUL_PRECISIONS, None, ("JAX_DEFAULT_MATMUL_PRECISION",)),
+            "platforms": (str, None, ("JAX_PLATFORMS",))}
 
 _TRUE = {"1", "true", "t", "yes", "y", "on"}
 _FALSE = {"0", "false", "f", "no", "n", "off", ""}
@@ -39,6 +70,10 @@ def _from_env(kind, default, names):
         if raw is None:
             continue
         value = raw.strip().lower()
+        if kind is str:
+            return raw.strip() or None
+        if isinstance(kind, tuple):
+            return _check_choice(var, raw.strip(), kind)
         if kind is int:
             try:
                 return _check_count(var, int(value))
@@ -50,6 +85,12 @@ def _from_env(kind, default, names):
             return False
         raise ValueError(f"environment variable {var}={raw!r} is not a boolean; use 1/0 or true/false")
     return default
+
+
+def _check_choice(name, value, choices):
+    if value not in choices:
+        raise ValueError(f"config option {name!r} takes one of {list(choices)}, got {value!r}")
+    return value
 
 
 def _check_count(name, value):
@@ -80,11 +121,18 @@ class Config:
     def update(self, name, value):
         """Set option ``name`` (e.g. ``"enable_x64"`` or ``"jax_enable_x64"``) to ``value``."""
         short = self._canonical_name(name)
-        if _OPTIONS[short][0] is Device:
+        kind = _OPTIONS[short][0]
+        if isinstance(kind, tuple):
+            _check_choice(name, value, kind)
+        elif kind is str:
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"config option {name!r} takes a string or None, got "
+                                f"{type(value).__name__} {value!r}")
+        elif kind is Device:
             if value is not None and not isinstance(value, Device):
                 raise TypeError(f"config option {name!r} takes a device from fx.devices() or "
                                 f"None, got {type(value).__name__} {value!r}")
-        elif _OPTIONS[short][0] is bool:
+        elif kind is bool:
             if not isinstance(value, bool):
                 raise TypeError(f"config option {name!r} takes a bool, got {type(value).__name__} {value!r}")
         elif isinstance(value, bool) or not isinstance(value, int):

@@ -462,6 +462,15 @@ class ShapeDtypeStruct:
     def aval(self):
         return ShapedArray(self.shape, dtypes.canonicalize_dtype(self.dtype), self.weak_type)
 
+    @classmethod
+    def like(cls, x):
+        """The shape, dtype and weak type of `x`: an array, a tracer, a Python or NumPy
+        number, or anything with `shape` and `dtype` (JAX's ShapeDtypeStruct.like)."""
+        if hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, (Array, np.ndarray, np.generic)):
+            return cls(x.shape, x.dtype, getattr(x, "weak_type", False))
+        aval = get_aval(x)
+        return cls(aval.shape, aval.dtype, aval.weak_type)
+
     def __eq__(self, other):
         return (type(other) is ShapeDtypeStruct and self.shape == other.shape
                 and self.dtype == other.dtype and self.weak_type == other.weak_type)

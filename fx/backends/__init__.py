@@ -3,7 +3,8 @@
 
 Each backend is a folder, fx/backends/NAME/, whose backend.py defines `Backend`; adding
 one needs nothing here. `jit` asks `get_backend(name)`; the name comes from
-`jit(..., backend=...)`, else the FX_PLATFORM environment variable, else the default:
+`jit(..., backend=...)`, else the `platforms` config option (JAX_PLATFORMS), else the
+FX_PLATFORM environment variable, else the default:
 cuda where a GPU is usable (or numba's simulator is on), llvm otherwise. "cpu" and
 "gpu" name those two.
 The interpreter is the reference every other backend is tested against.
@@ -46,7 +47,12 @@ def _gpu_usable():
 
 
 def default_backend_name():
-    """FX_PLATFORM if set, else the GPU's backend when a GPU is usable, else the CPU's."""
+    """The first of the `platforms` config option (JAX_PLATFORMS) if set, else the
+    FX_PLATFORM environment variable, else the GPU's backend when a GPU is usable, else the
+    CPU's."""
+    from fx.config import config
+    if config.platforms:
+        return config.platforms.split(",")[0].strip()
     return os.environ.get("FX_PLATFORM") or (GPU_BACKEND if _gpu_usable() else HOST_BACKEND)
 
 
@@ -57,7 +63,8 @@ def get_backend(name=None):
         return _registered[name]
     if name not in _folders():
         raise ValueError(f"Unknown backend {name!r}: expected one of {backend_names()} "
-                         "(set by jit(..., backend=...) or the FX_PLATFORM environment variable)")
+                         "(set by jit(..., backend=...), the platforms config option or the "
+                         "JAX_PLATFORMS / FX_PLATFORM environment variables)")
     return _load(name)
 
 

@@ -250,11 +250,15 @@ abs_p.abstract_eval = lambda x: ShapedArray(x.shape, dtypes.real_dtype(x.dtype),
 
 
 def _abs_jvp(g, ans, x):
-    """sign(x) g for reals; for complex x, d|x| = re(conj(x / |x|) dx)."""
+    """sign(x) g for reals; for complex x, d|x| = re(conj(x / |x|) dx), with x / |x| built
+    from x and |x| (not from sign, whose derivative is zero) so that it differentiates
+    again (0 at x = 0)."""
     if not dtypes.is_complex(get_aval(x).dtype):
         return mul(g, sign(x))
     lax = _lax()
-    return lax.real(mul(lax.conj(sign(x)), g))
+    nonzero = lax.select(eq(ans, lax.full_like(ans, 0)), lax.full_like(ans, 1), ans)
+    unit = div(x, lax.convert_element_type(nonzero, get_aval(x).dtype))
+    return lax.real(mul(lax.conj(unit), g))
 
 
 defjvp(abs_p, _abs_jvp)

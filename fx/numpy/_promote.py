@@ -5,12 +5,16 @@ included) and broadcast with NumPy's rules, then call strict fx.lax operations.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from fx import dtypes, lax
 from fx.array import ArrayImpl
 from fx.core import Tracer, get_aval, masked_array_error
 from fx.argcheck import canonicalize_shape, describe
+from fx.config import config
+from fx.source_info import user_stacklevel
 
 
 def asarray(x, dtype=None):
@@ -125,14 +129,30 @@ def broadcast_arrays(*args):
     return [broadcast_to(a, shape) for a in args]
 
 
-def promote_args(*args):
-    """Promote dtypes and broadcast shapes: ready for an elementwise lax op."""
-    return broadcast_arrays(*promote_dtypes(*args))
+def promote_args(*args, name=None):
+    """Promote dtypes and broadcast shapes: ready for an elementwise lax op (`name`, for
+    the messages of the numpy_rank_promotion config option)."""
+    return _broadcast_elementwise(promote_dtypes(*args), name)
 
 
-def promote_args_inexact(*args):
-    return broadcast_arrays(*promote_dtypes_inexact(*args))
+def promote_args_inexact(*args, name=None):
+    return _broadcast_elementwise(promote_dtypes_inexact(*args), name)
 
 
-def promote_args_numeric(*args):
-    return broadcast_arrays(*promote_dtypes_numeric(*args))
+def promote_args_numeric(*args, name=None):
+    return _broadcast_elementwise(promote_dtypes_numeric(*args), name)
+
+
+def _broadcast_elementwise(args, name):
+    if config.numpy_rank_promotion != "allow":
+        ranks = {get_aval(a).ndim for a in args} - {0}
+        if len(ranks) > 1:
+            shapes = " ".join(str(get_aval(a).shape) for a in args)
+            what = f"for {name} " if name else ""
+            if config.numpy_rank_promotion == "raise":
+                raise ValueError(f"Operands could not be broadcast together {what}on shapes {shapes} "
+                                 "with the config option numpy_rank_promotion='raise'; reshape or "
+                                 "expand_dims them to one rank first")
+            warnings.warn(f"Following NumPy automatic rank promotion {what}on shapes {shapes} "
+                          "(the config option numpy_rank_promotion='warn')", stacklevel=user_stacklevel())
+    return broadcast_arrays(*args)

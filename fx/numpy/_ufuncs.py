@@ -36,7 +36,7 @@ def _binary(lax_op, inexact=False, name=None, ordered=False, on_bools=None):
         # is weakly typed): lax turns the number into a scalar of that dtype.
         if prim is not None and (_float_array_and_number(x, y) or _float_array_and_number(y, x)):
             return lax_op(x, y)
-        x, y = promote(x, y)
+        x, y = promote(x, y, name=ufunc.__name__)
         return op_for(get_aval(x).dtype)(x, y)
     ufunc.__name__ = name or lax_op.__name__
     return ufunc

@@ -11,12 +11,15 @@ transform sees them flow in and the held jaxprs never capture a value.
 from __future__ import annotations
 
 import functools
+import logging
+import time
 import weakref
 
 from fx import tree_util
 from fx.argcheck import describe
 from fx.backends import get_backend
 from fx.backends.base import Backend
+from fx.config import config
 from fx.core import (ShapedArray, UndefinedPrimal, Zero, deep_recursion, get_aval,
                      is_array_like, tangent_aval)
 from fx.ir.jaxpr import ClosedJaxpr, jaxpr_as_fun
@@ -33,16 +36,23 @@ from fx.transforms.transpose import transpose_jaxpr
 _executables = weakref.WeakKeyDictionary()  # ClosedJaxpr -> {backend name: executable}
 
 
-def compiled(closed: ClosedJaxpr, backend=None):
+def compiled(closed: ClosedJaxpr, backend=None, name="jit"):
     """The executable of `closed` on `backend` (a Backend, a name, or None for the
-    default), compiled once per jaxpr and backend."""
+    default), compiled once per jaxpr and backend; with the log_compiles config option,
+    each compilation is logged with `name` (the jitted function's)."""
     if not isinstance(backend, Backend):
         backend = get_backend(backend)
     per_jaxpr = _executables.setdefault(closed, {})
     exe = per_jaxpr.get(backend.name)
     if exe is None:
+        start = time.perf_counter()
         with deep_recursion("compile a jit"):
             exe = per_jaxpr[backend.name] = backend.compile(optimize(closed))
+        if config.log_compiles:
+            types = ", ".join(a.str_short() for a in closed.in_avals)
+            logging.getLogger("fx").warning(
+                "Compiled jit(%s) for (%s) on %s in %.1f ms", name, types, backend.name,
+                1e3 * (time.perf_counter() - start))
     return exe
 
 

@@ -17,19 +17,18 @@ import numpy as np
 from fx import tree_util
 from fx.argcheck import check_callable, check_str_tuple, int_tuple, normalize_argnums, describe
 from fx.array import HOST, ArrayImpl, buffer_on, common_device, host_buffer
-from fx.backends import backend_names, get_backend
+from fx.backends import get_backend
 from fx.backends.base import Backend, HostBackend
 from fx.config import config
-from fx.core import (EVAL_TRACE, Primitive, ShapeDtypeStruct, Tracer, current_trace,
+from fx.core import (EVAL_TRACE, Primitive, Tracer, current_trace,
                      deep_recursion, get_aval, set_current_trace)
 from fx.ir.jaxpr import ClosedJaxpr
 from fx.transforms.arguments import merge_static
 from fx.transforms.call import check_operands, compiled, lower_inline, transform_the_call
 from fx.transforms.partial_eval import partial_eval_jaxpr
 from fx.transforms.staging import hoist_tracer_consts, staging
-from fx.ir.passes import optimize
-from fx.ir.kernel_passes import CPU
-from fx.ir.lower import lower_jaxpr
+from fx.transforms.cache_miss import log_miss
+from fx.transforms.stages import Lowered, Traced
 
 jit_p = Primitive("jit", multiple_results=True)
 
@@ -38,7 +37,7 @@ def _jit_impl(*args, jaxpr, name, backend):
     """Host buffers in, host buffers out (the eager path of uncommitted arguments, e.g. the
     known half of grad(jit(f))); a device backend runs on copies on its device."""
     backend = backend if isinstance(backend, Backend) else get_backend(backend)
-    executable = compiled(jaxpr, backend)
+    executable = compiled(jaxpr, backend, name)
     if isinstance(backend, HostBackend):
         return executable(*args)
     device = backend.devices()[0]
@@ -80,28 +79,29 @@ jit_p.partial_eval = _jit_partial_eval
 # ---------------------------------------------------------------------------- the wrapper
 
 class disable_jit:
-    """Context manager: run jitted functions op by op (for debugging with print/pdb)."""
-    active = False
+    """Context manager: run jitted functions op by op (for debugging with print/pdb); the
+    `disable_jit` config option does the same for a whole program."""
 
     def __init__(self, disable=True):
         self.disable = disable
 
     def __enter__(self):
-        self.prev, disable_jit.active = disable_jit.active, self.disable
+        self.prev, config.disable_jit = config.disable_jit, bool(self.disable)
 
     def __exit__(self, *exc):
-        disable_jit.active = self.prev
+        config.disable_jit = self.prev
 
 
 class _CacheEntry:
     """What one argument signature traced to; the executable is made on first use, for
     the jit's backend, whose device (`home`) takes arguments that live on the host;
     arguments on another device run that device's backend's executable."""
-    __slots__ = ("jaxpr", "out_tree", "hoisted", "executable", "home", "in_avals", "out_avals",
-                 "_single", "donated", "_warned")
+    __slots__ = ("jaxpr", "out_tree", "hoisted", "name", "executable", "home", "in_avals",
+                 "out_avals", "_single", "donated", "_warned")
 
-    def __init__(self, jaxpr, out_tree, hoisted):
+    def __init__(self, jaxpr, out_tree, hoisted, name):
         self.jaxpr, self.out_tree, self.hoisted, self.executable = jaxpr, out_tree, hoisted, None
+        self.name = name
         self.home = HOST
         self.in_avals, self.out_avals = jaxpr.in_avals, jaxpr.out_avals  # (read every call)
         self._single = tree_util.treedef_is_leaf(out_tree) and out_tree.num_leaves == 1
@@ -109,7 +109,7 @@ class _CacheEntry:
 
     def compile(self, backend):
         backend = backend if isinstance(backend, Backend) else get_backend(backend)
-        self.executable = compiled(self.jaxpr, backend)
+        self.executable = compiled(self.jaxpr, backend, self.name)
         self.home = HOST if isinstance(backend, HostBackend) else backend.devices()[0]
 
     def run(self, leaves, backend):
@@ -138,7 +138,7 @@ class _CacheEntry:
                              f"given arrays committed to {device}; move them with "
                              "fx.device_put(x, device)")
         else:
-            executable = compiled(self.jaxpr, device.backend or get_backend("cpu"))
+            executable = compiled(self.jaxpr, device.backend or get_backend("cpu"), self.name)
         if device is HOST:  # the common case: uncommitted host arrays, host buffers out
             outs = executable(*map(host_buffer, leaves, self.in_avals))
             wrap = ArrayImpl._wrap if committed is None else _COMMITTED_TO_HOST
@@ -217,7 +217,7 @@ class Jitted:
         return self if obj is None else functools.partial(self, obj)
 
     def __call__(self, *args, **kwargs):
-        if disable_jit.active:
+        if config.disable_jit:
             return self._fun(*args, **kwargs)
         if not kwargs and current_trace() is EVAL_TRACE:
             entry = self._flat_cache.get(_flat_key(args))
@@ -236,13 +236,21 @@ class Jitted:
             self._flat_cache[_flat_key(args)] = entry
         return entry.run(dyn_leaves, self._backend)
 
-    def _lookup(self, args, kwargs):
+    def _signature_key(self, args, kwargs):
+        """(the cache key of a call: its tree, argument types, static values and the
+        options tracing depends on; the call's dynamic leaves)."""
         dyn_args, dyn_kwargs, static = self._split_static(args, kwargs)
         leaves, in_tree = tree_util.tree_flatten((dyn_args, dyn_kwargs))
         avals = tuple(_arg_aval(x, i, self._name) for i, x in enumerate(leaves))
-        key = (in_tree, avals, static, config.enable_x64, config.allow_excess_precision)
+        return (in_tree, avals, static, config.enable_x64, config.allow_excess_precision), leaves
+
+    def _lookup(self, args, kwargs, key_and_leaves=None):
+        key, leaves = key_and_leaves or self._signature_key(args, kwargs)
         entry = self._cache.get(key)
         if entry is None:
+            if config.explain_cache_misses:
+                log_miss(self._name, list(self._cache), key, self._leaf_names(args, kwargs))
+            in_tree, avals, static = key[:3]
             entry = self._trace(in_tree, avals, static, args, kwargs)
             if self._donate_argnums or self._donate_argnames:
                 entry.donated = self._donated_leaves(args, kwargs)
@@ -269,6 +277,19 @@ class Jitted:
             if k not in self._static_argnames:
                 flags += [k in self._donate_argnames] * tree_util.tree_structure(kwargs[k]).num_leaves
         return tuple(i for i, flag in enumerate(flags) if flag)
+
+    def _leaf_names(self, args, kwargs):
+        """A name for each dynamic leaf of a call, e.g. "argument 0['w']" or "argument lr"."""
+        static = self._static_positions(len(args))
+        names = []
+        for i, a in enumerate(args):
+            if i not in static:
+                names += [f"argument {i}{tree_util.keystr(path)}" for path, _ in tree_util.tree_flatten_with_path(a)[0]]
+        for k in sorted(kwargs):
+            if k not in self._static_argnames:
+                names += [f"argument {k}{tree_util.keystr(path)}"
+                          for path, _ in tree_util.tree_flatten_with_path(kwargs[k])[0]]
+        return names
 
     def _split_static(self, args, kwargs):
         if not self._static_argnums and not self._static_argnames and not self._negative_static:
@@ -301,58 +322,29 @@ class Jitted:
                 _check_output(leaf, self._name)
             jaxpr, consts = trace.to_jaxpr(leaves, out_leaves)
         closed, hoisted = hoist_tracer_consts(jaxpr, consts)
-        return _CacheEntry(closed, out_tree, hoisted)
+        return _CacheEntry(closed, out_tree, hoisted, self._name)
 
-    def lower(self, *args, **kwargs) -> "Lowered":
+    def trace(self, *args, **kwargs) -> Traced:
+        """The jaxpr jit stages for these arguments and its output types (JAX's .trace())."""
+        key_and_leaves = self._signature_key(args, kwargs)
+        return Traced(self, self._lookup(args, kwargs, key_and_leaves)[0], key_and_leaves[0])
+
+    def lower(self, *args, **kwargs) -> Lowered:
         """The program jit compiles for these arguments, at each level (JAX's .lower())."""
-        return Lowered(self._lookup(args, kwargs)[0].jaxpr, self._backend)
+        return self.trace(*args, **kwargs).lower()
 
     def trace_jaxpr(self, *args, **kwargs) -> ClosedJaxpr:
         """The jaxpr jit compiles for these arguments (hoisted outer tracers first)."""
         return self._lookup(args, kwargs)[0].jaxpr
 
     def eval_shape(self, *args, **kwargs):
-        entry, _ = self._lookup(args, kwargs)
-        return tree_util.tree_unflatten(entry.out_tree, [
-            ShapeDtypeStruct(a.shape, a.dtype, a.weak_type) for a in entry.jaxpr.out_avals])
+        return self.trace(*args, **kwargs).out_info
 
     def clear_cache(self):
         self._cache.clear()
 
     def __repr__(self):
         return f"<jitted function {self._name}>"
-
-
-class Lowered:
-    """`jit(f).lower(*args)`: `.as_text(dialect)` shows the program as a "jaxpr", as the
-    "kernels" program (after fusion and buffer planning), or in a backend's own form
-    (dialect = the backend's name: "llvm" gives LLVM IR); `.compile()` gives the executable."""
-
-    def __init__(self, jaxpr, backend):
-        self.jaxpr, self.backend = jaxpr, backend
-
-    def kernel_program(self, backend=None):
-        """The kernel program that `backend` (a Backend or a name; by default the one jit
-        compiles for) compiles: lowered through that backend's pipeline (a backend that
-        does not compile kernel programs shows the CPU's)."""
-        backend = backend or self.backend
-        if not isinstance(backend, Backend):
-            backend = get_backend(backend)
-        return lower_jaxpr(optimize(self.jaxpr), backend.kernel_pipeline or CPU)
-
-    def as_text(self, dialect="kernels"):
-        if dialect == "jaxpr":
-            return str(self.jaxpr)
-        if dialect == "kernels":
-            return str(self.kernel_program())
-        if dialect not in backend_names():
-            raise ValueError(f"unknown dialect {dialect!r}: expected 'jaxpr', 'kernels' or a "
-                             f"backend's name, one of {backend_names()}")
-        backend = get_backend(dialect)
-        return backend.as_text(self.kernel_program(backend))
-
-    def compile(self):
-        return compiled(self.jaxpr, self.backend)
 
 
 def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=(),

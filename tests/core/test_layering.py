@@ -25,13 +25,13 @@ FX = pathlib.Path(__file__).resolve().parents[2] / "fx"
 
 LAYERS = [
     ("core", ["fx.core", "fx.dtypes", "fx.tree_util", "fx.tree", "fx.array", "fx.config",
-              "fx.errors", "fx.argcheck", "fx.sharding"]),
+              "fx.errors", "fx.argcheck", "fx.sharding", "fx.source_info"]),
     ("ir", ["fx.ir"]),
     ("backends", ["fx.backends"]),
     ("transforms", ["fx.transforms"]),
     ("lax", ["fx.lax"]),
     ("api", ["fx.api"]),
-    ("libraries", ["fx.numpy", "fx.nn", "fx.random", "fx.scipy"]),
+    ("libraries", ["fx.numpy", "fx.nn", "fx.random", "fx.scipy", "fx.test_util"]),
 ]
 
 

@@ -1,0 +1,142 @@
+"""The stages of `jit`, as JAX names them: `jit(f).trace(*args)` gives a Traced (the
+jaxpr and the output types), `.lower()` a Lowered (the program at every level, as text,
+and what it costs), `.compile()` a Compiled (callable, with its code, cost and memory).
+
+    compiled = fx.jit(loss).trace(params, x).lower().compile()
+    compiled.cost_analysis()["flops"], compiled.memory_analysis().temp_size_in_bytes
+    compiled(params, x)      # only with arguments of the types it was compiled for
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from fx import tree_util
+from fx.backends import backend_names, get_backend
+from fx.backends.base import Backend
+from fx.core import ShapeDtypeStruct
+from fx.ir import cost
+from fx.ir.kernel_passes import CPU
+from fx.ir.lower import lower_jaxpr
+from fx.ir.passes import optimize
+from fx.ir.workspace import slot_offsets
+from fx.transforms.call import compiled
+
+
+class Traced:
+    """`jit(f).trace(*args)`: the jaxpr jit stages for these arguments (`.jaxpr`), its
+    outputs' types (`.out_info`, a pytree of ShapeDtypeStruct) and `.lower()`."""
+
+    def __init__(self, jitted, entry, key):
+        self._jitted, self._entry, self._key = jitted, entry, key
+
+    @property
+    def jaxpr(self):
+        return self._entry.jaxpr
+
+    @property
+    def out_info(self):
+        return tree_util.tree_unflatten(self._entry.out_tree, [
+            ShapeDtypeStruct(a.shape, a.dtype, a.weak_type) for a in self._entry.jaxpr.out_avals])
+
+    def lower(self):
+        return Lowered(self._entry.jaxpr, self._jitted._backend, self)
+
+
+class Lowered:
+    """`jit(f).lower(*args)`: `.as_text(dialect)` shows the program as a "jaxpr", as the
+    "kernels" program (after fusion and buffer planning), or in a backend's own form
+    (dialect = the backend's name: "llvm" gives LLVM IR); `.cost_analysis()` counts its
+    work; `.compile()` gives the Compiled."""
+
+    def __init__(self, jaxpr, backend, traced=None):
+        self.jaxpr, self.backend, self._traced = jaxpr, backend, traced
+
+    def kernel_program(self, backend=None):
+        """The kernel program that `backend` (a Backend or a name; by default the one jit
+        compiles for) compiles: lowered through that backend's pipeline (a backend that
+        does not compile kernel programs shows the CPU's)."""
+        backend = _backend(backend or self.backend)
+        return lower_jaxpr(optimize(self.jaxpr), backend.kernel_pipeline or CPU)
+
+    def as_text(self, dialect="kernels"):
+        if dialect == "jaxpr":
+            return str(self.jaxpr)
+        if dialect == "kernels":
+            return str(self.kernel_program())
+        if dialect not in backend_names():
+            raise ValueError(f"unknown dialect {dialect!r}: expected 'jaxpr', 'kernels' or a "
+                             f"backend's name, one of {backend_names()}")
+        backend = get_backend(dialect)
+        return backend.as_text(self.kernel_program(backend))
+
+    def cost_analysis(self):
+        """Flops, transcendentals and bytes accessed (fx/ir/cost.py's model), in total and
+        per top-level statement of the kernel program ("per_kernel")."""
+        return _cost_analysis(self.kernel_program())
+
+    def compile(self):
+        name = self._traced._entry.name if self._traced is not None else "jit"
+        return Compiled(self, compiled(self.jaxpr, self.backend, name))
+
+
+class Compiled:
+    """`jit(f).lower(*args).compile()`: calls the native code made for one argument
+    signature (other signatures raise a TypeError), and tells what it is and costs."""
+
+    def __init__(self, lowered, executable):
+        self._lowered, self.executable = lowered, executable
+
+    @property
+    def _program(self):
+        return getattr(self.executable, "program", None) or self._lowered.kernel_program()
+
+    def __call__(self, *args, **kwargs):
+        traced = self._lowered._traced
+        if traced is None:  # lowered without a jit (not through jit(f).lower): flat leaves
+            return self.executable(*args)
+        key, leaves = traced._jitted._signature_key(args, kwargs)
+        if key != traced._key:
+            raise TypeError(f"this Compiled was compiled for arguments of types "
+                            f"{_describe_key(traced._key)} and was called with {_describe_key(key)}; "
+                            f"call the jitted function itself to compile for new types")
+        entry, backend = traced._entry, traced._jitted._backend
+        if entry.executable is None:
+            entry.compile(backend)  # the executable this holds (compiled once per jaxpr)
+        return entry.run(leaves, backend)
+
+    def as_text(self):
+        """The backend's own text of the program (LLVM IR on the CPU)."""
+        backend = _backend(self._lowered.backend)
+        return backend.as_text(self._program)
+
+    def cost_analysis(self):
+        return _cost_analysis(self._program)
+
+    def memory_analysis(self):
+        """Bytes of the arguments, outputs, constants and temporaries (the workspace of the
+        buffer plan)."""
+        program = self._program
+        return MemoryAnalysis(**cost.memory_sizes(program, slot_offsets(program)[1]))
+
+
+@dataclasses.dataclass(frozen=True)
+class MemoryAnalysis:
+    argument_size_in_bytes: int
+    output_size_in_bytes: int
+    constant_size_in_bytes: int
+    temp_size_in_bytes: int
+
+
+def _cost_analysis(program):
+    rows = cost.program_costs(program)
+    return {**cost.total(rows), "per_kernel": [dataclasses.asdict(r) for r in rows]}
+
+
+def _backend(backend):
+    return backend if isinstance(backend, Backend) else get_backend(backend)
+
+
+def _describe_key(key):
+    _, avals, static, *_ = key
+    text = "(" + ", ".join(a.str_short() for a in avals) + ")"
+    return text + (f" with static arguments {dict(static)}" if static else "")
