@@ -9,10 +9,12 @@ from fx.api import (ShapeDtypeStruct, block_until_ready, device_get, device_put,
                     eval_shape, grad, hessian, jacfwd, jacrev, jit, jvp, linear_transpose,
                     linearize, make_jaxpr, typeof, value_and_grad, vjp, vmap)
 from fx.backends import devices
+from fx.callbacks import pure_callback
 from fx.errors import ConcretizationTypeError, UnexpectedTracerError
 from fx.transforms.custom import custom_jvp, custom_vjp
 from fx.transforms.remat import checkpoint, checkpoint_policies, remat
-from fx import errors, lax, numpy, nn, random, sharding, test_util, tree, tree_util  # noqa: F401  (jax.* submodules)
+from fx import (debug, errors, experimental, lax, numpy, nn, random, sharding, test_util,  # noqa: F401
+                tree, tree_util)  # (jax.* submodules)
 
 __version__ = "0.1.0"
 

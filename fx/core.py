@@ -122,11 +122,15 @@ class Primitive:
     batch(args, dims, **params) -> (out, out_dim); a dim is an int or None (unbatched)
     partial_eval(trace, args, **params): optional, for primitives holding jaxprs
     lower(ctx, *values, **params) -> value(s) of the kernel program (fx/ir/lower.py)
+
+    An `effectful` primitive (a debug or io callback) does more than compute its outputs:
+    passes never drop it for having unused outputs, nor merge two of its equations.
     """
 
-    def __init__(self, name, *, multiple_results=False):
+    def __init__(self, name, *, multiple_results=False, effectful=False):
         self.name = name
         self.multiple_results = multiple_results
+        self.effectful = effectful
         self.impl = self.abstract_eval = None
         self.jvp = self.transpose = self.batch = self.partial_eval = self.lower = None
         self.examples = []  # `fx.lax.examples.Example`s the generated tests run

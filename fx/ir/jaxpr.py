@@ -48,11 +48,12 @@ class Eqn(NamedTuple):
 
 
 class Jaxpr:
-    __slots__ = ("constvars", "invars", "outvars", "eqns")
+    __slots__ = ("constvars", "invars", "outvars", "eqns", "effects")
 
     def __init__(self, constvars, invars, outvars, eqns):
         self.constvars, self.invars = list(constvars), list(invars)
         self.outvars, self.eqns = list(outvars), list(eqns)
+        self.effects = None  # whether an equation has effects, once fx/ir/passes.py asks
 
     def __str__(self):
         return pp_jaxpr(self)

@@ -735,6 +735,37 @@ class Linalg(Statement):
                 f"(batch={self.batch} m={self.m} n={self.n}{params})")
 
 
+@dataclass(eq=False)
+class Callback(Statement):
+    """Calls a Python function (`callback`, fx/lax/callback.py's) on the `inputs` as NumPy
+    arrays; it writes its results into the `outputs`. `kind` is the primitive's name;
+    `index` numbers the program's callbacks (0, 1, ...): compiled code calls back by
+    number, so that object code cached on disk never holds a function's identity."""
+    name: str
+    kind: str
+    callback: object
+    inputs: tuple
+    outputs: tuple
+    index: int = 0
+
+    def reads(self):
+        return set(self.inputs)
+
+    def writes(self):
+        return list(self.outputs)
+
+    def rename_writes(self, old, new):
+        self.outputs = tuple(new if b is old else b for b in self.outputs)
+
+    def work(self):
+        return sum(b.size for b in self.inputs + self.outputs)
+
+    def pp(self):
+        results = f" -> {', '.join(b.name for b in self.outputs)}" if self.outputs else ""
+        return (f"callback {self.name} #{self.index} {self.kind} {self.callback!r}"
+                f"({', '.join(b.name for b in self.inputs)}){results}")
+
+
 class _Structured(Statement):
     """A statement around blocks of statements (Loop, Branch)."""
 

@@ -92,6 +92,7 @@ class LoweringContext:
         self._names = 0
         self._materialized = {}  # expression -> the temporary that holds it
         self.buffer_uses = {}    # buffer -> how many equations read a variable it backs
+        self.callbacks = 0       # Callback statements emitted so far (they are numbered)
 
     def _name(self, prefix):
         self._names += 1

@@ -3,7 +3,10 @@
 - inline_jit_calls: splice nested jit equations into their caller, so the compiler sees
   one flat program (and fuses across what were call boundaries);
 - cse: one equation for identical (primitive, inputs, params);
-- dce: drop equations whose outputs nobody reads (every primitive is pure).
+- dce: drop equations whose outputs nobody reads.
+
+Equations with effects (an effectful primitive such as a debug print, or a primitive
+holding a jaxpr that has one) are never dropped or merged.
 """
 from __future__ import annotations
 
@@ -79,7 +82,7 @@ def cse(closed: ClosedJaxpr) -> ClosedJaxpr:
 
     for eqn in closed.jaxpr.eqns:
         invars = [read(v) for v in eqn.invars]
-        params = _param_key(eqn.params)
+        params = None if has_effects(eqn) else _param_key(eqn.params)
         key = None if params is None else (eqn.prim, tuple(map(in_key, invars)), params)
         if key is not None and key in seen:
             rename.update(zip(eqn.outvars, seen[key]))
@@ -97,9 +100,32 @@ def dce(closed: ClosedJaxpr) -> ClosedJaxpr:
     live = {v for v in jaxpr.outvars if type(v) is Var}
     kept = []
     for eqn in reversed(jaxpr.eqns):
-        if any(v in live for v in eqn.outvars):
+        if any(v in live for v in eqn.outvars) or has_effects(eqn):
             kept.append(eqn)
             live.update(v for v in eqn.invars if type(v) is Var)
     used = [(v, c) for v, c in zip(jaxpr.constvars, closed.consts) if v in live]
     return ClosedJaxpr(Jaxpr([v for v, _ in used], jaxpr.invars, jaxpr.outvars, kept[::-1]),
                        [c for _, c in used])
+
+
+def has_effects(eqn) -> bool:
+    """Whether running `eqn` does more than compute its outputs: an effectful primitive,
+    or one holding a jaxpr (a loop body, a branch, a nested jit) that has such an equation."""
+    if eqn.prim.effectful:
+        return True
+    return any(jaxpr_has_effects(j) for j in _held_jaxprs(eqn.params))
+
+
+def jaxpr_has_effects(jaxpr) -> bool:
+    jaxpr = getattr(jaxpr, "jaxpr", jaxpr)  # a ClosedJaxpr's
+    if jaxpr.effects is None:  # (jaxprs are not changed once built)
+        jaxpr.effects = any(has_effects(e) for e in jaxpr.eqns)
+    return jaxpr.effects
+
+
+def _held_jaxprs(params):
+    for value in params.values():
+        if isinstance(value, (ClosedJaxpr, Jaxpr)):
+            yield value
+        elif isinstance(value, (tuple, list)):
+            yield from (v for v in value if isinstance(v, (ClosedJaxpr, Jaxpr)))

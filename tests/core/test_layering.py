@@ -30,8 +30,9 @@ LAYERS = [
     ("backends", ["fx.backends"]),
     ("transforms", ["fx.transforms"]),
     ("lax", ["fx.lax"]),
-    ("api", ["fx.api"]),
-    ("libraries", ["fx.numpy", "fx.nn", "fx.random", "fx.scipy", "fx.test_util"]),
+    ("api", ["fx.api", "fx.callbacks"]),
+    ("libraries", ["fx.numpy", "fx.nn", "fx.random", "fx.scipy", "fx.test_util", "fx.debug",
+                   "fx.experimental"]),
 ]
 
 

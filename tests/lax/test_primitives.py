@@ -42,6 +42,10 @@ NOT_IN_MATRIX = {
     "while": "higher-order: holds cond/body jaxprs (api_specs/lax_control_flow.py, test_control_flow)",
     "scan": "higher-order: holds a body jaxpr (api_specs/lax_control_flow.py, test_control_flow)",
     "remat": "higher-order: holds a jaxpr and a policy (test_remat)",
+    **dict.fromkeys(("debug_callback", "pure_callback", "io_callback"),
+                    "calls a Python function given as a parameter; its rules (effects, no "
+                    "derivative or a forward-pass one, vmap methods, native callbacks) are "
+                    "tested in tests/api/test_callbacks.py"),
 }
 
 # Primitives whose JVP is, by definition, not the derivative of their impl.

@@ -74,7 +74,14 @@ class Backend(base.Backend):
             raise RuntimeError("the cuda backend needs a CUDA GPU (or numba's simulator: set "
                                "NUMBA_ENABLE_CUDASIM=1 before fx is imported)")
         _check_dtypes(closed.jaxpr, self.supports_dtype)
-        return Executable(lower_jaxpr(closed, self.kernel_pipeline), self._cuda)
+        program = lower_jaxpr(closed, self.kernel_pipeline)
+        callback = next((s for s in K.all_statements(program.body) if isinstance(s, K.Callback)), None)
+        if callback is not None:
+            raise NotImplementedError(
+                f"the cuda backend cannot call back into Python yet ({callback.kind} of "
+                f"{callback.callback!r}: fx.debug.print, pure_callback, io_callback); run this "
+                "function on the CPU (jit(..., backend='cpu') or fx.default_device)")
+        return Executable(program, self._cuda)
 
     def to_device(self, array, device):
         return self._cuda.to_device(np.ascontiguousarray(array))

@@ -6,7 +6,7 @@ import numpy as np
 from fx.backends import executable
 from fx.backends.base import HostBackend
 from fx.backends.executable import LoadedCode
-from fx.backends.llvm import engine, entry, interrupt, runtime
+from fx.backends.llvm import callbacks, engine, entry, interrupt, runtime
 from fx.backends.program_key import program_key
 from fx.ir import kernels as K
 from fx.ir.workspace import slot_offsets
@@ -40,6 +40,7 @@ class Executable(executable.Executable):
         self.interrupt_flag = interrupt.native().flag if any(
             isinstance(s, K.Loop) for s in K.all_statements(program.body)) else None
         self.out_specs = [(b.shape, b.dtype) for b in program.outputs]
+        self.callbacks = {s.index: s for s in K.all_statements(program.body) if isinstance(s, K.Callback)}
         self.loaded()
 
     def __call__(self, *args):
@@ -51,7 +52,11 @@ class Executable(executable.Executable):
         flag = self.interrupt_flag
         if flag is not None and flag.value:
             interrupt.clear_stale(flag)
-        self.run_in_workspace(code, self._run, code.fn, args, outs)
+        if self.callbacks:
+            with callbacks.running(self.callbacks):
+                self.run_in_workspace(code, self._run, code.fn, args, outs)
+        else:
+            self.run_in_workspace(code, self._run, code.fn, args, outs)
         if flag is not None and flag.value:
             interrupt.check(flag)
         return outs

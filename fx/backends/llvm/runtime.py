@@ -71,7 +71,7 @@ import llvmlite.binding as llvm
 import numpy as np
 from llvmlite import ir
 
-from fx.backends.llvm import interrupt
+from fx.backends.llvm import callbacks, interrupt
 from fx.backends.llvm import pool as _pool_module
 from fx.backends.llvm.pool import (BODY_TYPE, PARALLEL_FOR_SYMBOL, PARALLEL_FOR_TYPE,  # noqa: F401
                                    declare_parallel_for, pool)
@@ -309,7 +309,8 @@ def parallel_for_address() -> int:
 def bind_symbols() -> dict[str, int]:
     """``llvmlite.binding.add_symbol`` every runtime name generated code may call; returns
     ``{name: address}`` (the gemm and LAPACK names only where a BLAS is present)."""
-    symbols = {PARALLEL_FOR_SYMBOL: parallel_for_address(), **interrupt.symbols()}
+    symbols = {PARALLEL_FOR_SYMBOL: parallel_for_address(), **interrupt.symbols(),
+               callbacks.SYMBOL: callbacks.address()}
     for dtype in GEMM_SYMBOLS:
         g = blas_gemm(dtype)
         if g is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from llvmlite import ir
 
 from fx.backends.llvm import codegen as cg
-from fx.backends.llvm import lapack, sort
+from fx.backends.llvm import callbacks, lapack, sort
 from fx.backends.llvm.fused import emit_kernel, entry_alloca
 from fx.backends.llvm.gemm import emit_gemm
 from fx.backends.llvm.sequential import emit_cumulative, emit_scatter
@@ -41,7 +41,8 @@ def statement_function(module, prefix, stmt, buffers):
         emit_kernel(b, module, pointers, stmt, outer=(fn.args[-2], fn.args[-1]))
     else:
         emit = {K.Kernel: emit_kernel, K.Gemm: emit_gemm, K.Scatter: emit_scatter,
-                K.Cumulative: emit_cumulative, K.Linalg: lapack.emit_linalg}[type(stmt)]
+                K.Cumulative: emit_cumulative, K.Linalg: lapack.emit_linalg,
+                K.Callback: callbacks.emit_callback}[type(stmt)]
         emit(b, module, pointers, stmt)
     b.ret_void()
     return fn
