@@ -1,9 +1,18 @@
 """Where in the user's code something happened: the innermost frame outside fx, for
-warnings and for messages that name the user's line."""
+warnings and messages that name the user's line, and the `SourceInfo` every traced
+equation records (fx/ir/jaxpr.py's Eqn.source_info).
+
+Tracing records the user's frame when it stages an equation. Transforms that build new
+equations from old ones (jvp, vmap, transposition) evaluate the old equation under
+`at(eqn.source_info)`, so what they stage points to the same line; transposition marks it
+(`transposed()`), so that a message can say "in the transpose of div, from model.py:12".
+"""
 from __future__ import annotations
 
+import operator
 import os
 import sys
+import threading
 
 _FX_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
@@ -35,3 +44,83 @@ def user_stacklevel():
     while frame is not None and _is_fx(frame):
         frame, level = frame.f_back, level + 1
     return level
+
+
+class SourceInfo(tuple):
+    """A user's line (its code object and line number) and the transform that derived
+    the equation from the one written there ("" for the forward computation). A tuple,
+    made once per staged equation, so making one costs no Python-level call."""
+    __slots__ = ()
+    code, line, transform = (property(operator.itemgetter(i)) for i in range(3))
+
+    def __new__(cls, code, line, transform=""):
+        return tuple.__new__(cls, (code, line, transform))
+
+    @property
+    def file(self):
+        return self.code.co_filename
+
+    @property
+    def function(self):
+        return self.code.co_name
+
+    def transposed(self):
+        return SourceInfo(self.code, self.line, "transpose")
+
+    def location(self):
+        return f"{os.path.basename(self.file)}:{self.line} {self.function}()"
+
+    def __str__(self):
+        return f"{self.transform} of {self.location()}" if self.transform else self.location()
+
+    def __repr__(self):
+        return f"SourceInfo({self})"
+
+
+_state = threading.local()
+_new = tuple.__new__
+
+
+# ids of code objects known to be fx's (a code object hashes by its contents, slowly; fx's
+# live as long as their modules, so their ids stay theirs)
+_fx_codes = set()
+
+
+def current():
+    """The source of an equation staged now: the one being transformed (`at`), else the
+    user's innermost frame (None when fx itself is the caller). Called for every staged
+    equation, so the frame walk is kept lean."""
+    info = getattr(_state, "current", None)
+    if info is not None:
+        return info
+    try:  # (the frames it skips are fx's: the staging trace's and Primitive.bind's)
+        frame = sys._getframe(SKIPPED_FRAMES)
+    except ValueError:
+        return None
+    fx_codes = _fx_codes
+    while frame is not None:
+        code = frame.f_code
+        if id(code) not in fx_codes:
+            if not code.co_filename.startswith(_FX_DIR):
+                return _new(SourceInfo, (code, frame.f_lineno, ""))
+            fx_codes.add(id(code))
+        frame = frame.f_back
+    return None
+
+
+# current() <- JaxprBuilder.add_eqn <- StagingTrace.stage <- process_primitive <- bind: the
+# frames above current() that are always fx's when it is called
+SKIPPED_FRAMES = 4
+
+
+def at(info):
+    """Make `info` the source of what is staged until `restore(previous)`; returns the
+    previous one. (Two plain calls rather than a context manager: transforms call them
+    once per equation.)"""
+    previous = getattr(_state, "current", None)
+    _state.current = info
+    return previous
+
+
+def restore(previous):
+    _state.current = previous

@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from fx import source_info
 from fx.core import ShapedArray, deep_recursion
 
 
@@ -40,6 +41,7 @@ class Eqn(NamedTuple):
     invars: list
     outvars: list
     params: dict
+    source_info: object = None   # fx.source_info.SourceInfo: the user's line that staged it
 
     @property
     def primitive(self):
@@ -59,6 +61,11 @@ class Jaxpr:
         return pp_jaxpr(self)
 
     __repr__ = __str__
+
+    def pretty_print(self, *, source_info=False, **_):
+        """The text of the jaxpr (JAX's pretty_print); `source_info=True` adds each
+        equation's source line."""
+        return pp_jaxpr(self, source_info)
 
 
 class ClosedJaxpr:
@@ -86,6 +93,9 @@ class ClosedJaxpr:
 
     __repr__ = __str__
 
+    def pretty_print(self, *, source_info=False, **_):
+        return self.jaxpr.pretty_print(source_info=source_info)
+
     def _repr_pretty_(self, p, cycle):  # IPython
         p.text(str(self))
 
@@ -107,12 +117,17 @@ def eval_jaxpr(jaxpr: Jaxpr, consts, *args):
     def read(v):
         return v.val if type(v) is Literal else env[v]
 
-    for eqn in jaxpr.eqns:
-        out = eqn.prim.bind(*map(read, eqn.invars), **eqn.params)
-        if eqn.prim.multiple_results:
-            env.update(zip(eqn.outvars, out))
-        else:
-            env[eqn.outvars[0]] = out
+    outer = source_info.at(None)
+    try:
+        for eqn in jaxpr.eqns:
+            source_info.at(eqn.source_info or outer)  # what this stages comes from the same line
+            out = eqn.prim.bind(*map(read, eqn.invars), **eqn.params)
+            if eqn.prim.multiple_results:
+                env.update(zip(eqn.outvars, out))
+            else:
+                env[eqn.outvars[0]] = out
+    finally:
+        source_info.restore(outer)
     return [read(v) for v in jaxpr.outvars]
 
 
@@ -137,9 +152,10 @@ def _names():
 
 
 class _Printer:
-    def __init__(self):
+    def __init__(self, source_info=False):
         self.names = {}
         self.fresh = _names()
+        self.source_info = source_info
 
     def name(self, v):
         if type(v) is Literal:
@@ -207,6 +223,8 @@ class _Printer:
                 lines.append(" " * (indent + 4) + "]")
         rhs = " ".join(self.name(v) for v in eqn.invars)
         lines[-1] = f"{lines[-1]} {rhs}".rstrip()
+        if self.source_info and eqn.source_info is not None:
+            lines[-1] += f"  # {eqn.source_info}"
         return lines
 
 
@@ -215,6 +233,8 @@ def _continue(prefix, lines):
     return [prefix + lines[0], *lines[1:]]
 
 
-def pp_jaxpr(jaxpr: Jaxpr) -> str:
+def pp_jaxpr(jaxpr: Jaxpr, source_info=False) -> str:
+    """The jaxpr's text; with `source_info`, each equation ends with a comment naming
+    the user's line that staged it."""
     with deep_recursion("print a jaxpr"):  # one level per nested jaxpr (jit, control flow)
-        return "\n".join(_Printer().jaxpr(jaxpr))
+        return "\n".join(_Printer(source_info).jaxpr(jaxpr))

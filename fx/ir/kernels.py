@@ -284,8 +284,12 @@ class Statement:
     - `parallel_loop()`: (extent, work per iteration) of its outermost loop when the
       iterations are independent and may run concurrently, else None;
     - `rename_writes(old, new)`: write buffer `new` where it wrote `old`.
+
+    `sources` (set by lowering, not part of the text) are the source lines
+    (fx.source_info.SourceInfo) of the equations a statement computes.
     """
     name: str
+    sources = ()
 
     def buffers(self):
         """The distinct buffers it touches, those it writes first (a stable order: a
@@ -1118,7 +1122,20 @@ def _pp_block(body, indent):
     return [" " * indent + line for s in body for line in s.pp().split("\n")]
 
 
-def pp_program(p: Program) -> str:
+def pp_program(p: Program, sources=False) -> str:
+    """The program's text (complete: the disk cache keys object code by it); with
+    `sources`, each top-level statement's first line ends with the source lines it
+    computes (not part of the key: editing a file must not invalidate its code)."""
+    text = _pp_program(p)
+    if not sources:
+        return text
+    lines = text.split("\n")
+    heads = {s.pp().split("\n")[0]: s for s in p.body}
+    return "\n".join(line + (f"  # {', '.join(map(str, heads[line].sources))}"
+                             if line in heads and heads[line].sources else "") for line in lines)
+
+
+def _pp_program(p: Program) -> str:
     slots = {}
     for t in p.temps:
         slots.setdefault(t.slot, []).append(t.name)

@@ -47,8 +47,10 @@ MAX_KERNEL_TREE = 4096
 
 
 class Value:
-    """A jaxpr value during lowering: `at(index)` gives its element as an expression."""
+    """A jaxpr value during lowering: `at(index)` gives its element as an expression;
+    `sources` are the source lines (fx.source_info) of the equations inlined into it."""
     reindexed = 0  # index maps composed since the last buffer
+    sources = frozenset()
 
     def __init__(self, shape, dtype):
         self.shape, self.dtype = tuple(shape), np.dtype(dtype)
@@ -93,6 +95,7 @@ class LoweringContext:
         self._materialized = {}  # expression -> the temporary that holds it
         self.buffer_uses = {}    # buffer -> how many equations read a variable it backs
         self.callbacks = 0       # Callback statements emitted so far (they are numbered)
+        self.source = None       # the source line of the equation being lowered
 
     def _name(self, prefix):
         self._names += 1
@@ -113,7 +116,11 @@ class LoweringContext:
         depth = 1 + max((o.depth for o in operands), default=0)
         value = InlineValue(shape, dtype, fn, cost, nodes, depth)
         value.reindexed = max((o.reindexed for o in operands), default=0) + index_map
+        value.sources = frozenset().union(*(o.sources for o in operands), self._own_source())
         return value
+
+    def _own_source(self):
+        return () if self.source is None else (self.source,)
 
     def oversized(self, value: InlineValue) -> bool:
         """Whether an inline value's expression passes the bounds every kernel keeps (see
@@ -149,7 +156,7 @@ class LoweringContext:
         if dest is None and expr in self._materialized:
             return BufferValue(self._materialized[expr])
         target = dest or self.new_buffer(value.shape, value.dtype)
-        self.emit(K.Kernel("", value.shape, [(target, expr)], store_index=store_index))
+        self.emit(K.Kernel("", value.shape, [(target, expr)], store_index=store_index), value.sources)
         if dest is None:
             self._materialized[expr] = target
         return BufferValue(target)
@@ -168,7 +175,8 @@ class LoweringContext:
         for k, d in enumerate(axes):
             index[d] = K.IVar(len(kept) + k)
         out = self.new_buffer(out_shape, out_dtype or value.dtype)
-        self.emit(K.Kernel("", out_shape, [(out, value.at(tuple(index)))], reduce_shape, reducer))
+        self.emit(K.Kernel("", out_shape, [(out, value.at(tuple(index)))], reduce_shape, reducer),
+                  value.sources)
         return BufferValue(out)
 
     def transposed_gemm_result(self, value):
@@ -189,10 +197,13 @@ class LoweringContext:
         writer.m, writer.n, writer.out = writer.n, writer.m, out
         return BufferValue(out)
 
-    def emit(self, stmt):
-        """Append a statement (as the pipeline's rewrites make it), named after its kind."""
+    def emit(self, stmt, sources=()):
+        """Append a statement (as the pipeline's rewrites make it), named after its kind;
+        its `sources` are the source lines of the equations it computes: those inlined
+        into it and the one being lowered."""
         stmt = self.pipeline.rewrite(stmt)
         stmt.name = self._name(type(stmt).__name__.lower()[0])
+        stmt.sources = tuple(sorted({*sources, *self._own_source()}, key=lambda s: (s.file, s.line, s.transform)))
         self.body.append(stmt)
 
     # -- control flow ---------------------------------------------------------------
@@ -350,12 +361,21 @@ def lower_eqns(ctx, closed: ClosedJaxpr, args, uses=None):
     def read(v):
         return ctx.constant(v.val) if type(v) is Literal else env[v]
 
+    outer_source = ctx.source
     for eqn in jaxpr.eqns:
         rule = getattr(eqn.prim, "lower", None)
         if rule is None:
-            raise LoweringError(f"primitive '{eqn.prim.name}' has no lowering to the kernel program")
+            where = f" (from {eqn.source_info})" if eqn.source_info is not None else ""
+            raise LoweringError(f"primitive '{eqn.prim.name}' has no lowering to the kernel program{where}")
         ctx.out_avals = [v.aval for v in eqn.outvars]
-        out = rule(ctx, *map(read, eqn.invars), **eqn.params)
+        ctx.source = eqn.source_info or outer_source
+        try:
+            out = rule(ctx, *map(read, eqn.invars), **eqn.params)
+        except (LoweringError, TypeError, ValueError, NotImplementedError) as e:
+            if ctx.source is not None and not getattr(e, "_fx_source_noted", False):
+                e.add_note(f"(while compiling {eqn.prim.name}, from {ctx.source})")
+                e._fx_source_noted = True  # the innermost equation's line only
+            raise
         outs = out if eqn.prim.multiple_results else [out]
         for v, value in zip(eqn.outvars, outs):
             if isinstance(value, InlineValue) and (ctx.oversized(value) or (
@@ -364,6 +384,7 @@ def lower_eqns(ctx, closed: ClosedJaxpr, args, uses=None):
             if isinstance(value, BufferValue):  # one buffer may back several variables
                 ctx.buffer_uses[value.buffer] = ctx.buffer_uses.get(value.buffer, 0) + uses.get(v, 0)
             env[v] = value
+    ctx.source = outer_source
     return [read(v) for v in jaxpr.outvars]
 
 

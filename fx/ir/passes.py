@@ -48,7 +48,7 @@ def inline_jit_calls(closed: ClosedJaxpr) -> ClosedJaxpr:
             outvars = [Var(v.aval) for v in eqn.outvars]
             env.update(zip(eqn.outvars, outvars))
         if eqn.prim.name != "jit":
-            eqns.append(Eqn(eqn.prim, invars, outvars, eqn.params))
+            eqns.append(Eqn(eqn.prim, invars, outvars, eqn.params, eqn.source_info))
             continue
         inner = eqn.params["jaxpr"]
         inner_env = dict(zip(inner.jaxpr.invars, invars))
@@ -89,7 +89,7 @@ def cse(closed: ClosedJaxpr) -> ClosedJaxpr:
             continue
         if key is not None:
             seen[key] = eqn.outvars
-        eqns.append(Eqn(eqn.prim, invars, eqn.outvars, eqn.params))
+        eqns.append(Eqn(eqn.prim, invars, eqn.outvars, eqn.params, eqn.source_info))
     jaxpr = closed.jaxpr
     return ClosedJaxpr(Jaxpr(jaxpr.constvars, jaxpr.invars, [read(v) for v in jaxpr.outvars], eqns),
                        closed.consts)

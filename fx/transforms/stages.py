@@ -15,6 +15,7 @@ from fx.backends import backend_names, get_backend
 from fx.backends.base import Backend
 from fx.core import ShapeDtypeStruct
 from fx.ir import cost
+from fx.ir import kernels as K
 from fx.ir.kernel_passes import CPU
 from fx.ir.lower import lower_jaxpr
 from fx.ir.passes import optimize
@@ -58,11 +59,13 @@ class Lowered:
         backend = _backend(backend or self.backend)
         return lower_jaxpr(optimize(self.jaxpr), backend.kernel_pipeline or CPU)
 
-    def as_text(self, dialect="kernels"):
+    def as_text(self, dialect="kernels", debug_info=False):
+        """The program in `dialect`; `debug_info` adds the user's source lines (to the
+        jaxpr's equations and to the kernel program's statements)."""
         if dialect == "jaxpr":
-            return str(self.jaxpr)
+            return self.jaxpr.pretty_print(source_info=debug_info)
         if dialect == "kernels":
-            return str(self.kernel_program())
+            return K.pp_program(self.kernel_program(), sources=debug_info)
         if dialect not in backend_names():
             raise ValueError(f"unknown dialect {dialect!r}: expected 'jaxpr', 'kernels' or a "
                              f"backend's name, one of {backend_names()}")

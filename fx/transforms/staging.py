@@ -10,6 +10,7 @@ import contextlib
 
 import numpy as np
 
+from fx import source_info
 from fx.array import ArrayImpl
 from fx.core import (Trace, Tracer, current_trace, escaped_tracer_error, get_aval,
                      new_trace)
@@ -42,7 +43,7 @@ class JaxprBuilder:
 
     def add_eqn(self, prim, invars, out_avals, params):
         outvars = [Var(a) for a in out_avals]
-        self.eqns.append(Eqn(prim, invars, outvars, params))
+        self.eqns.append(Eqn(prim, invars, outvars, params, source_info.current()))
         return outvars
 
     def build(self, invars, outvars):

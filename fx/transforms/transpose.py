@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 
+from fx import source_info
 from fx.core import UndefinedPrimal, Zero, tangent_aval
 from fx.ir.jaxpr import ClosedJaxpr, Literal
 from fx.transforms.jvp import add_tangents, instantiate
@@ -30,13 +31,24 @@ def backward_pass(jaxpr, consts, args, cts_out):
 
     # Equations that read only known values are not linear: evaluate them forwards.
     linear_eqns = []
-    for eqn in jaxpr.eqns:
-        if all(map(is_known, eqn.invars)):
-            out = eqn.prim.bind(*map(read_primal, eqn.invars), **eqn.params)
-            primal_env.update(zip(eqn.outvars, out if eqn.prim.multiple_results else [out]))
-        else:
-            linear_eqns.append(eqn)
+    outer = source_info.at(None)
+    try:
+        for eqn in jaxpr.eqns:
+            if all(map(is_known, eqn.invars)):
+                source_info.at(eqn.source_info or outer)
+                out = eqn.prim.bind(*map(read_primal, eqn.invars), **eqn.params)
+                primal_env.update(zip(eqn.outvars, out if eqn.prim.multiple_results else [out]))
+            else:
+                linear_eqns.append(eqn)
+        cts_in = _transpose_eqns(linear_eqns, jaxpr, args, cts_out, is_known, read_primal, outer)
+    finally:
+        source_info.restore(outer)
+    return cts_in
 
+
+def _transpose_eqns(linear_eqns, jaxpr, args, cts_out, is_known, read_primal, outer):
+    """The cotangents of the inputs, from the linear equations walked backwards (what
+    each stages points to its equation's line, marked as a transpose)."""
     ct_env = {}
 
     def write_ct(v, ct):
@@ -50,6 +62,7 @@ def backward_pass(jaxpr, consts, args, cts_out):
         if all(type(ct) is Zero for ct in cts):
             continue
         invals = [read_primal(v) if is_known(v) else UndefinedPrimal(v.aval) for v in eqn.invars]
+        source_info.at(eqn.source_info.transposed() if eqn.source_info is not None else outer)
         rule = eqn.prim.rule("transpose")
         cts_in = rule(cts if eqn.prim.multiple_results else cts[0], *invals, **eqn.params)
         for v, ct in zip(eqn.invars, cts_in):
