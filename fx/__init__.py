@@ -5,8 +5,9 @@
 """
 from fx.config import config
 from fx.array import Array
-from fx.api import (ShapeDtypeStruct, block_until_ready, device_get, device_put, disable_jit,
-                    eval_shape, grad, hessian, jacfwd, jacrev, jit, jvp, linear_transpose,
+from fx.api import (ShapeDtypeStruct, block_until_ready, debug_infs, debug_nans, device_get,
+                    device_put, disable_jit, eval_shape, grad, hessian, jacfwd, jacrev, jit, jvp,
+                    linear_transpose,
                     linearize, make_jaxpr, typeof, value_and_grad, vjp, vmap)
 from fx.backends import devices
 from fx.callbacks import pure_callback

@@ -9,6 +9,7 @@ import functools
 import numpy as np
 
 from fx import dtypes, lax, tree_util
+from fx.config import config
 from fx.argcheck import (check_bool, check_callable, describe, index, int_tuple,
                          normalize_argnums)
 from fx.array import ArrayImpl, Device, buffer_on
@@ -627,6 +628,18 @@ def device_put(x, device=None):
     return tree_util.tree_map(put, x)
 
 
+def debug_nans(enabled=True):
+    """`with fx.debug_nans():` the `debug_nans` config option inside the block: compiled
+    code stops at the first kernel that writes a NaN, with a FloatingPointError naming the
+    primitive, the user's line and the pass (forward or backward); op by op, each primitive."""
+    return config.override("debug_nans", bool(enabled))
+
+
+def debug_infs(enabled=True):
+    """`with fx.debug_infs():` as debug_nans, for infinities."""
+    return config.override("debug_infs", bool(enabled))
+
+
 def typeof(x):
     """The abstract value (shape, dtype, weak type) fx gives `x`: an array, a tracer or a
     Python or NumPy number (JAX's jax.typeof)."""
@@ -639,4 +652,5 @@ def device_get(x):
 
 __all__ = ["jvp", "linearize", "vjp", "grad", "value_and_grad", "vmap", "jacfwd", "jacrev",
            "hessian", "jit", "disable_jit", "make_jaxpr", "eval_shape", "ShapeDtypeStruct",
-           "linear_transpose", "block_until_ready", "device_put", "device_get", "typeof"]
+           "linear_transpose", "block_until_ready", "device_put", "device_get", "typeof",
+           "debug_nans", "debug_infs"]

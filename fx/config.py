@@ -33,6 +33,10 @@ Options:
   what fx.numpy does when it broadcasts arrays of different ranks (scalars never count).
 * ``default_matmul_precision`` (``JAX_DEFAULT_MATMUL_PRECISION``; None or one of JAX's
   names): checked and kept; fx computes every product at full precision (lax.Precision).
+* ``debug_nans`` / ``debug_infs`` (``JAX_DEBUG_NANS`` / ``JAX_DEBUG_INFS``): compiled code
+  checks what each kernel writes and stops at the first NaN (Inf) with a FloatingPointError
+  naming the primitive that made it, the user's line, and whether it was in the forward
+  or the backward pass; also set for a block by ``fx.debug_nans()`` / ``fx.debug_infs()``.
 * ``platforms`` (``JAX_PLATFORMS``; default None): comma-separated platforms ("cpu",
   "gpu", or a backend's name); the first is the default backend (before FX_PLATFORM).
 """
@@ -58,7 +62,9 @@ _OPTIONS = {"enable_x64": (bool, False, ("FX_ENABLE_X64", "JAX_ENABLE_X64")),
             "explain_cache_misses": (bool, False, ("JAX_EXPLAIN_CACHE_MISSES",)),
             "numpy_rank_promotion": (("allow", "warn", "raise"), "allow", ("JAX_NUMPY_RANK_PROMOTION",)),
             "default_matmul_precision": (_MATMUL_PRECISIONS, None, ("JAX_DEFAULT_MATMUL_PRECISION",)),
-            "platforms": (str, None, ("JAX_PLATFORMS",))}
+            "platforms": (str, None, ("JAX_PLATFORMS",)),
+            "debug_nans": (bool, False, ("JAX_DEBUG_NANS",)),
+            "debug_infs": (bool, False, ("JAX_DEBUG_INFS",))}
 
 _TRUE = {"1", "true", "t", "yes", "y", "on"}
 _FALSE = {"0", "false", "f", "no", "n", "off", ""}

@@ -246,9 +246,28 @@ def _on_host(prim, vals, avals, params, wrap):
     """Run `prim`'s NumPy impl on host buffers; `wrap(buffer, aval)` makes each output."""
     out_aval = prim.rule("abstract_eval")(*avals, **params)
     out = prim.rule("impl")(*vals, **params)
+    if config.debug_nans or config.debug_infs:
+        _check_finite(prim, out if prim.multiple_results else [out])
     if prim.multiple_results:
         return [wrap(np.asarray(o), a) for o, a in zip(out, out_aval)]
     return wrap(np.asarray(out), out_aval)
+
+
+def _check_finite(prim, outs):
+    """debug_nans / debug_infs op by op: a FloatingPointError naming the primitive and the
+    user's line when an output holds a NaN (an infinity)."""
+    from fx import source_info
+    for out in outs:
+        out = np.asarray(out)
+        if out.dtype.kind not in "fc" and out.dtype != dtypes.bfloat16:
+            continue
+        with np.errstate(invalid="ignore"):
+            values = out.astype(np.complex128 if out.dtype.kind == "c" else np.float64)
+            nan, inf = config.debug_nans and np.isnan(values).any(), config.debug_infs and np.isinf(values).any()
+        if nan or inf:
+            raise FloatingPointError(f"{'NaN' if nan else 'an infinity'} produced by {prim.name}"
+                                     f"{source_info.in_pass(prim.name, source_info.current())} "
+                                     "(debug_nans, op by op)")
 
 
 class _Context(threading.local):

@@ -124,3 +124,13 @@ def at(info):
 
 def restore(previous):
     _state.current = previous
+
+
+def in_pass(prim, source) -> str:
+    """", in the forward pass, from f.py:3 loss()" or ", in the backward pass: the transpose
+    of div, from f.py:3 loss()" ("" without a source): where a primitive ran."""
+    if source is None:
+        return ""
+    if source.transform == "transpose":
+        return f" in the backward pass: the transpose of {prim}, from {source.location()}"
+    return f" in the forward pass, from {source.location()}"

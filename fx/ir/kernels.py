@@ -260,7 +260,22 @@ class IndexValue(Expr):
 
 def op(name, *args, dtype=None):
     assert SCALAR_OPS[name] == len(args), name
-    return Op(np.dtype(dtype if dtype is not None else args[-1].dtype), name, tuple(args))
+    node = Op(np.dtype(dtype if dtype is not None else args[-1].dtype), name, tuple(args))
+    if _origin is not None:
+        object.__setattr__(node, "origin", _origin)
+    return node
+
+
+# (primitive name, fx.source_info.SourceInfo) of the equation whose lowering makes Ops
+# now (lowering sets it): an Op's `origin`, which debug_nans reports
+_origin = None
+
+
+def set_origin(origin):
+    """Make `origin` the origin of the Ops made from now on; returns the previous one."""
+    global _origin
+    previous, _origin = _origin, origin
+    return previous
 
 
 def const(value, dtype):
@@ -886,6 +901,8 @@ class Program:
     temps: list
     body: list = field(default_factory=list)
     excess_precision: bool = True
+    check_nans: bool = False     # debug_nans: stop at the first statement that writes a NaN
+    check_infs: bool = False     # debug_infs: ... or an infinity
 
     def __str__(self):
         return pp_program(self)
@@ -953,7 +970,10 @@ def reindex(e, index):
     if isinstance(e, IndexValue):
         return IndexValue(e.dtype, reindex(e.index, index))
     if isinstance(e, Op):
-        return Op(e.dtype, e.op, tuple(reindex(a, index) for a in e.args))
+        node = Op(e.dtype, e.op, tuple(reindex(a, index) for a in e.args))
+        if hasattr(e, "origin"):
+            object.__setattr__(node, "origin", e.origin)
+        return node
     return e  # IConst, Const
 
 
@@ -1143,6 +1163,8 @@ def _pp_program(p: Program) -> str:
              f"outputs: {', '.join(map(_buf_decl, p.outputs))}"]  # the key needs their dtypes
     if not p.excess_precision:
         lines.append("16-bit floats: rounded after every op")
+    if p.check_nans or p.check_infs:
+        lines.append("checks: " + ", ".join(k for k, on in (("nan", p.check_nans), ("inf", p.check_infs)) if on))
     if p.consts:
         lines.append(f"consts: {', '.join(map(_buf_decl, p.consts))}")
     if p.temps:

@@ -71,6 +71,18 @@ class BufferValue(Value):
         return K.Load(self.dtype, self.buffer, tuple(index))
 
 
+def _made_by(fn, origin):
+    """fn(index), with the Ops it makes attributed to `origin` (an inline value's
+    expression is built when a later equation reads it)."""
+    def at(index):
+        previous = K.set_origin(origin)
+        try:
+            return fn(index)
+        finally:
+            K.set_origin(previous)
+    return at
+
+
 class InlineValue(Value):
     """A value computed on demand inside its consumers' kernels. `nodes` and `depth`
     estimate the size and height of its expression tree."""
@@ -96,6 +108,7 @@ class LoweringContext:
         self.buffer_uses = {}    # buffer -> how many equations read a variable it backs
         self.callbacks = 0       # Callback statements emitted so far (they are numbered)
         self.source = None       # the source line of the equation being lowered
+        self.prim = None         # and its primitive's name
 
     def _name(self, prefix):
         self._names += 1
@@ -114,10 +127,14 @@ class LoweringContext:
         cost = sum(o.cost for o in operands)
         nodes = 1 + sum(o.nodes for o in operands)
         depth = 1 + max((o.depth for o in operands), default=0)
-        value = InlineValue(shape, dtype, fn, cost, nodes, depth)
+        value = InlineValue(shape, dtype, _made_by(fn, self.origin()), cost, nodes, depth)
         value.reindexed = max((o.reindexed for o in operands), default=0) + index_map
         value.sources = frozenset().union(*(o.sources for o in operands), self._own_source())
         return value
+
+    def origin(self):
+        """(primitive, source line) of the equation being lowered: the origin of its Ops."""
+        return (self.prim, self.source)
 
     def _own_source(self):
         return () if self.source is None else (self.source,)
@@ -343,7 +360,8 @@ def lower_jaxpr(closed: ClosedJaxpr, pipeline: Pipeline = CPU) -> K.Program:
     results = lower_eqns(ctx, closed, [BufferValue(b) for b in inputs], uses)
     outputs = _output_buffers(ctx, results)
     program = K.Program(inputs, outputs, ctx.consts, ctx.temps, ctx.body,
-                        excess_precision=config.allow_excess_precision)
+                        excess_precision=config.allow_excess_precision,
+                        check_nans=config.debug_nans, check_infs=config.debug_infs)
     pipeline.run(program)
     K.verify_bounds(program)
     plan_buffers(program)
@@ -368,7 +386,8 @@ def lower_eqns(ctx, closed: ClosedJaxpr, args, uses=None):
             where = f" (from {eqn.source_info})" if eqn.source_info is not None else ""
             raise LoweringError(f"primitive '{eqn.prim.name}' has no lowering to the kernel program{where}")
         ctx.out_avals = [v.aval for v in eqn.outvars]
-        ctx.source = eqn.source_info or outer_source
+        ctx.source, ctx.prim = eqn.source_info or outer_source, eqn.prim.name
+        previous_origin = K.set_origin(ctx.origin())
         try:
             out = rule(ctx, *map(read, eqn.invars), **eqn.params)
         except (LoweringError, TypeError, ValueError, NotImplementedError) as e:
@@ -376,6 +395,8 @@ def lower_eqns(ctx, closed: ClosedJaxpr, args, uses=None):
                 e.add_note(f"(while compiling {eqn.prim.name}, from {ctx.source})")
                 e._fx_source_noted = True  # the innermost equation's line only
             raise
+        finally:
+            K.set_origin(previous_origin)
         outs = out if eqn.prim.multiple_results else [out]
         for v, value in zip(eqn.outvars, outs):
             if isinstance(value, InlineValue) and (ctx.oversized(value) or (

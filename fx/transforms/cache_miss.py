@@ -6,7 +6,7 @@ import logging
 
 from fx.source_info import user_location
 
-_FLAGS = ("enable_x64", "allow_excess_precision")
+_FLAGS = ("enable_x64", "allow_excess_precision", "debug_nans", "debug_infs")
 
 
 def log_miss(name, cached_keys, key, leaf_names):

@@ -190,7 +190,7 @@ def _flat_key(args):
     """The cache key of a call whose arguments are all arrays or Python scalars."""
     if not all(type(a) in _FLAT_ARG_TYPES for a in args):
         return None
-    return (config.enable_x64, config.allow_excess_precision, *(a._aval if type(a) is ArrayImpl else get_aval(a) for a in args))
+    return (config.enable_x64, config.allow_excess_precision, config.debug_nans, config.debug_infs, *(a._aval if type(a) is ArrayImpl else get_aval(a) for a in args))
 
 
 class Jitted:
@@ -242,7 +242,8 @@ class Jitted:
         dyn_args, dyn_kwargs, static = self._split_static(args, kwargs)
         leaves, in_tree = tree_util.tree_flatten((dyn_args, dyn_kwargs))
         avals = tuple(_arg_aval(x, i, self._name) for i, x in enumerate(leaves))
-        return (in_tree, avals, static, config.enable_x64, config.allow_excess_precision), leaves
+        return (in_tree, avals, static, config.enable_x64, config.allow_excess_precision,
+                config.debug_nans, config.debug_infs), leaves
 
     def _lookup(self, args, kwargs, key_and_leaves=None):
         key, leaves = key_and_leaves or self._signature_key(args, kwargs)

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from fx.backends import executable
+from fx.backends import executable, nonfinite
 from fx.backends.base import HostBackend
 from fx.backends.executable import LoadedCode
 from fx.backends.llvm import callbacks, engine, entry, interrupt, runtime
 from fx.backends.program_key import program_key
 from fx.ir import kernels as K
-from fx.ir.workspace import slot_offsets
 from fx.ir.jaxpr import ClosedJaxpr
+from fx.ir.workspace import slot_offsets
 from fx.ir.kernel_passes import CPU
 from fx.ir.lower import lower_jaxpr
 
@@ -30,7 +30,7 @@ class Executable(executable.Executable):
     the workspace (executable.py: the code is loaded while recently used)."""
 
     def __init__(self, program, key):
-        super().__init__(slot_offsets(program)[1])
+        super().__init__(entry.workspace_bytes(program))
         self.program, self.key = program, key
         self.prefix = f"fx_{key[:24]}_"  # the same program gets the same symbols in every process
         self.n_args = len(program.inputs) + len(program.outputs) + 1  # + the workspace
@@ -41,6 +41,14 @@ class Executable(executable.Executable):
             isinstance(s, K.Loop) for s in K.all_statements(program.body)) else None
         self.out_specs = [(b.shape, b.dtype) for b in program.outputs]
         self.callbacks = {s.index: s for s in K.all_statements(program.body) if isinstance(s, K.Callback)}
+        self.status_offset = entry.status_offset(program) if program.check_nans or program.check_infs else None
+        if self.status_offset is not None:
+            partial = {b for s in K.all_statements(program.body)
+                       if isinstance(s, K.Kernel) and s.store_index is not None for b in s.writes()}
+            offsets = slot_offsets(program)[0]
+            self.partly_written_outputs = [k for k, b in enumerate(program.outputs) if b in partial]
+            self.partly_written_temps = [(offsets[b.slot], offsets[b.slot] + b.nbytes)
+                                         for b in program.temps if b in partial]
         self.loaded()
 
     def __call__(self, *args):
@@ -70,10 +78,23 @@ class Executable(executable.Executable):
         return [str(m) for m in entry.build_modules(self.program, self.prefix, runtime.num_threads())[0]]
 
     def _run(self, fn, args, outs, workspace):
+        if self.status_offset is not None:
+            # a statement that writes part of a buffer (a loop's row) has it checked whole:
+            # such buffers start from zeros, not from a previous call's or anyone's bits
+            for k in self.partly_written_outputs:
+                outs[k].fill(0)
+            for start, stop in self.partly_written_temps:
+                workspace[start:stop] = 0
+            status = workspace[self.status_offset:self.status_offset + 8].view(np.int64)
+            status[0] = 0
         if self.kind == "objects":
             fn(*args, *outs, workspace)
         else:
             fn(*[a.__array_interface__["data"][0] for a in (*args, *outs, workspace)])
+        if self.status_offset is not None and status[0]:  # debug_nans stopped the program
+            program = self.program
+            raise nonfinite.error(program, int(status[0]), args, outs, workspace,
+                                  program.check_nans, program.check_infs)
 
 
 class Backend(HostBackend):

@@ -16,7 +16,7 @@ import numpy as np
 from llvmlite import ir
 
 from fx.backends.llvm import codegen as cg
-from fx.backends.llvm import interrupt
+from fx.backends.llvm import interrupt, nonfinite
 from fx.backends.llvm.parallel import call_parallel, parallel_grain
 from fx.backends.llvm.statements import pointer_type, statement_function
 from fx.ir import kernels as K
@@ -48,7 +48,7 @@ def build_modules(program: K.Program, prefix: str, groups: int = 1):
         m.excess_precision = program.excess_precision
     params = program.inputs + program.outputs
     n_args = len(params) + 1
-    body = _EntryBody(module, parts, prefix, None)
+    body = _EntryBody(module, parts, prefix, None, program)
     constants = {buf: _global_constant(module, prefix, buf) for buf in program.consts}
     slots = slot_offsets(program)[0]
     offsets = {buf: slots[buf.slot] for buf in program.temps}
@@ -106,8 +106,21 @@ def _segmented_entry(module, name, body, params, segments, constants, offsets):
         _segment(body, sb, pointers, arg(len(params), i8p), stmts, constants, offsets)
         sb.ret_void()
         b.call(fn, packed.args)
+        if body.numbers:  # a segment that stopped at a NaN stops the program
+            workspace = b.bitcast(b.load(b.gep(packed.args[0], [ir.Constant(cg.I64, len(params))])), i8p)
+            nonfinite.return_if_stopped(b, nonfinite.status_pointer(b, workspace, body.status_offset))
     b.ret_void()
     return packed
+
+
+def status_offset(program):
+    """Where debug_nans' status word lives: just past the temporaries in the workspace."""
+    return slot_offsets(program)[1]
+
+
+def workspace_bytes(program):
+    """The workspace a program needs: its temporaries, and the status word if it checks."""
+    return status_offset(program) + (8 if program.check_nans or program.check_infs else 0)
 
 
 def _buffers_used(stmts):
@@ -119,6 +132,8 @@ def _segment(body, b, pointers, workspace, stmts, constants, offsets):
     (workspace offsets) they use, in program order (the program's inputs and outputs
     are in `pointers`), then the statements."""
     body.pointers = pointers
+    if body.numbers:
+        body.status = nonfinite.status_pointer(b, workspace, body.status_offset)
     used = _buffers_used(stmts)
     for buf, g in constants.items():
         if buf in used:
@@ -136,10 +151,16 @@ class _EntryBody:
     the calls of their blocks. Statements that differ only in their buffers share one
     function (see `_function_key`)."""
 
-    def __init__(self, module, parts, prefix, pointers):
+    def __init__(self, module, parts, prefix, pointers, program):
         self.module, self.parts, self.prefix, self.pointers = module, parts, prefix, pointers
         self.part_sizes = [0] * len(parts)
         self.functions = {}  # _function_key -> the function, declared in the entry module
+        # debug_nans/debug_infs: statements are numbered from 1 in all_statements order
+        self.checks = (program.check_nans, program.check_infs)
+        self.numbers = {id(s): k + 1 for k, s in enumerate(K.all_statements(program.body))} \
+            if any(self.checks) else {}
+        self.status = None  # the status word's pointer, in the function being built
+        self.status_offset = status_offset(program)
 
     def block(self, b, stmts):
         for stmt in stmts:
@@ -165,6 +186,9 @@ class _EntryBody:
             b.call(fn, args + ([ir.Constant(cg.I64, 0), ir.Constant(cg.I64, outer[0])] if outer else []))
         else:
             call_parallel(b, self.module, fn, args, outer[0], grain)
+        if self.numbers:
+            nonfinite.check_statement(b, self.module, self.prefix, self.pointers, stmt,
+                                      self.numbers[id(stmt)], self.status, *self.checks)
 
     def loop(self, b, loop: K.Loop):
         """it = 0; head: [it < length,] [counter = it,] cond, [pred,] body, it += 1."""
