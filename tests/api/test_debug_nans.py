@@ -47,6 +47,7 @@ def test_a_nan_names_its_primitive_line_and_pass(mode):
     assert np.isnan(float(fx.jit(loss)(W, negative_row())))  # off: the NaN comes back silently
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # NumPy, op by op
 @pytest.mark.parametrize("mode", ["jit", "eager"])
 def test_the_backward_pass_is_named(mode):
     grad = fx.grad(root_loss)
