@@ -8,7 +8,7 @@ from fx.array import Array
 from fx.api import (ShapeDtypeStruct, block_until_ready, debug_infs, debug_nans, device_get,
                     device_put, disable_jit, eval_shape, grad, hessian, jacfwd, jacrev, jit, jvp,
                     linear_transpose,
-                    linearize, make_jaxpr, typeof, value_and_grad, vjp, vmap)
+                    linearize, make_jaxpr, profile, typeof, value_and_grad, vjp, vmap)
 from fx.backends import devices
 from fx.callbacks import pure_callback
 from fx.errors import ConcretizationTypeError, UnexpectedTracerError

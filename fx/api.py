@@ -640,6 +640,12 @@ def debug_infs(enabled=True):
     return config.override("debug_infs", bool(enabled))
 
 
+def profile(fun, *args, repeat=10, **kwargs):
+    """Compile `fun` for these arguments and profile it (Compiled.profile): a table of
+    its kernels' times, bytes, flops and rooflines; `print` it, or read its `rows`."""
+    return jit(fun).lower(*args, **kwargs).compile().profile(*args, repeat=repeat, **kwargs)
+
+
 def typeof(x):
     """The abstract value (shape, dtype, weak type) fx gives `x`: an array, a tracer or a
     Python or NumPy number (JAX's jax.typeof)."""
@@ -653,4 +659,4 @@ def device_get(x):
 __all__ = ["jvp", "linearize", "vjp", "grad", "value_and_grad", "vmap", "jacfwd", "jacrev",
            "hessian", "jit", "disable_jit", "make_jaxpr", "eval_shape", "ShapeDtypeStruct",
            "linear_transpose", "block_until_ready", "device_put", "device_get", "typeof",
-           "debug_nans", "debug_infs"]
+           "debug_nans", "debug_infs", "profile"]

@@ -903,6 +903,7 @@ class Program:
     excess_precision: bool = True
     check_nans: bool = False     # debug_nans: stop at the first statement that writes a NaN
     check_infs: bool = False     # debug_infs: ... or an infinity
+    profile: bool = False        # time each top-level statement (a backend's profile())
 
     def __str__(self):
         return pp_program(self)
@@ -1165,6 +1166,8 @@ def _pp_program(p: Program) -> str:
         lines.append("16-bit floats: rounded after every op")
     if p.check_nans or p.check_infs:
         lines.append("checks: " + ", ".join(k for k, on in (("nan", p.check_nans), ("inf", p.check_infs)) if on))
+    if p.profile:
+        lines.append("profile: each top-level statement timed")
     if p.consts:
         lines.append(f"consts: {', '.join(map(_buf_decl, p.consts))}")
     if p.temps:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
+
 from fx import tree_util
 from fx.backends import backend_names, get_backend
 from fx.backends.base import Backend
@@ -115,6 +117,26 @@ class Compiled:
     def cost_analysis(self):
         return _cost_analysis(self._program)
 
+    def profile(self, *args, repeat=10, **kwargs):
+        """Run the program `repeat` times on these arguments and return a Profile: one
+        row per top-level statement (kernel, product, loop...) with its source lines,
+        measured time, bytes and flops (the cost model's), achieved GB/s and GFLOP/s,
+        and those as fractions of this machine's measured copy bandwidth and matrix
+        throughput; plus the time outside the statements."""
+        backend = _backend(self._lowered.backend)
+        measure = getattr(self.executable, "profile", None)
+        if measure is None:
+            raise NotImplementedError(f"the {backend.name} backend cannot profile a program yet")
+        traced = self._lowered._traced
+        if traced is not None:
+            key, leaves = traced._jitted._signature_key(args, kwargs)
+            if key != traced._key:
+                raise TypeError(f"profile: this Compiled was compiled for arguments of types "
+                                f"{_describe_key(traced._key)}, not {_describe_key(key)}")
+            args = [np.asarray(x, a.dtype) for x, a in zip(leaves, traced.jaxpr.in_avals)]
+        seconds, call = measure(list(args), int(repeat))
+        return Profile(self._program, seconds, call, backend.machine_peaks())
+
     def memory_analysis(self):
         """Bytes of the arguments, outputs, constants and temporaries (the workspace of the
         buffer plan)."""
@@ -128,6 +150,46 @@ class MemoryAnalysis:
     output_size_in_bytes: int
     constant_size_in_bytes: int
     temp_size_in_bytes: int
+
+
+class Profile:
+    """Compiled.profile's result: `rows` (one dict per top-level statement), `total_s`
+    (median seconds per call), `outside_s` (of which outside the statements: the call
+    itself, argument checks, output allocation) and `peaks` (the machine's measured copy
+    bandwidth and matrix throughput). Prints as a table."""
+
+    def __init__(self, program, seconds, total, peaks):
+        self.total_s, self.peaks = total, peaks
+        self.outside_s = max(total - float(np.sum(seconds)), 0.0)
+        self.rows = []
+        for stmt, c, t in zip(program.body, cost.program_costs(program), seconds):
+            t = float(t)
+            gb_s = c.bytes_accessed / t / 1e9 if t > 0 else 0.0
+            gflop_s = c.flops / t / 1e9 if t > 0 else 0.0
+            self.rows.append({
+                "statement": stmt.name, "kind": c.kind,
+                "sources": ", ".join(map(str, stmt.sources)),
+                "time_s": t, "bytes": c.bytes_accessed, "flops": c.flops,
+                "gb_per_s": gb_s, "gflop_per_s": gflop_s,
+                "bandwidth_fraction": gb_s / peaks["copy_gb_per_s"],
+                "matmul_fraction": gflop_s / peaks["matmul_gflop_per_s"]})
+
+    def __str__(self):
+        head = (f"{'statement':<10} {'kind':<9} {'time':>10} {'MB':>9} {'GFLOP':>8} {'GB/s':>7} "
+                f"{'GFLOP/s':>8} {'%copy':>6} {'%matmul':>8}  source")
+        lines = [head]
+        for r in self.rows:
+            lines.append(f"{r['statement']:<10} {r['kind']:<9} {r['time_s'] * 1e3:>8.3f}ms "
+                         f"{r['bytes'] / 1e6:>9.2f} {r['flops'] / 1e9:>8.3f} {r['gb_per_s']:>7.1f} "
+                         f"{r['gflop_per_s']:>8.1f} {100 * r['bandwidth_fraction']:>5.0f}% "
+                         f"{100 * r['matmul_fraction']:>7.0f}%  {r['sources']}")
+        lines.append(f"outside the statements: {self.outside_s * 1e3:.3f} ms of {self.total_s * 1e3:.3f} ms "
+                     f"per call; machine: copy {self.peaks['copy_gb_per_s']:.1f} GB/s, matmul "
+                     f"{self.peaks['matmul_gflop_per_s']:.1f} GFLOP/s")
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, p, cycle):  # IPython
+        p.text(str(self))
 
 
 def _cost_analysis(program):

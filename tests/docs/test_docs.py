@@ -123,6 +123,7 @@ NOTEBOOK_PRINTS = {
     "rnn_and_higher_order": ["mean squared error", "scan[", "residuals per step: 1 ",
                              "Newton iteration", "finite differences", "loss on unseen tasks"],
     "gpu": ["y lives on CudaDevice(id=0)", "def k_", "the GPU's parameters match the CPU's"],
+    "profiling": ["statement  kind", "gemm", "outside the statements:", "slowest: g"],
 }
 
 

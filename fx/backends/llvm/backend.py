@@ -1,12 +1,15 @@
 """The llvm backend: jaxpr -> kernel program -> LLVM module -> one native entry point."""
 from __future__ import annotations
 
+import dataclasses
+import time
+
 import numpy as np
 
 from fx.backends import executable, nonfinite
 from fx.backends.base import HostBackend
 from fx.backends.executable import LoadedCode
-from fx.backends.llvm import callbacks, engine, entry, interrupt, runtime
+from fx.backends.llvm import callbacks, engine, entry, interrupt, profile, runtime
 from fx.backends.program_key import program_key
 from fx.ir import kernels as K
 from fx.ir.jaxpr import ClosedJaxpr
@@ -42,6 +45,8 @@ class Executable(executable.Executable):
         self.out_specs = [(b.shape, b.dtype) for b in program.outputs]
         self.callbacks = {s.index: s for s in K.all_statements(program.body) if isinstance(s, K.Callback)}
         self.status_offset = entry.status_offset(program) if program.check_nans or program.check_infs else None
+        self.ticks = (entry.ticks_offset(program), len(program.body) + 1) if program.profile else None
+        self.profiled, self.last_ticks = None, None
         if self.status_offset is not None:
             partial = {b for s in K.all_statements(program.body)
                        if isinstance(s, K.Kernel) and s.store_index is not None for b in s.writes()}
@@ -91,10 +96,35 @@ class Executable(executable.Executable):
             fn(*args, *outs, workspace)
         else:
             fn(*[a.__array_interface__["data"][0] for a in (*args, *outs, workspace)])
+        if self.ticks is not None:
+            offset, count = self.ticks
+            self.last_ticks = workspace[offset:offset + 8 * count].view(np.int64).copy()
         if self.status_offset is not None and status[0]:  # debug_nans stopped the program
             program = self.program
             raise nonfinite.error(program, int(status[0]), args, outs, workspace,
                                   program.check_nans, program.check_infs)
+
+
+    def profile(self, args, repeat):
+        """Run a build of the program that times its top-level statements `repeat` times:
+        (median seconds of each statement, median seconds of the whole call)."""
+        if self.profiled is None:
+            program = dataclasses.replace(self.program, profile=True)
+            program.slot_sizes = self.program.slot_sizes
+            self.profiled = compile_program(program)
+        per_statement, calls = [], []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            self.profiled(*args)
+            calls.append(time.perf_counter() - start)
+            per_statement.append(np.diff(self.profiled.last_ticks))
+        seconds = np.median(np.array(per_statement), axis=0) / profile.cycles_per_second()
+        return seconds, float(np.median(calls))
+
+
+def compile_program(program):
+    """The executable of a kernel program (lowered already)."""
+    return Executable(program, program_key(program, engine.key_parts()))
 
 
 class Backend(HostBackend):
@@ -104,7 +134,11 @@ class Backend(HostBackend):
     def compile(self, closed: ClosedJaxpr):
         program = lower_jaxpr(closed, self.kernel_pipeline)
         interrupt.install()
-        return Executable(program, program_key(program, engine.key_parts()))
+        return compile_program(program)
+
+    def machine_peaks(self):
+        from fx.backends.llvm.peaks import machine_peaks
+        return machine_peaks()
 
     def as_text(self, program):
         """The program's LLVM IR, one module per segment."""

@@ -16,7 +16,7 @@ import numpy as np
 from llvmlite import ir
 
 from fx.backends.llvm import codegen as cg
-from fx.backends.llvm import interrupt, nonfinite
+from fx.backends.llvm import interrupt, nonfinite, profile
 from fx.backends.llvm.parallel import call_parallel, parallel_grain
 from fx.backends.llvm.statements import pointer_type, statement_function
 from fx.ir import kernels as K
@@ -118,9 +118,16 @@ def status_offset(program):
     return slot_offsets(program)[1]
 
 
-def workspace_bytes(program):
-    """The workspace a program needs: its temporaries, and the status word if it checks."""
+def ticks_offset(program):
+    """Where a profiled program's ticks (one per top-level statement, and one before them)
+    live: past the temporaries and the status word."""
     return status_offset(program) + (8 if program.check_nans or program.check_infs else 0)
+
+
+def workspace_bytes(program):
+    """The workspace a program needs: its temporaries, the status word if it checks,
+    the ticks if it is profiled."""
+    return ticks_offset(program) + (8 * (len(program.body) + 1) if program.profile else 0)
 
 
 def _buffers_used(stmts):
@@ -142,7 +149,16 @@ def _segment(body, b, pointers, workspace, stmts, constants, offsets):
         if buf in used:
             slot = b.gep(workspace, [ir.Constant(cg.I64, offset)], inbounds=True)
             pointers[buf] = b.bitcast(slot, pointer_type(buf))
-    body.block(b, stmts)
+    if not body.positions:
+        body.block(b, stmts)
+        return
+    ticks = profile.ticks_pointer(b, workspace, body.ticks_offset)
+    for stmt in stmts:  # profiled: the cycle counter after each top-level statement
+        position = body.positions[id(stmt)]
+        if position == 0:
+            profile.mark(b, body.module, ticks, 0)
+        body.block(b, [stmt])
+        profile.mark(b, body.module, ticks, position + 1)
 
 
 class _EntryBody:
@@ -161,6 +177,9 @@ class _EntryBody:
             if any(self.checks) else {}
         self.status = None  # the status word's pointer, in the function being built
         self.status_offset = status_offset(program)
+        # profiled: each top-level statement's position, and where the ticks go
+        self.positions = {id(s): k for k, s in enumerate(program.body)} if program.profile else {}
+        self.ticks_offset = ticks_offset(program)
 
     def block(self, b, stmts):
         for stmt in stmts:
