@@ -20,6 +20,8 @@ def _binary(lax_op, inexact=False, name=None, ordered=False, on_bools=None):
     bools, as jax.numpy does (lax neither orders complex numbers nor adds bools)."""
     promote = promote_args_inexact if inexact else promote_args
     prim = getattr(lax_op, "primitive", None)
+    # dtype kinds that op_for sends elsewhere (checked on the fast path without a call)
+    special_kinds = ("c" if ordered else "") + ("b" if on_bools is not None else "")
 
     def op_for(dtype):
         if ordered and dtypes.is_complex(dtype):
@@ -30,7 +32,7 @@ def _binary(lax_op, inexact=False, name=None, ordered=False, on_bools=None):
         # Fast path: two fx arrays of one type (shape, dtype, weak type) need neither
         # promotion nor broadcasting; eager code (optimizer updates) is mostly this.
         if prim is not None and isinstance(x, Array) and isinstance(y, Array) and x.aval == y.aval and (
-                dtypes.is_floating(x.aval.dtype) if inexact else op_for(x.aval.dtype) is lax_op):
+                dtypes.is_floating(x.aval.dtype) if inexact else x.aval.dtype.kind not in special_kinds):
             return prim.bind(x, y)
         # ... and a float array with a Python number keeps the array's dtype (the number
         # is weakly typed): lax turns the number into a scalar of that dtype.

@@ -11,6 +11,7 @@ import ctypes
 import functools
 import time
 
+import llvmlite.binding as llvm
 from llvmlite import ir
 
 from fx.backends.llvm import codegen as cg
@@ -33,7 +34,6 @@ def mark(b, module, ticks, k):
 def _cycles():
     from fx.backends.llvm.pool import permanent_engine
     module = ir.Module("fx_cycles")
-    import llvmlite.binding as llvm
     module.triple = llvm.get_process_triple()
     fn = ir.Function(module, _COUNTER, "fx_cycles")
     b = ir.IRBuilder(fn.append_basic_block("entry"))
