@@ -42,6 +42,7 @@ Options:
 """
 
 import contextlib
+import operator
 import os
 
 from fx.array import Device
@@ -65,6 +66,10 @@ _OPTIONS = {"enable_x64": (bool, False, ("FX_ENABLE_X64", "JAX_ENABLE_X64")),
             "platforms": (str, None, ("JAX_PLATFORMS",)),
             "debug_nans": (bool, False, ("JAX_DEBUG_NANS",)),
             "debug_infs": (bool, False, ("JAX_DEBUG_INFS",))}
+
+# The options tracing and compiling depend on: part of every jit cache key (trace_flags).
+TRACE_FLAGS = ("enable_x64", "allow_excess_precision", "debug_nans", "debug_infs")
+trace_flags = operator.attrgetter(*TRACE_FLAGS)   # trace_flags(config): their values, a tuple
 
 _TRUE = {"1", "true", "t", "yes", "y", "on"}
 _FALSE = {"0", "false", "f", "no", "n", "off", ""}

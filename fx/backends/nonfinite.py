@@ -12,7 +12,7 @@ import numpy as np
 from fx import dtypes
 from fx.ir import kernels as K
 from fx.source_info import in_pass
-from fx.ir.evaluate import _Expressions
+from fx.ir.evaluate import expressions
 from fx.ir.workspace import slot_offsets
 
 
@@ -61,10 +61,7 @@ def _culprit(stmt, buffers, bad):
     """((primitive, source) of the innermost operation whose value is bad where none of
     its operands is, first index), evaluating the kernel's expressions over its loops."""
     extents = tuple(stmt.shape) + tuple(stmt.reduce_shape)
-    n = len(extents)
-    grid = [np.arange(e, dtype=np.int64).reshape([e if d == k else 1 for d in range(n)])
-            for k, e in enumerate(extents)]
-    values = _Expressions(buffers, grid)
+    values = expressions(buffers, extents)
     for _, expr in stmt.outputs:
         for node in _postorder(expr):
             if not isinstance(node, K.Op):

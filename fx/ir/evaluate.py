@@ -34,6 +34,13 @@ def evaluate(program: K.Program, inputs) -> list[np.ndarray]:
     return [buffers[b].copy() for b in program.outputs]
 
 
+def expressions(buffers, extents):
+    """An evaluator of expressions over the loop nest `extents` (`buffers`: Buffer ->
+    array): `.expr(node)` is the node's value at every point (broadcastable to
+    `extents`), each subexpression computed once and kept."""
+    return _Evaluator(buffers).expressions(extents)
+
+
 def run_statement(stmt: K.Statement, buffers):
     """Run one statement on host arrays (`buffers`: Buffer -> array of its shape), as a
     backend without a native form of it may."""
@@ -57,7 +64,12 @@ class _Evaluator:
 
     def values(self, expr, extents):
         """An expression's value at every point of the loop nest `extents`."""
-        return np.broadcast_to(_Expressions(self.buffers, self.grid(extents)).expr(expr), extents)
+        return np.broadcast_to(self.expressions(extents).expr(expr), extents)
+
+    def expressions(self, extents):
+        """An evaluator of expressions over the loop nest `extents`: `.expr(node)` is the
+        node's value there (broadcastable to `extents`), each subexpression computed once."""
+        return _Expressions(self.buffers, self.grid(extents))
 
     def indices(self, index, extents):
         ex = _Expressions(self.buffers, self.grid(extents))

@@ -19,6 +19,7 @@ import numpy as np
 
 from fx import dtypes
 from fx.core import Primitive, ShapedArray
+from fx.transforms.batching import axis_size_of
 
 debug_callback_p = Primitive("debug_callback", multiple_results=True, effectful=True)
 pure_callback_p = Primitive("pure_callback", multiple_results=True)
@@ -117,14 +118,14 @@ def _batched_avals(result_avals, size):
 
 
 def _debug_batch(args, dims, *, callback, result_avals, ordered):
-    size = next(np.shape(a)[d] for a, d in zip(args, dims) if d is not None)
+    size = axis_size_of(args, dims)
     debug_callback_p.bind(*args, callback=_loop_over_batch(callback, dims, size, ()),
                           result_avals=(), ordered=ordered)
     return [], []
 
 
 def _pure_batch(args, dims, *, callback, result_avals, vmap_method):
-    size = next(np.shape(a)[d] for a, d in zip(args, dims) if d is not None)
+    size = axis_size_of(args, dims)
     batched = _batched_avals(result_avals, size)
     if vmap_method in ("sequential", "sequential_unrolled"):
         fn = _loop_over_batch(callback, dims, size, result_avals)
@@ -155,7 +156,7 @@ def _io_batch(args, dims, *, callback, result_avals, ordered):
     if ordered:
         raise ValueError(f"an ordered io_callback ({callback.name}) cannot be batched (vmap): "
                          "the order of its calls would be undefined; pass ordered=False")
-    size = next(np.shape(a)[d] for a, d in zip(args, dims) if d is not None)
+    size = axis_size_of(args, dims)
     outs = io_callback_p.bind(*args, callback=_loop_over_batch(callback, dims, size, result_avals),
                               result_avals=_batched_avals(result_avals, size), ordered=ordered)
     return outs, [0] * len(outs)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from fx.config import TRACE_FLAGS
 from fx.source_info import user_location
 
-_FLAGS = ("enable_x64", "allow_excess_precision", "debug_nans", "debug_infs")
 
 
 def log_miss(name, cached_keys, key, leaf_names):
@@ -35,7 +35,7 @@ def _differences(old, new, leaf_names):
     found += [f"static argument {k!r} changed from {old_values.get(k, '(none)')!r} to {values.get(k, '(none)')!r}"
               for k in sorted({*old_values, *values}, key=str) if old_values.get(k) != values.get(k)]
     found += [f"config option {flag} changed from {a} to {b}"
-              for flag, a, b in zip(_FLAGS, old_flags, flags) if a != b]
+              for flag, a, b in zip(TRACE_FLAGS, old_flags, flags) if a != b]
     return found or ["an equal key was not reusable (a jaxpr closing over outer tracers is never cached)"]
 
 

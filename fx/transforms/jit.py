@@ -19,7 +19,7 @@ from fx.argcheck import check_callable, check_str_tuple, int_tuple, normalize_ar
 from fx.array import HOST, ArrayImpl, buffer_on, common_device, host_buffer
 from fx.backends import get_backend
 from fx.backends.base import Backend, HostBackend
-from fx.config import config
+from fx.config import config, trace_flags
 from fx.core import (EVAL_TRACE, Primitive, Tracer, current_trace,
                      deep_recursion, get_aval, set_current_trace)
 from fx.ir.jaxpr import ClosedJaxpr
@@ -190,7 +190,7 @@ def _flat_key(args):
     """The cache key of a call whose arguments are all arrays or Python scalars."""
     if not all(type(a) in _FLAT_ARG_TYPES for a in args):
         return None
-    return (config.enable_x64, config.allow_excess_precision, config.debug_nans, config.debug_infs, *(a._aval if type(a) is ArrayImpl else get_aval(a) for a in args))
+    return (trace_flags(config), *(a._aval if type(a) is ArrayImpl else get_aval(a) for a in args))
 
 
 class Jitted:
@@ -242,8 +242,7 @@ class Jitted:
         dyn_args, dyn_kwargs, static = self._split_static(args, kwargs)
         leaves, in_tree = tree_util.tree_flatten((dyn_args, dyn_kwargs))
         avals = tuple(_arg_aval(x, i, self._name) for i, x in enumerate(leaves))
-        return (in_tree, avals, static, config.enable_x64, config.allow_excess_precision,
-                config.debug_nans, config.debug_infs), leaves
+        return (in_tree, avals, static, *trace_flags(config)), leaves
 
     def _lookup(self, args, kwargs, key_and_leaves=None):
         key, leaves = key_and_leaves or self._signature_key(args, kwargs)

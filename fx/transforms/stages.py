@@ -99,15 +99,21 @@ class Compiled:
         traced = self._lowered._traced
         if traced is None:  # lowered without a jit (not through jit(f).lower): flat leaves
             return self.executable(*args)
-        key, leaves = traced._jitted._signature_key(args, kwargs)
-        if key != traced._key:
-            raise TypeError(f"this Compiled was compiled for arguments of types "
-                            f"{_describe_key(traced._key)} and was called with {_describe_key(key)}; "
-                            f"call the jitted function itself to compile for new types")
+        leaves = self._leaves("called", args, kwargs)
         entry, backend = traced._entry, traced._jitted._backend
         if entry.executable is None:
             entry.compile(backend)  # the executable this holds (compiled once per jaxpr)
         return entry.run(leaves, backend)
+
+    def _leaves(self, what, args, kwargs):
+        """The call's dynamic leaves, or a TypeError unless their types are the compiled ones."""
+        traced = self._lowered._traced
+        key, leaves = traced._jitted._signature_key(args, kwargs)
+        if key != traced._key:
+            raise TypeError(f"this Compiled was compiled for arguments of types "
+                            f"{_describe_key(traced._key)} and was {what} with {_describe_key(key)}; "
+                            f"call the jitted function itself to compile for new types")
+        return leaves
 
     def as_text(self):
         """The backend's own text of the program (LLVM IR on the CPU)."""
@@ -129,10 +135,7 @@ class Compiled:
             raise NotImplementedError(f"the {backend.name} backend cannot profile a program yet")
         traced = self._lowered._traced
         if traced is not None:
-            key, leaves = traced._jitted._signature_key(args, kwargs)
-            if key != traced._key:
-                raise TypeError(f"profile: this Compiled was compiled for arguments of types "
-                                f"{_describe_key(traced._key)}, not {_describe_key(key)}")
+            leaves = self._leaves("profiled", args, kwargs)
             args = [np.asarray(x, a.dtype) for x, a in zip(leaves, traced.jaxpr.in_avals)]
         seconds, call = measure(list(args), int(repeat))
         return Profile(self._program, seconds, call, backend.machine_peaks())
