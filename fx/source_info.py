@@ -47,14 +47,20 @@ def user_stacklevel():
 
 
 class SourceInfo(tuple):
-    """A user's line (its code object and line number) and the transform that derived
-    the equation from the one written there ("" for the forward computation). A tuple,
-    made once per staged equation, so making one costs no Python-level call."""
+    """A user's instruction (its code object and bytecode offset) and the transform that
+    derived the equation from the one written there ("" for the forward computation). A
+    tuple, made once per staged equation, so making one costs no Python-level call; the
+    line number is looked up only when it is read (reading a frame's f_lineno scans the
+    code's line table, which would cost every staged equation a third of its capture)."""
     __slots__ = ()
-    code, line, transform = (property(operator.itemgetter(i)) for i in range(3))
+    code, offset, transform = (property(operator.itemgetter(i)) for i in range(3))
 
-    def __new__(cls, code, line, transform=""):
-        return tuple.__new__(cls, (code, line, transform))
+    def __new__(cls, code, offset, transform=""):
+        return tuple.__new__(cls, (code, offset, transform))
+
+    @property
+    def line(self):
+        return _line_at(self.code, self.offset)
 
     @property
     def file(self):
@@ -65,7 +71,7 @@ class SourceInfo(tuple):
         return self.code.co_name
 
     def transposed(self):
-        return SourceInfo(self.code, self.line, "transpose")
+        return SourceInfo(self.code, self.offset, "transpose")
 
     def location(self):
         return f"{os.path.basename(self.file)}:{self.line} {self.function}()"
@@ -75,6 +81,17 @@ class SourceInfo(tuple):
 
     def __repr__(self):
         return f"SourceInfo({self})"
+
+
+def _line_at(code, offset):
+    """The source line of the instruction at bytecode `offset` in `code`."""
+    line = code.co_firstlineno
+    for start, end, number in code.co_lines():
+        if start <= offset < end:
+            return number if number is not None else line
+        if number is not None:
+            line = number
+    return line
 
 
 _state = threading.local()
@@ -102,7 +119,7 @@ def current():
         code = frame.f_code
         if id(code) not in fx_codes:
             if not code.co_filename.startswith(_FX_DIR):
-                return _new(SourceInfo, (code, frame.f_lineno, ""))
+                return _new(SourceInfo, (code, frame.f_lasti, ""))
             fx_codes.add(id(code))
         frame = frame.f_back
     return None
