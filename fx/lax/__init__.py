@@ -33,6 +33,11 @@ from fx.lax.elementwise import (acos_p, acosh_p, asin_p, asinh_p, atan2_p, atan_
 from fx.lax.dot import Precision, dot, dot_general, dot_general_p
 from fx.lax.complex import complex, complex_p, conj, conj_p, imag, imag_p, real, real_p  # noqa: F401
 from fx.lax.fft import FftType, fft, fft_p  # noqa: F401
+from fx.lax.special import (bessel_i0e, bessel_i0e_p, bessel_i1e, bessel_i1e_p, digamma,  # noqa: F401
+                            digamma_p, erf_inv, erf_inv_p, erfc, erfc_p, lgamma, lgamma_p, polygamma,
+                            zeta, zeta_p)
+from fx.lax.incomplete import (betainc, igamma, igamma_grad_a, igamma_grad_a_p, igamma_p,  # noqa: F401
+                               igammac, igammac_p, random_gamma_grad, regularized_incomplete_beta_p)
 from fx.lax.bits import (bitcast_convert_type, bitcast_convert_type_p, reduce_precision,  # noqa: F401
                          reduce_precision_p)
 from fx.lax.sorting import sort, sort_p, top_k, top_k_p
