@@ -44,6 +44,31 @@ from fx.numpy._ufuncs import (angle, arccos, arccosh, arcsin, arcsinh, arctan, a
                               isfinite, isinf, isneginf, isposinf, log2, log10, logaddexp,
                               logaddexp2, modf, nan_to_num, positive, rad2deg, radians, real,
                               signbit, sinc, sinh, trunc)
+from fx.numpy._setops import (intersect1d, isin, setdiff1d, setxor1d, union1d, unique_all,  # noqa: F401
+                              unique_counts, unique_inverse, unique_values)
+from fx.numpy._histograms import (bincount, digitize, histogram, histogram2d,  # noqa: F401
+                                  histogram_bin_edges, histogramdd)
+from fx.numpy._index_tricks import (c_, diag_indices, diag_indices_from, index_exp, ix_,  # noqa: F401
+                                    mask_indices, mgrid, ogrid, r_, ravel_multi_index, s_,
+                                    tril_indices_from, triu_indices_from, unravel_index)
+from fx.numpy._polynomial import (poly, polyadd, polyder, polydiv, polyfit, polyint,  # noqa: F401
+                                  polymul, polysub, polyval, roots, trim_zeros, vander)
+from fx.numpy._array_api import (acos, acosh, asin, asinh, atan, atan2, atanh,  # noqa: F401
+                                 bitwise_invert, bitwise_left_shift, bitwise_right_shift, concat,
+                                 cumulative_prod, cumulative_sum, isdtype, matrix_transpose, matvec,
+                                 permute_dims, pow, unstack, vecdot, vecmat)
+from fx.numpy._float_bits import frexp, ldexp, nextafter, spacing  # noqa: F401
+from fx.numpy._integer_ops import bitwise_count, gcd, lcm, packbits, unpackbits  # noqa: F401
+from fx.numpy._calculus import (corrcoef, cov, ediff1d, gradient, interp, trapezoid,  # noqa: F401
+                                unwrap)
+from fx.numpy._editing import (append, choose, delete, extract, fill_diagonal, insert,  # noqa: F401
+                               piecewise, place, put, put_along_axis, resize, select)
+from fx.numpy._vectorize import apply_along_axis, apply_over_axes, fromfunction, vectorize  # noqa: F401
+from fx.numpy._misc import (block, copy, fabs, geomspace, iscomplex, isreal, isscalar,  # noqa: F401
+                            iterable, nanargmax, nanargmin, rollaxis, sort_complex)
+from fx.numpy._windows import bartlett, blackman, hamming, hanning, i0, kaiser  # noqa: F401
+from fx.numpy._printing import (array_repr, array_str, get_printoptions, printoptions,  # noqa: F401
+                                set_printoptions)
 from fx.array import Array as ndarray  # noqa: F401
 
 
@@ -87,9 +112,25 @@ float32 = _ScalarType(_np.float32)
 float64 = _ScalarType(_np.float64)
 complex64 = _ScalarType(_np.complex64)
 complex128 = _ScalarType(_np.complex128)
+bool = bool_  # noqa: A001  (the array API's name, as in JAX)
+int_ = int64
+uint = uint64
+float_ = double = float64
+complex_ = cdouble = complex128
+single = float32
+csingle = complex64
+object_ = _np.object_
+# NumPy's scalar type hierarchy, as in JAX, so that issubdtype(x.dtype, floating) works
+generic, number, integer, signedinteger, unsignedinteger = (_np.generic, _np.number, _np.integer,
+                                                            _np.signedinteger, _np.unsignedinteger)
+inexact, floating, complexfloating, character, flexible = (_np.inexact, _np.floating,
+                                                           _np.complexfloating, _np.character,
+                                                           _np.flexible)
+ComplexWarning = _np.exceptions.ComplexWarning
 dtype = _np.dtype
 newaxis = None
 pi, e, inf, nan = _np.pi, _np.e, _np.inf, _np.nan
+euler_gamma = _np.euler_gamma
 
 
 def shape(a):

@@ -5,6 +5,8 @@ Installed on `Array` (the shared base) when fx.numpy is imported, so `x + y`,
 """
 from __future__ import annotations
 
+import numpy as np
+
 import fx.numpy as jnp
 from fx import lax
 from fx.array import Array
@@ -65,6 +67,23 @@ def _install():
     Array.real = property(jnp.real)
     Array.imag = property(jnp.imag)
     Array.conj = Array.conjugate = jnp.conjugate
+    Array.itemsize = property(lambda self: self.dtype.itemsize)
+    Array.nbytes = property(lambda self: self.size * self.dtype.itemsize)
+    Array.item = _item
+    Array.copy = jnp.copy
+    Array.argpartition = jnp.argpartition
+    Array.choose = lambda self, choices, out=None, mode="raise": jnp.choose(self, choices, out, mode)
+    Array.__divmod__ = _defer_to_unknown(jnp.divmod)
+    Array.__rdivmod__ = _defer_to_unknown(_swap(jnp.divmod))
+    Array.__round__ = lambda self, ndigits=None: jnp.round(self, ndigits or 0)
+    Array.__copy__ = lambda self: self
+    Array.__deepcopy__ = lambda self, memo: self
+
+
+def _item(self, *args):
+    """The element (at a flat index or an index tuple in `args`) as a Python scalar; the
+    array must be concrete."""
+    return np.asarray(self).item(*args)
 
 
 _install()

@@ -212,68 +212,106 @@ def _concrete_size(name, x, count):
     return int(count(np.asarray(x)))
 
 
-def _distinct_from_previous(s, equal_nan):
-    """For a sorted 1-D s: whether each element starts a new run of equal values."""
-    n = get_aval(s).shape[0]
-    prev, cur = lax.slice(s, (0,), (n - 1,)), lax.slice(s, (1,), (n,))
-    new = lax.ne(cur, prev)
-    if equal_nan and dtypes.is_floating(get_aval(s).dtype):
-        new = lax.bitwise_and(new, lax.bitwise_not(lax.bitwise_and(lax.ne(cur, cur), lax.ne(prev, prev))))
+def _distinct_from_previous(keys, equal_nan):
+    """For 1-D key columns sorted together: whether each row starts a new run of equal rows
+    (a row differs from the previous one in some key; two NaNs are equal with equal_nan)."""
+    n = get_aval(keys[0]).shape[0]
+    new = lax.full((n - 1,), False, np.bool_)
+    for s in keys:
+        prev, cur = lax.slice(s, (0,), (n - 1,)), lax.slice(s, (1,), (n,))
+        differs = lax.ne(cur, prev)
+        if equal_nan and dtypes.is_inexact(get_aval(s).dtype):
+            differs = lax.bitwise_and(differs, lax.bitwise_not(
+                lax.bitwise_and(lax.ne(cur, cur), lax.ne(prev, prev))))
+        new = lax.bitwise_or(new, differs)
     return lax.concatenate([lax.full((1,), True, np.bool_), new], 0)
 
 
-def _count_unique(x, equal_nan):
-    x = x.ravel()
-    if x.size == 0:
+def _count_unique(rows, equal_nan):
+    """The number of distinct rows of the 2-D NumPy array `rows`, counted as unique does
+    (NaNs equal with equal_nan, also inside rows, where np.unique keeps them apart)."""
+    if rows.shape[0] == 0:
         return 0
-    s = np.sort(x)
-    new = s[1:] != s[:-1]
-    if equal_nan and x.dtype.kind == "f":
-        new &= ~(np.isnan(s[1:]) & np.isnan(s[:-1]))
-    return 1 + int(new.sum())
+    if rows.shape[1] == 0:
+        return 1
+    s = rows[np.lexsort(rows.T[::-1])]
+    differs = s[1:] != s[:-1]
+    if equal_nan and rows.dtype.kind in "fc":
+        differs &= ~(np.isnan(s[1:]) & np.isnan(s[:-1]))
+    return 1 + int(differs.any(axis=1).sum())
+
+
+def _as_rows(ar, axis):
+    """(ar as a 2-D array whose rows are the slices along `axis`, that axis, the shape the
+    unique rows are reshaped back to, given their count)."""
+    shape = get_aval(ar).shape
+    if axis is None:
+        return lax.reshape(ar, (get_aval(ar).size, 1)), None, lambda k: (k,)
+    axis = _axis(axis, len(shape), "unique")
+    moved = lax.transpose(ar, (axis,) + tuple(d for d in range(len(shape)) if d != axis))
+    rest = get_aval(moved).shape[1:]
+    rows = lax.reshape(moved, (shape[axis], int(np.prod(rest, dtype=np.int64))))
+
+    def out_shape(k):
+        return (k,) + rest
+    return rows, axis, out_shape
+
+
+def _from_rows(rows, axis, out_shape):
+    """The unique rows back in the layout of the input (the inverse of _as_rows)."""
+    out = lax.reshape(rows, out_shape(get_aval(rows).shape[0]))
+    if axis is None or axis == 0:
+        return out
+    perm = list(range(1, get_aval(out).ndim))
+    perm.insert(axis, 0)
+    return lax.transpose(out, tuple(perm))
 
 
 def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None, *,
            equal_nan=True, size=None, fill_value=None, sorted=True):
-    """The sorted unique values (and first indices, inverse, counts). With `size`, the
-    result has that static length: padded with fill_value (default: the smallest value;
-    its index; count 0) or truncated. Without it, `ar` must be concrete."""
-    if axis is not None:
-        raise NotImplementedError("fx.numpy.unique: axis= is not supported yet (only axis=None)")
+    """The sorted unique values (or slices along `axis`), with the first indices, inverse
+    and counts on request. With `size`, the result has that static length: padded with
+    fill_value (default: the smallest value; its index; count 0) or truncated. Without it,
+    `ar` must be concrete. `sorted` is accepted for the array API: the result is sorted."""
     ar = _array(ar)
+    rows, axis, out_shape = _as_rows(ar, axis)
+    n, m = get_aval(rows).shape
     if size is None:
-        size = _concrete_size("unique", ar, lambda v: _count_unique(v, equal_nan))
+        size = _concrete_size("unique", rows, lambda v: _count_unique(v, equal_nan))
     size = index(size, "fx.numpy.unique: size")
-    in_shape = get_aval(ar).shape
-    n = get_aval(ar).size
-    x = lax.reshape(ar, (n,))
     int_dtype = _int_dtype()
-    if n == 0:
-        empty = lax.full((0,), 0, int_dtype)
-        values = lax.full((size,), 0 if fill_value is None else fill_value, get_aval(ar).dtype)
-        extras = [empty] * return_index + [lax.reshape(empty, in_shape)] * return_inverse + \
-            [lax.full((size,), 0, int_dtype)] * return_counts
+    inverse_shape = get_aval(ar).shape if axis is None else (n,)
+    if n == 0 or m == 0:
+        values = lax.full(out_shape(size), 0 if fill_value is None else fill_value, get_aval(ar).dtype)
+        first = lax.full((min(n, size),), 0, int_dtype)
+        count = lax.full((min(n, size),), n, int_dtype)
+        extras = [first] * return_index + [lax.full(inverse_shape, 0, int_dtype)] * return_inverse + \
+            [count] * return_counts
+        values = _from_rows(lax.reshape(values, (size, m)), axis, out_shape)
         return (values, *extras) if extras else values
-    s, perm = lax.sort((x, _iota((n,), 0, int_dtype)), num_keys=1)
-    new = _distinct_from_previous(s, equal_nan)
+    keys = [lax.reshape(lax.slice(rows, (0, j), (n, j + 1)), (n,)) for j in range(m)]
+    *keys, perm = lax.sort((*keys, _iota((n,), 0, int_dtype)), num_keys=m)
+    new = _distinct_from_previous(keys, equal_nan)
     group = lax.sub(lax.cumsum(lax.convert_element_type(new, int_dtype)), lax.full((n,), 1, int_dtype))
-    # each run's start (a position in s), at its group's slot; slots past the last run keep 0
+    # each run's start (a position in the sorted order), at its group's slot; slots past
+    # the last run keep 0, so they repeat the smallest row
     slot = lax.select(new, group, lax.full((n,), size, int_dtype))
     starts = lax.full((size,), 0, int_dtype).at[slot].set(_iota((n,), 0, int_dtype), mode="drop")
-    values = s[starts]
+    values = rows[perm[starts]]
     if fill_value is not None:
-        found = lax.lt(_iota((size,), 0, int_dtype),
-                       lax.broadcast_in_dim(lax.add(group[n - 1], lax.full((), 1, int_dtype)), (size,), ()))
-        values = lax.select(found, values, lax.full((size,), fill_value, get_aval(values).dtype))
+        found = lax.lt(_iota((size, m), 0, int_dtype),
+                       lax.broadcast_in_dim(lax.add(group[n - 1], lax.full((), 1, int_dtype)), (size, m), ()))
+        values = lax.select(found, values, lax.full((size, m), fill_value, get_aval(values).dtype))
     extras = []
     if return_index:
         extras.append(perm[starts])
     if return_inverse:
         inverse = lax.full((n,), 0, int_dtype).at[perm].set(group, unique_indices=True)
-        extras.append(lax.reshape(inverse, in_shape))
+        extras.append(lax.reshape(inverse, inverse_shape))
     if return_counts:
         extras.append(lax.full((size,), 0, int_dtype).at[group].add(lax.full((n,), 1, int_dtype),
                                                                     mode="drop"))
+    values = _from_rows(values, axis, out_shape)
     return (values, *extras) if extras else values
 
 
