@@ -8,7 +8,9 @@ from fx.numpy._creation import (arange, empty, empty_like, eye, full, full_like,
                                 zeros_like)
 from fx.numpy._diagonal import (diag, diagflat, diagonal, trace, tril, tril_indices, triu,  # noqa: F401
                                 triu_indices)
-from fx.numpy._einsum import einsum  # noqa: F401
+from fx.numpy._einsum import einsum, einsum_path  # noqa: F401
+from fx.numpy._io import (from_dlpack, frombuffer, fromfile, fromiter, fromstring, load, save,  # noqa: F401
+                          savez)
 from fx.numpy._indexing import (argwhere, compress, flatnonzero, nonzero, take,  # noqa: F401
                                 NonConcreteBooleanIndexError, where)
 from fx.numpy._sorting import (argpartition, argsort, lexsort, median, nanmedian,  # noqa: F401

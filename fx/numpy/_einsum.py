@@ -211,9 +211,7 @@ def einsum(subscripts, *operands, out=None, optimize="auto", precision=None,
         others = set(output).union(*(inputs[m] for m in range(len(inputs)) if m != k))
         ops.append(_sum_unneeded(x, labels, others))
 
-    label_lists = [labels for _, labels in ops]
-    path = min((_plan(label_lists, output, sizes, greedy) for greedy in (False, True)),
-               key=lambda plan: plan[1])[0]
+    path, _ = _best_plan([labels for _, labels in ops], output, sizes)
     for i, j in path:
         rest = [o for k, o in enumerate(ops) if k not in (i, j)]
         needed = set(output).union(*(labels for _, labels in rest))
@@ -223,3 +221,26 @@ def einsum(subscripts, *operands, out=None, optimize="auto", precision=None,
     x, labels = _sum_unneeded(x, labels, set(output))
     perm = tuple(labels.index(c) for c in output)
     return lax.transpose(x, perm) if perm != tuple(range(len(perm))) else x
+
+
+def _best_plan(label_lists, output, sizes):
+    """(pairs to contract in order, cost): the cheaper of left to right and greedy."""
+    return min((_plan(label_lists, output, sizes, greedy) for greedy in (False, True)),
+               key=lambda plan: plan[1])
+
+
+def einsum_path(subscripts, /, *operands, optimize="auto"):
+    """(path, description): the pairwise contraction order fx.numpy.einsum uses for these
+    operand shapes (positions in the shrinking operand list, as opt_einsum's paths), and
+    its cost in multiply-adds. `optimize` is accepted for JAX's signature."""
+    if not isinstance(subscripts, str):
+        subscripts, operands = _from_sublists((subscripts,) + operands)
+    shapes = [get_aval(lax._as_operand(x)).shape for x in operands]
+    inputs, output = _parse(subscripts, shapes)
+    sizes = _label_sizes(inputs, shapes)
+    reduced = []
+    for k, labels in enumerate(inputs):  # as einsum's diagonals and early sums leave them
+        others = set(output).union(*(inputs[m] for m in range(len(inputs)) if m != k))
+        reduced.append([c for c in dict.fromkeys(labels) if c in others])
+    path, cost = _best_plan(reduced, output, sizes)
+    return list(path), f"einsum {subscripts}: contract {list(path)}, cost {cost} multiply-adds"
