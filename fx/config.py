@@ -39,6 +39,28 @@ Options:
   or the backward pass; also set for a block by ``fx.debug_nans()`` / ``fx.debug_infs()``.
 * ``platforms`` (``JAX_PLATFORMS``; default None): comma-separated platforms ("cpu",
   "gpu", or a backend's name); the first is the default backend (before FX_PLATFORM).
+  ``platform_name`` (JAX's older spelling) sets it too.
+
+JAX's other options that scripts set are accepted, so their ``config.update`` line runs,
+and kept (``config.<name>`` reads them back), but change nothing, for the reason given:
+
+* no effect by design: ``traceback_filtering`` (fx does not edit tracebacks),
+  ``check_tracer_leaks`` and ``enable_checks`` (escaped tracers are always reported),
+  ``softmax_custom_jvp`` (fx's softmax gradient is always the stable one),
+  ``transfer_guard*`` (arrays live on the host: nothing is transferred implicitly),
+  ``pprint_use_color``, ``log_checkpoint_residuals``, ``traceback_in_locations_limit``,
+  ``include_full_tracebacks_in_locations``, ``legacy_prng_key``, ``enable_custom_prng``,
+  ``allow_f16_reductions``, ``use_shardy_partitioner``, ``cpu_collectives_implementation``,
+  ``num_cpu_devices``, ``optimization_level``, ``memory_fitting_level``;
+* fx's on-disk cache (``FX_CACHE_DIR``) stands in for XLA's: ``enable_compilation_cache``,
+  ``compilation_cache_dir``, ``persistent_cache_min_compile_time_secs``,
+  ``persistent_cache_min_entry_size_bytes``, ``raise_persistent_cache_errors``.
+
+Options whose other values would change results fx cannot reproduce accept only the value
+fx implements and raise NotImplementedError for the rest, rather than silently differing:
+``numpy_dtype_promotion`` ("standard"), ``default_prng_impl`` ("threefry2x32"),
+``threefry_partitionable`` (True, JAX's default), ``debug_key_reuse`` (False),
+``dynamic_shapes`` (False), ``random_seed_offset`` (0).
 """
 
 import contextlib
@@ -66,6 +88,37 @@ _OPTIONS = {"enable_x64": (bool, False, ("FX_ENABLE_X64", "JAX_ENABLE_X64")),
             "platforms": (str, None, ("JAX_PLATFORMS",)),
             "debug_nans": (bool, False, ("JAX_DEBUG_NANS",)),
             "debug_infs": (bool, False, ("JAX_DEBUG_INFS",))}
+
+_ANY = object  # an option fx keeps but does not use: any value
+_TRANSFER_GUARDS = ("allow", "log", "disallow", "log_explicit", "disallow_explicit")
+_OPTIONS.update({name: (kind, default, ()) for name, kind, default in [
+    ("platform_name", str, None),
+    ("traceback_filtering", ("off", "tracebackhide", "remove_frames", "quiet_remove_frames", "auto"), "auto"),
+    ("check_tracer_leaks", bool, False), ("enable_checks", bool, False), ("softmax_custom_jvp", bool, False),
+    ("transfer_guard", _TRANSFER_GUARDS, "allow"), ("transfer_guard_host_to_device", _TRANSFER_GUARDS, "allow"),
+    ("transfer_guard_device_to_host", _TRANSFER_GUARDS, "allow"),
+    ("transfer_guard_device_to_device", _TRANSFER_GUARDS, "allow"),
+    ("pprint_use_color", bool, True), ("log_checkpoint_residuals", bool, False),
+    ("traceback_in_locations_limit", _ANY, 10), ("include_full_tracebacks_in_locations", bool, True),
+    ("legacy_prng_key", ("allow", "warn", "error"), "allow"), ("enable_custom_prng", bool, False),
+    ("allow_f16_reductions", bool, False), ("use_shardy_partitioner", bool, True),
+    ("cpu_collectives_implementation", _ANY, "none"), ("num_cpu_devices", _ANY, -1),
+    ("optimization_level", _ANY, "UNKNOWN"), ("memory_fitting_level", _ANY, "UNKNOWN"),
+    ("enable_compilation_cache", bool, True), ("compilation_cache_dir", str, None),
+    ("persistent_cache_min_compile_time_secs", _ANY, 1.0), ("persistent_cache_min_entry_size_bytes", _ANY, 0),
+    ("raise_persistent_cache_errors", bool, False),
+    ("numpy_dtype_promotion", ("standard", "strict"), "standard"),
+    ("default_prng_impl", ("threefry2x32", "rbg", "unsafe_rbg"), "threefry2x32"),
+    ("threefry_partitionable", bool, True), ("debug_key_reuse", bool, False), ("dynamic_shapes", bool, False),
+    ("random_seed_offset", _ANY, 0)]})
+
+# option -> (the value fx implements, why no other value is)
+_ONLY = {"numpy_dtype_promotion": ("standard", "strict promotion is not implemented"),
+         "default_prng_impl": ("threefry2x32", "fx's keys and bits are threefry2x32's"),
+         "threefry_partitionable": (True, "fx draws JAX's partitionable threefry bits"),
+         "debug_key_reuse": (False, "key-reuse checking is not implemented"),
+         "dynamic_shapes": (False, "shapes are static in fx"),
+         "random_seed_offset": (0, "seeds are used as given")}
 
 # The options tracing and compiling depend on: part of every jit cache key (trace_flags).
 TRACE_FLAGS = ("enable_x64", "allow_excess_precision", "debug_nans", "debug_infs")
@@ -146,22 +199,31 @@ class Config:
         elif kind is bool:
             if not isinstance(value, bool):
                 raise TypeError(f"config option {name!r} takes a bool, got {type(value).__name__} {value!r}")
+        elif kind is _ANY:
+            pass
         elif isinstance(value, bool) or not isinstance(value, int):
             raise TypeError(f"config option {name!r} takes an int, got {type(value).__name__} {value!r}")
         else:
             _check_count(name, value)
+        if short in _ONLY and value != _ONLY[short][0]:
+            raise NotImplementedError(f"config option {name!r}: fx supports only {_ONLY[short][0]!r} "
+                                      f"({_ONLY[short][1]}), got {value!r}")
         setattr(self, short, value)
+        if short == "platform_name":
+            self.platforms = value
 
     @contextlib.contextmanager
     def override(self, name, value):
         """Set an option inside a ``with`` block and restore its previous value on exit."""
         short = self._canonical_name(name)
-        previous = getattr(self, short)
+        set_too = ("platforms",) if short == "platform_name" else ()  # the options update sets
+        previous = {option: getattr(self, option) for option in (short, *set_too)}
         self.update(name, value)
         try:
             yield
         finally:
-            setattr(self, short, previous)
+            for option, value in previous.items():
+                setattr(self, option, value)
 
 
 config = Config()

@@ -279,6 +279,27 @@ EVAL_TRACE = EvalTrace(None)
 _context = _Context()
 
 
+class _CompileTimeEvalTrace(EvalTrace):
+    """Inside ensure_compile_time_eval: operations on concrete values run now; those on a
+    transform's tracers go to the trace that was current when the block began."""
+    description = "compile-time evaluation"
+
+    def process_primitive(self, prim, args, params):
+        if any(isinstance(a, Tracer) for a in args):
+            with set_current_trace(self.parent):
+                return prim.bind(*args, **params)
+        return super().process_primitive(prim, args, params)
+
+
+@contextlib.contextmanager
+def ensure_compile_time_eval():
+    """`with fx.ensure_compile_time_eval():` operations whose operands are all concrete run
+    right away even inside jit (so their values can steer Python control flow), as in JAX;
+    operations on traced values are still traced."""
+    with set_current_trace(_CompileTimeEvalTrace(_context.trace)):
+        yield
+
+
 def current_trace() -> Trace:
     return _context.trace
 

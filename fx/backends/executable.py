@@ -94,6 +94,13 @@ def _unload_beyond(capacity):
             exe.code = None
 
 
+def unload_all():
+    """Unload every executable's native code (fx.clear_caches); each loads again, from the
+    on-disk cache, when next called."""
+    with _loaded_lock:
+        _unload_beyond(0)
+
+
 def loaded_count() -> int:
     """How many executables have their native code loaded now."""
     with _loaded_lock:

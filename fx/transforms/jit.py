@@ -11,6 +11,7 @@ import collections
 import functools
 import inspect
 import warnings
+import weakref
 
 import numpy as np
 
@@ -193,6 +194,15 @@ def _flat_key(args):
     return (trace_flags(config), *(a._aval if type(a) is ArrayImpl else get_aval(a) for a in args))
 
 
+_instances = weakref.WeakSet()  # every live Jitted, for clear_all_caches
+
+
+def clear_all_caches():
+    """Empty the cache of every jitted function (fx.clear_caches)."""
+    for jitted in list(_instances):
+        jitted.clear_cache()
+
+
 class Jitted:
     """The callable `jit(fun)` returns: traces once per signature, then calls compiled code."""
 
@@ -212,6 +222,7 @@ class Jitted:
         self._donate_argnums, self._donate_argnames = frozenset(nums + negative), frozenset(names)
         self._cache = {}
         self._flat_cache = {}  # (x64, avals) -> entry, for calls with only array arguments
+        _instances.add(self)
 
     def __get__(self, obj, objtype=None):  # jit applied to a method
         return self if obj is None else functools.partial(self, obj)
@@ -342,6 +353,7 @@ class Jitted:
 
     def clear_cache(self):
         self._cache.clear()
+        self._flat_cache.clear()
 
     def __repr__(self):
         return f"<jitted function {self._name}>"
