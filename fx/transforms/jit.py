@@ -21,9 +21,10 @@ from fx.array import HOST, ArrayImpl, buffer_on, common_device, host_buffer
 from fx.backends import get_backend
 from fx.backends.base import Backend, HostBackend
 from fx.config import config, trace_flags
-from fx.core import (EVAL_TRACE, Primitive, Tracer, current_trace,
+from fx.core import (EVAL_TRACE, Primitive, ShapeDtypeStruct, Tracer, current_trace,
                      deep_recursion, get_aval, set_current_trace)
 from fx.ir.jaxpr import ClosedJaxpr
+from fx.sharding import Sharding
 from fx.transforms.arguments import merge_static
 from fx.transforms.call import check_operands, compiled, lower_inline, transform_the_call
 from fx.transforms.partial_eval import partial_eval_jaxpr
@@ -247,12 +248,12 @@ class Jitted:
             self._flat_cache[_flat_key(args)] = entry
         return entry.run(dyn_leaves, self._backend)
 
-    def _signature_key(self, args, kwargs):
+    def _signature_key(self, args, kwargs, aval_of=None):
         """(the cache key of a call: its tree, argument types, static values and the
         options tracing depends on; the call's dynamic leaves)."""
         dyn_args, dyn_kwargs, static = self._split_static(args, kwargs)
         leaves, in_tree = tree_util.tree_flatten((dyn_args, dyn_kwargs))
-        avals = tuple(_arg_aval(x, i, self._name) for i, x in enumerate(leaves))
+        avals = tuple((aval_of or _arg_aval)(x, i, self._name) for i, x in enumerate(leaves))
         return (in_tree, avals, static, *trace_flags(config)), leaves
 
     def _lookup(self, args, kwargs, key_and_leaves=None):
@@ -337,7 +338,7 @@ class Jitted:
 
     def trace(self, *args, **kwargs) -> Traced:
         """The jaxpr jit stages for these arguments and its output types (JAX's .trace())."""
-        key_and_leaves = self._signature_key(args, kwargs)
+        key_and_leaves = self._signature_key(args, kwargs, _arg_or_struct_aval)
         return Traced(self, self._lookup(args, kwargs, key_and_leaves)[0], key_and_leaves[0])
 
     def lower(self, *args, **kwargs) -> Lowered:
@@ -359,8 +360,9 @@ class Jitted:
         return f"<jitted function {self._name}>"
 
 
-def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=(),
-        donate_argnames=(), backend=None, inline=False, keep_unused=False):
+def jit(fun=None, in_shardings=None, out_shardings=None, *, static_argnums=(), static_argnames=(),
+        donate_argnums=(), donate_argnames=(), backend=None, device=None, inline=False,
+        keep_unused=False):
     """Compile `fun` for each new argument signature (shapes, dtypes, weak types, tree
     structure and static arguments); later calls with a seen signature reuse the code.
 
@@ -370,15 +372,38 @@ def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=(),
     into the donated arguments' memory; arrays whose memory was taken are deleted (reading
     one raises RuntimeError). The CPU backend writes outputs into fresh memory and leaves
     donated arrays alone.
+
+    `in_shardings`/`out_shardings` (pytrees of shardings, None for "any") and `device`
+    may name one device: the program runs on its backend. Shardings over several devices
+    wait for the distributed backend (issue #16) and raise NotImplementedError.
     """
     if fun is None:
-        return functools.partial(jit, static_argnums=static_argnums,
-                                 static_argnames=static_argnames, donate_argnums=donate_argnums,
-                                 donate_argnames=donate_argnames, backend=backend)
+        return functools.partial(jit, in_shardings=in_shardings, out_shardings=out_shardings,
+                                 static_argnums=static_argnums, static_argnames=static_argnames,
+                                 donate_argnums=donate_argnums, donate_argnames=donate_argnames,
+                                 backend=backend, device=device)
     check_callable(fun, "jit: fun")
+    placed = _one_device(in_shardings, out_shardings, device)
+    if placed is not None and placed.backend is not None and backend is None:
+        backend = placed.backend.name
     if backend is not None:
         get_backend(backend)  # fail early on a bad name
     return Jitted(fun, static_argnums, static_argnames, backend, donate_argnums, donate_argnames)
+
+
+def _one_device(in_shardings, out_shardings, device):
+    """The one device that jit's shardings and `device` name, or None if they name none."""
+    found = set() if device is None else {device}
+    for where, tree in (("in_shardings", in_shardings), ("out_shardings", out_shardings)):
+        for sharding in tree_util.tree_leaves(tree):
+            if not isinstance(sharding, Sharding):
+                raise TypeError(f"jit: {where} takes shardings (fx.sharding.SingleDeviceSharding) "
+                                f"or None, got {describe(sharding)}")
+            found |= set(sharding.device_set)
+    if len(found) > 1:
+        raise NotImplementedError(f"jit: shardings over several devices ({sorted(map(repr, found))}) "
+                                  "need the distributed backend, which fx does not have yet")
+    return next(iter(found), None)
 
 
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
@@ -421,6 +446,11 @@ def _signature(fun):
         return inspect.signature(fun)
     except (TypeError, ValueError):
         return None
+
+
+def _arg_or_struct_aval(x, i, name):
+    """As _arg_aval, also taking a ShapeDtypeStruct: trace and lower need only types."""
+    return x.aval if isinstance(x, ShapeDtypeStruct) else _arg_aval(x, i, name)
 
 
 def _arg_aval(x, i, name):

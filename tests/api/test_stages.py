@@ -76,3 +76,32 @@ def test_typeof_and_shape_dtype_struct_like():
     assert like_like == fx.ShapeDtypeStruct((5,), np.float32, weak_type=True)
     with pytest.raises(TypeError, match="not a valid fx type"):
         fx.typeof("text")
+
+
+def test_ahead_of_time_from_shape_dtype_structs():
+    """jit(f).trace / lower take ShapeDtypeStructs, as JAX's: compile before any data exists."""
+    def f(x):
+        return x * 2, {"total": x.sum()}
+    spec = fx.ShapeDtypeStruct((3,), np.float32)
+    traced = fx.jit(f).trace(spec)
+    assert traced.out_info[1]["total"].shape == () and traced.out_info[0].dtype == np.float32
+    compiled = fx.jit(f).lower(spec).compile()
+    doubled, parts = compiled(np.ones(3, np.float32))
+    assert isinstance(doubled, fx.Array) and doubled.tolist() == [2.0, 2.0, 2.0]
+    assert float(parts["total"]) == 3.0
+    np.testing.assert_array_equal(compiled(fx.numpy.arange(3.0))[0], [0.0, 2.0, 4.0])
+    with pytest.raises(TypeError):
+        fx.jit(f)(spec)   # a call needs data
+
+
+def test_jit_takes_single_device_shardings():
+    from fx.sharding import SingleDeviceSharding
+    device = fx.devices()[0]
+    sharding = SingleDeviceSharding(device)
+    f = fx.jit(lambda x: x + 1, in_shardings=sharding, out_shardings=(sharding,))
+    assert f(np.zeros(2)).tolist() == [1.0, 1.0]
+    assert fx.jit(lambda x: x + 1, device=device)(1.0) == 2.0
+    with pytest.raises(TypeError, match="in_shardings takes shardings"):
+        fx.jit(lambda x: x, in_shardings="cpu")
+    with pytest.raises(NotImplementedError, match="several devices"):
+        fx.jit(lambda x: x, in_shardings=sharding, device=fx.array.Device("cpu", 7))
