@@ -104,7 +104,7 @@ class LoweringContext:
         self.pipeline, self.cost = pipeline, pipeline.cost
         self.body, self.temps, self.consts = [], [], []
         self._names = 0
-        self._materialized = {}  # expression -> the temporary that holds it
+        self._materialized = {}  # (shape, expression) -> the temporary that holds it
         self.buffer_uses = {}    # buffer -> how many equations read a variable it backs
         self.callbacks = 0       # Callback statements emitted so far (they are numbered)
         self.source = None       # the source line of the equation being lowered
@@ -170,12 +170,15 @@ class LoweringContext:
         if isinstance(value, BufferValue) and dest is None:
             return value
         expr = value.at(K.loop_index(len(value.shape)))
-        if dest is None and expr in self._materialized:
-            return BufferValue(self._materialized[expr])
+        # keyed by the shape too: an expression of the loop indices alone (iota, a
+        # broadcast scalar) reads the same over any iteration space
+        key = (value.shape, expr)
+        if dest is None and key in self._materialized:
+            return BufferValue(self._materialized[key])
         target = dest or self.new_buffer(value.shape, value.dtype)
         self.emit(K.Kernel("", value.shape, [(target, expr)], store_index=store_index), value.sources)
         if dest is None:
-            self._materialized[expr] = target
+            self._materialized[key] = target
         return BufferValue(target)
 
     def materialize_if_expensive(self, value):
@@ -358,6 +361,10 @@ def lower_jaxpr(closed: ClosedJaxpr, pipeline: Pipeline = CPU) -> K.Program:
     uses = _use_counts(jaxpr)
     inputs = [K.Buffer(f"in{i}", v.aval.shape, v.aval.dtype, "input") for i, v in enumerate(jaxpr.invars)]
     results = lower_eqns(ctx, closed, [BufferValue(b) for b in inputs], uses)
+    for i, (value, var) in enumerate(zip(results, jaxpr.outvars)):
+        if (tuple(value.shape), value.dtype) != (var.aval.shape, var.aval.dtype):
+            raise AssertionError(f"lowering bug: output {i} is {value.dtype}{list(value.shape)}, "
+                                 f"the jaxpr says {var.aval.str_short()}")
     outputs = _output_buffers(ctx, results)
     program = K.Program(inputs, outputs, ctx.consts, ctx.temps, ctx.body,
                         excess_precision=config.allow_excess_precision,
