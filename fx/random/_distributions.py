@@ -6,7 +6,6 @@ and its kin match to the last few ulp of fx's transcendental functions.
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
@@ -45,32 +44,6 @@ def uniform(key, shape=(), dtype=None, minval=0.0, maxval=1.0):
     return _uniform(key, shape, dtype, minval, maxval)
 
 
-def _erfinv(y):
-    """The inverse error function: Giles' single-precision polynomials ("Approximating the
-    erfinv function", GPU Computing Gems, 2011) in w = -log(1 - y^2), refined for float64 by
-    two Newton steps on erf (each doubles the digits). 16-bit floats compute in float32
-    and round once, as XLA's erf_inv does."""
-    if dtypes.is_16bit_float(y.dtype):
-        return _erfinv(y.astype(dtypes.float32)).astype(y.dtype)
-    w = -jnp.log1p(-y * y)
-    central = [2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 2.1858087e-04,
-               -1.25372503e-03, -4.17768164e-03, 2.46640727e-01, 1.50140941]
-    tail = [-2.00214257e-04, 1.00950558e-04, 1.34934322e-03, -3.67342844e-03, 5.73950773e-03,
-            -7.6224613e-03, 9.43887047e-03, 1.00167406, 2.83297682]
-    x = jnp.where(w < 5.0, _horner(central, w - 2.5), _horner(tail, jnp.sqrt(w) - 3.0)) * y
-    if y.dtype == np.float64:
-        for _ in range(2):
-            x = x - (lax.erf(x) - y) / (2 / math.sqrt(math.pi) * jnp.exp(-x * x))
-    return jnp.where(jnp.abs(y) == 1, lax.stop_gradient(y) * np.inf, x)  # no 0 * inf in grads
-
-
-def _horner(coefficients, w):
-    p = jnp.full_like(w, coefficients[0])
-    for c in coefficients[1:]:
-        p = p * w + c
-    return p
-
-
 def normal(key, shape=(), dtype=None):
     """Standard normal floats: sqrt(2) erfinv(u) for u uniform on (-1, 1). Complex dtypes
     get JAX's complex normal: independent real and imaginary parts of variance 1/2."""
@@ -84,7 +57,7 @@ def normal(key, shape=(), dtype=None):
     dtype = _float_dtype("normal", dtype)
     shape = canonical_shape("normal", shape)
     lo = np.nextafter(np.array(-1.0, dtype), np.array(0.0, dtype))
-    return _erfinv(_uniform(key, shape, dtype, lo, 1.0)) * np.array(np.sqrt(2), dtype)
+    return lax.erf_inv(_uniform(key, shape, dtype, lo, 1.0)) * np.array(np.sqrt(2), dtype)
 
 
 def truncated_normal(key, lower, upper, shape=None, dtype=None):
@@ -102,7 +75,7 @@ def truncated_normal(key, lower, upper, shape=None, dtype=None):
     inner = [lax.stop_gradient(b) if isinstance(b, Tracer) else
              np.nextafter(np.asarray(b, dtype), np.array(toward, dtype))
              for b, toward in ((lower, np.inf), (upper, -np.inf))]
-    return jnp.clip(_erfinv(u) * sqrt2, *inner)
+    return jnp.clip(lax.erf_inv(u) * sqrt2, *inner)
 
 
 def bernoulli(key, p=np.float32(0.5), shape=None):

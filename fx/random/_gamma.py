@@ -8,10 +8,10 @@ u^(1/alpha); in log space (loggamma, dirichlet) that factor is added as log(u) /
 so tiny alphas do not underflow to 0. The values match JAX's to the last few ulp of the
 transcendental functions (an accept/reject decision could flip on such an ulp, rarely).
 
-Derivatives with respect to alpha need the implicit reparameterisation gradient (the
-derivative of the regularised incomplete gamma function), which fx does not have yet:
-differentiating raises NotImplementedError rather than giving the biased pathwise
-derivative through the rejection loop.
+Derivatives with respect to alpha are the implicit reparameterisation gradient, as in
+JAX: the draw x is held at its quantile P(alpha, x) = u, so dx/dalpha = -(dP/dalpha) /
+(dP/dx) (lax.random_gamma_grad), not the biased pathwise derivative through the
+rejection loop; in log space (loggamma, dirichlet) it is divided by x.
 """
 from __future__ import annotations
 
@@ -79,14 +79,16 @@ def _draws(key, a, log_space):
     return jnp.reshape(samples, a.shape)
 
 
-def _no_alpha_derivative(log_space, primals, tangents):
-    raise NotImplementedError(
-        "fx.random.gamma/loggamma/dirichlet: derivatives with respect to the concentration "
-        "are not implemented (they need the implicit reparameterisation gradient)")
+def _alpha_derivative(log_space, primals, tangents):
+    key, a = primals
+    out = _gamma_draws(key, a, log_space)
+    x = jnp.exp(out) if log_space else out
+    dx = lax.random_gamma_grad(a, x) * tangents[1]
+    return out, dx / x if log_space else dx
 
 
 _gamma_draws = custom_jvp(_draws, nondiff_argnums=(2,))
-_gamma_draws.defjvp(_no_alpha_derivative)
+_gamma_draws.defjvp(_alpha_derivative)
 
 
 def _gamma(name, key, a, shape, dtype, log_space):

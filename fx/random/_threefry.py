@@ -88,9 +88,42 @@ def PRNGKey(seed):
 key = PRNGKey
 
 
+def check_keys(name, keys):
+    """`keys` as an fx array, after checking it is an array of raw keys (uint32[..., 2])."""
+    if not isinstance(keys, (Array, np.ndarray)):
+        raise TypeError(f"{name}: expected PRNG keys (a uint32[..., 2] array), got {describe(keys)}")
+    aval = get_aval(keys)
+    if aval.dtype != _U32 or aval.shape[-1:] != (2,):
+        raise TypeError(f"{name}: expected PRNG keys of type uint32[..., 2], got {aval.str_short()}")
+    return keys if isinstance(keys, Array) else lax._as_operand(keys)
+
+
 def key_data(keys):
-    """The raw uint32 words of a key: fx keys are already raw, so this checks and returns it."""
-    return check_key("key_data", keys)
+    """The raw uint32 words of keys: fx keys are already raw, so this checks and returns them."""
+    return check_keys("key_data", keys)
+
+
+def wrap_key_data(key_bits_array, *, impl=None, dtype=None):
+    """Keys from their raw uint32 words (trailing dimension 2). fx keys are those words
+    themselves, so this checks them and the implementation's name (threefry2x32, fx's only
+    one) and returns them."""
+    if impl is not None and dtype is not None:
+        raise ValueError("wrap_key_data: give impl or dtype, not both")
+    name = impl if impl is not None else dtype
+    if name not in (None, "threefry2x32"):
+        raise ValueError(f"wrap_key_data: fx implements only the threefry2x32 PRNG, got {describe(name)}")
+    return check_keys("wrap_key_data", key_bits_array)
+
+
+def key_impl(keys):
+    """The name of the keys' PRNG implementation: "threefry2x32", the only one fx has."""
+    check_keys("key_impl", keys)
+    return "threefry2x32"
+
+
+def clone(key):
+    """`key` itself: cloning matters only to JAX's key-reuse checker, which fx does not have."""
+    return check_keys("clone", key)
 
 
 def _hash_counters(key, shape):
