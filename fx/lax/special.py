@@ -253,10 +253,14 @@ def _lgamma(x):
     lax = _lax()
     reflect = x < 0.5
     z = lax.select(reflect, 1.0 - x, x) - 1.0
-    series = _LANCZOS[0] + sum(c / (z + k) for k, c in enumerate(_LANCZOS[1:], 1))
+    series = lax.full_like(z, _LANCZOS[0])
+    for k, c in enumerate(_LANCZOS[1:], 1):
+        series = series + c / (z + k)
     shift = _LANCZOS_G + 0.5
-    log_t = math.log(shift) + lax.log1p(z / shift)  # log(z + shift), exact for large z
-    value = 0.5 * math.log(2 * math.pi) + (z + 0.5) * log_t - (z + shift) + lax.log(series)
+    t = z + shift
+    log_t = math.log(shift) + lax.log1p(z / shift)  # log(t), exact for large z
+    # (z + 1/2) log t - t in XLA's order of operations: JAX's values to a few ulp away from the zeros
+    value = 0.5 * math.log(2 * math.pi) + (z + 0.5 - t / log_t) * log_t + lax.log(series)
     reflected = math.log(math.pi) - lax.log(_sin_pi_abs(x)) - value
     return lax.select(lax.abs(x) == np.inf, lax.abs(x), lax.select(reflect, reflected, value))
 
