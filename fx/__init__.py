@@ -23,8 +23,9 @@ from fx.runtime import (allow_f16_reductions, check_tracer_leaks, checking_leaks
 from fx.errors import ConcretizationTypeError, UnexpectedTracerError
 from fx.transforms.custom import custom_jvp, custom_vjp
 from fx.transforms.remat import checkpoint, checkpoint_policies, remat
-from fx import (debug, errors, experimental, lax, numpy, nn, random, sharding, test_util,  # noqa: F401
-                tree, tree_util)  # (jax.* submodules)
+from fx.dtypes import float0
+from fx import (debug, errors, experimental, lax, numpy, nn, random, scipy, sharding,  # noqa: F401
+                test_util, tree, tree_util, typing)  # (jax.* submodules)
 
 __version__ = "0.1.0"
 

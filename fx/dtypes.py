@@ -37,6 +37,21 @@ float64 = np.dtype(np.float64)
 complex64 = np.dtype(np.complex64)
 complex128 = np.dtype(np.complex128)
 
+# The dtype of the tangents of integer and boolean values: zero bytes per element, so such
+# tangents carry no data. fx supports no operation on it (as JAX), only its arrays.
+float0 = np.dtype([("float0", np.void, 0)])
+
+
+class extended(np.generic):
+    """Abstract scalar class of JAX's extended dtypes (typed PRNG keys): exists so that
+    ``issubdtype(dtype, extended)`` can be asked; it is never instantiated."""
+
+
+class TypePromotionError(ValueError):
+    """Two dtypes have no implicit promotion. JAX raises it for 8-bit floats and in strict
+    promotion mode; fx supports neither yet, so nothing raises it today."""
+
+
 _SUPPORTED = ("bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64, bfloat16, "
               "float16, float32, float64, complex64, complex128")
 
@@ -113,6 +128,30 @@ def canonicalize_dtype(dtype):
     except TypeError:
         pass
     return canonical
+
+
+def itemsize_bits(dtype):
+    """Bits per element (JAX's name for it, since its sub-byte types make itemsize * 8
+    wrong; fx has none). Not canonicalised: float64 is 64 bits with or without x64."""
+    if dtype is None:
+        raise ValueError("itemsize_bits: dtype cannot be None")
+    if kind(dtype) not in "biufc":
+        raise ValueError(f"itemsize_bits: expected a bool or numeric dtype, got {np.dtype(dtype)}")
+    return np.dtype(dtype).itemsize * 8
+
+
+_SCALAR_TYPES = {"b": bool, "i": int, "u": int, "f": float, "c": complex}
+
+
+def scalar_type_of(x):
+    """The Python scalar type (bool, int, float or complex) of the kind of x's dtype: the
+    type a weakly typed value of that kind has. Python scalars give their own type, with
+    no range check."""
+    if type(x) in (bool, int, float, complex):
+        return type(x)
+    if x is None:  # dtype_of reads None as the default float dtype; None is not a value
+        raise ValueError("scalar_type_of: expected a value or a dtype, got None")
+    return _SCALAR_TYPES[kind(dtype_of(x))]
 
 
 def is_weakly_typed(x):
@@ -367,8 +406,8 @@ def finfo(dtype):
     return ml_dtypes.finfo(canonicalize_dtype(dtype))
 
 
-def iinfo(dtype):
-    return np.iinfo(canonicalize_dtype(dtype))
+def iinfo(int_type):
+    return np.iinfo(canonicalize_dtype(int_type))
 
 
 def can_cast(from_, to, casting="safe"):

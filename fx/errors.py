@@ -1,8 +1,9 @@
-"""The errors fx raises for traced values used where concrete ones are needed, with JAX's
-names and class hierarchy (`jax.errors`): code written for JAX catches them unchanged.
+"""fx's errors, with JAX's names and class hierarchy (`jax.errors`): code written for JAX
+catches them unchanged.
 
-Each takes the offending tracer and says what was done to it, inside which transform,
-and at which line of the user's code.
+The errors for traced values used where concrete ones are needed take the offending
+tracer and say what was done to it, inside which transform, and at which line of the
+user's code.
 """
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import linecache
 import os
 import sys
 
-__all__ = ["ConcretizationTypeError", "TracerArrayConversionError", "TracerBoolConversionError",
+__all__ = ["ConcretizationTypeError", "InconclusiveDimensionOperation", "JAXIndexError",
+           "JAXTypeError", "JaxRuntimeError", "JaxprTypeError", "KeyReuseError",
+           "NonConcreteBooleanIndexError", "TracerArrayConversionError", "TracerBoolConversionError",
            "TracerIntegerConversionError", "UnexpectedTracerError"]
 
 _FX_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -32,7 +35,31 @@ def _traced(tracer) -> str:
     return f"a traced array {tracer.aval.str_short()} inside {tracer._trace.description}"
 
 
-class ConcretizationTypeError(TypeError):
+class JAXTypeError(TypeError):
+    """Base of the TypeErrors about traced values and keys, so one except clause catches them."""
+
+
+class JAXIndexError(IndexError):
+    """Base of the IndexErrors about traced indices."""
+
+
+class KeyReuseError(JAXTypeError):
+    """A PRNG key was consumed twice (raised by key-reuse checking)."""
+
+
+class JaxRuntimeError(RuntimeError):
+    """A compiled program failed while it ran."""
+
+
+class JaxprTypeError(TypeError):
+    """A jaxpr is ill-typed: the type checker's verdict on a transform's output."""
+
+
+class InconclusiveDimensionOperation(Exception):
+    """A comparison of symbolic dimensions whose answer depends on their values."""
+
+
+class ConcretizationTypeError(JAXTypeError):
     """A traced value was used where Python needs a concrete one."""
 
     def __init__(self, tracer, what, why=None):
@@ -54,7 +81,7 @@ class TracerBoolConversionError(ConcretizationTypeError):
         super().__init__(tracer, "bool() (a Python `if`, `while`, `and`, `or` or `not`)")
 
 
-class TracerIntegerConversionError(TypeError):
+class TracerIntegerConversionError(JAXTypeError):
     """__index__ of a traced value: used as a Python index, shape or range bound."""
 
     def __init__(self, tracer):
@@ -67,7 +94,7 @@ class TracerIntegerConversionError(TypeError):
             "jit(..., static_argnums=...).")
 
 
-class TracerArrayConversionError(TypeError):
+class TracerArrayConversionError(JAXTypeError):
     """A NumPy function (np.asarray, np.sin ...) was applied to a traced value."""
 
     def __init__(self, tracer):
@@ -81,7 +108,7 @@ class TracerArrayConversionError(TypeError):
             "static with jit(..., static_argnums=...).")
 
 
-class UnexpectedTracerError(TypeError):
+class UnexpectedTracerError(JAXTypeError):
     """A tracer escaped the transform that made it (saved in a global, a closure...)."""
 
     def __init__(self, tracer):
@@ -92,3 +119,14 @@ class UnexpectedTracerError(TypeError):
             "A value computed inside a transformed function was kept after the function "
             "returned (stored in a global, an attribute or a list). Return it from the "
             "function instead, or pass it in as an argument.")
+
+
+class NonConcreteBooleanIndexError(JAXIndexError):
+    """A traced boolean mask used as an index: the output shape would depend on its values."""
+
+    def __init__(self, mask):
+        super().__init__(
+            f"Array boolean indices must be concrete; got a traced mask {mask.aval.str_short()}. "
+            "The number of True entries decides the output shape, which must be static under "
+            "transforms. Use fx.numpy.where(mask, x, y) to select elementwise, x.at[...] with "
+            "jnp.nonzero(mask, size=...) for a fixed-size result, or sum(x, where=mask) for reductions.")

@@ -1,7 +1,10 @@
 """`fx.tree`: the short names of `fx.tree_util`, as `jax.tree` is for `jax.tree_util`."""
 
+import dataclasses
+
 from fx.tree_util import (
     tree_all as all,
+    tree_broadcast as broadcast,
     tree_flatten as flatten,
     tree_flatten_with_path as flatten_with_path,
     tree_leaves as leaves,
@@ -9,10 +12,19 @@ from fx.tree_util import (
     tree_map as map,
     tree_map_with_path as map_with_path,
     tree_reduce as reduce,
+    tree_reduce_associative as reduce_associative,
     tree_structure as structure,
     tree_transpose as transpose,
     tree_unflatten as unflatten,
 )
 
-__all__ = ["all", "flatten", "flatten_with_path", "leaves", "leaves_with_path", "map",
-           "map_with_path", "reduce", "structure", "transpose", "unflatten"]
+__all__ = ["all", "broadcast", "flatten", "flatten_with_path", "leaves", "leaves_with_path", "map",
+           "map_with_path", "reduce", "reduce_associative", "static", "structure", "transpose",
+           "unflatten"]
+
+
+def static(**kwargs):
+    """`dataclasses.field(**kwargs)` marked static (metadata static=True), so that
+    `fx.tree_util.register_dataclass` makes it aux data rather than a child."""
+    metadata = {"static": True, **(kwargs.pop("metadata", None) or {})}
+    return dataclasses.field(metadata=metadata, **kwargs)

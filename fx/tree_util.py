@@ -15,21 +15,30 @@ import collections
 import dataclasses
 import functools
 import operator
-from typing import Any, Callable, Hashable, Iterable
+from typing import Any, Callable, Hashable, Iterable, TypeVar
 
 from fx.argcheck import describe
 
 __all__ = [
-    "PyTreeDef", "SequenceKey", "DictKey", "GetAttrKey", "FlattenedIndexKey",
+    "PyTreeDef", "SequenceKey", "DictKey", "GetAttrKey", "FlattenedIndexKey", "KeyEntry",
+    "KeyPath", "Partial", "default_registry",
     "tree_flatten", "tree_unflatten", "tree_leaves", "tree_structure", "tree_map",
-    "tree_all", "tree_reduce", "tree_transpose", "all_leaves", "treedef_is_leaf",
+    "tree_all", "tree_reduce", "tree_reduce_associative", "tree_transpose", "tree_broadcast",
+    "all_leaves", "treedef_is_leaf", "treedef_children", "treedef_tuple", "is_tree_node",
+    "flatten_one_level", "flatten_one_level_with_keys",
     "tree_flatten_with_path", "tree_leaves_with_path", "tree_map_with_path", "keystr",
     "broadcast_prefix", "register_pytree_node", "register_pytree_with_keys",
     "register_pytree_node_class", "register_pytree_with_keys_class", "register_dataclass",
+    "register_static",
 ]
 
 
 # ----------------------------------------------------------------------------- key paths
+
+# Annotations, as in JAX: a key entry is any of the key classes below (or a custom node's own).
+KeyEntry = TypeVar("KeyEntry", bound=Any)
+KeyPath = tuple[KeyEntry, ...]
+
 
 @dataclasses.dataclass(frozen=True)
 class SequenceKey:
@@ -176,9 +185,39 @@ def _classify(t: type) -> _Kind | None:
     return kind
 
 
+def _kind_of_type(t: type) -> _Kind | None:
+    kind = _registry.get(t, _UNSEEN)
+    return _classify(t) if kind is _UNSEEN else kind
+
+
 def _kind_of(x) -> _Kind | None:
-    kind = _registry.get(type(x), _UNSEEN)
-    return _classify(type(x)) if kind is _UNSEEN else kind
+    return _kind_of_type(type(x))
+
+
+def is_tree_node(typ: type) -> bool:
+    """True if instances of `typ` are nodes (built in, namedtuple or registered); False
+    for leaf types and for anything that is not a type."""
+    return isinstance(typ, type) and _kind_of_type(typ) is not None
+
+
+def _node_kind(tree, caller: str) -> _Kind:
+    kind = _kind_of(tree)
+    if kind is None:
+        raise ValueError(f"{caller}: can't tree-flatten type: {type(tree)} (a leaf, not a node)")
+    return kind
+
+
+def flatten_one_level(tree) -> tuple[list, Hashable]:
+    """(children, aux data) of the node `tree`, its children left unflattened; ValueError
+    for a leaf."""
+    children, aux = _node_kind(tree, "flatten_one_level").flatten(tree)
+    return list(children), aux
+
+
+def flatten_one_level_with_keys(tree) -> tuple[list, Hashable]:
+    """flatten_one_level, with each child paired with its key: ([(key, child)], aux)."""
+    keyed, aux = _node_kind(tree, "flatten_one_level_with_keys").flatten_with_keys(tree)
+    return list(keyed), aux
 
 
 # ----------------------------------------------------------------------------- registration
@@ -269,6 +308,55 @@ def register_dataclass(nodetype: type, data_fields: Iterable[str] | None = None,
 
     register_pytree_node(nodetype, flatten, unflatten, flatten_with_keys)
     return nodetype
+
+
+def register_static(cls: type) -> type:
+    """Registers `cls` as a node with no children whose aux data is the instance itself:
+    instances then pass through jit unchanged and key its cache (by hash and ==), with no
+    static_argnums. Instances must be hashable."""
+    register_pytree_with_keys(cls, lambda x: ((), x), lambda x, _: x)
+    return cls
+
+
+class _PartialShim:
+    """A functools.partial given to `Partial` as its function, boxed: functools.partial
+    would otherwise merge the inner partial's arguments into the new one's, and make them
+    children. Calls, hashes and compares as the partial it holds."""
+
+    def __init__(self, fun):
+        self.fun = fun
+
+    def __call__(self, *args, **kwargs):
+        return self.fun(*args, **kwargs)
+
+    def __hash__(self):
+        return hash(self.fun)
+
+    def __eq__(self, other):
+        return self.fun == (other.fun if isinstance(other, _PartialShim) else other)
+
+    def __repr__(self):
+        return f"_PartialShim({self.fun!r})"
+
+
+class Partial(functools.partial):
+    """A functools.partial that is a pytree: the function is static aux data, the bound
+    positional and keyword arguments are children.
+
+    So a Partial can be passed to and returned from transformed functions (jit, grad,
+    vmap) with its arguments traced, and jit's cache is keyed on the function, not on the
+    argument values. Equality and hashing are functools.partial's (identity), as in JAX.
+    """
+
+    def __new__(cls, func, *args, **kw):
+        if isinstance(func, functools.partial):
+            func = _PartialShim(func)
+        return super().__new__(cls, func, *args, **kw)
+
+
+register_pytree_node(
+    Partial, lambda p: ((p.args, p.keywords), p.func),
+    lambda func, children: Partial(func, *children[0], **children[1]))
 
 
 # ----------------------------------------------------------------------------- flattening
@@ -474,6 +562,26 @@ class PyTreeDef:
         return f"PyTreeDef({_repr(self._node)})"
 
 
+def _check_treedef(caller: str, name: str, treedef) -> None:
+    if not isinstance(treedef, PyTreeDef):
+        raise TypeError(f"{caller}: expected a PyTreeDef as {name}, got {describe(treedef)}")
+
+
+def treedef_children(treedef: PyTreeDef) -> list[PyTreeDef]:
+    """The structures of the root's children ([] for a leaf)."""
+    _check_treedef("treedef_children", "treedef", treedef)
+    return treedef.children()
+
+
+def treedef_tuple(treedefs: Iterable[PyTreeDef]) -> PyTreeDef:
+    """The structure of a tuple whose children have the structures `treedefs`."""
+    treedefs = list(treedefs)
+    for i, t in enumerate(treedefs):
+        _check_treedef("treedef_tuple", f"treedefs[{i}]", t)
+    return PyTreeDef((_TUPLE, None, tuple(t._node for t in treedefs)),
+                     sum(t.num_leaves for t in treedefs))
+
+
 def treedef_is_leaf(treedef: PyTreeDef) -> bool:
     """True for a single node: a leaf, and (as in JAX) also None or an empty container."""
     return treedef.num_nodes == 1
@@ -507,15 +615,35 @@ def tree_all(tree, *, is_leaf: Callable[[Any], bool] | None = None) -> bool:
     return all(tree_leaves(tree, is_leaf))
 
 
-_NO_INITIALIZER = object()
+_UNSPECIFIED = object()
 
 
-def tree_reduce(function: Callable, tree, initializer=_NO_INITIALIZER,
+def tree_reduce(function: Callable, tree, initializer=_UNSPECIFIED,
                 is_leaf: Callable[[Any], bool] | None = None) -> Any:
     leaves = tree_leaves(tree, is_leaf)
-    if initializer is _NO_INITIALIZER:
+    if initializer is _UNSPECIFIED:
         return functools.reduce(function, leaves)
     return functools.reduce(function, leaves, initializer)
+
+
+def tree_reduce_associative(operation: Callable, tree, *, identity=_UNSPECIFIED,
+                            is_leaf: Callable[[Any], bool] | None = None) -> Any:
+    """Reduces the leaves by a balanced tree of `operation` calls (depth log n, not a left
+    fold): valid for an associative operation. `identity` is the result for no leaves."""
+    leaves = tree_leaves(tree, is_leaf)
+    if leaves:
+        return _balanced_reduce(operation, leaves)
+    if identity is _UNSPECIFIED:
+        raise TypeError("tree_reduce_associative: the tree has no leaves; pass identity= "
+                        "for the result of an empty reduction")
+    return identity
+
+
+def _balanced_reduce(operation, xs):
+    if len(xs) == 1:
+        return xs[0]
+    mid = len(xs) // 2  # JAX's split, so a non-commutative operation brackets the same way
+    return operation(_balanced_reduce(operation, xs[:mid]), _balanced_reduce(operation, xs[mid:]))
 
 
 def tree_transpose(outer_treedef: PyTreeDef, inner_treedef: PyTreeDef | None, pytree_to_transpose) -> Any:
@@ -544,7 +672,7 @@ def tree_transpose(outer_treedef: PyTreeDef, inner_treedef: PyTreeDef | None, py
 # ----------------------------------------------------------------------------- key paths
 
 def _flatten_with_path(x, path, out, is_leaf):
-    kind = None if is_leaf is not None and is_leaf(x) else _kind_of(x)
+    kind = None if is_leaf is not None and is_leaf(path, x) else _kind_of(x)
     if kind is None:
         out.append((path, x))
         return None
@@ -552,20 +680,30 @@ def _flatten_with_path(x, path, out, is_leaf):
     return kind, aux, tuple([_flatten_with_path(c, path + (k,), out, is_leaf) for k, c in keyed])
 
 
-def tree_flatten_with_path(tree, is_leaf: Callable[[Any], bool] | None = None) -> tuple[list, PyTreeDef]:
-    """Returns ([(key_path, leaf)], treedef); key paths are tuples of key entries."""
+def tree_flatten_with_path(tree, is_leaf: Callable[..., bool] | None = None,
+                           is_leaf_takes_path: bool = False) -> tuple[list, PyTreeDef]:
+    """Returns ([(key_path, leaf)], treedef); key paths are tuples of key entries.
+    `is_leaf(x)` is asked of each subtree, or `is_leaf(key_path, x)` with is_leaf_takes_path."""
+    if is_leaf is not None and not is_leaf_takes_path:
+        is_leaf = functools.partial(_drop_path, is_leaf)
     out = []
     node = _flatten_with_path(tree, (), out, is_leaf)
     return out, PyTreeDef(node, len(out))
 
 
-def tree_leaves_with_path(tree, is_leaf: Callable[[Any], bool] | None = None) -> list:
-    return tree_flatten_with_path(tree, is_leaf)[0]
+def _drop_path(is_leaf, path, x):
+    return is_leaf(x)
 
 
-def tree_map_with_path(f: Callable, tree, *rest, is_leaf: Callable[[Any], bool] | None = None) -> Any:
+def tree_leaves_with_path(tree, is_leaf: Callable[..., bool] | None = None,
+                          is_leaf_takes_path: bool = False) -> list:
+    return tree_flatten_with_path(tree, is_leaf, is_leaf_takes_path)[0]
+
+
+def tree_map_with_path(f: Callable, tree, *rest, is_leaf: Callable[..., bool] | None = None,
+                       is_leaf_takes_path: bool = False) -> Any:
     """tree_map, with each leaf's key path passed to f first."""
-    keyed, treedef = tree_flatten_with_path(tree, is_leaf)
+    keyed, treedef = tree_flatten_with_path(tree, is_leaf, is_leaf_takes_path)
     columns = [[x for _, x in keyed]] + [
         _flatten_up_to(treedef, r, f"tree_map_with_path: rest[{i}] does not match the first tree",
                        "first tree", f"rest[{i}]")
@@ -588,15 +726,58 @@ def broadcast_prefix(prefix_tree, full_tree, is_leaf: Callable[[Any], bool] | No
     else:
         def prefix_is_leaf(x):
             return x is None or is_leaf(x)
+    return _broadcast_leaves("broadcast_prefix", prefix_tree, full_tree, prefix_is_leaf, is_leaf)
+
+
+def tree_broadcast(prefix_tree, full_tree, is_leaf: Callable[[Any], bool] | None = None) -> Any:
+    """`full_tree`'s structure with each leaf of `prefix_tree` copied to every leaf of the
+    subtree it covers. Unlike broadcast_prefix (and as in JAX), None is an empty node in
+    both trees, and `is_leaf` applies to `prefix_tree` only."""
+    leaves = _broadcast_leaves("tree_broadcast", prefix_tree, full_tree, is_leaf, None)
+    return tree_structure(full_tree).unflatten(leaves)
+
+
+def _broadcast_leaves(caller, prefix_tree, full_tree, prefix_is_leaf, full_is_leaf) -> list:
     prefix_leaves, prefix_def = tree_flatten(prefix_tree, prefix_is_leaf)
     subtrees = _flatten_up_to(prefix_def, full_tree,
-                              "broadcast_prefix: prefix_tree is not a prefix of full_tree",
+                              f"{caller}: prefix_tree is not a prefix of full_tree",
                               "prefix_tree", "full_tree")
     result = []
     for x, sub in zip(prefix_leaves, subtrees):
-        result.extend([x] * len(tree_leaves(sub, is_leaf)))
+        result.extend([x] * len(tree_leaves(sub, full_is_leaf)))
     return result
 
 
 def _is_none(x) -> bool:
     return x is None
+
+
+# ----------------------------------------------------------------------------- registry object
+
+class _Registry:
+    """`default_registry`: the one registry of this module, as an object with the methods
+    of JAX's, for code that calls them. As in JAX, `flatten_one_level` gives None for a
+    leaf, and `flatten_with_path`'s leaf_predicate takes (key_path, x)."""
+
+    flatten = staticmethod(tree_flatten)
+    is_node = staticmethod(is_tree_node)
+    register_node = staticmethod(register_pytree_node)
+
+    @staticmethod
+    def flatten_one_level(tree):
+        return None if _kind_of(tree) is None else flatten_one_level(tree)
+
+    @staticmethod
+    def flatten_one_level_with_keys(tree):
+        return None if _kind_of(tree) is None else flatten_one_level_with_keys(tree)
+
+    @staticmethod
+    def flatten_with_path(tree, leaf_predicate=None):
+        return tree_flatten_with_path(tree, leaf_predicate, is_leaf_takes_path=True)
+
+    @staticmethod
+    def register_dataclass_node(nodetype, data_fields, meta_fields, /):
+        register_dataclass(nodetype, data_fields, meta_fields)
+
+
+default_registry = _Registry()

@@ -6,11 +6,8 @@ checks the jaxprs that equations hold (jit, control flow) too.
 """
 from __future__ import annotations
 
+from fx.errors import JaxprTypeError  # noqa: F401  (re-exported: the checker's error)
 from fx.ir.jaxpr import ClosedJaxpr, Jaxpr, Literal
-
-
-class JaxprTypeError(TypeError):
-    pass
 
 
 def _same_type(a, b):

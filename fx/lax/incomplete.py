@@ -208,20 +208,29 @@ betainc_grad_a_p = _derivative_primitive("betainc_grad_a", _betainc, 0, 3)
 betainc_grad_b_p = _derivative_primitive("betainc_grad_b", _betainc, 1, 3)
 
 
-def _bind(prim):
-    def op(*args):
-        from fx.lax.ops import _operands
-        return prim.bind(*_operands(*args))
-    op.__name__ = prim.name
-    return op
+def _operands(*args):
+    from fx.lax.ops import _operands
+    return _operands(*args)
 
 
-igamma, igammac, igamma_grad_a = _bind(igamma_p), _bind(igammac_p), _bind(igamma_grad_a_p)
-igamma.__doc__ = "The regularized lower incomplete gamma function P(a, x), elementwise."
-igammac.__doc__ = "The regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x), elementwise."
-igamma_grad_a.__doc__ = "d/da of igamma(a, x), elementwise."
-betainc = _bind(regularized_incomplete_beta_p)
-betainc.__doc__ = "The regularized incomplete beta function I_x(a, b) (arguments a, b, x), elementwise."
+def igamma(a, x):
+    """The regularized lower incomplete gamma function P(a, x), elementwise."""
+    return igamma_p.bind(*_operands(a, x))
+
+
+def igammac(a, x):
+    """The regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x), elementwise."""
+    return igammac_p.bind(*_operands(a, x))
+
+
+def igamma_grad_a(a, x):
+    """d/da of igamma(a, x), elementwise."""
+    return igamma_grad_a_p.bind(*_operands(a, x))
+
+
+def betainc(a, b, x):
+    """The regularized incomplete beta function I_x(a, b), elementwise."""
+    return regularized_incomplete_beta_p.bind(*_operands(a, b, x))
 
 
 def random_gamma_grad(a, x):
@@ -243,8 +252,8 @@ def _beta_density(g, ans, a, b, x):
 
 defjvp(igamma_p, lambda g, ans, a, x: g * igamma_grad_a(a, x), _gamma_density)
 defjvp(igammac_p, lambda g, ans, a, x: -(g * igamma_grad_a(a, x)), lambda g, ans, a, x: -_gamma_density(g, ans, a, x))
-defjvp(regularized_incomplete_beta_p, lambda g, ans, a, b, x: g * _bind(betainc_grad_a_p)(a, b, x),
-       lambda g, ans, a, b, x: g * _bind(betainc_grad_b_p)(a, b, x), _beta_density)
+defjvp(regularized_incomplete_beta_p, lambda g, ans, a, b, x: g * betainc_grad_a_p.bind(a, b, x),
+       lambda g, ans, a, b, x: g * betainc_grad_b_p.bind(a, b, x), _beta_density)
 
 _shape = np.array([0.5, 1.5, 3.0, 12.0])
 _at = np.array([0.3, 2.5, 1.0, 15.0])

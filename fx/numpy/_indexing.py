@@ -28,19 +28,9 @@ import numpy as np
 from fx import dtypes, lax
 from fx.array import ArrayImpl
 from fx.core import ConcretizationTypeError, Tracer, get_aval
+from fx.errors import NonConcreteBooleanIndexError
 from fx.argcheck import canonicalize_axis, index, describe
 from fx.numpy._promote import _operand, asarray, broadcast_shapes, broadcast_to
-
-
-class NonConcreteBooleanIndexError(IndexError):
-    """A traced boolean mask used as an index: the output shape would depend on its values."""
-
-    def __init__(self, mask):
-        super().__init__(
-            f"Array boolean indices must be concrete; got a traced mask {get_aval(mask).str_short()}. "
-            "The number of True entries decides the output shape, which must be static under "
-            "transforms. Use fx.numpy.where(mask, x, y) to select elementwise, x.at[...] with "
-            "jnp.nonzero(mask, size=...) for a fixed-size result, or sum(x, where=mask) for reductions.")
 
 
 class _Window(NamedTuple):

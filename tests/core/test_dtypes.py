@@ -281,8 +281,8 @@ def test_config_override_restores_on_exit_and_error():
 
 def test_config_rejects_unknown_names_and_non_bools():
     """A typo or an unported JAX option fails loudly and lists what fx knows."""
-    with pytest.raises(AttributeError, match="'jax_platform_name'.*enable_x64"):
-        config.update("jax_platform_name", "cpu")
+    with pytest.raises(AttributeError, match="'jax_enable_x65'.*enable_x64"):
+        config.update("jax_enable_x65", True)
     with pytest.raises(AttributeError, match="'no_such_option'.*enable_x64"):
         config.no_such_option
     with pytest.raises(TypeError, match="bool"):

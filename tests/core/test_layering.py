@@ -25,12 +25,12 @@ FX = pathlib.Path(__file__).resolve().parents[2] / "fx"
 
 LAYERS = [
     ("core", ["fx.core", "fx.dtypes", "fx.tree_util", "fx.tree", "fx.array", "fx.config",
-              "fx.errors", "fx.argcheck", "fx.sharding", "fx.source_info"]),
+              "fx.errors", "fx.argcheck", "fx.sharding", "fx.source_info", "fx.typing"]),
     ("ir", ["fx.ir"]),
     ("backends", ["fx.backends"]),
     ("transforms", ["fx.transforms"]),
     ("lax", ["fx.lax"]),
-    ("api", ["fx.api", "fx.callbacks"]),
+    ("api", ["fx.api", "fx.callbacks", "fx.runtime"]),
     ("libraries", ["fx.numpy", "fx.nn", "fx.random", "fx.scipy", "fx.test_util", "fx.debug",
                    "fx.experimental"]),
 ]
