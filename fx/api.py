@@ -12,7 +12,7 @@ from fx import dtypes, lax, tree_util
 from fx.config import config
 from fx.argcheck import (check_bool, check_callable, describe, index, int_tuple,
                          normalize_argnums)
-from fx.array import ArrayImpl, Device, buffer_on
+from fx.array import Array, ArrayImpl, Device, buffer_on
 from fx.core import ShapeDtypeStruct, UndefinedPrimal, get_aval, is_array_like, tangent_aval
 from fx.ir.jaxpr import ClosedJaxpr, eval_jaxpr
 from fx.sharding import SingleDeviceSharding
@@ -105,10 +105,11 @@ def jvp(fun, primals, tangents, has_aux=False):
                             f"dtype {pa.dtype.name}; a floating primal takes a tangent of its "
                             "own dtype")
     out_store = []
-    flat = _flatten_fun(_aux_wrapper(fun, has_aux), p_tree, out_store)
+    aux_fun, rebuild_aux = _aux_wrapper(fun, has_aux)
+    flat = _flatten_fun(aux_fun, p_tree, out_store)
     out_p, out_t = jvp_flat(flat, p_leaves, t_leaves, f"jvp({_name(fun)})")
     out_t = [instantiate(t) for t in out_t]
-    return _split_aux(out_store[0], out_p, out_t, has_aux)
+    return _split_aux(out_store[0], out_p, out_t, rebuild_aux)
 
 
 def _arg_aval(x, where, what):
@@ -120,40 +121,54 @@ def _arg_aval(x, where, what):
 
 
 def _aux_wrapper(fun, has_aux):
+    """(fun, None), or for has_aux (a function returning (output, aux's array leaves), a
+    function rebuilding aux from those leaves once transformed). Aux's other leaves
+    (Python numbers, strings, NumPy arrays) skip the transform and come back as they are,
+    as in JAX."""
     if not has_aux:
-        return fun
+        return fun, None
+    aux_store = []
 
     def wrapped(*args):
         out = fun(*args)
         if not (isinstance(out, (tuple, list)) and len(out) == 2):
             raise TypeError(f"{_name(fun)} was transformed with has_aux=True, so it must return a "
                             f"pair (output, aux), got {describe(out)}")
-        return tuple(out)
-    return wrapped
+        leaves, tree = tree_util.tree_flatten(out[1])
+        aux_store.append((tree, leaves))
+        return out[0], [leaf for leaf in leaves if isinstance(leaf, Array)]
+    wrapped.__name__ = _name(fun)
+
+    def rebuild_aux(arrays):
+        tree, leaves = aux_store[-1]
+        arrays = iter(arrays)
+        return tree_util.tree_unflatten(
+            tree, [next(arrays) if isinstance(leaf, Array) else leaf for leaf in leaves])
+    return wrapped, rebuild_aux
 
 
-def _split_aux(out_tree, primals_out, second, has_aux):
+def _split_aux(out_tree, primals_out, second, rebuild_aux):
     """Rebuild (out, second[, aux]) from flat lists, aux taking no tangents."""
-    if not has_aux:
+    if rebuild_aux is None:
         return (tree_util.tree_unflatten(out_tree, primals_out),
                 tree_util.tree_unflatten(out_tree, second))
-    main_tree, aux_tree = out_tree.children()
+    main_tree = out_tree.children()[0]
     n = main_tree.num_leaves
     return (tree_util.tree_unflatten(main_tree, primals_out[:n]),
-            tree_util.tree_unflatten(main_tree, second[:n]),
-            tree_util.tree_unflatten(aux_tree, primals_out[n:]))
+            tree_util.tree_unflatten(main_tree, second[:n]), rebuild_aux(primals_out[n:]))
 
 
 def _flat_primals(transform, fun, primals, has_aux):
-    """What linearize and vjp start from: the checked primals' leaves and tree, and `fun`
-    over flat leaves (its out tree goes to the returned store)."""
+    """What linearize and vjp start from: the checked primals' leaves and tree, `fun`
+    over flat leaves (its out tree goes to the returned store) and aux's rebuilder."""
     check_callable(fun, f"{transform}: fun")
     check_bool(has_aux, f"{transform}({_name(fun)}): has_aux")
     p_leaves, p_tree = tree_util.tree_flatten(primals)
     for leaf in p_leaves:
         _check_array(leaf, f"{transform}({_name(fun)}) argument")
     out_store = []
-    return p_leaves, p_tree, _flatten_fun(_aux_wrapper(fun, has_aux), p_tree, out_store), out_store
+    aux_fun, rebuild_aux = _aux_wrapper(fun, has_aux)
+    return p_leaves, p_tree, _flatten_fun(aux_fun, p_tree, out_store), out_store, rebuild_aux
 
 
 def linearize(fun, *primals, has_aux=False):
@@ -162,7 +177,8 @@ def linearize(fun, *primals, has_aux=False):
     The primal computation runs once now; f_jvp replays only the linear part, staged
     as a jaxpr over the saved residuals.
     """
-    p_leaves, p_tree, flat, out_store = _flat_primals("linearize", fun, primals, has_aux)
+    p_leaves, p_tree, flat, out_store, rebuild_aux = _flat_primals("linearize", fun, primals,
+                                                                   has_aux)
     out_p, jaxpr, residuals = linearize_flat(flat, p_leaves, f"linearize({_name(fun)})")
     out_tree = out_store[0]
     main_tree = out_tree.children()[0] if has_aux else out_tree
@@ -179,7 +195,7 @@ def linearize(fun, *primals, has_aux=False):
 
     primal_out = tree_util.tree_unflatten(main_tree, out_p[:n_main])
     if has_aux:
-        return primal_out, f_jvp, tree_util.tree_unflatten(out_tree.children()[1], out_p[n_main:])
+        return primal_out, f_jvp, rebuild_aux(out_p[n_main:])
     return primal_out, f_jvp
 
 
@@ -187,7 +203,7 @@ def linearize(fun, *primals, has_aux=False):
 
 def vjp(fun, *primals, has_aux=False):
     """(fun(*primals), f_vjp) where f_vjp(cotangent) returns the cotangents of the primals."""
-    p_leaves, p_tree, flat, out_store = _flat_primals("vjp", fun, primals, has_aux)
+    p_leaves, p_tree, flat, out_store, rebuild_aux = _flat_primals("vjp", fun, primals, has_aux)
     out_p, pullback = vjp_flat(flat, p_leaves, f"vjp({_name(fun)})")
     out_tree = out_store[0]
     main_tree = out_tree.children()[0] if has_aux else out_tree
@@ -205,7 +221,7 @@ def vjp(fun, *primals, has_aux=False):
     primal_avals = [get_aval(p) for p in p_leaves]
     primal_out = tree_util.tree_unflatten(main_tree, out_p[:n_main])
     if has_aux:
-        return primal_out, f_vjp, tree_util.tree_unflatten(out_tree.children()[1], out_p[n_main:])
+        return primal_out, f_vjp, rebuild_aux(out_p[n_main:])
     return primal_out, f_vjp
 
 

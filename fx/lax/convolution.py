@@ -23,6 +23,7 @@ import numpy as np
 from fx import dtypes
 from fx.core import Primitive, ShapedArray, UndefinedPrimal, get_aval
 from fx.argcheck import index, int_pairs, int_tuple
+from fx.lax.dot import canonicalize_precision
 from fx.lax.examples import example, randn
 from fx.lax.shape import reshape, transpose
 from fx.lax.slicing import rev
@@ -95,8 +96,13 @@ conv_general_dilated_p = Primitive("conv_general_dilated")
 
 
 def _check_preferred(dtype, preferred):
-    ok = (dtypes.is_floating(preferred) and (dtypes.is_floating(dtype) or dtypes.is_integer(dtype))
-          or dtypes.is_integer(dtype) and dtypes.is_integer(preferred))
+    """JAX's rule: integers may become floats; otherwise the kind (and an integer's
+    signedness) stays, and the type may only widen."""
+    kinds = (dtypes.is_integer, dtypes.is_floating, dtypes.is_complex)
+    signed = lambda d: np.dtype(d).kind == "i"  # noqa: E731
+    ok = (dtypes.is_integer(dtype) and dtypes.is_floating(preferred)) or (
+        all(kind(preferred) for kind in kinds if kind(dtype))
+        and (signed(preferred) or not signed(dtype)))
     if not ok or np.dtype(preferred).itemsize < np.dtype(dtype).itemsize:
         raise TypeError(f"conv_general_dilated: preferred_element_type {np.dtype(preferred).name} "
                         f"cannot hold the products of {np.dtype(dtype).name} operands")
@@ -383,6 +389,7 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None, r
     'SAME_LOWER', 'VALID' or (low, high) pairs; `precision` is accepted for JAX
     compatibility (fx computes at the operands' full precision)."""
     from fx import lax
+    canonicalize_precision(precision)
     lhs, rhs = lax._as_operand(lhs), lax._as_operand(rhs)
     lhs_shape, rhs_shape = get_aval(lhs).shape, get_aval(rhs).shape
     dnums = conv_dimension_numbers(lhs_shape, rhs_shape, dimension_numbers)

@@ -35,20 +35,25 @@ def _check_dims(side, aval, contracting, batch):
 
 
 def _check_preferred(operand_dtype, preferred):
-    """preferred_element_type may widen (and turn integers into floats), never narrow."""
-    if dtypes.is_bool(operand_dtype) or dtypes.is_bool(preferred):
-        ok = operand_dtype == preferred
-    elif dtypes.is_floating(operand_dtype):
-        ok = dtypes.is_floating(preferred)
-    else:
-        ok = dtypes.is_floating(preferred) or (
-            dtypes.is_integer(preferred)
-            and not (np.issubdtype(operand_dtype, np.signedinteger)
-                     and np.issubdtype(preferred, np.unsignedinteger)))
-    if not ok or np.dtype(preferred).itemsize < np.dtype(operand_dtype).itemsize:
-        raise TypeError(f"dot_general: preferred_element_type {np.dtype(preferred).name} cannot "
-                        f"hold the product of {np.dtype(operand_dtype).name} operands (it may only "
-                        "widen them, or turn integers into floats)")
+    """The primitive's preferred_element_type is the accumulation type: a widening of
+    the operands' (the binder converts to any other type JAX allows afterwards)."""
+    if dtypes.promote_types(operand_dtype, preferred) != preferred:
+        raise TypeError(f"dot_general: preferred_element_type {np.dtype(preferred).name} does not "
+                        f"widen {np.dtype(operand_dtype).name} operands")
+
+
+def _bit_width(dtype):
+    dtype = np.dtype(dtype)
+    return 1 if dtypes.is_bool(dtype) else (
+        dtypes.finfo(dtype) if dtypes.is_inexact(dtype) else np.iinfo(dtype)).bits
+
+
+def _check_preferred_public(operand_dtype, preferred):
+    """JAX's rule (XLA's MaybeUpcast): any result type for float operands; for others
+    (bool, integer, complex) none narrower than the operands."""
+    if not dtypes.is_floating(operand_dtype) and _bit_width(preferred) < _bit_width(operand_dtype):
+        raise TypeError(f"dot_general: preferred_element_type {np.dtype(preferred).name} must not "
+                        f"be narrower than the {np.dtype(operand_dtype).name} operands")
 
 
 def _dot_general_abstract_eval(lhs, rhs, *, dimension_numbers, preferred_element_type):
@@ -195,40 +200,68 @@ class Precision(enum.Enum):
 
     @classmethod
     def _missing_(cls, value):
-        names = {"default": cls.DEFAULT, "fastest": cls.DEFAULT, "bfloat16": cls.DEFAULT,
-                 "high": cls.HIGH, "tensorfloat32": cls.HIGH, "highest": cls.HIGHEST,
-                 "float32": cls.HIGHEST}
-        return names.get(value.lower()) if isinstance(value, str) else None
+        return _PRECISION_NAMES.get(value) if isinstance(value, str) else None
+
+    def __repr__(self):
+        return f"Precision.{self.name}"
+
+    def __str__(self):
+        return self.name
+
+
+# JAX's spellings (lower case only, as in JAX)
+_PRECISION_NAMES = {"default": Precision.DEFAULT, "fastest": Precision.DEFAULT,
+                    "bfloat16": Precision.DEFAULT, "high": Precision.HIGH,
+                    "bfloat16_3x": Precision.HIGH, "tensorfloat32": Precision.HIGH,
+                    "highest": Precision.HIGHEST, "float32": Precision.HIGHEST}
 
 
 def canonicalize_precision(precision):
-    """None, a Precision, or a pair of them (one per operand), from JAX's spellings."""
+    """None, or a pair of Precisions (one per operand) from JAX's spellings: a name, a
+    Precision, or a pair of either."""
     if precision is None:
         return None
+    pair = precision if isinstance(precision, (tuple, list)) and len(precision) == 2 else None
     try:
-        if isinstance(precision, (tuple, list)) and len(precision) == 2:
-            return tuple(Precision(p) for p in precision)
-        return Precision(precision)
+        if pair is not None and all(isinstance(p, (str, Precision)) for p in pair):
+            return tuple(Precision(p) for p in pair)
+        if isinstance(precision, (str, Precision)):
+            return (Precision(precision),) * 2
     except ValueError:
-        raise ValueError("precision must be None, one of 'default', 'high', 'highest' (or "
-                         "'bfloat16', 'tensorfloat32', 'float32'), a lax.Precision, or a pair of "
-                         f"these, got {precision!r}") from None
+        pass
+    raise ValueError(f"precision must be None, one of {list(_PRECISION_NAMES)}, a lax.Precision, "
+                     f"or a pair of these, got {precision!r}")
 
 
 def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):
     """Contract lhs and rhs as `dimension_numbers` say, giving `preferred_element_type`
-    (the operands' promoted type by default): bfloat16 operands with float32 preferred
-    accumulate and return float32. `precision` is checked (see `Precision`)."""
+    (the operands' type by default), as JAX: the product accumulates in the wider of the
+    two types and is then converted, so int8 operands with int32 preferred sum in int32,
+    bfloat16 ones with float32 give float32, and float32 ones with int32 truncate the
+    float32 result. `precision` is checked (see `Precision`)."""
     canonicalize_precision(precision)
-    if preferred_element_type is not None:
-        preferred_element_type = dtypes.canonicalize_dtype(preferred_element_type)
-    return dot_general_p.bind(lhs, rhs,
-                              dimension_numbers=_canonical_dimension_numbers(dimension_numbers),
-                              preferred_element_type=preferred_element_type)
+    dimension_numbers = _canonical_dimension_numbers(dimension_numbers)
+    if preferred_element_type is None:
+        return dot_general_p.bind(lhs, rhs, dimension_numbers=dimension_numbers,
+                                  preferred_element_type=None)
+    preferred = dtypes.canonicalize_dtype(preferred_element_type)
+    operand_dtype = get_aval(lhs).dtype
+    _check_preferred_public(operand_dtype, preferred)
+    accumulate = dtypes.canonicalize_dtype(dtypes.promote_types(operand_dtype, preferred))
+    out = dot_general_p.bind(lhs, rhs, dimension_numbers=dimension_numbers,
+                             preferred_element_type=None if accumulate == operand_dtype
+                             else accumulate)
+    if accumulate == preferred:
+        return out
+    from fx.lax.ops import convert_element_type
+    return convert_element_type(out, preferred)
 
 
-def dot(lhs, rhs, precision=None, preferred_element_type=None):
-    """Vector·vector, matrix·vector or matrix·matrix product (JAX's lax.dot)."""
+def dot(lhs, rhs, *, dimension_numbers=None, precision=None, preferred_element_type=None):
+    """Vector·vector, matrix·vector or matrix·matrix product (JAX's lax.dot); with
+    `dimension_numbers`, dot_general."""
+    if dimension_numbers is not None:
+        return dot_general(lhs, rhs, dimension_numbers, precision, preferred_element_type)
     ls, rs = get_aval(lhs).shape, get_aval(rhs).shape
     if not (1 <= len(ls) <= 2 and 1 <= len(rs) <= 2 and ls[-1] == rs[0]):
         raise TypeError(f"dot: incompatible shapes {ls} and {rs}: expected 1-D or 2-D operands "

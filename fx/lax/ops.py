@@ -7,6 +7,7 @@ package that re-exports them.
 from __future__ import annotations
 
 import builtins
+import enum
 
 import numpy as np
 
@@ -27,7 +28,8 @@ from fx.lax.elementwise import (ROUND_AWAY_FROM_ZERO, ROUND_TO_NEAREST_EVEN, abs
 from fx.lax.shape import broadcast_in_dim, reshape as _reshape, transpose
 
 
-class RoundingMethod:
+class RoundingMethod(enum.IntEnum):
+    """lax.round's rounding (JAX's enum; the primitive takes its int value)."""
     AWAY_FROM_ZERO = ROUND_AWAY_FROM_ZERO
     TO_NEAREST_EVEN = ROUND_TO_NEAREST_EVEN
 
@@ -129,13 +131,13 @@ def select(pred, on_true, on_false):
     return select_n(pred, on_false, on_true)
 
 
-def convert_element_type(x, new_dtype):
+def convert_element_type(operand, new_dtype):
     new_dtype = dtypes.canonicalize_dtype(new_dtype)
-    x = _as_operand(x)
-    aval = get_aval(x)
+    operand = _as_operand(operand)
+    aval = get_aval(operand)
     if aval.dtype == new_dtype and not aval.weak_type:
-        return x
-    return convert_element_type_p.bind(x, new_dtype=new_dtype, weak_type=False)
+        return operand
+    return convert_element_type_p.bind(operand, new_dtype=new_dtype, weak_type=False)
 
 
 def _convert_weak(x, new_dtype, weak_type):

@@ -71,9 +71,9 @@ deflinear(broadcast_in_dim_p, _broadcast_in_dim_transpose)
 broadcast_in_dim_p.batch = _broadcast_in_dim_batch
 
 
-def broadcast_in_dim(x, shape, broadcast_dimensions):
+def broadcast_in_dim(operand, shape, broadcast_dimensions):
     return broadcast_in_dim_p.bind(
-        x, shape=canonicalize_shape(shape, "broadcast_in_dim shape"),
+        operand, shape=canonicalize_shape(shape, "broadcast_in_dim shape"),
         broadcast_dimensions=int_tuple(broadcast_dimensions, "broadcast_in_dim broadcast_dimensions"))
 
 
@@ -133,11 +133,11 @@ def _transpose_batch(args, dims, *, permutation):
 transpose_p.batch = _transpose_batch
 
 
-def transpose(x, permutation):
-    permutation = check_permutation(permutation, get_aval(x).ndim, "transpose permutation")
+def transpose(operand, permutation):
+    permutation = check_permutation(permutation, get_aval(operand).ndim, "transpose permutation")
     if permutation == tuple(range(len(permutation))):
-        return x
-    return transpose_p.bind(x, permutation=permutation)
+        return operand
+    return transpose_p.bind(operand, permutation=permutation)
 
 
 def _move_to_front(x, d):
@@ -162,9 +162,9 @@ squeeze_p.abstract_eval = _squeeze_abstract_eval
 deflinear(squeeze_p, lambda ct, x, *, dimensions: [reshape(ct, x.aval.shape)])
 
 
-def squeeze(x, dimensions):
-    ndim = get_aval(x).ndim
-    return squeeze_p.bind(x, dimensions=tuple(sorted(canonicalize_axes(dimensions, ndim,
+def squeeze(array, dimensions):
+    ndim = get_aval(array).ndim
+    return squeeze_p.bind(array, dimensions=tuple(sorted(canonicalize_axes(dimensions, ndim,
                                                                        "squeeze dimensions"))))
 
 
@@ -184,10 +184,10 @@ expand_dims_p.abstract_eval = _expand_dims_abstract_eval
 deflinear(expand_dims_p, lambda ct, x, *, dimensions: [squeeze(ct, dimensions)])
 
 
-def expand_dims(x, dimensions):
+def expand_dims(array, dimensions):
     dimensions = int_tuple(dimensions, "expand_dims dimensions")
-    ndim = get_aval(x).ndim + len(dimensions)
-    return expand_dims_p.bind(x, dimensions=tuple(sorted(canonicalize_axes(dimensions, ndim,
+    ndim = get_aval(array).ndim + len(dimensions)
+    return expand_dims_p.bind(array, dimensions=tuple(sorted(canonicalize_axes(dimensions, ndim,
                                                                            "expand_dims dimensions"))))
 
 

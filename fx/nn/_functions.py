@@ -193,7 +193,7 @@ def softmax(x, axis=-1, where=None):
     return _masked(unnormalized / jnp.sum(unnormalized, axes, keepdims=True), where, 0)
 
 
-def one_hot(x, num_classes, dtype=None, axis=-1):
+def one_hot(x, num_classes, *, dtype=None, axis=-1):
     """x's integer labels as one-hot vectors along a new axis (out of range: all zeros)."""
     x = _array(x)
     dtype = dtypes.canonicalize_dtype(dtype) if dtype is not None else dtypes.default_float_dtype()
@@ -212,3 +212,41 @@ def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None):
     mean = jnp.mean(x, axis, keepdims=True, where=where) if mean is None else mean
     variance = jnp.var(x, axis, keepdims=True, where=where) if variance is None else variance
     return (x - mean) * lax.rsqrt(variance + epsilon)
+
+
+def identity(x):
+    """x itself (as an array): a placeholder activation."""
+    return _array(x)
+
+
+tanh = jnp.tanh
+
+
+@custom_jvp
+def log1mexp(x):
+    """log(1 - exp(-x)) for x > 0, by Mächler's rule: log(-expm1(-x)) below log 2 and
+    log1p(-exp(-x)) above, each where it is accurate."""
+    x = _array(x)
+    return jnp.where(x < np.log(2), jnp.log(-jnp.expm1(-x)), jnp.log1p(-jnp.exp(-x)))
+
+
+log1mexp.defjvps(lambda g, ans, x: g / jnp.expm1(x))
+
+
+def logmeanexp(x, axis=None, where=None, keepdims=False):
+    """log(mean(exp(x))) over axis (and `where`): logsumexp less the log of the count."""
+    x = _array(x)
+    lse = logsumexp(x, axis, keepdims=keepdims, where=where)
+    ones = jnp.ones(get_aval(x).shape, get_aval(lse).dtype)
+    return lse - jnp.log(jnp.sum(ones, axis, keepdims=keepdims, where=where))
+
+
+def squareplus(x, b=4):
+    """(x + sqrt(x^2 + b)) / 2: a smooth relu (arXiv:2112.11687)."""
+    x, b = _array(x), _array(b)
+    return (x + jnp.sqrt(jnp.square(x) + b)) / 2
+
+
+def sparse_sigmoid(x):
+    """0 below -1, 1 above 1, (x + 1) / 2 between: sparse_plus's derivative."""
+    return 0.5 * jnp.clip(_array(x) + 1.0, 0.0, 2.0)

@@ -20,8 +20,9 @@ import math
 import operator
 import string
 
-from fx import lax
+from fx import dtypes, lax
 from fx.core import get_aval
+from fx.lax.dot import canonicalize_precision
 from fx.numpy._diagonal import diagonal
 from fx.numpy._promote import broadcast_to, promote_dtypes
 from fx.argcheck import describe
@@ -177,23 +178,25 @@ def _broadcast_shared(x, labels, shared, sizes):
     return broadcast_to(x, shape)
 
 
-def _contract(a, la, b, lb, needed, sizes, precision, preferred_element_type):
+def _contract(a, la, b, lb, needed, sizes, precision):
     batch, contracted, free_a, free_b = _pair(la, lb, needed)
     shared = set(batch) | set(contracted)
     a = _broadcast_shared(a, la, shared, sizes)
     b = _broadcast_shared(b, lb, shared, sizes)
     dims = (([la.index(c) for c in contracted], [lb.index(c) for c in contracted]),
             ([la.index(c) for c in batch], [lb.index(c) for c in batch]))
-    out = lax.dot_general(a, b, dims, precision=precision, preferred_element_type=preferred_element_type)
-    return out, batch + free_a + free_b
+    return lax.dot_general(a, b, dims, precision=precision), batch + free_a + free_b
 
 
-def einsum(subscripts, *operands, out=None, optimize="auto", precision=None,
+def einsum(subscripts, /, *operands, out=None, optimize="auto", precision=None,
            preferred_element_type=None):
     """Einstein summation: einsum('ij,jk->ik', a, b), with '...', repeated labels (traces
     and diagonals), implicit outputs, and NumPy's interleaved operand/sublist form.
     `optimize` is accepted for compatibility: the plan is always the cheaper of greedy and
-    left to right."""
+    left to right. With `preferred_element_type`, sums and products accumulate in the
+    wider of it and the operands' type, and the result has that type (as in JAX: int8
+    operands with int32 preferred sum in int32)."""
+    canonicalize_precision(precision)
     if out is not None:
         raise NotImplementedError("fx.numpy.einsum: `out` is not supported (fx arrays are immutable)")
     if not isinstance(subscripts, str):
@@ -201,6 +204,11 @@ def einsum(subscripts, *operands, out=None, optimize="auto", precision=None,
     if not operands:
         raise ValueError("einsum: at least one operand is required")
     operands = [lax._as_operand(x) for x in promote_dtypes(*operands)]
+    if preferred_element_type is not None:
+        preferred_element_type = dtypes.canonicalize_dtype(preferred_element_type)
+        accumulate = dtypes.canonicalize_dtype(
+            dtypes.promote_types(get_aval(operands[0]).dtype, preferred_element_type))
+        operands = [lax.convert_element_type(x, accumulate) for x in operands]
     shapes = [get_aval(x).shape for x in operands]
     inputs, output = _parse(subscripts, shapes)
     sizes = _label_sizes(inputs, shapes)
@@ -215,12 +223,15 @@ def einsum(subscripts, *operands, out=None, optimize="auto", precision=None,
     for i, j in path:
         rest = [o for k, o in enumerate(ops) if k not in (i, j)]
         needed = set(output).union(*(labels for _, labels in rest))
-        ops = [_contract(*ops[i], *ops[j], needed, sizes, precision, preferred_element_type)] + rest
+        ops = [_contract(*ops[i], *ops[j], needed, sizes, precision)] + rest
 
     (x, labels), = ops
     x, labels = _sum_unneeded(x, labels, set(output))
     perm = tuple(labels.index(c) for c in output)
-    return lax.transpose(x, perm) if perm != tuple(range(len(perm))) else x
+    x = lax.transpose(x, perm) if perm != tuple(range(len(perm))) else x
+    if preferred_element_type is None:
+        return x
+    return lax.convert_element_type(x, preferred_element_type)
 
 
 def _best_plan(label_lists, output, sizes):

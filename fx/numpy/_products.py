@@ -74,7 +74,9 @@ def inner(a, b, *, precision=None, preferred_element_type=None):
                         preferred_element_type=preferred_element_type)
 
 
-def outer(a, b):
+def outer(a, b, out=None):
+    if out is not None:
+        raise NotImplementedError("fx.numpy.outer: `out` is not supported (fx arrays are immutable)")
     a, b = promote_dtypes(a, b)
     a = lax.reshape(a, (get_aval(a).size, 1))
     b = lax.reshape(b, (1, get_aval(b).size))

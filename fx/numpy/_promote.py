@@ -106,9 +106,9 @@ def broadcast_shapes(*shapes):
         raise ValueError(f"Incompatible shapes for broadcasting: {', '.join(map(str, shapes))}") from None
 
 
-def broadcast_to(x, shape):
-    """NumPy broadcasting of x to shape, as one broadcast_in_dim."""
-    x = _operand(x)
+def broadcast_to(array, shape):
+    """NumPy broadcasting of `array` to shape, as one broadcast_in_dim."""
+    x = _operand(array)
     shape = canonicalize_shape(shape, "broadcast_to shape")
     aval = get_aval(x)
     if aval.shape == shape:

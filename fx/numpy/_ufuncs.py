@@ -9,6 +9,7 @@ from fx import dtypes, lax
 from fx.array import Array
 from fx.core import get_aval
 from fx.argcheck import index
+from fx.numpy._reductions import _check_out
 from fx.numpy._promote import (broadcast_arrays, promote_args, promote_args_inexact, promote_args_numeric,
                                promote_dtypes)
 from fx.transforms.custom import custom_jvp
@@ -28,7 +29,7 @@ def _binary(lax_op, inexact=False, name=None, ordered=False, on_bools=None):
             return functools.partial(_lexicographic, lax_op)
         return on_bools if on_bools is not None and dtypes.is_bool(dtype) else lax_op
 
-    def ufunc(x, y):
+    def ufunc(x, y, /):
         # Fast path: two fx arrays of one type (shape, dtype, weak type) need neither
         # promotion nor broadcasting; eager code (optimizer updates) is mostly this.
         if prim is not None and isinstance(x, Array) and isinstance(y, Array) and x.aval == y.aval and (
@@ -56,7 +57,7 @@ def _float_array_and_number(a, b):
 def _unary(lax_op, inexact=False, name=None):
     promote = promote_args_inexact if inexact else promote_args
 
-    def ufunc(x):
+    def ufunc(x, /):
         return lax_op(*promote(x))
     ufunc.__name__ = name or lax_op.__name__
     return ufunc
@@ -106,7 +107,7 @@ bitwise_not = invert = _unary(lax.bitwise_not, name="invert")
 def _float_only_or_identity(lax_op, name, on_parts=False):
     """lax_op on floats, the identity on integers; on complex numbers lax_op of each part
     (on_parts) or, as in JAX, a TypeError."""
-    def ufunc(x):
+    def ufunc(x, /):
         (x,) = promote_args(x)
         dtype = get_aval(x).dtype
         if dtypes.is_complex(dtype):
@@ -124,7 +125,8 @@ rint = _float_only_or_identity(lambda x: lax.round(x, lax.RoundingMethod.TO_NEAR
                                on_parts=True)
 
 
-def round(a, decimals=0):
+def round(a, decimals=0, out=None):
+    _check_out("round", out)
     decimals = index(decimals, "round decimals")
     (a,) = promote_args(a)
     if dtypes.is_complex(get_aval(a).dtype):  # each part, as JAX
@@ -137,17 +139,17 @@ def round(a, decimals=0):
     return lax.div(rint(lax.mul(a, factor)), factor)
 
 
-def square(x):
+def square(x, /):
     (x,) = promote_args_numeric(x)
     return lax.square(x)
 
 
-def reciprocal(x):
+def reciprocal(x, /):
     (x,) = promote_args_inexact(x)
     return lax.div(lax.full_like(x, 1), x)
 
 
-def power(x, y):
+def power(x, y, /):
     """x ** y. A static integer exponent (a Python int or a NumPy integer scalar) uses
     integer_pow, exact and cheap, which refuses negative powers of integers as JAX does."""
     if isinstance(y, (int, np.integer)) and not isinstance(y, (bool, np.bool_)):
@@ -177,7 +179,7 @@ def _integer_power(x, y):
     return lax.select(negative, reciprocal, acc)
 
 
-def floor_divide(x, y):
+def floor_divide(x, y, /):
     """x // y, rounded down. Integer x // 0 is JAX's: lax.div's -1, stepped down to -2 where
     x != 0 (the signs of x and 0 differ and the remainder x is not 0)."""
     x, y = promote_args_numeric(x, y)
@@ -209,7 +211,7 @@ def _nonzero_divisor(x, y):
     return lax.select(lax.eq(y, lax.full_like(y, 0)), lax.full_like(y, 1), y)
 
 
-def remainder(x, y):
+def remainder(x, y, /):
     """x mod y with the sign of y (NumPy's %); integer x % 0 is 0, as in JAX."""
     x, y = promote_args_numeric(x, y)
     y = _nonzero_divisor(x, y)
@@ -247,7 +249,7 @@ def clip(a, min=None, max=None, *, a_min=None, a_max=None):
     return a
 
 
-def isnan(x):
+def isnan(x, /):
     (x,) = promote_args(x)
     return lax.ne(x, x)
 
@@ -255,7 +257,7 @@ def isnan(x):
 left_shift = _binary(lax.shift_left, name="left_shift")
 
 
-def right_shift(x1, x2):
+def right_shift(x1, x2, /):
     """x1 >> x2 as NumPy: arithmetic (sign-filling) for signed integers, logical for unsigned."""
     x1, x2 = promote_args(x1, x2)
     if not dtypes.is_integer(get_aval(x1).dtype):
@@ -283,7 +285,7 @@ rad2deg = degrees = _unary(lambda x: lax.mul(x, lax.full_like(x, 180 / np.pi)), 
 positive = _unary(lambda x: x, name="positive")
 def _on_complex(complex_op, real_op, name):
     """A function of complex numbers with its own meaning for real inputs (real(x) = x)."""
-    def ufunc(x):
+    def ufunc(x, /):
         (x,) = promote_args(x)
         return (complex_op if dtypes.is_complex(get_aval(x).dtype) else real_op)(x)
     ufunc.__name__ = name
@@ -301,8 +303,13 @@ def angle(z, deg=False):
     re, im = (lax.real(z), lax.imag(z)) if dtypes.is_complex(get_aval(z).dtype) else (z, lax.full_like(z, 0))
     a = lax.atan2(im, re)
     return lax.mul(a, lax.full_like(a, 180 / np.pi)) if deg else a
-trunc = fix = _float_only_or_identity(
+fix = _float_only_or_identity(
     lambda x: lax.select(lax.lt(x, lax.full_like(x, 0)), lax.ceil(x), lax.floor(x)), "trunc")
+
+
+def trunc(x):
+    """Rounded toward zero (JAX's trunc, unlike its other ufuncs, takes x by keyword too)."""
+    return fix(x)
 around = round
 
 
@@ -314,7 +321,7 @@ def _float_predicate(float_test, int_value, name, join_parts=None):
     """A float test; integers and booleans are never NaN or infinite. A complex number
     passes when its parts pass, joined by `join_parts` (lax.bitwise_and or _or); without
     one, complex numbers are refused, as in NumPy and JAX."""
-    def ufunc(x):
+    def ufunc(x, /):
         (x,) = promote_args(x)
         if dtypes.is_complex(get_aval(x).dtype):
             if join_parts is None:
@@ -328,11 +335,21 @@ def _float_predicate(float_test, int_value, name, join_parts=None):
 isfinite = _float_predicate(lax.is_finite, True, "isfinite", lax.bitwise_and)
 isinf = _float_predicate(lambda x: lax.eq(lax.abs(x), lax.full_like(x, np.inf)), False, "isinf",
                          lax.bitwise_or)
-isposinf = _float_predicate(lambda x: lax.eq(x, lax.full_like(x, np.inf)), False, "isposinf")
-isneginf = _float_predicate(lambda x: lax.eq(x, lax.full_like(x, -np.inf)), False, "isneginf")
+_isposinf = _float_predicate(lambda x: lax.eq(x, lax.full_like(x, np.inf)), False, "isposinf")
+_isneginf = _float_predicate(lambda x: lax.eq(x, lax.full_like(x, -np.inf)), False, "isneginf")
 
 
-def signbit(x):
+def isposinf(x, /, out=None):
+    _check_out("isposinf", out)
+    return _isposinf(x)
+
+
+def isneginf(x, /, out=None):
+    _check_out("isneginf", out)
+    return _isneginf(x)
+
+
+def signbit(x, /):
     """Whether the sign bit is set: for -0.0 and negative NaNs too, as in JAX."""
     (x,) = promote_args(x)
     dtype = get_aval(x).dtype
@@ -344,13 +361,13 @@ def signbit(x):
     return lax.lt(bits, lax.full_like(bits, 0))
 
 
-def copysign(x1, x2):
+def copysign(x1, x2, /):
     x1, x2 = promote_args_inexact(x1, x2)
     magnitude = lax.abs(x1)
     return lax.select(signbit(x2), lax.neg(magnitude), magnitude)
 
 
-def heaviside(x1, x2):
+def heaviside(x1, x2, /):
     """0 below zero, 1 above, x2 at zero."""
     x1, x2 = promote_args_inexact(x1, x2)
     zero = lax.full_like(x1, 0)
@@ -369,26 +386,27 @@ def fmin(x1, x2):
     return lax.select(lax.bitwise_or(lax.lt(x1, x2), lax.ne(x2, x2)), x1, x2)
 
 
-def fmod(x1, x2):
+def fmod(x1, x2, /):
     """Remainder with the sign of x1 (C's fmod); integer x % 0 is 0, as in JAX."""
     x1, x2 = promote_args_numeric(x1, x2)
     return lax.rem(x1, _nonzero_divisor(x1, x2))
 
 
-def divmod(x1, x2):
+def divmod(x1, x2, /):
     return floor_divide(x1, x2), remainder(x1, x2)
 
 
-def modf(x):
+def modf(x, /, out=None):
     """(fractional part, integral part), both with x's sign."""
+    _check_out("modf", out)
     (x,) = promote_args_inexact(x)
     whole = trunc(x)
     return lax.sub(x, whole), whole
 
 
-def float_power(x1, x2):
-    """x1 ** x2 in floating point (integers promote to the default float)."""
-    return lax.pow(*promote_args_inexact(x1, x2))
+def float_power(x, y, /):
+    """x ** y in floating point (integers promote to the default float)."""
+    return lax.pow(*promote_args_inexact(x, y))
 
 
 def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
@@ -405,7 +423,7 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     return lax.select(lax.eq(x, lax.full_like(x, -np.inf)), lax.full_like(x, neginf), x)
 
 
-def hypot(x1, x2):
+def hypot(x1, x2, /):
     """sqrt(x1^2 + x2^2) as max * sqrt(1 + (min/max)^2): no overflow or underflow of the
     squares; Inf if either is infinite, even with a NaN."""
     x1, x2 = promote_args_inexact(x1, x2)
@@ -444,7 +462,7 @@ def _logaddexp_in(log_of_one_plus, slope):
         w2 = lax.sub(lax.full_like(w1, 1), w1)
         return impl(x1, x2), lax.add(lax.mul(t1, w1), lax.mul(t2, w2))
 
-    def ufunc(x1, x2):
+    def ufunc(x1, x2, /):
         return impl(*promote_args_inexact(x1, x2))
     return ufunc
 
@@ -468,7 +486,7 @@ def _sinc_at_zero(k):
     return f
 
 
-def sinc(x):
+def sinc(x, /):
     """sin(pi x) / (pi x), 1 at 0."""
     (x,) = promote_args_inexact(x)
     zero = lax.full_like(x, 0)
