@@ -99,7 +99,7 @@ def _domain(a, x, value, at_zero, at_infinity):
     value = lax.select(x == 0.0, lax.full_like(x, at_zero), value)
     value = lax.select(x == np.inf, lax.full_like(x, at_infinity), value)
     value = lax.select(a == 0.0, lax.full_like(x, at_infinity), value)
-    invalid = (a < 0.0) | (x < 0.0) | (a == np.inf) | (a != a) | (x != x)
+    invalid = (a < 0.0) | (x < 0.0) | (a == np.inf) | (a != a) | (x != x) | ((a == 0.0) & (x == 0.0))
     return lax.select(invalid, nan, value)
 
 
@@ -192,9 +192,10 @@ def _betainc(a, b, x):
     flip = sx > (sa + 1.0) / (sa + sb + 2.0)
     value = lax.select(flip, 1.0 - _beta_fraction(sb, sa, 1.0 - sx), _beta_fraction(sa, sb, sx))
     one, zero, nan = (lax.full_like(x, v) for v in (1.0, 0.0, np.nan))
-    value = lax.select(x == 0.0, zero, lax.select(x == 1.0, one, value))
     value = lax.select(a == 0.0, one, lax.select(b == 0.0, zero, value))   # point masses at 0 and 1
-    invalid = (a < 0.0) | (b < 0.0) | (x < 0.0) | (x > 1.0) | ((a == 0.0) & (b == 0.0)) | (x != x)
+    value = lax.select(x == 0.0, zero, lax.select(x == 1.0, one, value))
+    invalid = ((a < 0.0) | (b < 0.0) | (x < 0.0) | (x > 1.0) | ((a == 0.0) & (b == 0.0))
+               | (x != x) | (a != a) | (b != b))
     return lax.select(invalid, nan, value)
 
 
