@@ -70,4 +70,15 @@ from fx.core import primitives as _primitives  # noqa: E402
 from fx.lax.complex import refuse_complex_operands as _refuse_complex_operands  # noqa: E402
 
 _refuse_complex_operands(_primitives)
+
+from fx.lax.utilities import (approx_max_k, approx_min_k, broadcast_shapes,  # noqa: E402
+                              broadcast_to_rank, clz, collapse, cumlogsumexp, dtype,
+                              dynamic_index_in_dim, dynamic_slice_in_dim,
+                              dynamic_update_index_in_dim, dynamic_update_slice_in_dim, empty,
+                              index_in_dim, index_take, mulhi, nextafter, optimization_barrier,
+                              platform_dependent, population_count, reciprocal, reduce,
+                              reduce_and, reduce_or, reduce_xor, scatter_sub, sort_key_val, split,
+                              stack, tile, unstack)
+from fx.lax.solves import custom_linear_solve, custom_root  # noqa: E402
+
 __all__ = [n for n in dir() if not n.startswith("_")]

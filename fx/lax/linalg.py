@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from fx import dtypes
+from fx.argcheck import index
 from fx.core import Primitive, ShapedArray, UndefinedPrimal, Zero, get_aval, tangent_aval
 from fx.lax.examples import example, randn
 from fx.transforms.batching import bdim_at_front, moveaxis
@@ -511,6 +512,165 @@ def svd(x, *, full_matrices=True, compute_uv=True):
         return outs[0]
     s, u, vt = outs
     return u, s, vt
+
+
+# ---------------------------------------------------------------------------- compositions
+# The routines below are written with fx.lax's primitives (no LAPACK call of their own),
+# so every transform comes from those primitives' rules.
+
+def lu_pivots_to_permutation(pivots, permutation_size):
+    """The permutation of LAPACK's `pivots` (row i swapped with row pivots[i], in order),
+    (..., permutation_size): P a == a[..., permutation, :]."""
+    lax = _lax()
+    pivots = lax._as_operand(pivots)
+    aval = get_aval(pivots)
+    if aval.ndim < 1 or not dtypes.is_integer(aval.dtype):
+        raise TypeError(f"lu_pivots_to_permutation: pivots must be integers of shape (..., k), got "
+                        f"{aval.str_short()}")
+    size = index(permutation_size, "lu_pivots_to_permutation: permutation_size")
+    if size < aval.shape[-1]:
+        raise ValueError(f"lu_pivots_to_permutation: permutation_size {size} must be at least the "
+                         f"number of pivots {aval.shape[-1]}")
+    shape, last = aval.shape[:-1] + (size,), aval.ndim - 1
+    positions = lax.broadcasted_iota(aval.dtype, shape, last)
+
+    def spread(v):  # (...,) -> (..., size)
+        return lax.broadcast_in_dim(v, shape, tuple(range(last)))
+
+    def swap(i, perm):
+        j = spread(lax.dynamic_index_in_dim(pivots, i, last, keepdims=False))
+        at_i = spread(lax.dynamic_index_in_dim(perm, i, last, keepdims=False))
+        at_j = lax.reduce_sum(lax.select(lax.eq(positions, j), perm, lax.full_like(perm, 0)), (last,))
+        perm = lax.select(lax.eq(positions, j), at_i, perm)
+        return lax.dynamic_update_index_in_dim(perm, at_j, i, last)
+    return lax.fori_loop(0, aval.shape[-1], swap, positions)
+
+
+def _tridiagonal_product(dl, d, du, x):
+    """A x for the tridiagonal A of (dl, d, du), x (m, ..., n), diagonals (m, ...)."""
+    lax = _lax()
+    zero = lax.full_like(lax.slice_in_dim(x, 0, 1), 0)
+    below = lax.concatenate([zero, lax.slice_in_dim(x, 0, -1)], 0)   # x[i - 1]
+    above = lax.concatenate([lax.slice_in_dim(x, 1, None), zero], 0)  # x[i + 1]
+    return lax.add(lax.add(lax.mul(_columns(dl, x), below), lax.mul(_columns(d, x), x)),
+                   lax.mul(_columns(du, x), above))
+
+
+def _columns(v, x):
+    """v (m, ...) broadcast against x (m, ..., n)."""
+    return _lax().broadcast_in_dim(v, get_aval(x).shape, tuple(range(get_aval(v).ndim)))
+
+
+def _thomas(dl, d, du, b, perturb_singular):
+    """The Thomas algorithm (elimination without pivoting) down the leading axis: the
+    diagonals (m, ...) and b (m, ..., n). With perturb_singular a pivot smaller than
+    eps * max|A| becomes that (with its sign), so a singular system gives finite numbers."""
+    lax = _lax()
+    eps = float(dtypes.finfo(get_aval(d).dtype).eps)
+    largest = lax.reduce_max(lax.max(lax.max(lax.abs(dl), lax.abs(d)), lax.abs(du)), (0,))
+    scale = lax.broadcast_in_dim(largest, get_aval(d).shape, tuple(range(1, get_aval(d).ndim)))
+
+    def pivot(p, s):
+        if not perturb_singular:
+            return p
+        tiny = lax.mul(s, eps)
+        sign = lax.select(lax.lt(p, lax.full_like(p, 0)), lax.neg(tiny), tiny)
+        return lax.select(lax.lt(lax.abs(p), tiny), sign, p)
+
+    def forward(carry, row):
+        c_prev, x_prev = carry
+        a, diag, c, rhs, s = row
+        p = pivot(lax.sub(diag, lax.mul(a, c_prev)), s)
+        c_next = lax.div(c, p)
+        x_next = lax.div(lax.sub(rhs, lax.mul(_columns(a, rhs), x_prev)), _columns(p, rhs))
+        return (c_next, x_next), (c_next, x_next)
+
+    init = (lax.full_like(lax.index_in_dim(d, 0, keepdims=False), 0),
+            lax.full_like(lax.index_in_dim(b, 0, keepdims=False), 0))
+    _, (c, x) = lax.scan(forward, init, (dl, d, du, b, scale))
+
+    def backward(x_next, row):
+        c_i, x_i = row
+        x_i = lax.sub(x_i, lax.mul(_columns(c_i, x_i), x_next))
+        return x_i, x_i
+    return lax.scan(backward, lax.full_like(init[1], 0), (c, x), reverse=True)[1]
+
+
+def tridiagonal_solve(dl, d, du, b, *, perturb_singular=False):
+    """x with A x = b for the tridiagonal A of lower diagonal dl (dl[0] ignored),
+    diagonal d and upper diagonal du (du[-1] ignored), each (..., m), and b (..., m, n).
+    Solved by elimination without pivoting (LAPACK's gtsv pivots: for a system that is
+    not diagonally dominant the two may round differently), and differentiated
+    implicitly, as JAX's: dx = A^-1 (db - dA x)."""
+    lax = _lax()
+    dl, d, du, b = map(lax._as_operand, (dl, d, du, b))
+    avals = [get_aval(v) for v in (dl, d, du, b)]
+    if len({a.dtype for a in avals}) != 1 or not dtypes.is_floating(avals[0].dtype):
+        raise TypeError(f"tridiagonal_solve: dl, d, du and b must be floats of one dtype, got "
+                        f"{[a.str_short() for a in avals]}")
+    if avals[0].shape != avals[1].shape or avals[0].shape != avals[2].shape:
+        raise TypeError("tridiagonal_solve requires that all diagonal arguments have the same shape.")
+    if avals[3].ndim < 1 or avals[0].shape != avals[3].shape[:-1]:
+        raise TypeError("tridiagonal_solve requires that the leading ndim-1 dimensions of b equal "
+                        "the dimensions of the diagonal arguments.")
+    nd = avals[0].ndim
+    if nd == 0 or avals[0].shape[-1] == 0:
+        return b
+    front = (nd - 1,) + tuple(range(nd - 1))  # the m axis first
+    dl, d, du = (lax.transpose(v, front) for v in (dl, d, du))
+    b = lax.transpose(b, front + (nd,))
+    zero = lax.full_like(lax.slice_in_dim(d, 0, 1), 0)
+    dl = lax.concatenate([zero, lax.slice_in_dim(dl, 1, None)], 0)   # the ignored corners
+    du = lax.concatenate([lax.slice_in_dim(du, 0, -1), zero], 0)
+
+    def matvec(x):
+        return _tridiagonal_product(dl, d, du, x)
+
+    def solve(_, rhs):
+        return _thomas(dl, d, du, rhs, bool(perturb_singular))
+    x = lax.custom_linear_solve(matvec, b, solve)
+    return lax.transpose(x, tuple(range(1, nd)) + (0, nd))
+
+
+def symmetric_product(a_matrix, c_matrix, *, alpha=1.0, beta=0.0, symmetrize_output=False):
+    """alpha a a^T + beta c for a (..., m, n) and symmetric c (..., m, m). Every entry is
+    computed (JAX's CPU result); symmetrize_output copies the lower triangle onto the
+    upper one, as JAX does."""
+    lax = _lax()
+    a, c = lax._as_operand(a_matrix), lax._as_operand(c_matrix)
+    a_aval, c_aval = get_aval(a), get_aval(c)
+    if a_aval.ndim < 2 or c_aval.shape != a_aval.shape[:-2] + (a_aval.shape[-2],) * 2:
+        raise ValueError(f"symmetric_product: expected a (..., m, n) and c (..., m, m), got "
+                         f"{a_aval.str_short()} and {c_aval.str_short()}")
+    out = lax.add(lax.mul(_mm(a, _swap(a)), alpha), lax.mul(c, beta))
+    return _lax().add(_tril(out), _swap(_tril(out, -1))) if symmetrize_output else out
+
+
+def cholesky_update(r_matrix, w_vector):
+    """The upper Cholesky factor of R^T R + w w^T from the factor R (n, n) of R^T R and w
+    (n,): n Givens rotations, each folding one entry of w into a row of R (O(n^2))."""
+    lax = _lax()
+    r, w = lax._as_operand(r_matrix), lax._as_operand(w_vector)
+    r_aval, w_aval = get_aval(r), get_aval(w)
+    if r_aval.ndim != 2 or r_aval.shape[0] != r_aval.shape[1] or w_aval.shape != r_aval.shape[:1]:
+        raise ValueError("Rank-1 update to Cholesky decomposition takes a square matrix and a "
+                         f"vector of the same size as input. Got shapes {r_aval.shape} and "
+                         f"{w_aval.shape} instead")
+    rows = []
+    for k in range(r_aval.shape[0]):
+        row = lax.index_in_dim(r, k, keepdims=False)
+        x, y = lax.index_in_dim(row, k, keepdims=False), lax.index_in_dim(w, k, keepdims=False)
+        zero = lax.eq(y, lax.full_like(y, 0))
+        # the rotation (c, s) with c x + s y = hypot(x, y), scaled by max(|x|, |y|) against
+        # overflow; the identity when y is 0 (the guard keeps both branches finite)
+        scale = lax.select(zero, lax.full_like(x, 1), lax.max(lax.abs(x), lax.abs(y)))
+        x, y = lax.div(x, scale), lax.div(y, scale)
+        norm = lax.rsqrt(lax.add(lax.mul(x, x), lax.mul(y, y)))
+        c = lax.select(zero, lax.full_like(x, 1), lax.mul(x, norm))
+        s = lax.select(zero, lax.full_like(x, 0), lax.mul(y, norm))
+        rows.append(lax.add(lax.mul(row, c), lax.mul(w, s)))
+        w = lax.sub(lax.mul(w, c), lax.mul(row, s))
+    return lax.stack(rows) if rows else r
 
 
 # ---------------------------------------------------------------------------- lowering

@@ -17,12 +17,13 @@ generalised eigh (b), and lu of a non-square matrix (fx.lax.linalg.lu is square 
 from __future__ import annotations
 
 import functools
+import math
 import warnings
 
 import numpy as np
 
 import fx.numpy as jnp
-from fx import lax
+from fx import dtypes, lax
 from fx.api import jvp, vmap
 from fx.argcheck import check_choice, describe, index
 from fx.lax import linalg as lax_linalg
@@ -141,19 +142,6 @@ def lu_factor(a, overwrite_a=False, check_finite=True):
     return lu_, pivots
 
 
-def _pivots_to_permutation(pivots):
-    """perm with (P a)[i] = a[perm[i]]: the row swaps of `pivots` applied in order."""
-    n = pivots.shape[-1]
-    positions = jnp.arange(n, dtype=pivots.dtype)
-
-    def swap(i, perm):
-        j = jnp.take(pivots, i, axis=-1)[..., None]
-        at_i = jnp.take(perm, i, axis=-1)[..., None]
-        at_j = jnp.take_along_axis(perm, j, axis=-1)
-        return jnp.where(positions == i, at_j, jnp.where(positions == j, at_i, perm))
-    return lax.fori_loop(0, n, swap, jnp.broadcast_to(positions, pivots.shape))
-
-
 def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
     """x with a x = b (trans 0) or a^T x = b (trans 1 or 2), from lu_factor(a)."""
     del overwrite_b, check_finite
@@ -165,7 +153,7 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
     if not np.issubdtype(pivots.dtype, np.integer) or pivots.ndim < 1 or pivots.shape[-1] != n:
         raise ValueError(f"lu_solve: piv must be integers of shape (..., {n}) to match lu of shape "
                          f"{lu_.shape}, got {describe(pivots)}")
-    p = lax_linalg.permutation_matrix(_pivots_to_permutation(pivots), lu_.dtype)
+    p = lax_linalg.permutation_matrix(lax_linalg.lu_pivots_to_permutation(pivots, n), lu_.dtype)
     # P a = L U:  a x = b  <=>  x = U^-1 L^-1 P b;  a^T x = b  <=>  x = P^T L^-T U^-T b
     if not transpose:
         y = lax_linalg.triangular_solve(lu_, jnp.matmul(p, b), left_side=True, lower=True,
@@ -466,6 +454,190 @@ def circulant(c):
     return _from_diagonals(c, (np.arange(n)[:, None] - np.arange(n)) % max(n, 1))
 
 
-__all__ = ["block_diag", "cho_factor", "cho_solve", "cholesky", "circulant", "det", "eigh",
-           "eigh_tridiagonal", "expm", "expm_frechet", "hankel", "inv", "lu", "lu_factor",
-           "lu_solve", "polar", "qr", "solve", "solve_triangular", "svd", "toeplitz"]
+# ---------------------------------------------------------------------------- matrix constructors
+# Matrices of a static size n are NumPy constants, computed exactly in integers (JAX
+# goes through lgamma, which rounds pascal(4) to 0.9999995); those built from an array
+# pick its entries through a static index map (_from_diagonals), so they differentiate
+# and batch over leading dimensions.
+
+def _structured(values, indices):
+    """The matrices whose entry (i, j) is values[..., indices[i, j]]; index 0 of `values`
+    is a 0 and index 1 a 1 (prepended here)."""
+    batch = values.shape[:-1]
+    constants = jnp.broadcast_to(jnp.asarray([0, 1], values.dtype), batch + (2,))
+    return _from_diagonals(jnp.concatenate([constants, values], axis=-1), indices)
+
+
+def _vector_argument(name, a, minimum, inexact=True):
+    (a,) = _inexact(a) if inexact else (jnp.asarray(_operand(a)),)
+    a = jnp.atleast_1d(a)
+    if a.shape[-1] < minimum:
+        raise ValueError(f"{name}: the length of `a` along the last axis must be at least "
+                         f"{minimum}; got shape {a.shape}.")
+    return a
+
+
+def companion(a):
+    """The companion matrix of the polynomial with coefficients a (highest degree first):
+    first row -a[1:] / a[0], ones below the diagonal."""
+    a = _vector_argument("companion", a, 2)
+    m = a.shape[-1] - 1
+    indices = np.zeros((m, m), np.intp)
+    indices[0] = 2 + np.arange(m)
+    indices[np.arange(1, m), np.arange(m - 1)] = 1
+    return _structured(-a[..., 1:] / a[..., :1], indices)
+
+
+def fiedler_companion(a):
+    """Fiedler's pentadiagonal companion matrix of the polynomial a (highest degree
+    first), whose eigenvalues are its roots, as SciPy's."""
+    a = _vector_argument("fiedler_companion", a, 1)
+    n = a.shape[-1] - 1
+    indices = np.zeros((n, n), np.intp)  # -a[k] / a[0] is entry k + 1 of the values
+    for i in range(0, n, 2):
+        if i + 1 < n:
+            indices[i, i + 1] = i + 3
+        if i + 2 < n:
+            indices[i, i + 2] = 1
+        if i >= 2:
+            indices[i, i - 1] = i + 2
+    for i in range(3, n, 2):
+        indices[i, i - 2] = 1
+    if n:
+        indices[0, 0] = 2
+    if n > 1:
+        indices[1, 0] = 1
+    return _structured(-a[..., 1:] / a[..., :1], indices)
+
+
+def leslie(f, s):
+    """The Leslie matrix: fecundities f (n,) on the first row, survival rates s (n - 1,)
+    below the diagonal."""
+    f, s = promote_dtypes(jnp.atleast_1d(_operand(f)), jnp.atleast_1d(_operand(s)))
+    n = f.shape[-1]
+    if n < 2:
+        raise ValueError(f"leslie: the length of f along the last axis must be at least 2; got "
+                         f"shape {f.shape}.")
+    if s.shape[-1] != n - 1:
+        raise ValueError(f"leslie: the length of s along the last axis must be one less than the "
+                         f"length of f; got f shape {f.shape} and s shape {s.shape}.")
+    f, s = _first_and_rest(f, s)
+    indices = np.zeros((n, n), np.intp)
+    indices[0] = 2 + np.arange(n)
+    indices[np.arange(1, n), np.arange(n - 1)] = 2 + n + np.arange(n - 1)
+    return _structured(jnp.concatenate([f, s], axis=-1), indices)
+
+
+def fiedler(a):
+    """The symmetric matrix |a[i] - a[j]|, batched over leading dimensions."""
+    a = jnp.atleast_1d(_operand(a))
+    return jnp.abs(a[..., :, None] - a[..., None, :])
+
+
+def convolution_matrix(a, n, mode="full"):
+    """The Toeplitz matrix A with A @ v == numpy.convolve(a, v, mode) for v of length n."""
+    n = index(n, "convolution_matrix: n", minimum=1)
+    check_choice(mode, ("full", "valid", "same"), "convolution_matrix: mode")
+    a = jnp.asarray(_operand(a))
+    if a.ndim == 0 or a.shape[-1] < 1:
+        raise ValueError(f"convolution_matrix: a must be at least 1-dimensional and non-empty, got "
+                         f"shape {a.shape}")
+    m = a.shape[-1]
+    trim = min(n, m) - 1
+    begin, end = {"full": (0, 0), "valid": (trim, trim), "same": (trim // 2, trim - trim // 2)}[mode]
+    padding = [(0, 0)] * (a.ndim - 1) + [(0, n - 1)]
+    column, row = jnp.pad(a, padding), jnp.pad(jnp.flip(a, -1), padding)
+    total = m + n - 1
+    return toeplitz(column[..., begin:total - end], row[..., total - n - begin:total - begin])
+
+
+def _float_constant(values):
+    return jnp.asarray(np.asarray(values, np.float64), dtype=dtypes.default_float_dtype())
+
+
+def hilbert(n):
+    """The Hilbert matrix 1 / (i + j + 1)."""
+    i = np.arange(index(n, "hilbert: n", minimum=0))
+    return _float_constant(1 / (i[:, None] + i + 1))
+
+
+def invhilbert(n):
+    """The inverse of hilbert(n), from its closed form in exact integers."""
+    n = index(n, "invhilbert: n", minimum=0)
+    return _float_constant([[(-1) ** (i + j) * (i + j + 1) * math.comb(n + i, n - j - 1)
+                             * math.comb(n + j, n - i - 1) * math.comb(i + j, i) ** 2
+                             for j in range(n)] for i in range(n)])
+
+
+def _pascal_lower(n, alternating=False):
+    """C(i, j) below the diagonal ((-1)^(i - j) C(i, j) if alternating), exact integers."""
+    out = np.zeros((n, n), dtype=object)
+    for i in range(n):
+        for j in range(i + 1):
+            out[i, j] = (-1) ** ((i - j) * alternating) * math.comb(i, j)
+    return out
+
+
+def _pascal_kind(kind):
+    kind = "symmetric" if kind is None else kind
+    check_choice(kind, ("symmetric", "lower", "upper"), "pascal: kind")
+    return kind
+
+
+def pascal(n, kind=None):
+    """The Pascal matrix: binomial coefficients C(i, j) ("lower"), its transpose
+    ("upper"), or their product C(i + j, i) ("symmetric", the default)."""
+    lower = _pascal_lower(index(n, "pascal: n", minimum=0))
+    return _float_constant({"lower": lower, "upper": lower.T,
+                            "symmetric": lower.dot(lower.T)}[_pascal_kind(kind)])
+
+
+def invpascal(n, kind=None):
+    """The inverse of pascal(n, kind): (-1)^(i - j) C(i, j) for "lower"."""
+    lower = _pascal_lower(index(n, "invpascal: n", minimum=0), alternating=True)
+    return _float_constant({"lower": lower, "upper": lower.T,
+                            "symmetric": lower.T.dot(lower)}[_pascal_kind(kind)])
+
+
+def hadamard(n, dtype=int):
+    """The n x n Hadamard matrix (n a power of 2), Sylvester's construction."""
+    n = index(n, "hadamard: n")
+    if n < 1 or n & (n - 1):
+        raise ValueError(f"n must be a positive power of 2; got {n}.")
+    h = np.ones((1, 1), np.int64)
+    while h.shape[0] < n:
+        h = np.block([[h, h], [h, -h]])
+    return jnp.asarray(h, dtype=dtype)
+
+
+def helmert(n, full=False):
+    """The Helmert matrix: n - 1 orthonormal contrasts, below the row of 1 / sqrt(n) if
+    full."""
+    n = index(n, "helmert: n", minimum=1)
+    k = np.arange(1, n)[:, None]
+    j = np.arange(n)
+    h = np.where(j < k, 1.0, np.where(j == k, -k, 0.0)) / np.sqrt(k * (k + 1.0))
+    return _float_constant(np.concatenate([np.full((1, n), 1 / np.sqrt(n)), h]) if full else h)
+
+
+def dft(n, scale=None, *, dtype=None):
+    """The discrete Fourier transform matrix exp(-2 pi i j k / n), divided by sqrt(n)
+    ("sqrtn") or n ("n") if asked; complex. The exponent is reduced mod n first, so
+    large n loses no digits."""
+    n = index(n, "dft: n", minimum=0)
+    if scale not in (None, "sqrtn", "n"):
+        raise ValueError(f"scale must be None, 'sqrtn', or 'n'; got {scale!r}.")
+    dtype = dtypes.canonicalize_dtype(dtypes.dtype_of(1j) if dtype is None else dtype)
+    if not dtypes.is_complex(dtype):
+        raise ValueError(f"dtype must be a complex floating-point type; got {dtype}.")
+    k = np.arange(n)
+    omegas = np.exp(-2j * np.pi * (np.outer(k, k) % max(n, 1)) / max(n, 1))
+    divisor = {None: 1, "sqrtn": np.sqrt(n), "n": n}[scale]
+    return jnp.asarray(omegas / divisor, dtype=dtype)
+
+
+__all__ = ["block_diag", "cho_factor", "cho_solve", "cholesky", "circulant", "companion",
+           "convolution_matrix", "det", "dft", "eigh", "eigh_tridiagonal", "expm", "expm_frechet",
+           "fiedler", "fiedler_companion", "hadamard", "hankel", "helmert", "hilbert", "inv",
+           "invhilbert", "invpascal", "leslie", "lu", "lu_factor", "lu_solve", "pascal", "polar",
+           "qr", "solve", "solve_triangular", "svd", "toeplitz"]
