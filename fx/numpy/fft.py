@@ -140,3 +140,24 @@ def ifftshift(x, axes=None):
     axes = tuple(range(get_aval(x).ndim)) if axes is None else axes
     axes = canonicalize_axes(axes, get_aval(x).ndim, "fx.numpy.fft.ifftshift: axes")
     return roll(x, tuple(-(get_aval(x).shape[ax] // 2) for ax in axes), axes)
+
+
+_SWAPPED_NORM = {None: "forward", "backward": "forward", "ortho": "ortho", "forward": "backward"}
+
+
+def hfft(a, n=None, axis=-1, norm=None):
+    """NumPy's fft.hfft: the FFT of a signal with Hermitian symmetry, given its first half
+    (the real spectrum of length n, 2 (m - 1) by default): irfft of the conjugate with the
+    normalisation direction swapped."""
+    if norm is not None:
+        check_choice(norm, _NORMS, "fx.numpy.fft.hfft: norm")
+    a = asarray(_operand(a))
+    return irfft(lax.conj(a.astype(complex_dtype(a.dtype))), n, axis, _SWAPPED_NORM[norm])
+
+
+def ihfft(a, n=None, axis=-1, norm=None):
+    """NumPy's fft.ihfft, the inverse of hfft: the conjugate of rfft with the normalisation
+    direction swapped."""
+    if norm is not None:
+        check_choice(norm, _NORMS, "fx.numpy.fft.ihfft: norm")
+    return lax.conj(rfft(a, n, axis, _SWAPPED_NORM[norm]))

@@ -384,3 +384,74 @@ def tensorsolve(a, b, axes=None):
 __all__ = ["EighResult", "QRResult", "SVDResult", "SlogdetResult", "cholesky", "cond", "det",
            "eigh", "eigvalsh", "inv", "lstsq", "matrix_power", "matrix_rank", "multi_dot", "norm",
            "pinv", "qr", "slogdet", "solve", "svd", "tensorinv", "tensorsolve"]
+
+
+# ---------------------------------------------------------------------------- array API names
+# The Python array API's linalg functions: stricter about ranks than their fx.numpy
+# namesakes (and positional-only), as in jax.numpy.linalg.
+
+def cross(x1, x2, /, *, axis=-1):
+    """The cross product of 3-vectors along `axis` (both operands must have size 3 there)."""
+    x1, x2 = jnp.asarray(_operand(x1)), jnp.asarray(_operand(x2))
+    for name, x in (("x1", x1), ("x2", x2)):
+        if not x.ndim or x.shape[axis] != 3:
+            raise ValueError(f"linalg.cross: {name} must have size 3 along axis {axis}, got shape {x.shape}")
+    return jnp.cross(x1, x2, axis=axis)
+
+
+def diagonal(x, /, *, offset=0):
+    """The diagonals of the matrices in the last two axes."""
+    return jnp.diagonal(x, offset, axis1=-2, axis2=-1)
+
+
+def matmul(x1, x2, /, *, precision=None, preferred_element_type=None):
+    return jnp.matmul(x1, x2, precision=precision, preferred_element_type=preferred_element_type)
+
+
+def matrix_norm(x, /, *, keepdims=False, ord="fro"):
+    """The norm of each matrix in the last two axes."""
+    return norm(x, ord, axis=(-2, -1), keepdims=keepdims)
+
+
+def matrix_transpose(x, /):
+    return jnp.matrix_transpose(x)
+
+
+def outer(x1, x2, /):
+    """The outer product of two vectors (1-D only, unlike fx.numpy.outer, which flattens)."""
+    x1, x2 = jnp.asarray(_operand(x1)), jnp.asarray(_operand(x2))
+    if x1.ndim != 1 or x2.ndim != 1:
+        raise ValueError(f"linalg.outer takes 1-D vectors, got shapes {x1.shape} and {x2.shape}")
+    return jnp.outer(x1, x2)
+
+
+def svdvals(x, /):
+    """The singular values of each matrix in the last two axes, largest first."""
+    return svd(x, compute_uv=False)
+
+
+def tensordot(x1, x2, /, *, axes=2, precision=None, preferred_element_type=None):
+    return jnp.tensordot(x1, x2, axes, precision=precision, preferred_element_type=preferred_element_type)
+
+
+def trace(x, /, *, offset=0, dtype=None):
+    """The trace of each matrix in the last two axes."""
+    return jnp.trace(x, offset, axis1=-2, axis2=-1, dtype=dtype)
+
+
+def vecdot(x1, x2, /, *, axis=-1, precision=None, preferred_element_type=None):
+    return jnp.vecdot(x1, x2, axis=axis, precision=precision, preferred_element_type=preferred_element_type)
+
+
+def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
+    """The vector norm over `axis` (every axis by default, or several at once: the norm of
+    the vectors they make together)."""
+    (x,) = _inexact(x)
+    axes = tuple(range(x.ndim)) if axis is None else canonicalize_axes(
+        (axis,) if isinstance(axis, int) else axis, x.ndim, "linalg.vector_norm: axis")
+    kept = [d for d in range(x.ndim) if d not in axes]
+    flat = jnp.transpose(x, kept + list(axes)).reshape([x.shape[d] for d in kept] + [-1])
+    out = norm(flat, ord, axis=-1)
+    if keepdims:
+        out = out.reshape([1 if d in axes else x.shape[d] for d in range(x.ndim)])
+    return out
