@@ -99,6 +99,8 @@ def split(operand, sizes, axis=0):
 
 def stack(operands, axis=0):
     """The arrays, of one shape and dtype, joined along a new axis."""
+    if not isinstance(operands, (list, tuple)):
+        raise TypeError(f"stack: operands must be a list or tuple of arrays, got {describe(operands)}")
     operands = [_as_operand(x) for x in operands]
     if not operands:
         raise ValueError("stack: needs at least one array, got an empty sequence")

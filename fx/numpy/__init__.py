@@ -143,8 +143,13 @@ def ndim(a):
     return asarray(a).ndim
 
 
-def size(a):
-    return asarray(a).size
+def size(a, axis=None):
+    """The number of elements of `a`, or its length along `axis`."""
+    from fx.argcheck import canonicalize_axis
+    shape = asarray(a).shape
+    if axis is None:
+        return int(_np.prod(shape, dtype=int))
+    return shape[canonicalize_axis(axis, len(shape), "fx.numpy.size: axis")]
 
 
 from fx.numpy import _methods  # noqa: E402,F401  (installs the Array operators)

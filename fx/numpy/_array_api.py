@@ -10,7 +10,8 @@ import numpy as np
 
 import fx.numpy as jnp
 from fx import dtypes
-from fx.argcheck import canonicalize_axis
+from fx.argcheck import canonicalize_axis, describe
+from fx.numpy._promote import _operand
 from fx.numpy._reductions import _accumulator
 from fx.numpy._ufuncs import (arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, invert,
                               left_shift, power, right_shift)
@@ -30,7 +31,7 @@ def permute_dims(a, /, axes):
 
 def matrix_transpose(x, /):
     """x with its last two axes swapped (a stack of matrices, each transposed)."""
-    x = jnp.asarray(x)
+    x = jnp.asarray(_operand(x))
     if x.ndim < 2:
         raise ValueError(f"fx.numpy.matrix_transpose: x must be at least 2-D, got shape {x.shape}")
     return jnp.swapaxes(x, -1, -2)
@@ -38,7 +39,7 @@ def matrix_transpose(x, /):
 
 def unstack(x, /, *, axis=0):
     """The slices of x along `axis`, as a tuple."""
-    x = jnp.asarray(x)
+    x = jnp.asarray(_operand(x))
     if x.ndim == 0:
         raise ValueError("fx.numpy.unstack: x must be at least 1-D, got a scalar")
     axis = canonicalize_axis(axis, x.ndim)
@@ -47,7 +48,7 @@ def unstack(x, /, *, axis=0):
 
 def _cumulative(name, scan, identity):
     def cumulative(x, /, *, axis=None, dtype=None, include_initial=False):
-        x = jnp.asarray(x)
+        x = jnp.asarray(_operand(x))
         if axis is None:
             if x.ndim > 1:
                 raise ValueError(f"fx.numpy.{name}: x has rank {x.ndim}; axis must be given for arrays "
@@ -58,7 +59,10 @@ def _cumulative(name, scan, identity):
         axis = canonicalize_axis(axis, x.ndim)
         dtype = dtypes.canonicalize_dtype(dtype) if dtype is not None else (
             _accumulator(x.dtype) if dtypes.is_bool(x.dtype) or dtypes.is_integer(x.dtype) else x.dtype)
-        out = scan(x.astype(dtype), axis=axis)
+        if dtypes.is_bool(dtype):  # as JAX: the running sum or product of 0s and 1s, nonzero or not
+            out = scan(x.astype(dtype).astype(_accumulator(dtype)), axis=axis).astype(dtype)
+        else:
+            out = scan(x.astype(dtype), axis=axis)
         if include_initial:
             edge = x.shape[:axis] + (1,) + x.shape[axis + 1:]
             out = jnp.concatenate([jnp.full(edge, identity, dtype), out], axis=axis)
@@ -87,12 +91,20 @@ def vecdot(x1, x2, /, *, axis=-1, precision=None, preferred_element_type=None):
 
 def matvec(x1, x2, /):
     """The matrix-vector product of the stacks x1 (..., m, n) and x2 (..., n)."""
-    return jnp.matmul(x1, jnp.asarray(x2)[..., None])[..., 0]
+    x1, x2 = jnp.asarray(_operand(x1)), jnp.asarray(_operand(x2))
+    if x1.ndim < 2 or x2.ndim < 1:
+        raise ValueError(f"fx.numpy.matvec: x1 must be at least 2-D (..., m, n) and x2 at least 1-D "
+                         f"(..., n), got shapes {x1.shape} and {x2.shape}")
+    return jnp.matmul(x1, x2[..., None])[..., 0]
 
 
 def vecmat(x1, x2, /):
     """The vector-matrix product conj(x1) (..., m) times x2 (..., m, n)."""
-    return jnp.matmul(jnp.conj(jnp.asarray(x1))[..., None, :], x2)[..., 0, :]
+    x1, x2 = jnp.asarray(_operand(x1)), jnp.asarray(_operand(x2))
+    if x1.ndim < 1 or x2.ndim < 2:
+        raise ValueError(f"fx.numpy.vecmat: x1 must be at least 1-D (..., m) and x2 at least 2-D "
+                         f"(..., m, n), got shapes {x1.shape} and {x2.shape}")
+    return jnp.matmul(jnp.conj(x1)[..., None, :], x2)[..., 0, :]
 
 
 _KINDS = {
@@ -110,7 +122,7 @@ def isdtype(dtype, kind):
     """Whether `dtype` is of `kind`: a dtype, one of the array API's kind names ('bool',
     'signed integer', 'unsigned integer', 'integral', 'real floating', 'complex floating',
     'numeric'), or a tuple of them."""
-    dtype = np.dtype(dtype)
+    dtype = _as_dtype(dtype, "dtype must be a dtype")
     for k in kind if isinstance(kind, tuple) else (kind,):
         if isinstance(k, str):
             if k not in _KINDS:
@@ -118,6 +130,13 @@ def isdtype(dtype, kind):
                                  f"{list(_KINDS)} or a dtype")
             if _KINDS[k](dtype):
                 return True
-        elif dtype == np.dtype(k):
+        elif dtype == _as_dtype(k, f"kind must be a dtype, one of {list(_KINDS)}, or a tuple of them"):
             return True
     return False
+
+
+def _as_dtype(value, expected):
+    try:
+        return np.dtype(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"fx.numpy.isdtype: {expected}, got {describe(value)}") from None

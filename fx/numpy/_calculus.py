@@ -11,7 +11,7 @@ import numpy as np
 import fx.numpy as jnp
 from fx import dtypes
 from fx.argcheck import canonicalize_axis, index
-from fx.numpy._promote import promote_dtypes, promote_dtypes_inexact
+from fx.numpy._promote import _operand, promote_dtypes, promote_dtypes_inexact
 
 
 def interp(x, xp, fp, left=None, right=None, period=None):
@@ -73,7 +73,7 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
 
 def ediff1d(ary, to_end=None, to_begin=None):
     """The differences of the flattened array, with to_begin and to_end joined around."""
-    flat = jnp.ravel(jnp.asarray(ary))
+    flat = jnp.ravel(jnp.asarray(_operand(ary)))
     pieces = [jnp.ravel(jnp.asarray(to_begin, flat.dtype))] if to_begin is not None else []
     pieces.append(flat[1:] - flat[:-1])
     if to_end is not None:
@@ -151,6 +151,8 @@ def unwrap(p, discont=None, axis=-1, period=2 * np.pi):
 def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, dtype=None):
     """The covariance matrix of the variables in the rows of m (columns with
     rowvar=False), with y's variables appended; frequency and analytic weights as NumPy."""
+    if dtype is not None and not dtypes.is_inexact(dtypes.canonicalize_dtype(dtype)):
+        raise ValueError(f"fx.numpy.cov: dtype must be a floating or complex dtype, got {dtype!r}")
     if y is not None:
         m, y = promote_dtypes_inexact(m, y)
     else:
@@ -170,6 +172,8 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
         x = jnp.concatenate([x, y], axis=0)
     if dtype is not None:
         x = x.astype(dtype)
+    if x.shape[1] == 0:  # no observations: NaN, as JAX and NumPy
+        return jnp.full(() if x.shape[0] == 1 else (x.shape[0],) * 2, np.nan, x.dtype)
     ddof = (0 if bias else 1) if ddof is None else index(ddof, "fx.numpy.cov: ddof")
     n = x.shape[1]
     w = None
@@ -180,7 +184,7 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
         w = a if w is None else w * a
     if w is None:
         avg = jnp.mean(x, axis=1)
-        norm = n - ddof
+        norm = jnp.asarray(n - ddof)  # an int out of the default int's range overflows, as in JAX
     else:
         w = w.astype(x.dtype) if not dtypes.is_complex(x.dtype) else w
         w_sum = jnp.sum(w)
@@ -205,6 +209,8 @@ def _weights(name, w, n, integer):
 def corrcoef(x, y=None, rowvar=True, dtype=None):
     """Pearson correlation coefficients: cov divided by the outer product of the standard
     deviations (the real parts clipped to [-1, 1], as NumPy)."""
+    if dtype is not None and not dtypes.is_inexact(dtypes.canonicalize_dtype(dtype)):
+        raise ValueError(f"fx.numpy.corrcoef: dtype must be a floating or complex dtype, got {dtype!r}")
     c = cov(x, y, rowvar, dtype=dtype)
     if c.ndim == 0:
         return c / c  # NaN for a zero variance, 1 otherwise, as NumPy

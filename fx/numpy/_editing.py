@@ -14,7 +14,7 @@ import fx.numpy as jnp
 from fx import dtypes, lax
 from fx.argcheck import canonicalize_axis, canonicalize_shape, check_choice
 from fx.core import ConcretizationTypeError, Tracer
-from fx.numpy._promote import promote_dtypes
+from fx.numpy._promote import _operand, promote_dtypes
 
 
 def _check_not_inplace(name, inplace):
@@ -177,12 +177,13 @@ def piecewise(x, condlist, funclist, *args, **kw):
 
 def extract(condition, arr, *, size=None, fill_value=0):
     """The elements of the flattened arr where the flattened condition is true; with
-    `size`, that many (padded with fill_value), else condition must be concrete."""
-    arr = jnp.ravel(jnp.asarray(arr))
-    condition = jnp.ravel(jnp.asarray(condition))
-    if condition.shape != arr.shape:
-        raise ValueError(f"fx.numpy.extract: condition and arr must have the same size, got "
-                         f"{condition.shape[0]} and {arr.shape[0]}")
+    `size`, that many (padded with fill_value), else condition must be concrete. As in
+    JAX, the longer of condition and arr is cut to the other's size."""
+    arr = jnp.ravel(jnp.asarray(_operand(arr)))
+    condition = jnp.ravel(jnp.asarray(_operand(condition)))
+    _operand(fill_value)  # an array or a scalar, as in JAX
+    n = min(condition.shape[0], arr.shape[0])
+    arr, condition = arr[:n], condition[:n]
     # padding positions point past the end, where take's "fill" mode gives fill_value
     (positions,) = jnp.nonzero(condition, size=size, fill_value=arr.shape[0])
     return jnp.take(arr, positions, mode="fill", fill_value=fill_value)

@@ -16,7 +16,7 @@ import fx.numpy as jnp
 from fx import dtypes
 from fx.argcheck import index
 from fx.core import ConcretizationTypeError, Tracer
-from fx.numpy._promote import promote_dtypes_inexact
+from fx.numpy._promote import _operand, promote_dtypes_inexact
 
 
 def bincount(x, weights=None, minlength=0, *, length=None):
@@ -76,7 +76,7 @@ def histogram_bin_edges(a, bins=10, range=None, weights=None):
     if isinstance(bins, str):
         raise NotImplementedError("fx.numpy.histogram_bin_edges: string bins (estimators) are not "
                                   "supported; pass a number of bins or the edges")
-    a = jnp.asarray(a)
+    a = jnp.asarray(_operand(a))
     dtype = dtypes.to_inexact_dtype(a.dtype)
     if np.ndim(bins) == 1:
         return jnp.asarray(bins, dtype)

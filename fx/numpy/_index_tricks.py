@@ -13,7 +13,7 @@ import fx.numpy as jnp
 from fx import dtypes
 from fx.argcheck import canonicalize_shape, check_choice, index
 from fx.core import ConcretizationTypeError, Tracer
-from fx.numpy._promote import promote_dtypes
+from fx.numpy._promote import _operand, promote_dtypes
 
 s_ = np.s_
 index_exp = np.index_exp
@@ -126,7 +126,7 @@ def diag_indices(n, ndim=2):
 
 
 def diag_indices_from(arr):
-    shape = jnp.shape(arr)
+    shape = jnp.shape(_operand(arr))
     if len(shape) < 2 or len(set(shape)) != 1:
         raise ValueError(f"fx.numpy.diag_indices_from: the array must be at least 2-D with equal "
                          f"dimensions, got shape {shape}")
@@ -135,7 +135,7 @@ def diag_indices_from(arr):
 
 def _indices_from(name, triangle):
     def indices_from(arr, k=0):
-        shape = arr.shape if hasattr(arr, "shape") else jnp.shape(arr)
+        shape = arr.shape if hasattr(arr, "shape") else jnp.shape(_operand(arr))
         if len(shape) != 2:
             raise ValueError(f"fx.numpy.{name}: the array must be 2-D, got shape {shape}")
         return triangle(shape[0], k=k, m=shape[1])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from fx.argcheck import describe
 from fx.array import Array
 from fx.numpy._creation import asarray
 
@@ -46,4 +47,10 @@ def from_dlpack(x, /, *, device=None, copy=None):
     """An fx array sharing (or, with copy=True, copying) the memory of a DLPack producer."""
     if isinstance(x, Array):
         return asarray(np.array(x)) if copy else x
-    return asarray(np.from_dlpack(x, copy=copy) if copy is not None else np.from_dlpack(x))
+    if not hasattr(x, "__dlpack__"):
+        raise TypeError(f"fx.numpy.from_dlpack: x must have __dlpack__ and __dlpack_device__ methods "
+                        f"(a DLPack producer), got {describe(x)}")
+    try:
+        return asarray(np.from_dlpack(x, copy=copy) if copy is not None else np.from_dlpack(x))
+    except BufferError as error:  # e.g. a NumPy array of a dtype DLPack has no code for
+        raise TypeError(f"fx.numpy.from_dlpack: cannot import {describe(x)}: {error}") from None

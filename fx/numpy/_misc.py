@@ -6,9 +6,10 @@ import numpy as np
 
 import fx.numpy as jnp
 from fx import dtypes
-from fx.argcheck import canonicalize_axis
+from fx.argcheck import canonicalize_axis, describe
+from fx.core import Tracer
 from fx.array import Array
-from fx.numpy._promote import promote_dtypes_inexact
+from fx.numpy._promote import _operand, promote_dtypes_inexact
 
 
 def fabs(x, /):
@@ -20,19 +21,22 @@ def fabs(x, /):
 
 
 def copy(a, order=None):
-    """a as an fx array (fx arrays are immutable, so no copy is needed)."""
-    del order
-    return jnp.asarray(a)
+    """a as an fx array (fx arrays are immutable, so no copy is needed). Only order='K'
+    (or None) is supported, as in JAX."""
+    if order is not None and not (isinstance(order, str) and order == "K"):
+        raise NotImplementedError(f"fx.numpy.copy: only order='K' is implemented (as in JAX), got "
+                                  f"order={describe(order)}")
+    return jnp.asarray(_operand(a))
 
 
 def iscomplex(x):
     """Whether each element has a nonzero imaginary part."""
-    return jnp.imag(jnp.asarray(x)) != 0
+    return jnp.imag(jnp.asarray(_operand(x))) != 0
 
 
 def isreal(x):
     """Whether each element has a zero imaginary part."""
-    return jnp.imag(jnp.asarray(x)) == 0
+    return jnp.imag(jnp.asarray(_operand(x))) == 0
 
 
 def isscalar(element):
@@ -53,7 +57,7 @@ def iterable(y):
 
 def rollaxis(a, axis, start=0):
     """a with `axis` moved to sit before position `start` (NumPy's older moveaxis)."""
-    a = jnp.asarray(a)
+    a = jnp.asarray(_operand(a))
     axis = canonicalize_axis(axis, a.ndim)
     if not -a.ndim <= start <= a.ndim:
         raise ValueError(f"fx.numpy.rollaxis: start {start} is out of range for an array of rank {a.ndim}")
@@ -65,7 +69,7 @@ def rollaxis(a, axis, start=0):
 
 def sort_complex(a):
     """a sorted by real part, then imaginary part, as a complex array."""
-    a = jnp.sort(jnp.asarray(a), axis=-1)
+    a = jnp.sort(jnp.asarray(_operand(a)), axis=-1)
     (a,) = promote_dtypes_inexact(a)
     return a.astype(np.result_type(a.dtype, np.complex64)) if not dtypes.is_complex(a.dtype) else a
 
@@ -75,7 +79,7 @@ def _nan_arg(name, arg_reduction, fill):
         """The position of the extreme ignoring NaNs; -1 where a slice is all NaN, as JAX."""
         if out is not None:
             raise NotImplementedError(f"fx.numpy.{name}: out= is not supported")
-        a = jnp.asarray(a)
+        a = jnp.asarray(_operand(a))
         if not dtypes.is_inexact(a.dtype):
             return arg_reduction(a, axis=axis, keepdims=keepdims)
         nan = jnp.isnan(a)
@@ -93,15 +97,24 @@ nanargmin = _nan_arg("nanargmin", jnp.argmin, np.inf)
 def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     """num points evenly spaced on a log scale from start to stop (both of one sign; a
     negative pair gives negative points)."""
+    given = start, stop
     start, stop = promote_dtypes_inexact(start, stop)
-    sign = jnp.sign(start)
-    out = sign * jnp.logspace(jnp.log10(start * sign), jnp.log10(stop * sign), num, endpoint=endpoint,
-                              base=10.0, axis=axis)
-    if num and endpoint:  # exact end points, as NumPy
-        out = out.at[(slice(None),) * canonicalize_axis(axis, out.ndim) + (0,)].set(start)
-        out = out.at[(slice(None),) * canonicalize_axis(axis, out.ndim) + (-1,)].set(stop)
-    elif num:
-        out = out.at[(slice(None),) * canonicalize_axis(axis, out.ndim) + (0,)].set(start)
+    for end in (start, stop):  # NumPy's check, where the values are known (JAX gives NaN)
+        if not isinstance(end, Tracer) and np.any(np.asarray(end) == 0):
+            raise ValueError("fx.numpy.geomspace: a geometric sequence cannot include zero, got "
+                             f"start={given[0]!r:.60}, stop={given[1]!r:.60}")
+    # as NumPy: the points from |start| (stop with start's sign taken out), with exact end
+    # points, then times start's sign (a NaN start makes every point NaN)
+    sign = jnp.broadcast_to(jnp.sign(start), jnp.broadcast_shapes(jnp.shape(start), jnp.shape(stop)))
+    start, stop = start * sign, stop * sign
+
+    out = jnp.logspace(jnp.log10(start), jnp.log10(stop), num, endpoint=endpoint, base=10.0, axis=axis)
+    axis = canonicalize_axis(axis, out.ndim)
+    if num:
+        out = out.at[(slice(None),) * axis + (0,)].set(start)
+    if num > 1 and endpoint:
+        out = out.at[(slice(None),) * axis + (-1,)].set(stop)
+    out = jnp.expand_dims(sign, axis) * out
     return out if dtype is None else out.astype(dtype)
 
 

@@ -13,7 +13,7 @@ import fx.numpy as jnp
 from fx import dtypes, lax
 from fx.argcheck import check_choice, index
 from fx.core import ConcretizationTypeError, Tracer
-from fx.numpy._promote import promote_dtypes, promote_dtypes_inexact
+from fx.numpy._promote import _operand, promote_dtypes, promote_dtypes_inexact
 from fx.transforms.custom import custom_jvp
 
 
@@ -51,13 +51,16 @@ def polyadd(a1, a2):
     """The sum: the shorter coefficient array is aligned at the end (the constant term)."""
     a1, a2 = promote_dtypes(a1, a2)
     a1, a2 = jnp.asarray(a1), jnp.asarray(a2)
+    if a1.ndim == 0 or a2.ndim == 0:  # JAX indexes shape[0] too (an IndexError there)
+        raise ValueError(f"fx.numpy.polyadd: coefficients must be arrays of at least one dimension, "
+                         f"got shapes {a1.shape} and {a2.shape}")
     if a2.shape[0] > a1.shape[0]:
         a1, a2 = a2, a1
     return a1.at[a1.shape[0] - a2.shape[0]:].add(a2)
 
 
 def polysub(a1, a2):
-    return polyadd(a1, -jnp.asarray(a2))
+    return polyadd(a1, -jnp.asarray(_operand(a2)))
 
 
 def polymul(a1, a2, *, trim_leading_zeros=False):
@@ -133,7 +136,7 @@ def polyint(p, m=1, k=None):
 
 def vander(x, N=None, increasing=False):
     """The Vandermonde matrix: columns x^(N-1), ..., x, 1 (reversed with increasing)."""
-    x = jnp.asarray(x)
+    x = jnp.asarray(_operand(x))
     if x.ndim != 1:
         raise ValueError(f"fx.numpy.vander: x must be 1-D, got shape {x.shape}")
     N = x.shape[0] if N is None else index(N, "fx.numpy.vander: N")

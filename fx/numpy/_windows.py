@@ -46,7 +46,7 @@ def kaiser(M, beta):
         return jnp.ones(max(M, 0), dtype)
     half = (M - 1) / 2
     n = jnp.arange(M, dtype=dtype)
-    beta = jnp.asarray(beta, dtype)
+    beta = jnp.abs(jnp.asarray(beta, dtype))  # i0 is even: a negative beta is its magnitude
     # i0(beta sqrt(.)) / i0(beta) with the exp(beta) factors cancelled: no overflow for large beta
     arg = beta * jnp.sqrt(1 - ((n - half) / half) ** 2)
     return (jnp.exp(arg - beta) * lax.bessel_i0e(arg) / lax.bessel_i0e(beta)).astype(dtype)
