@@ -19,7 +19,7 @@ INVENTORY = os.path.join(ROOT, "tests", "api", "api_inventory.json")
 
 # the user-facing modules, as suffixes of "jax" / "fx"
 MODULES = ["", ".numpy", ".numpy.linalg", ".numpy.fft", ".lax", ".lax.linalg", ".random", ".nn",
-           ".nn.initializers", ".scipy.special", ".scipy.stats", ".scipy.linalg", ".tree_util", ".tree",
+           ".nn.initializers", ".scipy.special", ".scipy.stats", ".scipy.linalg", ".scipy.optimize", ".tree_util", ".tree",
            ".debug", ".dtypes", ".errors", ".experimental", ".test_util", ".sharding", ".typing"]
 
 
