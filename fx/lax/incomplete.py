@@ -114,22 +114,25 @@ def _safe_inputs(a, x):
     return lax.select(ok, a, lax.full_like(a, 1.0)), lax.select(ok, x, lax.full_like(x, 1.0))
 
 
-def _igamma(a, x):
+def _both_sides(a, x):
+    """(where the series is used, P from the series, Q from the fraction), each branch
+    computed where it converges."""
     lax = _lax()
     sa, sx = _safe_inputs(a, x)
     series = _series_side(sa, sx)
     lower = _lower_series(sa, lax.select(series, sx, lax.full_like(sx, 0.5) * sa))
     upper = _upper_fraction(sa, lax.select(series, sa + 1.0, sx))
-    return _domain(a, x, lax.select(series, lower, 1.0 - upper), 0.0, 1.0)
+    return series, lower, upper
+
+
+def _igamma(a, x):
+    series, lower, upper = _both_sides(a, x)
+    return _domain(a, x, _lax().select(series, lower, 1.0 - upper), 0.0, 1.0)
 
 
 def _igammac(a, x):
-    lax = _lax()
-    sa, sx = _safe_inputs(a, x)
-    series = _series_side(sa, sx)
-    lower = _lower_series(sa, lax.select(series, sx, lax.full_like(sx, 0.5) * sa))
-    upper = _upper_fraction(sa, lax.select(series, sa + 1.0, sx))
-    return _domain(a, x, lax.select(series, 1.0 - lower, upper), 1.0, 0.0)
+    series, lower, upper = _both_sides(a, x)
+    return _domain(a, x, _lax().select(series, 1.0 - lower, upper), 1.0, 0.0)
 
 
 def _partial(fn, argnum):
