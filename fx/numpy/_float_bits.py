@@ -84,24 +84,11 @@ def frexp(x, /):
 
 def nextafter(x, y, /):
     """The next representable float after x in the direction of y (y when they are equal;
-    NaN if either is)."""
+    NaN if either is): lax.nextafter after NumPy's promotion."""
     x, y = promote_args_inexact(x, y)
     if dtypes.is_complex(get_aval(x).dtype):
         raise TypeError(f"fx.numpy.nextafter needs real numbers, got {get_aval(x).str_short()}")
-    dtype = get_aval(x).dtype
-    int_dtype = _layout(dtype)[3]
-    zero = lax.full_like(x, 0)
-    bits = lax.bitcast_convert_type(x, int_dtype)
-    # the integer view of a float grows with its magnitude: step it up to move away from 0
-    away = lax.eq(lax.gt(y, x), lax.gt(x, zero))
-    one = lax.full_like(bits, 1)
-    stepped = lax.bitcast_convert_type(lax.select(away, lax.add(bits, one), lax.sub(bits, one)), dtype)
-    smallest = lax.full_like(x, float(dtypes.finfo(dtype).smallest_subnormal))
-    from_zero = lax.select(lax.lt(y, zero), lax.neg(smallest), smallest)
-    out = lax.select(lax.eq(x, zero), from_zero, stepped)
-    out = lax.select(lax.eq(x, y), y, out)
-    either_nan = lax.bitwise_or(lax.ne(x, x), lax.ne(y, y))
-    return lax.select(either_nan, lax.add(x, y), out)
+    return lax.nextafter(x, y)
 
 
 def spacing(x, /):

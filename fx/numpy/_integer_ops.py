@@ -46,12 +46,8 @@ def bitwise_count(x, /):
         raise TypeError(f"fx.numpy.bitwise_count: x must be integers or bools, got {dtype}")
     if dtypes.is_bool(dtype):
         return x.astype(np.uint8)
-    unsigned = np.dtype(f"u{dtype.itemsize}")
-    u = lax.bitcast_convert_type(jnp.abs(x) if dtype.kind == "i" else x, unsigned)
-    count = jnp.zeros(x.shape, np.uint8)
-    for k in range(dtype.itemsize * 8):
-        count = count + ((u >> k) & 1).astype(np.uint8)
-    return count
+    # |INT_MIN| wraps to INT_MIN, whose two's complement has the one bit |INT_MIN| has
+    return lax.population_count(jnp.abs(x) if dtype.kind == "i" else x).astype(np.uint8)
 
 
 def _bit_weights(bitorder):
