@@ -47,6 +47,34 @@ class extended(np.generic):
     ``issubdtype(dtype, extended)`` can be asked; it is never instantiated."""
 
 
+class prng_key(extended):
+    """Abstract scalar class of typed PRNG keys' dtypes: ``issubdtype(key.dtype, prng_key)``."""
+
+
+class KeyDType:
+    """The dtype of typed PRNG keys (fx.random.key), JAX's ``key<fry>``: an element is one
+    threefry2x32 key, stored as two uint32 words. Not a NumPy dtype; it answers to
+    ``issubdtype`` (a ``prng_key``, an ``extended``) and compares equal to itself."""
+    name = "key<fry>"
+    type = prng_key
+    itemsize = 8
+    impl = "threefry2x32"
+
+    def __repr__(self):
+        return self.name
+
+    __str__ = __repr__
+
+    def __eq__(self, other):
+        return isinstance(other, KeyDType)
+
+    def __hash__(self):
+        return hash(self.name)
+
+
+key_fry = KeyDType()
+
+
 class TypePromotionError(ValueError):
     """Two dtypes have no implicit promotion. JAX raises it for 8-bit floats and in strict
     promotion mode; fx supports neither yet, so nothing raises it today."""
@@ -347,8 +375,10 @@ def result_type(*args, return_weak_type_flag=False):
 # --- Predicates and info --------------------------------------------------------------
 
 def issubdtype(a, b):
-    """``np.issubdtype``, with bfloat16 a floating type (no canonicalisation, so uint64 stays
-    unsigned)."""
+    """``np.issubdtype``, with bfloat16 a floating type and typed keys' dtype a ``prng_key``
+    (no canonicalisation, so uint64 stays unsigned)."""
+    if isinstance(a, KeyDType) or isinstance(b, KeyDType):
+        return a == b if isinstance(b, KeyDType) else isinstance(b, type) and issubclass(prng_key, b)
     try:
         if np.dtype(a) == bfloat16 and b in (np.floating, np.inexact, np.number, np.generic):
             return True

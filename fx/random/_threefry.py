@@ -1,8 +1,10 @@
 """Keys and random bits: the threefry2x32 counter-based hash, written with fx's own uint32
 primitives so it traces, jits, vmaps and runs the same on every backend.
 
-Keys are raw uint32[2] arrays, as JAX's legacy `PRNGKey` gives, and the streams are JAX's
-default ("partitionable") ones bit for bit: element i of a draw of shape S hashes the
+Keys are raw uint32[2] arrays, as JAX's legacy `PRNGKey` gives, or typed keys (`key`,
+see _keys.py) wrapping those words; every function takes both, and those that make keys
+give the kind they were given. The streams are JAX's default ("partitionable") ones bit for
+bit: element i of a draw of shape S hashes the
 64-bit counter i (its row-major index in S) under the key, and `split` and `fold_in` hash
 the counter (0, n). Nothing is stateful: the same key always gives the same bits.
 """
@@ -17,6 +19,7 @@ from fx.array import Array
 from fx.config import config
 from fx.core import get_aval
 from fx.argcheck import canonicalize_axis, canonicalize_shape, numpy_dtype, describe
+from fx.random._keys import PRNGKeyArray, check_impl
 
 _U32 = dtypes.uint32
 _MASK = 2 ** 32 - 1
@@ -45,8 +48,13 @@ def threefry2x32(k0, k1, x0, x1):
 # ---------------------------------------------------------------------------- keys
 
 def check_key(name, key):
-    """`key` as an fx array, after checking it is one raw key (uint32[2]); batches of keys
-    go through fx.vmap, as in JAX."""
+    """The raw words of `key` (an fx array), after checking it is one key: a typed key of
+    shape () or a raw uint32[2]; batches of keys go through fx.vmap, as in JAX."""
+    if isinstance(key, PRNGKeyArray):
+        if key.shape != ():
+            raise ValueError(f"{name} accepts a single key, but was given a key array of shape "
+                             f"{key.shape} != (). Use fx.vmap for batching.")
+        return key._words
     if not isinstance(key, (Array, np.ndarray)):
         raise TypeError(f"{name}: expected a PRNG key (a uint32[2] array from fx.random.PRNGKey), "
                         f"got {describe(key)}")
@@ -85,11 +93,22 @@ def PRNGKey(seed):
     return lax.concatenate([lax.reshape(w, (1,)) for w in words], 0)
 
 
-key = PRNGKey
+def key(seed, *, impl=None):
+    """A typed key (dtype key<fry>, shape ()) from an integer seed: JAX's new-style keys,
+    with `PRNGKey`'s words and so its streams."""
+    check_impl("key", impl)
+    return PRNGKeyArray(PRNGKey(seed))
+
+
+def like(keys, words):
+    """`words` as keys of the kind `keys` is: typed if it is typed, raw otherwise."""
+    return PRNGKeyArray(words) if isinstance(keys, PRNGKeyArray) else words
 
 
 def check_keys(name, keys):
-    """`keys` as an fx array, after checking it is an array of raw keys (uint32[..., 2])."""
+    """The raw words of an array of keys, typed or raw (uint32[..., 2]), as an fx array."""
+    if isinstance(keys, PRNGKeyArray):
+        return keys._words
     if not isinstance(keys, (Array, np.ndarray)):
         raise TypeError(f"{name}: expected PRNG keys (a uint32[..., 2] array), got {describe(keys)}")
     aval = get_aval(keys)
@@ -99,20 +118,14 @@ def check_keys(name, keys):
 
 
 def key_data(keys):
-    """The raw uint32 words of keys: fx keys are already raw, so this checks and returns them."""
+    """The raw uint32 words of keys (shape (*keys.shape, 2)); raw keys are their own words."""
     return check_keys("key_data", keys)
 
 
-def wrap_key_data(key_bits_array, *, impl=None, dtype=None):
-    """Keys from their raw uint32 words (trailing dimension 2). fx keys are those words
-    themselves, so this checks them and the implementation's name (threefry2x32, fx's only
-    one) and returns them."""
-    if impl is not None and dtype is not None:
-        raise ValueError("wrap_key_data: give impl or dtype, not both")
-    name = impl if impl is not None else dtype
-    if name not in (None, "threefry2x32"):
-        raise ValueError(f"wrap_key_data: fx implements only the threefry2x32 PRNG, got {describe(name)}")
-    return check_keys("wrap_key_data", key_bits_array)
+def wrap_key_data(key_bits_array, *, impl=None):
+    """Typed keys from their raw uint32 words (trailing dimension 2), as `key_data` gives."""
+    check_impl("wrap_key_data", impl)
+    return PRNGKeyArray(check_keys("wrap_key_data", key_bits_array))
 
 
 def key_impl(keys):
@@ -123,7 +136,7 @@ def key_impl(keys):
 
 def clone(key):
     """`key` itself: cloning matters only to JAX's key-reuse checker, which fx does not have."""
-    return check_keys("clone", key)
+    return like(key, check_keys("clone", key))
 
 
 def _hash_counters(key, shape):
@@ -139,24 +152,24 @@ def _hash_counters(key, shape):
 def split(key, num=2):
     """`num` new keys (shape (num, 2), or `num` may be a shape), independent of `key`'s
     own stream and of each other."""
-    key = check_key("split", key)
+    raw = check_key("split", key)
     shape = canonicalize_shape(num, "split: num")
-    words = _hash_counters(key, shape)
-    return lax.concatenate([lax.reshape(w, (*shape, 1)) for w in words], len(shape))
+    words = _hash_counters(raw, shape)
+    return like(key, lax.concatenate([lax.reshape(w, (*shape, 1)) for w in words], len(shape)))
 
 
 def fold_in(key, data):
     """A new key from `key` and an integer `data` (e.g. a step number); traced data is fine."""
-    key = check_key("fold_in", key)
+    raw = check_key("fold_in", key)
     if isinstance(data, (int, np.integer)) and not isinstance(data, bool):
         data = np.uint32(int(data) & _MASK)
     data = lax._as_operand(data)
     aval = get_aval(data)
     if aval.shape != () or not dtypes.is_integer(aval.dtype):
         raise TypeError(f"fold_in: data must be an integer scalar, got {aval.str_short()}")
-    k0, k1 = _key_words(key)
+    k0, k1 = _key_words(raw)
     words = threefry2x32(k0, k1, lax.full((), 0, _U32), lax.convert_element_type(data, _U32))
-    return lax.concatenate([lax.reshape(w, (1,)) for w in words], 0)
+    return like(key, lax.concatenate([lax.reshape(w, (1,)) for w in words], 0))
 
 
 UNSIGNED = {8: dtypes.uint8, 16: dtypes.uint16, 32: dtypes.uint32, 64: dtypes.uint64}

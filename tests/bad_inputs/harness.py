@@ -35,6 +35,8 @@ import traceback
 
 import numpy as np
 
+import fx
+
 from tests.bad_inputs.pools import BAD, EDGE, LOOSE, POOLS, namespace
 from tests.bad_inputs.targets import FIXTURES, all_targets
 
@@ -117,6 +119,8 @@ def describe(target, call):
 def _leaves(value):
     if isinstance(value, (tuple, list)):
         return [leaf for v in value for leaf in _leaves(v)]
+    if isinstance(value, fx.random.PRNGKeyArray):
+        return [np.asarray(fx.random.key_data(value))]
     return [np.asarray(value)]
 
 

@@ -10,6 +10,7 @@ import pytest
 from scipy import stats
 
 import fx
+import fx.numpy as jnp
 import fx.random as random
 
 KEY = random.PRNGKey(3)
@@ -340,18 +341,85 @@ def test_gamma_based_samplers_differentiate_as_jax():
         fx.config.update("enable_x64", False)
 
 
-# ---------------------------------------------------------------------------- raw keys
+# ---------------------------------------------------------------------------- key helpers
 
 def test_raw_key_helpers():
     keys = random.split(KEY, 3)
     assert random.key_impl(KEY) == "threefry2x32" == random.key_impl(keys)
     np.testing.assert_array_equal(random.key_data(keys), keys)
-    np.testing.assert_array_equal(random.wrap_key_data(np.asarray(keys), impl="threefry2x32"), keys)
     np.testing.assert_array_equal(random.clone(KEY), KEY)
     with pytest.raises(ValueError, match="threefry2x32"):
         random.wrap_key_data(np.asarray(KEY), impl="rbg")
     with pytest.raises(TypeError, match="uint32"):
         random.wrap_key_data(np.zeros(3, np.uint32))
+
+
+# ---------------------------------------------------------------------------- typed keys
+# JAX 0.10.2's values: split(key(0), 3) and the draws below.
+SPLIT3 = [[1797259609, 2579123966], [928981903, 3453687069], [4146024105, 2718843009]]
+
+
+def test_typed_key_is_an_array_of_keys():
+    key = random.key(0)
+    assert (key.shape, key.ndim, key.size, key.itemsize, str(key.dtype)) == ((), 0, 1, 8, "key<fry>")
+    assert repr(key) == "Array((), dtype=key<fry>) overlaying:\n[0 0]"
+    assert key.dtype == random.key_dtype() and random.key_impl(key) == "threefry2x32"
+    assert jnp.issubdtype(key.dtype, fx.dtypes.prng_key) and jnp.issubdtype(key.dtype, fx.dtypes.extended)
+    assert not jnp.issubdtype(key.dtype, jnp.floating) and not jnp.issubdtype(jnp.float32, fx.dtypes.prng_key)
+    keys = random.split(key, 3)
+    assert isinstance(keys, random.PRNGKeyArray) and keys.shape == (3,) and len(keys) == 3
+    np.testing.assert_array_equal(random.key_data(keys), SPLIT3)
+    assert keys[0].shape == () and keys[1:].shape == (2,) and keys.reshape(3, 1).shape == (3, 1)
+    assert keys.reshape(3, 1).T.shape == (1, 3) and keys[..., None].shape == (3, 1)
+    np.testing.assert_array_equal(keys == keys[1], [False, True, False])
+    np.testing.assert_array_equal(keys != keys[1], [True, False, True])
+    first, second = random.split(key)
+    assert isinstance(first, random.PRNGKeyArray) and first.shape == ()
+
+
+def test_typed_keys_draw_the_legacy_streams():
+    key = random.key(0)
+    np.testing.assert_array_equal(random.normal(key, (4,)), random.normal(random.PRNGKey(0), (4,)))
+    np.testing.assert_array_equal(random.key_data(random.key(7)), random.PRNGKey(7))
+    folded = random.fold_in(random.key(0), 3)
+    assert isinstance(folded, random.PRNGKeyArray)
+    np.testing.assert_array_equal(random.key_data(folded), [2467461003, 3840466878])
+    data = np.asarray(SPLIT3, np.uint32)
+    wrapped = random.wrap_key_data(data, impl="threefry2x32")
+    assert wrapped.shape == (3,) and isinstance(random.clone(wrapped), random.PRNGKeyArray)
+    np.testing.assert_array_equal(random.key_data(wrapped), data)
+
+
+def test_typed_keys_pass_through_transforms():
+    keys = random.split(random.key(0), 3)
+    np.testing.assert_allclose(fx.vmap(lambda k: random.normal(k, (2,)))(keys),
+                               [[1.0040143, -0.9063372], [-2.4424558, -2.0356805],
+                                [1.2956359, 1.3550105]], rtol=1e-6)
+    jitted = fx.jit(lambda k: random.split(k))(random.key(0))
+    assert isinstance(jitted, random.PRNGKeyArray)
+    np.testing.assert_array_equal(random.key_data(jitted), SPLIT3[:2])
+
+    def step(carry, _):
+        carry, sub = random.split(carry)
+        return carry, random.uniform(sub)
+    final, draws = fx.lax.scan(step, random.key(0), None, length=3)
+    np.testing.assert_array_equal(random.key_data(final), [683029726, 1624662641])
+    np.testing.assert_allclose(draws, [0.00729382, 0.10429037, 0.08260381], rtol=1e-6)
+    assert fx.eval_shape(lambda k: random.split(k), random.key(0)).shape == (2,)
+    grad = fx.grad(lambda x, k: (x * random.normal(k, (3,))).sum())(1.0, random.key(0))
+    assert np.isclose(grad, 3.2143123, rtol=1e-6)
+
+
+def test_typed_key_errors():
+    keys = random.split(random.key(0), 3)
+    with pytest.raises(ValueError, match=r"normal accepts a single key.*\(3,\).*vmap"):
+        random.normal(keys, (2,))
+    with pytest.raises(TypeError, match="no numeric value.*key_data"):
+        jnp.add(random.key(0), 1)
+    with pytest.raises(TypeError, match="shape \\(\\)"):
+        len(random.key(0))
+    with pytest.raises(ValueError, match="threefry2x32.*rbg"):
+        random.key(0, impl="rbg")
 
 
 # ---------------------------------------------------------------------------- errors
